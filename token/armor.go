@@ -1,0 +1,155 @@
+package token
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+)
+
+// Form is one of the three forms of FORMAT section 7.
+type Form int
+
+// The forms of an object.
+const (
+	FormRaw  Form = iota + 1 // COSE_Sign1 bytes
+	FormText                 // PREFIX.base64url
+	FormPEM                  // -----BEGIN LICET LICENSE-----
+)
+
+func (f Form) String() string {
+	switch f {
+	case FormRaw:
+		return "raw"
+	case FormText:
+		return "text"
+	case FormPEM:
+		return "pem"
+	}
+	return fmt.Sprintf("Form(%d)", int(f))
+}
+
+// DefaultPrefix is the prefix of the compact text form.
+const DefaultPrefix = "licet1"
+
+// PEM block types.
+const (
+	PEMLicense     = "LICET LICENSE"
+	PEMGrant       = "LICET GRANT"
+	PEMRevocations = "LICET REVOCATIONS"
+)
+
+// PEMType returns the PEM block type for an object type, "" if unknown.
+func PEMType(typ string) string {
+	switch typ {
+	case TypeLicense:
+		return PEMLicense
+	case TypeGrant:
+		return PEMGrant
+	case TypeRevocations:
+		return PEMRevocations
+	}
+	return ""
+}
+
+// ValidPrefix reports whether p can brand the compact text form: 1 to 32
+// characters of [a-z0-9-].
+func ValidPrefix(p string) bool {
+	if len(p) == 0 || len(p) > 32 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+var b64url = base64.RawURLEncoding.Strict()
+
+// EncodeText returns the compact text form PREFIX.base64url(raw). An empty
+// prefix means [DefaultPrefix].
+func EncodeText(raw []byte, prefix string) (string, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !ValidPrefix(prefix) {
+		return "", fmt.Errorf("token: invalid prefix %q: use 1 to 32 characters of a-z, 0-9 and -", prefix)
+	}
+	return prefix + "." + b64url.EncodeToString(raw), nil
+}
+
+// EncodePEM returns the PEM form of raw under blockType (one of [PEMLicense],
+// [PEMGrant], [PEMRevocations]), with optional informational headers.
+func EncodePEM(raw []byte, blockType string, headers map[string]string) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: blockType, Headers: headers, Bytes: raw})
+}
+
+// Unarmor returns the raw COSE_Sign1 bytes of in, which may be in any of the
+// three forms, and the form it found. Surrounding white space is ignored
+// (not for the raw form, whose bytes are taken as they are). Input over
+// [MaxTokenSize] is refused before anything else is done. Errors wrap
+// [ErrMalformed].
+func Unarmor(in []byte) ([]byte, Form, error) {
+	if len(in) > MaxTokenSize {
+		return nil, 0, malformedf("input of %d bytes exceeds the %d-byte limit", len(in), MaxTokenSize)
+	}
+	if len(in) > 0 && in[0]>>5 == majorTag {
+		return in, FormRaw, nil
+	}
+	s := bytes.TrimSpace(in)
+	if len(s) == 0 {
+		return nil, 0, malformedf("empty input")
+	}
+	if bytes.HasPrefix(s, []byte("-----BEGIN ")) {
+		block, rest := pem.Decode(s)
+		if block == nil {
+			return nil, 0, malformedf("invalid PEM block")
+		}
+		if len(bytes.TrimSpace(rest)) != 0 {
+			return nil, 0, malformedf("data after the PEM block")
+		}
+		switch block.Type {
+		case PEMLicense, PEMGrant, PEMRevocations:
+		default:
+			return nil, 0, malformedf("PEM block type %q is not a licet object", block.Type)
+		}
+		return block.Bytes, FormPEM, nil
+	}
+	dot := bytes.LastIndexByte(s, '.')
+	if dot < 0 {
+		return nil, 0, malformedf("not a licet token: no PREFIX. before the base64url text")
+	}
+	if !ValidPrefix(string(s[:dot])) {
+		return nil, 0, malformedf("invalid token prefix %q", truncate(s[:dot], 40))
+	}
+	raw := make([]byte, b64url.DecodedLen(len(s)-dot-1))
+	n, err := b64url.Decode(raw, s[dot+1:])
+	if err != nil {
+		return nil, 0, wrapMalformed("token text is not unpadded base64url", err)
+	}
+	return raw[:n], FormText, nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// Decode unarmors in and parses the COSE_Sign1 envelope, without verifying
+// anything. It is the first step of every verification.
+func Decode(in []byte) (*Message, Form, error) {
+	raw, form, err := Unarmor(in)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := ParseMessage(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	return m, form, nil
+}

@@ -1,0 +1,558 @@
+package token
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
+)
+
+// IDSize is the length of a license or grant id (the cti claim).
+const IDSize = 16
+
+// License is the claims set of a license (FORMAT section 3).
+type License struct {
+	Issuer   string   // iss: vendor id, or partner id under a grant
+	Subject  string   // sub: licensee
+	Audience []string // aud: product ids, at least one
+	// Expiry is exp; the zero time means perpetual.
+	Expiry time.Time
+	// NotBefore is nbf; the zero time means none.
+	NotBefore time.Time
+	IssuedAt  time.Time // iat
+	ID        []byte    // cti: 16 random bytes
+	Tier      string
+	Scopes    []string          // granted scopes and scope patterns (section 5)
+	Versions  string            // product version constraint; "" for none
+	Limits    map[string]uint64 // numeric entitlements
+	Rights    []string
+	Bind      map[string]string // machine binding; every entry must match
+	Grace     time.Duration     // time after Expiry during which the license still verifies
+	Meta      map[string]string // vendor strings, never interpreted
+	Crit      []string          // claims a verifier must understand
+
+	// Constraint is Versions parsed; nil when Versions is "".
+	Constraint version.Constraints
+}
+
+// Perpetual reports whether the license has no expiry.
+func (l *License) Perpetual() bool { return l.Expiry.IsZero() }
+
+// Allows reports whether the granted scopes cover scope (section 5).
+func (l *License) Allows(scope string) bool { return Covers(l.Scopes, scope) }
+
+type licenseWire struct {
+	Iss      text              `cbor:"1,keyasint"`
+	Sub      text              `cbor:"2,keyasint"`
+	Aud      audience          `cbor:"3,keyasint"`
+	Exp      date              `cbor:"4,keyasint"`
+	Nbf      date              `cbor:"5,keyasint"`
+	Iat      date              `cbor:"6,keyasint"`
+	Cti      []byte            `cbor:"7,keyasint"`
+	Tier     text              `cbor:"tier"`
+	Scopes   texts             `cbor:"scopes"`
+	Versions text              `cbor:"versions"`
+	Limits   map[string]uint64 `cbor:"limits"`
+	Rights   texts             `cbor:"rights"`
+	Bind     map[string]string `cbor:"bind"`
+	Grace    seconds           `cbor:"grace"`
+	Meta     map[string]string `cbor:"meta"`
+	Crit     texts             `cbor:"crit"`
+}
+
+type licenseOut struct {
+	Iss      string            `cbor:"1,keyasint"`
+	Sub      string            `cbor:"2,keyasint"`
+	Aud      any               `cbor:"3,keyasint"`
+	Exp      *int64            `cbor:"4,keyasint,omitempty"`
+	Nbf      *int64            `cbor:"5,keyasint,omitempty"`
+	Iat      int64             `cbor:"6,keyasint"`
+	Cti      []byte            `cbor:"7,keyasint"`
+	Tier     string            `cbor:"tier"`
+	Scopes   []string          `cbor:"scopes,omitempty"`
+	Versions string            `cbor:"versions,omitempty"`
+	Limits   map[string]uint64 `cbor:"limits,omitempty"`
+	Rights   []string          `cbor:"rights,omitempty"`
+	Bind     map[string]string `cbor:"bind,omitempty"`
+	Grace    uint64            `cbor:"grace,omitempty"`
+	Meta     map[string]string `cbor:"meta,omitempty"`
+	Crit     []string          `cbor:"crit,omitempty"`
+}
+
+// understood lists every claim name of FORMAT sections 3 and 4: the names a
+// "crit" claim may list.
+var understood = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
+	"cti": true, "cnf": true, "tier": true, "scopes": true, "versions": true,
+	"limits": true, "rights": true, "bind": true, "grace": true, "meta": true,
+	"crit": true, "tiers": true, "maxlife": true,
+}
+
+// DecodeLicense decodes and checks a license claims set (a COSE payload)
+// strictly: required claims present, every claim of its type, scopes well
+// formed, "crit" naming only understood claims, "versions" parsable.
+// Version constraints are parsed through cache, which may be nil.
+// Every error wraps [ErrMalformed].
+func DecodeLicense(payload []byte, cache *VersionCache) (*License, error) {
+	var w licenseWire
+	if err := decodeStrict(payload, &w); err != nil {
+		return nil, wrapMalformed("license claims", err)
+	}
+	switch {
+	case !w.Iss.ok:
+		return nil, malformedf("license claims: iss missing")
+	case !w.Sub.ok:
+		return nil, malformedf("license claims: sub missing")
+	case !w.Aud.ok:
+		return nil, malformedf("license claims: aud missing")
+	case !w.Iat.ok:
+		return nil, malformedf("license claims: iat missing")
+	case len(w.Cti) != IDSize:
+		return nil, malformedf("license claims: cti must be %d bytes", IDSize)
+	case !w.Tier.ok:
+		return nil, malformedf("license claims: tier missing")
+	}
+	if err := checkScopes(w.Scopes.v, true); err != nil {
+		return nil, wrapMalformed("license claims", err)
+	}
+	if w.Crit.ok {
+		if err := checkCrit(w.Crit.v); err != nil {
+			return nil, wrapMalformed("license claims", err)
+		}
+	}
+	l := &License{
+		Issuer:    w.Iss.v,
+		Subject:   w.Sub.v,
+		Audience:  w.Aud.v,
+		Expiry:    w.Exp.time(),
+		NotBefore: w.Nbf.time(),
+		IssuedAt:  w.Iat.time(),
+		ID:        w.Cti,
+		Tier:      w.Tier.v,
+		Scopes:    w.Scopes.v,
+		Versions:  w.Versions.v,
+		Limits:    w.Limits,
+		Rights:    w.Rights.v,
+		Bind:      w.Bind,
+		Grace:     w.Grace.duration(),
+		Meta:      w.Meta,
+		Crit:      w.Crit.v,
+	}
+	if w.Versions.ok {
+		c, err := cache.Parse(w.Versions.v)
+		if err != nil {
+			return nil, wrapMalformed("license claims: versions", err)
+		}
+		l.Constraint = c
+	}
+	return l, nil
+}
+
+func checkCrit(names []string) error {
+	if len(names) == 0 {
+		return errors.New("crit is empty")
+	}
+	for _, n := range names {
+		if !understood[n] {
+			return fmt.Errorf("crit names claim %q, which this verifier does not understand", n)
+		}
+	}
+	return nil
+}
+
+// Validate checks l before signing: required claims, scope syntax, version
+// constraint, and times within range. It does not look at the clock.
+func (l *License) Validate() error {
+	var errs []string
+	if l.Issuer == "" {
+		errs = append(errs, "issuer is empty")
+	}
+	if l.Subject == "" {
+		errs = append(errs, "subject is empty")
+	}
+	if len(l.Audience) == 0 {
+		errs = append(errs, "no product (aud)")
+	}
+	for _, a := range l.Audience {
+		if a == "" {
+			errs = append(errs, "empty product id")
+		}
+	}
+	if l.Tier == "" {
+		errs = append(errs, "tier is empty")
+	}
+	if l.IssuedAt.IsZero() {
+		errs = append(errs, "issued-at is not set")
+	}
+	if len(l.ID) != IDSize {
+		errs = append(errs, fmt.Sprintf("id must be %d bytes", IDSize))
+	}
+	if err := checkScopes(l.Scopes, true); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if l.Versions != "" {
+		if _, err := version.NewConstraint(l.Versions); err != nil {
+			errs = append(errs, fmt.Sprintf("version constraint %q: %v", l.Versions, err))
+		}
+	}
+	if !l.Expiry.IsZero() && l.Expiry.Before(l.IssuedAt) {
+		errs = append(errs, "expiry is before issued-at")
+	}
+	if l.Grace < 0 || l.Grace%time.Second != 0 {
+		errs = append(errs, "grace must be a non-negative whole number of seconds")
+	}
+	for _, t := range []time.Time{l.Expiry, l.NotBefore, l.IssuedAt} {
+		if !t.IsZero() && (t.Unix() < minUnix || t.Unix() > maxUnix) {
+			errs = append(errs, fmt.Sprintf("time %v out of range", t))
+		}
+	}
+	if len(l.Crit) > 0 {
+		if err := checkCrit(l.Crit); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("token: invalid license: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// MarshalClaims returns the deterministic CBOR encoding of l, the payload
+// that [SignLicense] signs. It does not validate l.
+func (l *License) MarshalClaims() ([]byte, error) {
+	out := licenseOut{
+		Iss: l.Issuer, Sub: l.Subject, Aud: audienceValue(l.Audience),
+		Exp: unixPtr(l.Expiry), Nbf: unixPtr(l.NotBefore), Iat: l.IssuedAt.Unix(),
+		Cti: l.ID, Tier: l.Tier, Scopes: l.Scopes, Versions: l.Versions,
+		Limits: l.Limits, Rights: l.Rights, Bind: l.Bind,
+		Grace: uint64(l.Grace / time.Second), Meta: l.Meta, Crit: l.Crit,
+	}
+	return encMode.Marshal(out)
+}
+
+// SignLicense validates l, encodes it and signs it with signer, returning
+// the raw COSE_Sign1. grant, when not nil, is the raw grant under which a
+// partner issues the license; it is embedded in the protected header.
+func SignLicense(signer crypto.Signer, l *License, grant []byte) ([]byte, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	payload, err := l.MarshalClaims()
+	if err != nil {
+		return nil, fmt.Errorf("token: encoding license: %w", err)
+	}
+	return sign(signer, TypeLicense, payload, grant)
+}
+
+// NewID returns a fresh random 16-byte id for a license, grant or list,
+// read from r (crypto/rand.Reader when nil).
+func NewID(r io.Reader) ([]byte, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	id := make([]byte, IDSize)
+	if _, err := io.ReadFull(r, id); err != nil {
+		return nil, fmt.Errorf("token: reading random id: %w", err)
+	}
+	return id, nil
+}
+
+func unixPtr(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.Unix()
+	return &u
+}
+
+// Grant is the claims set of a grant (FORMAT section 4): the vendor lets a
+// partner, identified by its public key, issue licenses within limits.
+type Grant struct {
+	Issuer    string   // iss: vendor id
+	Subject   string   // sub: partner id, the iss of every license under the grant
+	Audience  []string // aud: products the partner may license
+	Expiry    time.Time
+	NotBefore time.Time // zero: none (the grant starts at IssuedAt)
+	IssuedAt  time.Time
+	ID        []byte            // cti
+	Key       ed25519.PublicKey // cnf: the partner's key
+	Tiers     []string          // tiers the partner may issue; "*" for any
+	Scopes    []string          // scope patterns the partner may grant
+	Limits    map[string]uint64 // caps
+	Rights    []string          // rights the partner may pass on
+	Versions  string
+	MaxLife   time.Duration // 0: none
+
+	// Constraint is Versions parsed; nil when Versions is "".
+	Constraint version.Constraints
+}
+
+type grantWire struct {
+	Iss      text              `cbor:"1,keyasint"`
+	Sub      text              `cbor:"2,keyasint"`
+	Aud      audience          `cbor:"3,keyasint"`
+	Exp      date              `cbor:"4,keyasint"`
+	Nbf      date              `cbor:"5,keyasint"`
+	Iat      date              `cbor:"6,keyasint"`
+	Cti      []byte            `cbor:"7,keyasint"`
+	Cnf      *cnf              `cbor:"8,keyasint"`
+	Tiers    texts             `cbor:"tiers"`
+	Scopes   texts             `cbor:"scopes"`
+	Limits   map[string]uint64 `cbor:"limits"`
+	Rights   texts             `cbor:"rights"`
+	Versions text              `cbor:"versions"`
+	MaxLife  seconds           `cbor:"maxlife"`
+}
+
+type grantOut struct {
+	Iss      string            `cbor:"1,keyasint"`
+	Sub      string            `cbor:"2,keyasint"`
+	Aud      any               `cbor:"3,keyasint"`
+	Exp      int64             `cbor:"4,keyasint"`
+	Nbf      *int64            `cbor:"5,keyasint,omitempty"`
+	Iat      int64             `cbor:"6,keyasint"`
+	Cti      []byte            `cbor:"7,keyasint"`
+	Cnf      cnf               `cbor:"8,keyasint"`
+	Tiers    []string          `cbor:"tiers"`
+	Scopes   []string          `cbor:"scopes"`
+	Limits   map[string]uint64 `cbor:"limits,omitempty"`
+	Rights   []string          `cbor:"rights,omitempty"`
+	Versions string            `cbor:"versions,omitempty"`
+	MaxLife  uint64            `cbor:"maxlife,omitempty"`
+}
+
+// DecodeGrant decodes and checks a grant claims set strictly. Every error
+// wraps [ErrMalformed].
+func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
+	var w grantWire
+	if err := decodeStrict(payload, &w); err != nil {
+		return nil, wrapMalformed("grant claims", err)
+	}
+	switch {
+	case !w.Iss.ok:
+		return nil, malformedf("grant claims: iss missing")
+	case !w.Sub.ok:
+		return nil, malformedf("grant claims: sub missing")
+	case !w.Aud.ok:
+		return nil, malformedf("grant claims: aud missing")
+	case !w.Exp.ok:
+		return nil, malformedf("grant claims: exp missing")
+	case !w.Iat.ok:
+		return nil, malformedf("grant claims: iat missing")
+	case len(w.Cti) != IDSize:
+		return nil, malformedf("grant claims: cti must be %d bytes", IDSize)
+	case w.Cnf == nil || w.Cnf.Key == nil:
+		return nil, malformedf("grant claims: cnf key missing")
+	case w.Cnf.Key.Kty != coseKtyOKP || w.Cnf.Key.Crv != coseCrvEd25519 || len(w.Cnf.Key.X) != ed25519.PublicKeySize:
+		return nil, malformedf("grant claims: cnf key is not an Ed25519 OKP key")
+	case !w.Tiers.ok || len(w.Tiers.v) == 0:
+		return nil, malformedf("grant claims: tiers missing or empty")
+	case !w.Scopes.ok:
+		return nil, malformedf("grant claims: scopes missing")
+	}
+	if err := checkScopes(w.Scopes.v, true); err != nil {
+		return nil, wrapMalformed("grant claims", err)
+	}
+	g := &Grant{
+		Issuer: w.Iss.v, Subject: w.Sub.v, Audience: w.Aud.v,
+		Expiry: w.Exp.time(), NotBefore: w.Nbf.time(), IssuedAt: w.Iat.time(),
+		ID: w.Cti, Key: ed25519.PublicKey(w.Cnf.Key.X),
+		Tiers: w.Tiers.v, Scopes: w.Scopes.v, Limits: w.Limits, Rights: w.Rights.v,
+		Versions: w.Versions.v, MaxLife: w.MaxLife.duration(),
+	}
+	if w.Versions.ok {
+		c, err := cache.Parse(w.Versions.v)
+		if err != nil {
+			return nil, wrapMalformed("grant claims: versions", err)
+		}
+		g.Constraint = c
+	}
+	return g, nil
+}
+
+// Validate checks g before signing.
+func (g *Grant) Validate() error {
+	var errs []string
+	if g.Issuer == "" || g.Subject == "" {
+		errs = append(errs, "issuer and partner (subject) must be set")
+	}
+	if len(g.Audience) == 0 {
+		errs = append(errs, "no product (aud)")
+	}
+	if g.Expiry.IsZero() || g.IssuedAt.IsZero() {
+		errs = append(errs, "expiry and issued-at must be set")
+	} else if !g.Expiry.After(g.IssuedAt) {
+		errs = append(errs, "expiry must be after issued-at")
+	}
+	if len(g.ID) != IDSize {
+		errs = append(errs, fmt.Sprintf("id must be %d bytes", IDSize))
+	}
+	if len(g.Key) != ed25519.PublicKeySize {
+		errs = append(errs, "partner key must be an Ed25519 public key")
+	}
+	if len(g.Tiers) == 0 {
+		errs = append(errs, "at least one tier (or \"*\") is required")
+	}
+	if err := checkScopes(g.Scopes, true); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if g.Versions != "" {
+		if _, err := version.NewConstraint(g.Versions); err != nil {
+			errs = append(errs, fmt.Sprintf("version constraint %q: %v", g.Versions, err))
+		}
+	}
+	if g.MaxLife < 0 || g.MaxLife%time.Second != 0 {
+		errs = append(errs, "max life must be a non-negative whole number of seconds")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("token: invalid grant: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// MarshalClaims returns the deterministic CBOR encoding of g.
+func (g *Grant) MarshalClaims() ([]byte, error) {
+	scopes := g.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	out := grantOut{
+		Iss: g.Issuer, Sub: g.Subject, Aud: audienceValue(g.Audience),
+		Exp: g.Expiry.Unix(), Nbf: unixPtr(g.NotBefore), Iat: g.IssuedAt.Unix(),
+		Cti: g.ID, Cnf: cnf{Key: &coseKey{Kty: coseKtyOKP, Crv: coseCrvEd25519, X: g.Key}},
+		Tiers: g.Tiers, Scopes: scopes, Limits: g.Limits, Rights: g.Rights,
+		Versions: g.Versions, MaxLife: uint64(g.MaxLife / time.Second),
+	}
+	return encMode.Marshal(out)
+}
+
+// SignGrant validates g, encodes it and signs it with the vendor's signer.
+func SignGrant(signer crypto.Signer, g *Grant) ([]byte, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	payload, err := g.MarshalClaims()
+	if err != nil {
+		return nil, fmt.Errorf("token: encoding grant: %w", err)
+	}
+	return sign(signer, TypeGrant, payload, nil)
+}
+
+// Revocations is the claims set of a revocation list (FORMAT section 6).
+type Revocations struct {
+	Issuer     string
+	NextUpdate time.Time // exp: after it the list is stale
+	IssuedAt   time.Time
+	Seq        uint64   // strictly increasing per issuer
+	IDs        [][]byte // revoked license and grant ids (16 bytes each)
+	KeyIDs     [][]byte // revoked key ids (8 bytes each)
+}
+
+type revocationsWire struct {
+	Iss text     `cbor:"1,keyasint"`
+	Exp date     `cbor:"4,keyasint"`
+	Iat date     `cbor:"6,keyasint"`
+	Seq uintVal  `cbor:"seq"`
+	Cti byteList `cbor:"cti"`
+	Kid byteList `cbor:"kid"`
+}
+
+type revocationsOut struct {
+	Iss string   `cbor:"1,keyasint"`
+	Exp int64    `cbor:"4,keyasint"`
+	Iat int64    `cbor:"6,keyasint"`
+	Seq uint64   `cbor:"seq"`
+	Cti [][]byte `cbor:"cti"`
+	Kid [][]byte `cbor:"kid,omitempty"`
+}
+
+// DecodeRevocations decodes and checks a revocation list claims set
+// strictly. Every error wraps [ErrMalformed].
+func DecodeRevocations(payload []byte) (*Revocations, error) {
+	var w revocationsWire
+	if err := decodeStrict(payload, &w); err != nil {
+		return nil, wrapMalformed("revocation list claims", err)
+	}
+	switch {
+	case !w.Iss.ok:
+		return nil, malformedf("revocation list claims: iss missing")
+	case !w.Exp.ok:
+		return nil, malformedf("revocation list claims: exp missing")
+	case !w.Iat.ok:
+		return nil, malformedf("revocation list claims: iat missing")
+	case !w.Seq.ok:
+		return nil, malformedf("revocation list claims: seq missing")
+	case !w.Cti.ok:
+		return nil, malformedf("revocation list claims: cti missing")
+	}
+	for _, id := range w.Cti.v {
+		if len(id) != IDSize {
+			return nil, malformedf("revocation list claims: a revoked id is %d bytes, want %d", len(id), IDSize)
+		}
+	}
+	for _, kid := range w.Kid.v {
+		if len(kid) != KeyIDSize {
+			return nil, malformedf("revocation list claims: a revoked kid is %d bytes, want %d", len(kid), KeyIDSize)
+		}
+	}
+	return &Revocations{
+		Issuer: w.Iss.v, NextUpdate: w.Exp.time(), IssuedAt: w.Iat.time(),
+		Seq: w.Seq.v, IDs: w.Cti.v, KeyIDs: w.Kid.v,
+	}, nil
+}
+
+// MarshalClaims returns the deterministic CBOR encoding of r. Ids are
+// sorted so that the same list always encodes the same way.
+func (r *Revocations) MarshalClaims() ([]byte, error) {
+	ids := sortedCopy(r.IDs)
+	if ids == nil {
+		ids = [][]byte{}
+	}
+	return encMode.Marshal(revocationsOut{
+		Iss: r.Issuer, Exp: r.NextUpdate.Unix(), Iat: r.IssuedAt.Unix(),
+		Seq: r.Seq, Cti: ids, Kid: sortedCopy(r.KeyIDs),
+	})
+}
+
+func sortedCopy(in [][]byte) [][]byte {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([][]byte(nil), in...)
+	sort.Slice(out, func(i, j int) bool { return string(out[i]) < string(out[j]) })
+	return out
+}
+
+// SignRevocations encodes r and signs it with the vendor's signer.
+func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
+	switch {
+	case r.Issuer == "":
+		return nil, errors.New("token: invalid revocation list: issuer is empty")
+	case r.IssuedAt.IsZero() || r.NextUpdate.IsZero():
+		return nil, errors.New("token: invalid revocation list: issued-at and next update must be set")
+	case !r.NextUpdate.After(r.IssuedAt):
+		return nil, errors.New("token: invalid revocation list: next update must be after issued-at")
+	}
+	for _, id := range r.IDs {
+		if len(id) != IDSize {
+			return nil, fmt.Errorf("token: invalid revocation list: id of %d bytes, want %d", len(id), IDSize)
+		}
+	}
+	for _, kid := range r.KeyIDs {
+		if len(kid) != KeyIDSize {
+			return nil, fmt.Errorf("token: invalid revocation list: key id of %d bytes, want %d", len(kid), KeyIDSize)
+		}
+	}
+	payload, err := r.MarshalClaims()
+	if err != nil {
+		return nil, fmt.Errorf("token: encoding revocation list: %w", err)
+	}
+	return sign(signer, TypeRevocations, payload, nil)
+}

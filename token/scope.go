@@ -1,0 +1,129 @@
+package token
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-version"
+)
+
+// ValidScope reports whether s is a well-formed scope or scope pattern: not
+// empty and without white space (FORMAT section 5).
+func ValidScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			return false
+		}
+	}
+	return !strings.ContainsFunc(s, isUnicodeSpace)
+}
+
+func isUnicodeSpace(r rune) bool {
+	return r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) ||
+		r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000
+}
+
+// IsPattern reports whether s is a scope pattern: "*" or ending in ":*".
+func IsPattern(s string) bool {
+	return s == "*" || strings.HasSuffix(s, ":*")
+}
+
+// CoversScope reports whether the granted scope or pattern covers the
+// required scope: "*" covers everything, "area:*" covers every scope that
+// starts with "area:", anything else covers itself only. A required scope
+// is never a pattern: a required scope that is one is covered by nothing.
+func CoversScope(granted, required string) bool {
+	if required == "" || IsPattern(required) {
+		return false
+	}
+	if granted == "*" {
+		return true
+	}
+	if n := len(granted); n >= 2 && granted[n-1] == '*' && granted[n-2] == ':' {
+		return len(required) > n-1 && required[:n-1] == granted[:n-1]
+	}
+	return granted == required
+}
+
+// Covers reports whether any of the granted scopes covers required.
+func Covers(granted []string, required string) bool {
+	for _, g := range granted {
+		if CoversScope(g, required) {
+			return true
+		}
+	}
+	return false
+}
+
+// PatternCovers reports whether the grant pattern outer covers everything
+// that the license scope or pattern inner can cover. It is how a grant's
+// scope patterns bound the scopes of a license issued under it.
+func PatternCovers(outer, inner string) bool {
+	if outer == "*" {
+		return true
+	}
+	if inner == "*" {
+		return false
+	}
+	if IsPattern(inner) {
+		if !IsPattern(outer) {
+			return false
+		}
+		// "api:*" covers "api:read:*" and "api:*".
+		return strings.HasPrefix(inner[:len(inner)-1], outer[:len(outer)-1])
+	}
+	return CoversScope(outer, inner)
+}
+
+func checkScopes(scopes []string, patternsAllowed bool) error {
+	for _, s := range scopes {
+		if !ValidScope(s) {
+			return fmt.Errorf("invalid scope %q: scopes are non-empty and contain no spaces", s)
+		}
+		if !patternsAllowed && IsPattern(s) {
+			return fmt.Errorf("scope %q is a pattern", s)
+		}
+	}
+	return nil
+}
+
+// VersionCache is a bounded, concurrency-safe cache of parsed version
+// constraints. Parsing a constraint costs far more than checking one, and
+// a product sees few distinct constraints. A nil *VersionCache parses every
+// time.
+type VersionCache struct {
+	mu sync.RWMutex
+	m  map[string]version.Constraints
+}
+
+// versionCacheSize bounds the cache; when full it starts again empty.
+const versionCacheSize = 64
+
+// Parse parses a version constraint in hashicorp/go-version syntax.
+func (c *VersionCache) Parse(s string) (version.Constraints, error) {
+	if c == nil {
+		return version.NewConstraint(s)
+	}
+	c.mu.RLock()
+	v, ok := c.m[s]
+	c.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	v, err := version.NewConstraint(s)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= versionCacheSize {
+		c.m = make(map[string]version.Constraints, versionCacheSize)
+	}
+	c.m[s] = v
+	c.mu.Unlock()
+	return v, nil
+}

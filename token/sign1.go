@@ -1,0 +1,396 @@
+package token
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Object types (the typ protected header, FORMAT section 1).
+const (
+	TypeLicense     = "application/licet-license+cwt"
+	TypeGrant       = "application/licet-grant+cwt"
+	TypeRevocations = "application/licet-revocations+cwt"
+)
+
+// COSE algorithm identifiers accepted for Ed25519 signatures. Issuers emit
+// [AlgEdDSA]; verifiers accept both.
+const (
+	AlgEdDSA   = -8
+	AlgEd25519 = -19
+)
+
+// Protected header labels.
+const (
+	labelAlg  = 1
+	labelCrit = 2
+	labelKID  = 4
+	labelKCWT = 13
+	labelTyp  = 16
+)
+
+// KeyIDSize is the length of a key id: the first bytes of SHA-256 of the raw
+// 32-byte Ed25519 public key.
+const KeyIDSize = 8
+
+// KeyID returns the key id of an Ed25519 public key (FORMAT section 2). It
+// panics if pub is not 32 bytes long, as crypto/ed25519 does.
+func KeyID(pub ed25519.PublicKey) []byte {
+	if len(pub) != ed25519.PublicKeySize {
+		panic("token: bad Ed25519 public key length")
+	}
+	sum := sha256.Sum256(pub)
+	return sum[:KeyIDSize]
+}
+
+// Header is the decoded protected header of a COSE_Sign1 envelope.
+type Header struct {
+	// Alg is the alg label, or 0 when absent or not an integer. Verifiers
+	// accept only [AlgEdDSA] and [AlgEd25519].
+	Alg int64
+	// KID is the 8-byte key id of the signing key.
+	KID []byte
+	// Typ is the object type, "" when absent or not a text string.
+	Typ string
+	// Grant is the grant embedded at label 13 (licenses only), parsed but
+	// not verified. Nil when absent.
+	Grant *Message
+	// NestedGrant reports that the embedded grant itself carries a label 13.
+	// Such a chain is never valid; it is recorded so that verifiers can say
+	// so instead of calling it malformed.
+	NestedGrant bool
+}
+
+// Message is a parsed COSE_Sign1 envelope: the exact bytes that travel, and
+// the decoded protected header. Nothing in it is verified.
+type Message struct {
+	// Raw is the whole COSE_Sign1, tag included.
+	Raw []byte
+	// Protected is the content of the protected header byte string, exactly
+	// as signed.
+	Protected []byte
+	// Header is Protected decoded.
+	Header Header
+	// Payload is the content of the payload byte string, exactly as signed.
+	Payload []byte
+	// Signature is the 64-byte Ed25519 signature.
+	Signature []byte
+}
+
+// ParseMessage parses raw COSE_Sign1 bytes (not armored; see [Decode] for
+// the text forms). It checks the structure of FORMAT section 2 and the
+// strict decoding rules of section 8 for the envelope and protected header,
+// and nothing else: it neither checks the signature nor decodes the claims.
+// Every error wraps [ErrMalformed].
+func ParseMessage(raw []byte) (*Message, error) {
+	if len(raw) > MaxTokenSize {
+		return nil, malformedf("object of %d bytes exceeds the %d-byte limit", len(raw), MaxTokenSize)
+	}
+	return parseMessage(raw, false)
+}
+
+func parseMessage(raw []byte, embedded bool) (*Message, error) {
+	r := reader{b: raw}
+	if major, tag, err := r.head(); err != nil {
+		return nil, err
+	} else if major != majorTag || tag != 18 {
+		return nil, malformedf("not a COSE_Sign1: expected tag 18")
+	}
+	if major, n, err := r.head(); err != nil {
+		return nil, err
+	} else if major != majorArray || n != 4 {
+		return nil, malformedf("COSE_Sign1 must be an array of 4 items")
+	}
+	m := &Message{Raw: raw}
+	var err error
+	if m.Protected, err = r.bytes("protected header"); err != nil {
+		return nil, err
+	}
+	if major, n, err := r.head(); err != nil {
+		return nil, err
+	} else if major != majorMap || n != 0 {
+		return nil, malformedf("unprotected header must be an empty map")
+	}
+	if m.Payload, err = r.bytes("payload"); err != nil {
+		return nil, err
+	}
+	if m.Signature, err = r.bytes("signature"); err != nil {
+		return nil, err
+	}
+	if len(m.Signature) != ed25519.SignatureSize {
+		return nil, malformedf("signature is %d bytes, want %d", len(m.Signature), ed25519.SignatureSize)
+	}
+	if r.off != len(raw) {
+		if embedded {
+			return nil, malformedf("embedded grant has %d trailing bytes", len(raw)-r.off)
+		}
+		return nil, malformedf("%d trailing bytes after COSE_Sign1", len(raw)-r.off)
+	}
+	if err := m.parseHeader(embedded); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Message) parseHeader(embedded bool) error {
+	if len(m.Protected) == 0 {
+		return nil // an empty header: no alg, no kid; reported by the checks below
+	}
+	var hdr map[any]cbor.RawMessage
+	if err := headerDM.Unmarshal(m.Protected, &hdr); err != nil {
+		return wrapMalformed("protected header", err)
+	}
+	var crit cbor.RawMessage
+	for k, v := range hdr {
+		label, ok := headerLabel(k)
+		if !ok {
+			return malformedf("protected header label of type %T", k)
+		}
+		if label == labelKCWT {
+			continue // checked below
+		}
+		if err := strictDM.Wellformed(v); err != nil {
+			return wrapMalformed(fmt.Sprintf("protected header label %v", k), err)
+		}
+		switch label {
+		case labelAlg:
+			var alg int64
+			if decodeStrict(v, &alg) == nil {
+				m.Header.Alg = alg
+			}
+		case labelCrit:
+			crit = v
+		case labelKID:
+			if err := decodeStrict(v, &m.Header.KID); err != nil {
+				return wrapMalformed("kid", err)
+			}
+		case labelTyp:
+			var typ string
+			if decodeStrict(v, &typ) == nil {
+				m.Header.Typ = typ
+			}
+		}
+	}
+	if len(m.Header.KID) != KeyIDSize {
+		return malformedf("kid must be a byte string of %d bytes", KeyIDSize)
+	}
+	if crit != nil {
+		var labels []any
+		if err := decodeStrict(crit, &labels); err != nil || len(labels) == 0 {
+			return malformedf("crit must be a non-empty array of labels")
+		}
+		for _, l := range labels {
+			switch n, _ := headerLabel(l); n {
+			case labelAlg, labelKID, labelKCWT, labelTyp:
+			default:
+				return malformedf("crit names header label %v, which is not understood", l)
+			}
+		}
+	}
+	if g, ok := hdr[uint64(labelKCWT)]; ok {
+		if embedded {
+			m.Header.NestedGrant = true
+			return nil
+		}
+		grant, err := parseMessage(g, true)
+		if err != nil {
+			return wrapMalformed("embedded grant", err)
+		}
+		m.Header.Grant = grant
+	}
+	return nil
+}
+
+// headerLabel returns an integer label as an int64 (-1 for a text label or
+// an integer out of range) and reports whether k is a valid label type.
+func headerLabel(k any) (int64, bool) {
+	switch k := k.(type) {
+	case uint64:
+		if k > 1<<31 {
+			return -1, true
+		}
+		return int64(k), true
+	case int64:
+		return k, true
+	case string:
+		return -1, true
+	}
+	return -1, false
+}
+
+// ToBeSigned returns the Sig_structure of RFC 9052 section 4.4 for m:
+// ["Signature1", protected, h'', payload], over the exact bytes that were
+// received.
+func (m *Message) ToBeSigned() []byte {
+	return sigStructure(m.Protected, m.Payload)
+}
+
+func sigStructure(protected, payload []byte) []byte {
+	const context = "Signature1"
+	b := make([]byte, 0, 1+1+len(context)+9+len(protected)+1+9+len(payload))
+	b = append(b, 0x84)
+	b = appendHead(b, majorText, uint64(len(context)))
+	b = append(b, context...)
+	b = appendHead(b, majorBytes, uint64(len(protected)))
+	b = append(b, protected...)
+	b = append(b, 0x40)
+	b = appendHead(b, majorBytes, uint64(len(payload)))
+	b = append(b, payload...)
+	return b
+}
+
+// VerifySignature reports whether m carries a valid Ed25519 signature by pub.
+func (m *Message) VerifySignature(pub ed25519.PublicKey) bool {
+	if len(pub) != ed25519.PublicKeySize {
+		return false
+	}
+	return ed25519.Verify(pub, m.ToBeSigned(), m.Signature)
+}
+
+// sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
+// public key must be Ed25519; its key id goes into the header. grant, when
+// not nil, is the raw COSE_Sign1 of a grant, embedded at label 13.
+func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, error) {
+	if signer == nil {
+		return nil, errors.New("token: nil signer")
+	}
+	pub, ok := signer.Public().(ed25519.PublicKey)
+	if !ok || len(pub) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("token: signer has a %T public key, want Ed25519", signer.Public())
+	}
+	hdr := map[int]any{labelAlg: AlgEdDSA, labelKID: KeyID(pub), labelTyp: typ}
+	if grant != nil {
+		g, err := ParseMessage(grant)
+		if err != nil {
+			return nil, fmt.Errorf("token: embedding grant: %w", err)
+		}
+		if g.Header.Typ != TypeGrant {
+			return nil, fmt.Errorf("token: embedding grant: object has type %q, want %q", g.Header.Typ, TypeGrant)
+		}
+		hdr[labelKCWT] = cbor.RawMessage(grant)
+	}
+	protected, err := encMode.Marshal(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("token: encoding protected header: %w", err)
+	}
+	tbs := sigStructure(protected, payload)
+	sig, err := signer.Sign(rand.Reader, tbs, crypto.Hash(0))
+	if err != nil {
+		return nil, fmt.Errorf("token: signing: %w", err)
+	}
+	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, tbs, sig) {
+		return nil, errors.New("token: signer returned an invalid Ed25519 signature")
+	}
+	out := make([]byte, 0, 1+1+9*3+len(protected)+1+len(payload)+len(sig)+2)
+	out = append(out, 0xd2, 0x84)
+	out = appendHead(out, majorBytes, uint64(len(protected)))
+	out = append(out, protected...)
+	out = append(out, 0xa0)
+	out = appendHead(out, majorBytes, uint64(len(payload)))
+	out = append(out, payload...)
+	out = appendHead(out, majorBytes, uint64(len(sig)))
+	out = append(out, sig...)
+	return out, nil
+}
+
+// Sign builds a COSE_Sign1 of type typ over payload, signed by signer, for
+// callers that build their own claims (tests, other object types). Licenses,
+// grants and revocation lists have typed helpers: [SignLicense],
+// [SignGrant], [SignRevocations].
+func Sign(signer crypto.Signer, typ string, payload []byte) ([]byte, error) {
+	return sign(signer, typ, payload, nil)
+}
+
+// CBOR major types used by the envelope reader.
+const (
+	majorUint  = 0
+	majorBytes = 2
+	majorText  = 3
+	majorArray = 4
+	majorMap   = 5
+	majorTag   = 6
+)
+
+func appendHead(b []byte, major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n <= 0xff:
+		return append(b, m|24, byte(n))
+	case n <= 0xffff:
+		return append(b, m|25, byte(n>>8), byte(n))
+	case n <= 0xffffffff:
+		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
+		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// reader reads the fixed-shape COSE_Sign1 envelope. The envelope has one
+// shape only (tag, 4-array, bstr, empty map, bstr, bstr), so it is read
+// head by head without copying; maps and claims go through strictDM.
+type reader struct {
+	b   []byte
+	off int
+}
+
+var errTruncated = malformedf("truncated COSE_Sign1")
+
+// head reads one CBOR item head with a definite argument.
+func (r *reader) head() (major byte, arg uint64, err error) {
+	if r.off >= len(r.b) {
+		return 0, 0, errTruncated
+	}
+	ib := r.b[r.off]
+	r.off++
+	major, ai := ib>>5, ib&0x1f
+	var n int
+	switch {
+	case ai < 24:
+		return major, uint64(ai), nil
+	case ai == 24:
+		n = 1
+	case ai == 25:
+		n = 2
+	case ai == 26:
+		n = 4
+	case ai == 27:
+		n = 8
+	case ai == 31:
+		return 0, 0, malformedf("indefinite-length item in COSE_Sign1")
+	default:
+		return 0, 0, malformedf("reserved additional information %d", ai)
+	}
+	if len(r.b)-r.off < n {
+		return 0, 0, errTruncated
+	}
+	for _, c := range r.b[r.off : r.off+n] {
+		arg = arg<<8 | uint64(c)
+	}
+	r.off += n
+	return major, arg, nil
+}
+
+// bytes reads a definite-length byte string and returns its content,
+// aliasing the input.
+func (r *reader) bytes(what string) ([]byte, error) {
+	major, n, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	if major != majorBytes {
+		return nil, malformedf("%s must be a byte string", what)
+	}
+	if n > uint64(len(r.b)-r.off) {
+		return nil, errTruncated
+	}
+	b := r.b[r.off : r.off+int(n) : r.off+int(n)]
+	r.off += int(n)
+	return b, nil
+}

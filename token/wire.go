@@ -1,0 +1,155 @@
+package token
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Range of timestamps accepted in any claim: after 0001-01-01T00:00:00Z and
+// up to 9999-12-31T23:59:59Z, so that every accepted time has an RFC 3339
+// form and the zero time.Time can stand for "absent".
+const (
+	minUnix = -62135596800 + 1
+	maxUnix = 253402300799
+)
+
+// maxSeconds is the largest duration claim (grace, maxlife) that fits in a
+// time.Duration: about 292 years.
+const maxSeconds = math.MaxInt64 / int64(time.Second)
+
+// Wire types that record whether a claim was present, so that "absent" and
+// "present but empty" are told apart without pointers.
+
+type text struct {
+	v  string
+	ok bool
+}
+
+func (t *text) UnmarshalCBOR(b []byte) error {
+	t.ok = true
+	return decodeStrict(b, &t.v)
+}
+
+type date struct {
+	v  int64
+	ok bool
+}
+
+func (d *date) UnmarshalCBOR(b []byte) error {
+	d.ok = true
+	if err := decodeStrict(b, &d.v); err != nil {
+		return err
+	}
+	if d.v < minUnix || d.v > maxUnix {
+		return fmt.Errorf("timestamp %d outside years 0001 to 9999", d.v)
+	}
+	return nil
+}
+
+func (d date) time() time.Time {
+	if !d.ok {
+		return time.Time{}
+	}
+	return time.Unix(d.v, 0).UTC()
+}
+
+type seconds struct {
+	v  uint64
+	ok bool
+}
+
+func (s *seconds) UnmarshalCBOR(b []byte) error {
+	s.ok = true
+	if err := decodeStrict(b, &s.v); err != nil {
+		return err
+	}
+	if s.v > uint64(maxSeconds) {
+		return fmt.Errorf("duration of %d seconds is too long", s.v)
+	}
+	return nil
+}
+
+func (s seconds) duration() time.Duration { return time.Duration(s.v) * time.Second }
+
+type texts struct {
+	v  []string
+	ok bool
+}
+
+func (t *texts) UnmarshalCBOR(b []byte) error {
+	t.ok = true
+	return decodeStrict(b, &t.v)
+}
+
+type uintVal struct {
+	v  uint64
+	ok bool
+}
+
+func (u *uintVal) UnmarshalCBOR(b []byte) error {
+	u.ok = true
+	return decodeStrict(b, &u.v)
+}
+
+type byteList struct {
+	v  [][]byte
+	ok bool
+}
+
+func (l *byteList) UnmarshalCBOR(b []byte) error {
+	l.ok = true
+	return decodeStrict(b, &l.v)
+}
+
+// audience is "tstr or [+ tstr]".
+type audience struct {
+	v  []string
+	ok bool
+}
+
+func (a *audience) UnmarshalCBOR(b []byte) error {
+	a.ok = true
+	if len(b) > 0 && b[0]>>5 == majorText {
+		var s string
+		if err := decodeStrict(b, &s); err != nil {
+			return err
+		}
+		a.v = []string{s}
+		return nil
+	}
+	if err := decodeStrict(b, &a.v); err != nil {
+		return err
+	}
+	if len(a.v) == 0 {
+		return fmt.Errorf("aud is an empty array")
+	}
+	return nil
+}
+
+// audienceValue is what issuers encode: one product as a text string, more
+// as an array.
+func audienceValue(aud []string) any {
+	if len(aud) == 1 {
+		return aud[0]
+	}
+	return aud
+}
+
+// coseKey is the COSE_Key of a grant's cnf claim: {1: 1, -1: 6, -2: x}.
+type coseKey struct {
+	Kty int64  `cbor:"1,keyasint"`
+	Crv int64  `cbor:"-1,keyasint"`
+	X   []byte `cbor:"-2,keyasint"`
+}
+
+// cnf is the RFC 8747 confirmation claim holding a COSE_Key at label 1.
+type cnf struct {
+	Key *coseKey `cbor:"1,keyasint"`
+}
+
+// COSE_Key constants for an Ed25519 public key.
+const (
+	coseKtyOKP     = 1
+	coseCrvEd25519 = 6
+)

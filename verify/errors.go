@@ -1,0 +1,108 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is one of the stable error codes of FORMAT section 8.
+type Code string
+
+// The codes, in the order the checks run.
+const (
+	CodeMalformed         Code = "malformed"
+	CodeUnsupportedAlg    Code = "unsupported_alg"
+	CodeWrongType         Code = "wrong_type"
+	CodeUnknownKey        Code = "unknown_key"
+	CodeBadSignature      Code = "bad_signature"
+	CodeKeyNotValid       Code = "key_not_valid"
+	CodeWrongIssuer       Code = "wrong_issuer"
+	CodeWrongProduct      Code = "wrong_product"
+	CodeNotYetValid       Code = "not_yet_valid"
+	CodeExpired           Code = "expired"
+	CodeVersionNotCovered Code = "version_not_covered"
+	CodeBindingMismatch   Code = "binding_mismatch"
+	CodeRevoked           Code = "revoked"
+	CodeScopeMissing      Code = "scope_missing"
+	CodeGrantInvalid      Code = "grant_invalid"
+	CodeGrantViolation    Code = "grant_violation"
+)
+
+// Codes lists every code.
+var Codes = []Code{
+	CodeMalformed, CodeUnsupportedAlg, CodeWrongType, CodeUnknownKey,
+	CodeBadSignature, CodeKeyNotValid, CodeWrongIssuer, CodeWrongProduct,
+	CodeNotYetValid, CodeExpired, CodeVersionNotCovered, CodeBindingMismatch,
+	CodeRevoked, CodeScopeMissing, CodeGrantInvalid, CodeGrantViolation,
+}
+
+// Error is the error every verification failure returns: exactly one code,
+// a human message and, where there is one, the detail that failed (which
+// scope, which version, which key id).
+//
+// Use errors.Is with the sentinels ([ErrExpired], ...) to test the code, and
+// errors.As with *Error to read the message and detail.
+type Error struct {
+	Code    Code
+	Message string // what failed, for people
+	Detail  string // the value that failed, if any: a scope, a version, a key id
+	Err     error  // the underlying error, if any
+}
+
+func (e *Error) Error() string {
+	s := "verify: " + string(e.Code)
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, verify.ErrExpired) tests the code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Sentinels, one per code, for errors.Is.
+var (
+	ErrMalformed         = &Error{Code: CodeMalformed}
+	ErrUnsupportedAlg    = &Error{Code: CodeUnsupportedAlg}
+	ErrWrongType         = &Error{Code: CodeWrongType}
+	ErrUnknownKey        = &Error{Code: CodeUnknownKey}
+	ErrBadSignature      = &Error{Code: CodeBadSignature}
+	ErrKeyNotValid       = &Error{Code: CodeKeyNotValid}
+	ErrWrongIssuer       = &Error{Code: CodeWrongIssuer}
+	ErrWrongProduct      = &Error{Code: CodeWrongProduct}
+	ErrNotYetValid       = &Error{Code: CodeNotYetValid}
+	ErrExpired           = &Error{Code: CodeExpired}
+	ErrVersionNotCovered = &Error{Code: CodeVersionNotCovered}
+	ErrBindingMismatch   = &Error{Code: CodeBindingMismatch}
+	ErrRevoked           = &Error{Code: CodeRevoked}
+	ErrScopeMissing      = &Error{Code: CodeScopeMissing}
+	ErrGrantInvalid      = &Error{Code: CodeGrantInvalid}
+	ErrGrantViolation    = &Error{Code: CodeGrantViolation}
+)
+
+func fail(code Code, detail string, format string, args ...any) *Error {
+	return &Error{Code: code, Detail: detail, Message: fmt.Sprintf(format, args...)}
+}
+
+func failErr(code Code, err error, format string, args ...any) *Error {
+	return &Error{Code: code, Err: err, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err, or "" if err is not a verification error.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

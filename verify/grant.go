@@ -1,0 +1,155 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/token"
+)
+
+// chain is a grant that verified: signed by a trusted key, of the right
+// type, in its time window.
+type chain struct {
+	msg       *token.Message
+	grant     *token.Grant
+	vendorKey *Key
+}
+
+// checkGrant checks the grant embedded in license m (FORMAT section 4): its
+// envelope, type, trusted signature, claims and time window, and that m is
+// signed with the grant's partner key.
+func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
+	gm := m.Header.Grant
+	if gm.Header.NestedGrant {
+		return nil, fail(CodeGrantInvalid, "", "the embedded grant carries a grant itself; only one level is allowed")
+	}
+	if err := checkAlg(gm.Header.Alg); err != nil {
+		return nil, fail(CodeGrantInvalid, err.Detail, "grant: %s", err.Message)
+	}
+	if gm.Header.Typ != token.TypeGrant {
+		return nil, fail(CodeGrantInvalid, gm.Header.Typ, "the embedded object has type %q, not a grant", gm.Header.Typ)
+	}
+	key, ok := v.keys.Lookup(gm.Header.KID)
+	if !ok {
+		kid := hex.EncodeToString(gm.Header.KID)
+		return nil, fail(CodeGrantInvalid, kid, "grant signed by unknown key %s", kid)
+	}
+	if !gm.VerifySignature(key.PublicKey) {
+		return nil, fail(CodeGrantInvalid, hex.EncodeToString(gm.Header.KID), "grant signature does not verify")
+	}
+	g, err := token.DecodeGrant(gm.Payload, &v.cache)
+	if err != nil {
+		return nil, failErr(CodeGrantInvalid, err, "grant claims")
+	}
+	if err := key.checkUsable(g.IssuedAt, "grant"); err != nil {
+		return nil, err
+	}
+	if key.Issuer != "" && g.Issuer != key.Issuer {
+		return nil, fail(CodeGrantInvalid, g.Issuer, "grant issuer %q is not the key's issuer %q", g.Issuer, key.Issuer)
+	}
+	start := g.IssuedAt
+	if !g.NotBefore.IsZero() {
+		start = g.NotBefore
+	}
+	if start.After(now.Add(v.leeway)) {
+		return nil, fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
+	}
+	if now.After(g.Expiry.Add(v.leeway)) {
+		return nil, fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+	}
+	if !bytes.Equal(m.Header.KID, token.KeyID(g.Key)) {
+		kid := hex.EncodeToString(m.Header.KID)
+		return nil, fail(CodeGrantViolation, kid, "license signed by key %s, not the partner key %x named by the grant", kid, token.KeyID(g.Key))
+	}
+	return &chain{msg: gm, grant: g, vendorKey: key}, nil
+}
+
+
+// check reports every way in which license l exceeds the grant, as one
+// grant_violation whose detail is the first.
+func (c *chain) check(l *token.License) error {
+	v := Violations(c.grant, l)
+	if len(v) == 0 {
+		return nil
+	}
+	return fail(CodeGrantViolation, v[0], "license exceeds its grant: %s", strings.Join(v, "; "))
+}
+
+// Violations lists every constraint of grant g that license l breaks,
+// empty when l lies within g. Issuers call it before signing; verifiers
+// reject any license for which it is not empty.
+func Violations(g *token.Grant, l *token.License) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if l.Issuer != g.Subject {
+		add("issuer %q is not the grant's partner %q", l.Issuer, g.Subject)
+	}
+	for _, a := range l.Audience {
+		if !contains(g.Audience, a) {
+			add("product %q is not in the grant (%s)", a, strings.Join(g.Audience, ", "))
+		}
+	}
+	if !contains(g.Tiers, "*") && !contains(g.Tiers, l.Tier) {
+		add("tier %q is not in the grant (%s)", l.Tier, strings.Join(g.Tiers, ", "))
+	}
+	for _, s := range l.Scopes {
+		covered := false
+		for _, p := range g.Scopes {
+			if token.PatternCovers(p, s) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			add("scope %q is not covered by the grant's scopes (%s)", s, strings.Join(g.Scopes, ", "))
+		}
+	}
+	for _, name := range sortedKeys(g.Limits) {
+		limit := g.Limits[name]
+		n, ok := l.Limits[name]
+		switch {
+		case !ok:
+			add("limit %q is capped at %d by the grant and missing from the license", name, limit)
+		case n > limit:
+			add("limit %s=%d is above the grant's cap of %d", name, n, limit)
+		}
+	}
+	for _, r := range l.Rights {
+		if !contains(g.Rights, r) {
+			add("right %q is not in the grant", r)
+		}
+	}
+	if l.Expiry.IsZero() {
+		add("perpetual license: a license under a grant must expire by %s", g.Expiry.Format(time.RFC3339))
+	} else if l.Expiry.After(g.Expiry) {
+		add("expiry %s is after the grant's expiry %s", l.Expiry.Format(time.RFC3339), g.Expiry.Format(time.RFC3339))
+	}
+	start := g.IssuedAt
+	if !g.NotBefore.IsZero() {
+		start = g.NotBefore
+	}
+	if l.IssuedAt.Before(start) || l.IssuedAt.After(g.Expiry) {
+		add("issued at %s, outside the grant's window %s to %s", l.IssuedAt.Format(time.RFC3339),
+			start.Format(time.RFC3339), g.Expiry.Format(time.RFC3339))
+	}
+	if g.MaxLife > 0 && !l.Expiry.IsZero() && l.Expiry.Sub(l.IssuedAt) > g.MaxLife {
+		add("lifetime %s is longer than the grant's max life %s", l.Expiry.Sub(l.IssuedAt), g.MaxLife)
+	}
+	return out
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}

@@ -1,0 +1,112 @@
+package verify
+
+import (
+	"encoding/hex"
+	"time"
+
+	"github.com/licet/licet/token"
+)
+
+// RevocationList is a revocation list whose signature by a trusted key
+// verified. Build it with [ParseRevocations] and pass it to
+// [WithRevocations].
+type RevocationList struct {
+	list *token.Revocations
+	kid  []byte
+	ids  map[[token.IDSize]byte]struct{}
+	kids map[[token.KeyIDSize]byte]struct{}
+}
+
+// ParseRevocations checks a revocation list in any form: signed by a
+// trusted, unrevoked key whose issuer (when known) is the list's issuer.
+// Errors are *[Error] values with the code of the failed step.
+func ParseRevocations(in []byte, keys *KeySet) (*RevocationList, error) {
+	m, _, err := token.Decode(in)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "revocation list")
+	}
+	if err := checkAlg(m.Header.Alg); err != nil {
+		return nil, err
+	}
+	if m.Header.Typ != token.TypeRevocations {
+		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a revocation list", m.Header.Typ)
+	}
+	key, ok := keys.Lookup(m.Header.KID)
+	if !ok {
+		kid := hex.EncodeToString(m.Header.KID)
+		return nil, fail(CodeUnknownKey, kid, "revocation list signed by unknown key %s: it must be signed by a trusted vendor key", kid)
+	}
+	if !m.VerifySignature(key.PublicKey) {
+		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "revocation list signature does not verify")
+	}
+	r, err := token.DecodeRevocations(m.Payload)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "revocation list claims")
+	}
+	if err := key.checkUsable(r.IssuedAt, "revocation list"); err != nil {
+		return nil, err
+	}
+	if key.Issuer != "" && r.Issuer != key.Issuer {
+		return nil, fail(CodeWrongIssuer, r.Issuer, "revocation list issuer %q is not the key's issuer %q", r.Issuer, key.Issuer)
+	}
+	rl := &RevocationList{
+		list: r, kid: m.Header.KID,
+		ids:  make(map[[token.IDSize]byte]struct{}, len(r.IDs)),
+		kids: make(map[[token.KeyIDSize]byte]struct{}, len(r.KeyIDs)),
+	}
+	for _, id := range r.IDs {
+		rl.ids[[token.IDSize]byte(id)] = struct{}{}
+	}
+	for _, kid := range r.KeyIDs {
+		rl.kids[[token.KeyIDSize]byte(kid)] = struct{}{}
+	}
+	return rl, nil
+}
+
+// Seq returns the list's sequence number. Callers that remember the
+// highest seq they have seen refuse lists with a lower one (rollback).
+func (r *RevocationList) Seq() uint64 { return r.list.Seq }
+
+// Claims returns the decoded list.
+func (r *RevocationList) Claims() *token.Revocations { return r.list }
+
+// Stale reports whether the list is past its next update at now.
+func (r *RevocationList) Stale(now time.Time) bool { return now.After(r.list.NextUpdate) }
+
+// RevokesID reports whether the list names a license or grant id.
+func (r *RevocationList) RevokesID(id []byte) bool {
+	if len(id) != token.IDSize {
+		return false
+	}
+	_, ok := r.ids[[token.IDSize]byte(id)]
+	return ok
+}
+
+// RevokesKey reports whether the list names a key id.
+func (r *RevocationList) RevokesKey(kid []byte) bool {
+	if len(kid) != token.KeyIDSize {
+		return false
+	}
+	_, ok := r.kids[[token.KeyIDSize]byte(kid)]
+	return ok
+}
+
+func (r *RevocationList) check(l *License) *Error {
+	switch {
+	case r.RevokesID(l.ID):
+		return fail(CodeRevoked, hex.EncodeToString(l.ID), "license %x is revoked", l.ID)
+	case r.RevokesKey(l.KeyID):
+		return fail(CodeRevoked, hex.EncodeToString(l.KeyID), "signing key %x is revoked", l.KeyID)
+	case l.Grant != nil && r.RevokesID(l.Grant.ID):
+		return fail(CodeRevoked, hex.EncodeToString(l.Grant.ID), "grant %x under which the license was issued is revoked", l.Grant.ID)
+	case l.Grant != nil && r.RevokesKey(l.GrantKeyID):
+		return fail(CodeRevoked, hex.EncodeToString(l.GrantKeyID), "key %x that signed the grant is revoked", l.GrantKeyID)
+	}
+	return nil
+}
+
+// RejectStaleRevocations makes a stale revocation list fail verification
+// (code revoked: nothing can be confirmed) instead of adding a warning.
+func RejectStaleRevocations() Option {
+	return func(v *Verifier) error { v.staleOK = false; return nil }
+}

@@ -1,0 +1,355 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
+	"github.com/licet/licet/token"
+)
+
+// DefaultLeeway is the clock skew tolerated on nbf, iat and exp.
+const DefaultLeeway = 5 * time.Minute
+
+// Verifier checks licenses for one product against a set of trusted keys.
+// Build it once with [New]; it is safe for concurrent use.
+type Verifier struct {
+	keys       *KeySet
+	product    string
+	anyProduct bool
+	version    *version.Version
+	versionStr string
+	anyVersion bool
+	binding    map[string]string
+	anyBinding bool
+	clock      func() time.Time
+	leeway     time.Duration
+	revs       *RevocationList
+	staleOK    bool
+	cache      token.VersionCache
+}
+
+// Option configures a [Verifier].
+type Option func(*Verifier) error
+
+// WithProduct names the product being licensed: a license verifies only if
+// its aud contains id. Every verifier needs it, or [AnyProductInsecure].
+func WithProduct(id string) Option {
+	return func(v *Verifier) error {
+		if id == "" {
+			return errors.New("verify: empty product id")
+		}
+		v.product = id
+		return nil
+	}
+}
+
+// AnyProductInsecure skips the product check: a license for any product
+// verifies. For inspection tools, never for products.
+func AnyProductInsecure() Option {
+	return func(v *Verifier) error { v.anyProduct = true; return nil }
+}
+
+// WithProductVersion sets the running product's version, checked against
+// the license's (and grant's) "versions" constraint. Without it, a license
+// that carries a constraint is rejected, unless [AnyVersionInsecure].
+func WithProductVersion(ver string) Option {
+	return func(v *Verifier) error {
+		pv, err := version.NewVersion(ver)
+		if err != nil {
+			return fmt.Errorf("verify: product version %q: %w", ver, err)
+		}
+		v.version, v.versionStr = pv, ver
+		return nil
+	}
+}
+
+// AnyVersionInsecure skips version constraints when no product version is
+// set.
+func AnyVersionInsecure() Option {
+	return func(v *Verifier) error { v.anyVersion = true; return nil }
+}
+
+// WithBinding sets this machine's binding values (for example
+// {"host": fingerprint}). Every "bind" entry of a license must equal the
+// value here; a bound license whose key is missing here is rejected.
+func WithBinding(values map[string]string) Option {
+	return func(v *Verifier) error {
+		v.binding = make(map[string]string, len(values))
+		for k, val := range values {
+			v.binding[k] = val
+		}
+		return nil
+	}
+}
+
+// AnyBindingInsecure skips binding entries for which no value is set.
+func AnyBindingInsecure() Option {
+	return func(v *Verifier) error { v.anyBinding = true; return nil }
+}
+
+// WithClock sets where the current time comes from. The default is
+// time.Now; tests and offline-clock guards inject their own.
+func WithClock(now func() time.Time) Option {
+	return func(v *Verifier) error {
+		if now == nil {
+			return errors.New("verify: nil clock")
+		}
+		v.clock = now
+		return nil
+	}
+}
+
+// WithLeeway sets the tolerated clock skew (default [DefaultLeeway]).
+func WithLeeway(d time.Duration) Option {
+	return func(v *Verifier) error {
+		if d < 0 {
+			return errors.New("verify: negative leeway")
+		}
+		v.leeway = d
+		return nil
+	}
+}
+
+// WithRevocations makes the verifier reject, as revoked, licenses, grants
+// and keys that the list names. The list must have been checked with
+// [ParseRevocations]. A stale list (past its next update) is used but
+// flagged in [License.Warnings]; see [RejectStaleRevocations].
+func WithRevocations(list *RevocationList) Option {
+	return func(v *Verifier) error {
+		if list == nil {
+			return errors.New("verify: nil revocation list")
+		}
+		v.revs = list
+		return nil
+	}
+}
+
+// New returns a verifier that trusts keys. It needs [WithProduct] (or
+// [AnyProductInsecure]).
+func New(keys *KeySet, opts ...Option) (*Verifier, error) {
+	if keys.Len() == 0 {
+		return nil, errors.New("verify: no trusted keys")
+	}
+	v := &Verifier{keys: keys, clock: time.Now, leeway: DefaultLeeway, staleOK: true}
+	for _, o := range opts {
+		if err := o(v); err != nil {
+			return nil, err
+		}
+	}
+	if v.product == "" && !v.anyProduct {
+		return nil, errors.New("verify: no product: use WithProduct")
+	}
+	return v, nil
+}
+
+// License is a verified license: its claims, the key that signed it and
+// the state it verified in.
+type License struct {
+	token.License
+	// KeyID is the id of the key that signed the license: a trusted key,
+	// or the partner key of its grant.
+	KeyID []byte
+	// InGrace reports that the license is past its expiry but within its
+	// grace period.
+	InGrace bool
+	// Grant is the grant the license was issued under, nil for a license
+	// signed by a trusted key directly.
+	Grant *token.Grant
+	// GrantKeyID is the id of the trusted key that signed the grant.
+	GrantKeyID []byte
+	// Warnings lists conditions that did not fail verification but deserve
+	// attention, such as a stale revocation list.
+	Warnings []string
+}
+
+// Allows reports whether the license grants scope (wildcards as in FORMAT
+// section 5). It does not allocate.
+func (l *License) Allows(scope string) bool { return token.Covers(l.Scopes, scope) }
+
+// Limit returns a numeric limit and whether the license sets it.
+func (l *License) Limit(name string) (uint64, bool) {
+	n, ok := l.Limits[name]
+	return n, ok
+}
+
+// HasRight reports whether the license carries a contract right.
+func (l *License) HasRight(name string) bool {
+	for _, r := range l.Rights {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Verify checks a license in any form (raw, compact text or PEM) and
+// returns it when every check of FORMAT section 8 passes and the license
+// covers every required scope. Otherwise it returns an *[Error] carrying
+// exactly one code.
+func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error) {
+	now := v.clock()
+
+	// 1. Envelope.
+	m, _, err := token.Decode(in)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "not a well-formed licet object")
+	}
+	// 2. Algorithm.
+	if err := checkAlg(m.Header.Alg); err != nil {
+		return nil, err
+	}
+	// 3. Type.
+	if m.Header.Typ != token.TypeLicense {
+		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a license (%s)", m.Header.Typ, token.TypeLicense)
+	}
+
+	out := &License{KeyID: m.Header.KID}
+	var signer ed25519.PublicKey
+	var key *Key // the trusted key at the root of the chain
+	var g *chain
+	if m.Header.Grant != nil {
+		// 4 (grant path). The grant is checked first: its signature by a
+		// trusted key makes the partner key it names trustworthy.
+		if g, err = v.checkGrant(m, now); err != nil {
+			return nil, err
+		}
+		key, signer = g.vendorKey, g.grant.Key
+		out.Grant, out.GrantKeyID = g.grant, g.msg.Header.KID
+	} else {
+		// 4. Key.
+		var ok bool
+		if key, ok = v.keys.Lookup(m.Header.KID); !ok {
+			kid := hex.EncodeToString(m.Header.KID)
+			return nil, fail(CodeUnknownKey, kid, "license signed by unknown key %s", kid)
+		}
+		signer = key.PublicKey
+	}
+	// 5. Signature.
+	if !ed25519.Verify(signer, m.ToBeSigned(), m.Signature) {
+		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "signature does not verify")
+	}
+	// 6. Claims.
+	l, err := token.DecodeLicense(m.Payload, &v.cache)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "license claims")
+	}
+	out.License = *l
+
+	if g != nil {
+		// G. The license within the grant.
+		if err := g.check(l); err != nil {
+			return nil, err
+		}
+	} else {
+		// 7. Key usable.
+		if err := key.checkUsable(l.IssuedAt, "license"); err != nil {
+			return nil, err
+		}
+		// 8. Issuer.
+		if key.Issuer != "" && l.Issuer != key.Issuer {
+			return nil, fail(CodeWrongIssuer, l.Issuer, "license issuer %q is not the key's issuer %q", l.Issuer, key.Issuer)
+		}
+	}
+	// 9. Product.
+	if !v.anyProduct && !contains(l.Audience, v.product) {
+		return nil, fail(CodeWrongProduct, v.product, "license is for %s, not %q", strings.Join(l.Audience, ", "), v.product)
+	}
+	// 10. Not yet valid.
+	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
+		return nil, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
+	}
+	if l.IssuedAt.After(now.Add(v.leeway)) {
+		return nil, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
+	}
+	// 11. Expiry and grace.
+	if !l.Expiry.IsZero() {
+		end := l.Expiry.Add(v.leeway)
+		if now.After(end) {
+			if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
+				return nil, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
+			}
+			out.InGrace = true
+		}
+	}
+	// 12. Versions.
+	if err := v.checkVersion(l.Constraint, l.Versions, "license"); err != nil {
+		return nil, err
+	}
+	if g != nil {
+		if err := v.checkVersion(g.grant.Constraint, g.grant.Versions, "grant"); err != nil {
+			return nil, err
+		}
+	}
+	// 13. Binding.
+	for k, want := range l.Bind {
+		have, ok := v.binding[k]
+		if !ok && v.anyBinding {
+			continue
+		}
+		if !ok {
+			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, and this machine has no %s value", k, want, k)
+		}
+		if have != want {
+			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, this machine has %q", k, want, have)
+		}
+	}
+	// 14. Revocation.
+	if v.revs != nil {
+		if err := v.revs.check(out); err != nil {
+			return nil, err
+		}
+		if !v.revs.list.NextUpdate.IsZero() && now.After(v.revs.list.NextUpdate) {
+			if !v.staleOK {
+				return nil, fail(CodeRevoked, "", "revocation list is stale since %s; fetch a fresh one", v.revs.list.NextUpdate.Format(time.RFC3339))
+			}
+			out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list is stale since %s", v.revs.list.NextUpdate.Format(time.RFC3339)))
+		}
+	}
+	// 15. Scopes.
+	for _, s := range requiredScopes {
+		if !l.Allows(s) {
+			return nil, fail(CodeScopeMissing, s, "license does not grant scope %q", s)
+		}
+	}
+	return out, nil
+}
+
+func checkAlg(alg int64) *Error {
+	if alg != token.AlgEdDSA && alg != token.AlgEd25519 {
+		if alg == 0 {
+			return fail(CodeUnsupportedAlg, "", "no integer alg in the protected header; want EdDSA (-8)")
+		}
+		return fail(CodeUnsupportedAlg, fmt.Sprint(alg), "algorithm %d is not supported; want EdDSA (-8)", alg)
+	}
+	return nil
+}
+
+func (v *Verifier) checkVersion(c version.Constraints, s, what string) *Error {
+	if c == nil {
+		return nil
+	}
+	if v.version == nil {
+		if v.anyVersion {
+			return nil
+		}
+		return fail(CodeVersionNotCovered, "", "%s covers versions %q and no product version was given", what, s)
+	}
+	if !c.Check(v.version) {
+		return fail(CodeVersionNotCovered, v.versionStr, "%s covers versions %q, not %s", what, s, v.versionStr)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
