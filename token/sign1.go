@@ -224,7 +224,7 @@ func headerLabel(k any) (int64, bool) {
 }
 
 // ToBeSigned returns the Sig_structure of RFC 9052 section 4.4 for m:
-// ["Signature1", protected, h'', payload], over the exact bytes that were
+// ["Signature1", protected, h”, payload], over the exact bytes that were
 // received.
 func (m *Message) ToBeSigned() []byte {
 	return sigStructure(m.Protected, m.Payload)

@@ -14,17 +14,17 @@ var benchNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // typicalLicense is the benchmark's license: ten claims, four scopes.
 func typicalLicense() *token.License {
 	return &token.License{
-		Issuer:    "acme",
-		Subject:   "customer-4711",
-		Audience:  []string{"widget-server"},
-		IssuedAt:  benchNow.Add(-24 * time.Hour),
-		Expiry:    benchNow.Add(365 * 24 * time.Hour),
-		ID:        make([]byte, 16),
-		Tier:      "pro",
-		Scopes:    []string{"api:read", "api:write", "reports:*", "connectors:salesforce"},
-		Versions:  ">= 2.0, < 4.0",
-		Limits:    map[string]uint64{"seats": 25, "nodes": 3},
-		Rights:    []string{"embed"},
+		Issuer:   "acme",
+		Subject:  "customer-4711",
+		Audience: []string{"widget-server"},
+		IssuedAt: benchNow.Add(-24 * time.Hour),
+		Expiry:   benchNow.Add(365 * 24 * time.Hour),
+		ID:       make([]byte, 16),
+		Tier:     "pro",
+		Scopes:   []string{"api:read", "api:write", "reports:*", "connectors:salesforce"},
+		Versions: ">= 2.0, < 4.0",
+		Limits:   map[string]uint64{"seats": 25, "nodes": 3},
+		Rights:   []string{"embed"},
 	}
 }
 

@@ -67,7 +67,6 @@ func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 	return &chain{msg: gm, grant: g, vendorKey: key}, nil
 }
 
-
 // check reports every way in which license l exceeds the grant, as one
 // grant_violation whose detail is the first.
 func (c *chain) check(l *token.License) error {
