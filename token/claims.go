@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-version"
@@ -40,6 +41,8 @@ type License struct {
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
+
+	audOne [1]string // backing array of Audience for a single product
 }
 
 // Perpetual reports whether the license has no expiry.
@@ -101,36 +104,55 @@ var understood = map[string]bool{
 // Version constraints are parsed through cache, which may be nil.
 // Every error wraps [ErrMalformed].
 func DecodeLicense(payload []byte, cache *VersionCache) (*License, error) {
-	var w licenseWire
-	if err := decodeStrict(payload, &w); err != nil {
-		return nil, wrapMalformed("license claims", err)
+	l := new(License)
+	if err := l.UnmarshalClaims(payload, cache); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+var licenseWirePool = sync.Pool{New: func() any { return new(licenseWire) }}
+
+// UnmarshalClaims is [DecodeLicense] into l, which it overwrites.
+func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
+	w := licenseWirePool.Get().(*licenseWire)
+	defer func() {
+		*w = licenseWire{}
+		licenseWirePool.Put(w)
+	}()
+	if err := decodeStrict(payload, w); err != nil {
+		return wrapMalformed("license claims", err)
 	}
 	switch {
 	case !w.Iss.ok:
-		return nil, malformedf("license claims: iss missing")
+		return malformedf("license claims: iss missing")
 	case !w.Sub.ok:
-		return nil, malformedf("license claims: sub missing")
+		return malformedf("license claims: sub missing")
 	case !w.Aud.ok:
-		return nil, malformedf("license claims: aud missing")
+		return malformedf("license claims: aud missing")
 	case !w.Iat.ok:
-		return nil, malformedf("license claims: iat missing")
+		return malformedf("license claims: iat missing")
 	case len(w.Cti) != IDSize:
-		return nil, malformedf("license claims: cti must be %d bytes", IDSize)
+		return malformedf("license claims: cti must be %d bytes", IDSize)
 	case !w.Tier.ok:
-		return nil, malformedf("license claims: tier missing")
+		return malformedf("license claims: tier missing")
 	}
 	if err := checkScopes(w.Scopes.v, true); err != nil {
-		return nil, wrapMalformed("license claims", err)
+		return wrapMalformed("license claims", err)
 	}
 	if w.Crit.ok {
 		if err := checkCrit(w.Crit.v); err != nil {
-			return nil, wrapMalformed("license claims", err)
+			return wrapMalformed("license claims", err)
 		}
 	}
-	l := &License{
+	aud := w.Aud.v
+	// A single product decodes into the pooled wire struct's array: move it
+	// into l's own.
+	single := len(aud) == 1 && &aud[0] == &w.Aud.one[0]
+	*l = License{
 		Issuer:    w.Iss.v,
 		Subject:   w.Sub.v,
-		Audience:  w.Aud.v,
+		Audience:  aud,
 		Expiry:    w.Exp.time(),
 		NotBefore: w.Nbf.time(),
 		IssuedAt:  w.Iat.time(),
@@ -145,14 +167,18 @@ func DecodeLicense(payload []byte, cache *VersionCache) (*License, error) {
 		Meta:      w.Meta,
 		Crit:      w.Crit.v,
 	}
+	if single {
+		l.audOne[0] = aud[0]
+		l.Audience = l.audOne[:]
+	}
 	if w.Versions.ok {
 		c, err := cache.Parse(w.Versions.v)
 		if err != nil {
-			return nil, wrapMalformed("license claims: versions", err)
+			return wrapMalformed("license claims: versions", err)
 		}
 		l.Constraint = c
 	}
-	return l, nil
+	return nil
 }
 
 func checkCrit(names []string) error {

@@ -141,47 +141,28 @@ func (m *Message) parseHeader(embedded bool) error {
 	if len(m.Protected) == 0 {
 		return nil // an empty header: no alg, no kid; reported by the checks below
 	}
-	var hdr map[any]cbor.RawMessage
-	if err := headerDM.Unmarshal(m.Protected, &hdr); err != nil {
-		return wrapMalformed("protected header", err)
-	}
-	var crit cbor.RawMessage
-	for k, v := range hdr {
-		label, ok := headerLabel(k)
-		if !ok {
-			return malformedf("protected header label of type %T", k)
+	var w protectedWire
+	if strictDM.Wellformed(m.Protected) == nil {
+		// Fast path: no tags anywhere, so no embedded grant.
+		if err := strictDM.Unmarshal(m.Protected, &w); err != nil {
+			return wrapMalformed("protected header", err)
 		}
-		if label == labelKCWT {
-			continue // checked below
+	} else {
+		// A tag somewhere: allowed only as the embedded grant at label 13.
+		if err := checkTaggedHeader(m.Protected); err != nil {
+			return err
 		}
-		if err := strictDM.Wellformed(v); err != nil {
-			return wrapMalformed(fmt.Sprintf("protected header label %v", k), err)
-		}
-		switch label {
-		case labelAlg:
-			var alg int64
-			if decodeStrict(v, &alg) == nil {
-				m.Header.Alg = alg
-			}
-		case labelCrit:
-			crit = v
-		case labelKID:
-			if err := decodeStrict(v, &m.Header.KID); err != nil {
-				return wrapMalformed("kid", err)
-			}
-		case labelTyp:
-			var typ string
-			if decodeStrict(v, &typ) == nil {
-				m.Header.Typ = typ
-			}
+		if err := headerDM.Unmarshal(m.Protected, &w); err != nil {
+			return wrapMalformed("protected header", err)
 		}
 	}
+	m.Header.Alg, m.Header.KID, m.Header.Typ = w.Alg.v, w.KID.v, w.Typ.v
 	if len(m.Header.KID) != KeyIDSize {
 		return malformedf("kid must be a byte string of %d bytes", KeyIDSize)
 	}
-	if crit != nil {
+	if w.Crit != nil {
 		var labels []any
-		if err := decodeStrict(crit, &labels); err != nil || len(labels) == 0 {
+		if err := decodeStrict(w.Crit, &labels); err != nil || len(labels) == 0 {
 			return malformedf("crit must be a non-empty array of labels")
 		}
 		for _, l := range labels {
@@ -192,16 +173,94 @@ func (m *Message) parseHeader(embedded bool) error {
 			}
 		}
 	}
-	if g, ok := hdr[uint64(labelKCWT)]; ok {
+	if w.KCWT != nil {
 		if embedded {
 			m.Header.NestedGrant = true
 			return nil
 		}
-		grant, err := parseMessage(g, true)
+		grant, err := parseMessage(w.KCWT, true)
 		if err != nil {
 			return wrapMalformed("embedded grant", err)
 		}
 		m.Header.Grant = grant
+	}
+	return nil
+}
+
+// checkTaggedHeader checks a protected header that contains a tag: every
+// label is an integer or text, and every value but label 13's is free of
+// tags. Label 13 is checked when parsed as an envelope.
+func checkTaggedHeader(protected []byte) error {
+	var hdr map[any]cbor.RawMessage
+	if err := headerDM.Unmarshal(protected, &hdr); err != nil {
+		return wrapMalformed("protected header", err)
+	}
+	for k, v := range hdr {
+		label, ok := headerLabel(k)
+		if !ok {
+			return malformedf("protected header label of type %T", k)
+		}
+		if label == labelKCWT {
+			continue
+		}
+		if err := strictDM.Wellformed(v); err != nil {
+			return wrapMalformed(fmt.Sprintf("protected header label %v", k), err)
+		}
+	}
+	return nil
+}
+
+// protectedWire is the protected header as decoded. Its field types alias
+// the header bytes where they can, so that parsing a header does not
+// allocate.
+type protectedWire struct {
+	Alg  algLabel        `cbor:"1,keyasint"`
+	Crit cbor.RawMessage `cbor:"2,keyasint"`
+	KID  kidLabel        `cbor:"4,keyasint"`
+	KCWT cbor.RawMessage `cbor:"13,keyasint"`
+	Typ  typLabel        `cbor:"16,keyasint"`
+}
+
+// algLabel keeps an integer alg; any other type leaves 0 (unsupported).
+type algLabel struct{ v int64 }
+
+func (a *algLabel) UnmarshalCBOR(b []byte) error {
+	if len(b) > 0 && b[0]>>5 <= 1 && decodeStrict(b, &a.v) != nil {
+		a.v = 0
+	}
+	return nil
+}
+
+// kidLabel keeps the key id, aliasing the header bytes.
+type kidLabel struct{ v []byte }
+
+func (k *kidLabel) UnmarshalCBOR(b []byte) error {
+	if len(b) == 1+KeyIDSize && b[0] == majorBytes<<5|KeyIDSize {
+		k.v = b[1:]
+		return nil
+	}
+	return decodeStrict(b, &k.v)
+}
+
+// typLabel keeps a text typ; any other type leaves "" (wrong type). The
+// three licet types are recognized without allocating.
+type typLabel struct{ v string }
+
+var knownTypes = func() map[string]string {
+	m := make(map[string]string)
+	for _, t := range []string{TypeLicense, TypeGrant, TypeRevocations} {
+		m[string(append(appendHead(nil, majorText, uint64(len(t))), t...))] = t
+	}
+	return m
+}()
+
+func (t *typLabel) UnmarshalCBOR(b []byte) error {
+	if typ, ok := knownTypes[string(b)]; ok {
+		t.v = typ
+		return nil
+	}
+	if len(b) > 0 && b[0]>>5 == majorText {
+		return decodeStrict(b, &t.v)
 	}
 	return nil
 }
@@ -227,12 +286,24 @@ func headerLabel(k any) (int64, bool) {
 // ["Signature1", protected, h”, payload], over the exact bytes that were
 // received.
 func (m *Message) ToBeSigned() []byte {
-	return sigStructure(m.Protected, m.Payload)
+	return m.AppendToBeSigned(nil)
+}
+
+// AppendToBeSigned appends the Sig_structure of m to dst, for callers that
+// reuse a buffer.
+func (m *Message) AppendToBeSigned(dst []byte) []byte {
+	return appendSigStructure(dst, m.Protected, m.Payload)
 }
 
 func sigStructure(protected, payload []byte) []byte {
+	return appendSigStructure(nil, protected, payload)
+}
+
+func appendSigStructure(b, protected, payload []byte) []byte {
 	const context = "Signature1"
-	b := make([]byte, 0, 1+1+len(context)+9+len(protected)+1+9+len(payload))
+	if b == nil {
+		b = make([]byte, 0, 1+1+len(context)+9+len(protected)+1+9+len(payload))
+	}
 	b = append(b, 0x84)
 	b = appendHead(b, majorText, uint64(len(context)))
 	b = append(b, context...)

@@ -104,18 +104,18 @@ func (l *byteList) UnmarshalCBOR(b []byte) error {
 
 // audience is "tstr or [+ tstr]".
 type audience struct {
-	v  []string
-	ok bool
+	v   []string
+	one [1]string // backing array for the single-product form
+	ok  bool
 }
 
 func (a *audience) UnmarshalCBOR(b []byte) error {
 	a.ok = true
 	if len(b) > 0 && b[0]>>5 == majorText {
-		var s string
-		if err := decodeStrict(b, &s); err != nil {
+		if err := decodeStrict(b, &a.one[0]); err != nil {
 			return err
 		}
-		a.v = []string{s}
+		a.v = a.one[:]
 		return nil
 	}
 	if err := decodeStrict(b, &a.v); err != nil {

@@ -37,7 +37,7 @@ func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 		kid := hex.EncodeToString(gm.Header.KID)
 		return nil, fail(CodeGrantInvalid, kid, "grant signed by unknown key %s", kid)
 	}
-	if !gm.VerifySignature(key.PublicKey) {
+	if !verifySignature(key.PublicKey, gm) {
 		return nil, fail(CodeGrantInvalid, hex.EncodeToString(gm.Header.KID), "grant signature does not verify")
 	}
 	g, err := token.DecodeGrant(gm.Payload, &v.cache)

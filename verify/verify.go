@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-version"
@@ -31,6 +32,8 @@ type Verifier struct {
 	revs       *RevocationList
 	staleOK    bool
 	cache      token.VersionCache
+	verMu      sync.RWMutex
+	verOK      map[string]bool // constraint text -> satisfied by version
 }
 
 // Option configures a [Verifier].
@@ -165,6 +168,8 @@ type License struct {
 	// Warnings lists conditions that did not fail verification but deserve
 	// attention, such as a stale revocation list.
 	Warnings []string
+
+	kid [token.KeyIDSize]byte
 }
 
 // Allows reports whether the license grants scope (wildcards as in FORMAT
@@ -208,7 +213,9 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a license (%s)", m.Header.Typ, token.TypeLicense)
 	}
 
-	out := &License{KeyID: m.Header.KID}
+	out := &License{}
+	copy(out.kid[:], m.Header.KID) // m aliases the caller's buffer
+	out.KeyID = out.kid[:]
 	var signer ed25519.PublicKey
 	var key *Key // the trusted key at the root of the chain
 	var g *chain
@@ -230,15 +237,14 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		signer = key.PublicKey
 	}
 	// 5. Signature.
-	if !ed25519.Verify(signer, m.ToBeSigned(), m.Signature) {
+	if !verifySignature(signer, m) {
 		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "signature does not verify")
 	}
 	// 6. Claims.
-	l, err := token.DecodeLicense(m.Payload, &v.cache)
-	if err != nil {
+	if err := out.License.UnmarshalClaims(m.Payload, &v.cache); err != nil {
 		return nil, failErr(CodeMalformed, err, "license claims")
 	}
-	out.License = *l
+	l := &out.License
 
 	if g != nil {
 		// G. The license within the grant.
@@ -339,7 +345,7 @@ func (v *Verifier) checkVersion(c version.Constraints, s, what string) *Error {
 		}
 		return fail(CodeVersionNotCovered, "", "%s covers versions %q and no product version was given", what, s)
 	}
-	if !c.Check(v.version) {
+	if !v.versionOK(c, s) {
 		return fail(CodeVersionNotCovered, v.versionStr, "%s covers versions %q, not %s", what, s, v.versionStr)
 	}
 	return nil
@@ -352,4 +358,41 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// sigBufPool holds Sig_structure buffers: the signature input is built
+// once per verification and dropped right after.
+var sigBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// verifySignature checks m's Ed25519 signature by pub over its
+// Sig_structure, built from the exact bytes received.
+func verifySignature(pub ed25519.PublicKey, m *token.Message) bool {
+	bp := sigBufPool.Get().(*[]byte)
+	tbs := m.AppendToBeSigned((*bp)[:0])
+	ok := ed25519.Verify(pub, tbs, m.Signature)
+	if cap(tbs) <= 64<<10 {
+		*bp = tbs
+		sigBufPool.Put(bp)
+	}
+	return ok
+}
+
+// versionOK reports whether the verifier's product version satisfies c
+// (whose source text is s). The product version is fixed, so the answer
+// is cached per constraint: go-version's Check allocates.
+func (v *Verifier) versionOK(c version.Constraints, s string) bool {
+	v.verMu.RLock()
+	ok, hit := v.verOK[s]
+	v.verMu.RUnlock()
+	if hit {
+		return ok
+	}
+	ok = c.Check(v.version)
+	v.verMu.Lock()
+	if v.verOK == nil || len(v.verOK) >= 64 {
+		v.verOK = make(map[string]bool)
+	}
+	v.verOK[s] = ok
+	v.verMu.Unlock()
+	return ok
 }
