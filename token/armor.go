@@ -125,6 +125,9 @@ func Unarmor(in []byte) ([]byte, Form, error) {
 	if !ValidPrefix(string(s[:dot])) {
 		return nil, 0, malformedf("invalid token prefix %q", truncate(s[:dot], 40))
 	}
+	if bytes.ContainsAny(s[dot+1:], "\r\n") {
+		return nil, 0, malformedf("line break inside the token text")
+	}
 	raw := make([]byte, b64url.DecodedLen(len(s)-dot-1))
 	n, err := b64url.Decode(raw, s[dot+1:])
 	if err != nil {

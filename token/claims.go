@@ -41,8 +41,6 @@ type License struct {
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
-
-	audOne [1]string // backing array of Audience for a single product
 }
 
 // Perpetual reports whether the license has no expiry.
@@ -146,9 +144,9 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 		}
 	}
 	aud := w.Aud.v
-	// A single product decodes into the pooled wire struct's array: move it
-	// into l's own.
-	single := len(aud) == 1 && &aud[0] == &w.Aud.one[0]
+	if len(aud) == 1 && &aud[0] == &w.Aud.one[0] {
+		aud = []string{aud[0]} // not a pointer into the pooled wire struct
+	}
 	*l = License{
 		Issuer:    w.Iss.v,
 		Subject:   w.Sub.v,
@@ -166,10 +164,6 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 		Grace:     w.Grace.duration(),
 		Meta:      w.Meta,
 		Crit:      w.Crit.v,
-	}
-	if single {
-		l.audOne[0] = aud[0]
-		l.Audience = l.audOne[:]
 	}
 	if w.Versions.ok {
 		c, err := cache.Parse(w.Versions.v)

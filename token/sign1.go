@@ -239,7 +239,10 @@ func (k *kidLabel) UnmarshalCBOR(b []byte) error {
 		k.v = b[1:]
 		return nil
 	}
-	return decodeStrict(b, &k.v)
+	if err := decodeStrict(b, &k.v); err != nil {
+		return fmt.Errorf("kid must be a byte string of %d bytes: %w", KeyIDSize, err)
+	}
+	return nil
 }
 
 // typLabel keeps a text typ; any other type leaves "" (wrong type). The
