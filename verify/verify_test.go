@@ -1,0 +1,574 @@
+package verify_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func key(label string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte(label))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func pub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+var (
+	vendor  = key("vendor")
+	other   = key("other vendor")
+	partner = key("partner")
+	rogue   = key("rogue partner")
+)
+
+func license(mod ...func(*token.License)) *token.License {
+	l := &token.License{
+		Issuer: "acme", Subject: "customer-1", Audience: []string{"widget"},
+		IssuedAt: now.Add(-24 * time.Hour), Expiry: now.Add(30 * 24 * time.Hour),
+		ID: bytes.Repeat([]byte{1}, 16), Tier: "pro",
+		Scopes:   []string{"api:read", "reports:*"},
+		Versions: ">= 2.0, < 4.0",
+		Limits:   map[string]uint64{"seats": 10},
+		Rights:   []string{"embed"},
+	}
+	for _, m := range mod {
+		m(l)
+	}
+	return l
+}
+
+func mint(t testing.TB, signer ed25519.PrivateKey, l *token.License, grant []byte) []byte {
+	t.Helper()
+	raw, err := token.SignLicense(signer, l, grant)
+	require.NoError(t, err)
+	return raw
+}
+
+func keyset(t testing.TB, keys ...verify.Key) *verify.KeySet {
+	t.Helper()
+	if len(keys) == 0 {
+		keys = []verify.Key{{PublicKey: pub(vendor), Issuer: "acme"}}
+	}
+	ks, err := verify.NewKeySet(keys...)
+	require.NoError(t, err)
+	return ks
+}
+
+func verifier(t testing.TB, ks *verify.KeySet, opts ...verify.Option) *verify.Verifier {
+	t.Helper()
+	base := []verify.Option{
+		verify.WithProduct("widget"), verify.WithProductVersion("3.1.0"),
+		verify.WithClock(func() time.Time { return now }),
+		verify.WithBinding(map[string]string{"host": "h1"}),
+	}
+	v, err := verify.New(ks, append(base, opts...)...)
+	require.NoError(t, err)
+	return v
+}
+
+func requireCode(t *testing.T, err error, code verify.Code) {
+	t.Helper()
+	require.Error(t, err)
+	require.Equal(t, code, verify.CodeOf(err), "error: %v", err)
+	var ve *verify.Error
+	require.True(t, errors.As(err, &ve))
+	require.Equal(t, code, ve.Code)
+	require.NotEmpty(t, ve.Message)
+	for _, c := range verify.Codes {
+		require.Equal(t, c == code, errors.Is(err, &verify.Error{Code: c}), "errors.Is for %s", c)
+	}
+}
+
+func TestValid(t *testing.T) {
+	v := verifier(t, keyset(t))
+	raw := mint(t, vendor, license(), nil)
+	text, _ := token.EncodeText(raw, "acme")
+	for name, in := range map[string][]byte{
+		"raw":  raw,
+		"text": []byte(text),
+		"pem":  token.EncodePEM(raw, token.PEMLicense, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := v.Verify(in, "api:read", "reports:monthly")
+			require.NoError(t, err)
+			require.False(t, l.InGrace)
+			require.Equal(t, token.KeyID(pub(vendor)), l.KeyID)
+			require.Equal(t, "customer-1", l.Subject)
+			require.True(t, l.Allows("reports:q3"))
+			require.False(t, l.Allows("api:write"))
+			n, ok := l.Limit("seats")
+			require.True(t, ok)
+			require.Equal(t, uint64(10), n)
+			require.True(t, l.HasRight("embed"))
+			require.False(t, l.HasRight("redistribute"))
+			require.Nil(t, l.Grant)
+		})
+	}
+}
+
+// TestKeyIDDoesNotAliasInput: the returned license must not change when the
+// caller reuses its buffer.
+func TestKeyIDDoesNotAliasInput(t *testing.T) {
+	raw := mint(t, vendor, license(), nil)
+	buf := append([]byte(nil), raw...)
+	l, err := verifier(t, keyset(t)).Verify(buf)
+	require.NoError(t, err)
+	for i := range buf {
+		buf[i] = 0
+	}
+	require.Equal(t, token.KeyID(pub(vendor)), l.KeyID)
+}
+
+func TestCodes(t *testing.T) {
+	ks := keyset(t)
+	good := mint(t, vendor, license(), nil)
+	hdr := func(m map[any]any) []byte {
+		b, err := token.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	// signedWithHeader signs payload under an arbitrary protected header.
+	signedWithHeader := func(h map[any]any, payload []byte) []byte {
+		p := hdr(h)
+		m := &token.Message{Protected: p, Payload: payload}
+		sig := ed25519.Sign(vendor, m.ToBeSigned())
+		b := []byte{0xd2, 0x84}
+		for _, x := range [][]byte{p} {
+			e, _ := cbor.Marshal(x)
+			b = append(b, e...)
+		}
+		b = append(b, 0xa0)
+		e, _ := cbor.Marshal(payload)
+		b = append(b, e...)
+		e, _ = cbor.Marshal(sig)
+		return append(b, e...)
+	}
+	claims, err := license().MarshalClaims()
+	require.NoError(t, err)
+	kid := token.KeyID(pub(vendor))
+	badSig := append([]byte(nil), good...)
+	badSig[len(badSig)-1] ^= 1
+	grant, err := token.SignGrant(vendor, &token.Grant{
+		Issuer: "acme", Subject: "reseller", Audience: []string{"widget"},
+		IssuedAt: now.Add(-48 * time.Hour), Expiry: now.Add(365 * 24 * time.Hour),
+		ID: bytes.Repeat([]byte{9}, 16), Key: pub(partner), Tiers: []string{"*"}, Scopes: []string{"*"},
+	})
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name   string
+		tok    []byte
+		scopes []string
+		opts   []verify.Option
+		want   verify.Code
+	}{
+		{name: "empty", tok: nil, want: verify.CodeMalformed},
+		{name: "garbage text", tok: []byte("licet1.!!!"), want: verify.CodeMalformed},
+		{name: "too large", tok: bytes.Repeat([]byte("a"), 16<<10+1), want: verify.CodeMalformed},
+		{name: "ES256", tok: signedWithHeader(map[any]any{1: -7, 4: kid, 16: token.TypeLicense}, claims), want: verify.CodeUnsupportedAlg},
+		{name: "no alg", tok: signedWithHeader(map[any]any{4: kid, 16: token.TypeLicense}, claims), want: verify.CodeUnsupportedAlg},
+		{name: "alg as text", tok: signedWithHeader(map[any]any{1: "EdDSA", 4: kid, 16: token.TypeLicense}, claims), want: verify.CodeUnsupportedAlg},
+		{name: "alg -19 accepted", tok: signedWithHeader(map[any]any{1: -19, 4: kid, 16: token.TypeLicense}, claims), want: ""},
+		{name: "no typ", tok: signedWithHeader(map[any]any{1: -8, 4: kid}, claims), want: verify.CodeWrongType},
+		{name: "typ cwt", tok: signedWithHeader(map[any]any{1: -8, 4: kid, 16: "application/cwt"}, claims), want: verify.CodeWrongType},
+		{name: "grant as license", tok: grant, want: verify.CodeWrongType},
+		{name: "unknown key", tok: mint(t, other, license(), nil), want: verify.CodeUnknownKey},
+		{name: "bad signature", tok: badSig, want: verify.CodeBadSignature},
+		{name: "claims not a map", tok: signedWithHeader(map[any]any{1: -8, 4: kid, 16: token.TypeLicense}, []byte{0x80}), want: verify.CodeMalformed},
+		{name: "key revoked", tok: good, opts: nil, want: verify.CodeKeyNotValid},
+		{name: "wrong issuer", tok: mint(t, vendor, license(func(l *token.License) { l.Issuer = "evil" }), nil), want: verify.CodeWrongIssuer},
+		{name: "wrong product", tok: mint(t, vendor, license(func(l *token.License) { l.Audience = []string{"gadget"} }), nil), want: verify.CodeWrongProduct},
+		{name: "multi product", tok: mint(t, vendor, license(func(l *token.License) { l.Audience = []string{"gadget", "widget"} }), nil), want: ""},
+		{name: "not before", tok: mint(t, vendor, license(func(l *token.License) { l.NotBefore = now.Add(time.Hour) }), nil), want: verify.CodeNotYetValid},
+		{name: "issued in future", tok: mint(t, vendor, license(func(l *token.License) { l.IssuedAt = now.Add(time.Hour) }), nil), want: verify.CodeNotYetValid},
+		{name: "expired", tok: mint(t, vendor, license(func(l *token.License) { l.Expiry = now.Add(-time.Hour) }), nil), want: verify.CodeExpired},
+		{name: "version too new", tok: good, opts: []verify.Option{verify.WithProductVersion("4.0.0")}, want: verify.CodeVersionNotCovered},
+		{name: "binding mismatch", tok: mint(t, vendor, license(func(l *token.License) { l.Bind = map[string]string{"host": "h2"} }), nil), want: verify.CodeBindingMismatch},
+		{name: "binding missing here", tok: mint(t, vendor, license(func(l *token.License) { l.Bind = map[string]string{"cluster": "c1"} }), nil), want: verify.CodeBindingMismatch},
+		{name: "binding insecure skip", tok: mint(t, vendor, license(func(l *token.License) { l.Bind = map[string]string{"cluster": "c1"} }), nil), opts: []verify.Option{verify.AnyBindingInsecure()}, want: ""},
+		{name: "binding match", tok: mint(t, vendor, license(func(l *token.License) { l.Bind = map[string]string{"host": "h1"} }), nil), want: ""},
+		{name: "scope missing", tok: good, scopes: []string{"api:write"}, want: verify.CodeScopeMissing},
+		{name: "pattern is not a required scope", tok: good, scopes: []string{"reports:*"}, want: verify.CodeScopeMissing},
+		{name: "perpetual", tok: mint(t, vendor, license(func(l *token.License) { l.Expiry = time.Time{} }), nil), want: ""},
+		{name: "no versions", tok: mint(t, vendor, license(func(l *token.License) { l.Versions = "" }), nil), want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kset := ks
+			if tc.name == "key revoked" {
+				kset = keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", Revoked: true})
+			}
+			v := verifier(t, kset, tc.opts...)
+			l, err := v.Verify(tc.tok, tc.scopes...)
+			if tc.want == "" {
+				require.NoError(t, err)
+				require.NotNil(t, l)
+				return
+			}
+			require.Nil(t, l)
+			requireCode(t, err, tc.want)
+		})
+	}
+}
+
+func TestErrorDetail(t *testing.T) {
+	v := verifier(t, keyset(t))
+	_, err := v.Verify(mint(t, vendor, license(), nil), "api:read", "billing:export")
+	var ve *verify.Error
+	require.True(t, errors.As(err, &ve))
+	require.Equal(t, "billing:export", ve.Detail)
+	require.Contains(t, err.Error(), "scope_missing")
+	require.True(t, errors.Is(err, verify.ErrScopeMissing))
+	require.False(t, errors.Is(err, verify.ErrExpired))
+
+	v = verifier(t, keyset(t), verify.WithProductVersion("1.9"))
+	_, err = v.Verify(mint(t, vendor, license(), nil))
+	require.True(t, errors.As(err, &ve))
+	require.Equal(t, "1.9", ve.Detail)
+	require.Contains(t, ve.Message, ">= 2.0, < 4.0")
+}
+
+func TestTimeBoundaries(t *testing.T) {
+	ks := keyset(t)
+	exp := now
+	tok := mint(t, vendor, license(func(l *token.License) { l.Expiry = exp; l.Grace = 0 }), nil)
+	graced := mint(t, vendor, license(func(l *token.License) { l.Expiry = exp; l.Grace = 7 * 24 * time.Hour }), nil)
+	nbf := mint(t, vendor, license(func(l *token.License) { l.NotBefore = now }), nil)
+	leeway := verify.DefaultLeeway
+	for _, tc := range []struct {
+		name    string
+		tok     []byte
+		at      time.Time
+		leeway  *time.Duration
+		want    verify.Code
+		inGrace bool
+	}{
+		{name: "exp exactly now", tok: tok, at: exp},
+		{name: "exp plus leeway", tok: tok, at: exp.Add(leeway)},
+		{name: "one second past leeway", tok: tok, at: exp.Add(leeway + time.Second), want: verify.CodeExpired},
+		{name: "zero leeway one second past", tok: tok, at: exp.Add(time.Second), leeway: new(time.Duration), want: verify.CodeExpired},
+		{name: "grace start", tok: graced, at: exp.Add(leeway + time.Second), inGrace: true},
+		{name: "grace end", tok: graced, at: exp.Add(leeway + 7*24*time.Hour), inGrace: true},
+		{name: "grace over", tok: graced, at: exp.Add(leeway + 7*24*time.Hour + time.Second), want: verify.CodeExpired},
+		{name: "nbf minus leeway", tok: nbf, at: now.Add(-leeway)},
+		{name: "nbf minus leeway minus one", tok: nbf, at: now.Add(-leeway - time.Second), want: verify.CodeNotYetValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []verify.Option{verify.WithClock(func() time.Time { return tc.at })}
+			if tc.leeway != nil {
+				opts = append(opts, verify.WithLeeway(*tc.leeway))
+			}
+			l, err := verifier(t, ks, opts...).Verify(tc.tok)
+			if tc.want != "" {
+				requireCode(t, err, tc.want)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.inGrace, l.InGrace)
+		})
+	}
+
+	far := mint(t, vendor, license(func(l *token.License) {
+		l.IssuedAt = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)
+		l.Expiry = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	}), nil)
+	l, err := verifier(t, ks, verify.WithClock(func() time.Time { return time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC) })).Verify(far)
+	require.NoError(t, err)
+	require.Equal(t, 2200, l.Expiry.Year())
+	require.Equal(t, 1969, l.IssuedAt.Year())
+}
+
+func TestKeyWindows(t *testing.T) {
+	tok := mint(t, vendor, license(), nil) // iat = now - 24h
+	iat := now.Add(-24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		k    verify.Key
+		want verify.Code
+	}{
+		{"retired after issue", verify.Key{PublicKey: pub(vendor), NotAfter: iat.Add(time.Hour)}, ""},
+		{"retired before issue", verify.Key{PublicKey: pub(vendor), NotAfter: iat.Add(-time.Hour)}, verify.CodeKeyNotValid},
+		{"valid from after issue", verify.Key{PublicKey: pub(vendor), NotBefore: iat.Add(time.Hour)}, verify.CodeKeyNotValid},
+		{"inside window", verify.Key{PublicKey: pub(vendor), NotBefore: iat.Add(-time.Hour), NotAfter: iat.Add(time.Hour)}, ""},
+		{"revoked", verify.Key{PublicKey: pub(vendor), Revoked: true}, verify.CodeKeyNotValid},
+		{"no issuer named", verify.Key{PublicKey: pub(vendor)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifier(t, keyset(t, tc.k)).Verify(tok)
+			if tc.want == "" {
+				require.NoError(t, err)
+			} else {
+				requireCode(t, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	ks := keyset(t)
+	_, err := verify.New(ks)
+	require.ErrorContains(t, err, "product")
+	_, err = verify.New(nil, verify.WithProduct("x"))
+	require.ErrorContains(t, err, "keys")
+	_, err = verify.New(ks, verify.WithProduct("x"), verify.WithProductVersion("not a version"))
+	require.Error(t, err)
+	_, err = verify.New(ks, verify.WithProduct("x"), verify.WithLeeway(-time.Second))
+	require.Error(t, err)
+	_, err = verify.NewKeySet(verify.Key{PublicKey: pub(vendor)}, verify.Key{PublicKey: pub(vendor)})
+	require.ErrorContains(t, err, "duplicate")
+	_, err = verify.NewKeySet(verify.Key{PublicKey: make([]byte, 31)})
+	require.Error(t, err)
+
+	// Without a product version, a license with a constraint is rejected
+	// unless the caller says versions do not matter.
+	tok := mint(t, vendor, license(), nil)
+	v, err := verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	_, err = v.Verify(tok)
+	requireCode(t, err, verify.CodeVersionNotCovered)
+	v, err = verify.New(ks, verify.AnyProductInsecure(), verify.AnyVersionInsecure(), verify.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	_, err = v.Verify(mint(t, vendor, license(func(l *token.License) { l.Audience = []string{"gadget"} }), nil))
+	require.NoError(t, err)
+}
+
+// grantFor is a grant from vendor to partner with typical limits.
+func grantFor(mod ...func(*token.Grant)) *token.Grant {
+	g := &token.Grant{
+		Issuer: "acme", Subject: "reseller", Audience: []string{"widget"},
+		IssuedAt: now.Add(-48 * time.Hour), Expiry: now.Add(365 * 24 * time.Hour),
+		ID: bytes.Repeat([]byte{9}, 16), Key: pub(partner),
+		Tiers: []string{"basic", "pro"}, Scopes: []string{"api:*", "reports:*"},
+		Limits: map[string]uint64{"seats": 50}, Rights: []string{"embed"},
+		Versions: ">= 3.0", MaxLife: 90 * 24 * time.Hour,
+	}
+	for _, m := range mod {
+		m(g)
+	}
+	return g
+}
+
+func partnerLicense(mod ...func(*token.License)) *token.License {
+	return license(append([]func(*token.License){func(l *token.License) {
+		l.Issuer = "reseller"
+		l.Expiry = now.Add(60 * 24 * time.Hour)
+	}}, mod...)...)
+}
+
+func signGrant(t testing.TB, signer ed25519.PrivateKey, g *token.Grant) []byte {
+	t.Helper()
+	raw, err := token.SignGrant(signer, g)
+	require.NoError(t, err)
+	return raw
+}
+
+func TestGrantChain(t *testing.T) {
+	ks := keyset(t)
+	v := verifier(t, ks)
+	grant := signGrant(t, vendor, grantFor())
+	l, err := v.Verify(mint(t, partner, partnerLicense(), grant), "api:read")
+	require.NoError(t, err)
+	require.NotNil(t, l.Grant)
+	require.Equal(t, "reseller", l.Grant.Subject)
+	require.Equal(t, token.KeyID(pub(partner)), l.KeyID)
+	require.Equal(t, token.KeyID(pub(vendor)), l.GrantKeyID)
+
+	// A grant inside a grant, built by hand (issuers refuse to).
+	gm, err := token.ParseMessage(grant)
+	require.NoError(t, err)
+	nestedHdr, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(pub(vendor)), 13: cbor.RawMessage(grant), 16: token.TypeGrant})
+	require.NoError(t, err)
+	nm := &token.Message{Protected: nestedHdr, Payload: gm.Payload}
+	nested := assemble(nestedHdr, gm.Payload, ed25519.Sign(vendor, nm.ToBeSigned()))
+	licAsGrant := mint(t, vendor, license(), nil)
+
+	for _, tc := range []struct {
+		name string
+		tok  []byte
+		v    *verify.Verifier
+		want verify.Code
+	}{
+		{"tier outside grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Tier = "enterprise" }), grant), v, verify.CodeGrantViolation},
+		{"scope outside grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Scopes = []string{"admin:users"} }), grant), v, verify.CodeGrantViolation},
+		{"wider pattern than grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Scopes = []string{"*"} }), grant), v, verify.CodeGrantViolation},
+		{"limit above cap", mint(t, partner, partnerLicense(func(l *token.License) { l.Limits = map[string]uint64{"seats": 51} }), grant), v, verify.CodeGrantViolation},
+		{"capped limit missing", mint(t, partner, partnerLicense(func(l *token.License) { l.Limits = map[string]uint64{"nodes": 1} }), grant), v, verify.CodeGrantViolation},
+		{"right not granted", mint(t, partner, partnerLicense(func(l *token.License) { l.Rights = []string{"redistribute"} }), grant), v, verify.CodeGrantViolation},
+		{"expiry beyond grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(400 * 24 * time.Hour) }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxLife = 0 }))), v, verify.CodeGrantViolation},
+		{"perpetual under grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = time.Time{} }), grant), v, verify.CodeGrantViolation},
+		{"life beyond max life", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(200 * 24 * time.Hour) }), grant), v, verify.CodeGrantViolation},
+		{"product outside grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Audience = []string{"widget", "gadget"} }), grant), v, verify.CodeGrantViolation},
+		{"issued before grant", mint(t, partner, partnerLicense(func(l *token.License) { l.IssuedAt = now.Add(-72 * time.Hour) }), grant), v, verify.CodeGrantViolation},
+		{"iss not the partner", mint(t, partner, partnerLicense(func(l *token.License) { l.Issuer = "acme" }), grant), v, verify.CodeGrantViolation},
+		{"signed by another partner", mint(t, rogue, partnerLicense(), grant), v, verify.CodeGrantViolation},
+		{"grant signed by unknown key", mint(t, partner, partnerLicense(), signGrant(t, other, grantFor())), v, verify.CodeGrantInvalid},
+		{"grant expired", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(-2 * time.Hour); l.IssuedAt = now.Add(-30 * time.Hour) }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.Expiry = now.Add(-time.Hour) }))), v, verify.CodeGrantInvalid},
+		{"grant not yet valid", mint(t, partner, partnerLicense(), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.NotBefore = now.Add(time.Hour) }))), v, verify.CodeGrantInvalid},
+		{"grant issuer not the vendor", mint(t, partner, partnerLicense(), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.Issuer = "evil" }))), v, verify.CodeGrantInvalid},
+		{"grant nested in grant", mint(t, partner, partnerLicense(), nested), v, verify.CodeGrantInvalid},
+		{"license presented as grant", embedRaw(t, partner, partnerLicense(), licAsGrant), v, verify.CodeGrantInvalid},
+		{"grant presented as license", grant, v, verify.CodeWrongType},
+		{"version outside grant", mint(t, partner, partnerLicense(), grant), verifier(t, ks, verify.WithProductVersion("2.5")), verify.CodeVersionNotCovered},
+		{"vendor key retired before grant", mint(t, partner, partnerLicense(), grant), verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), NotAfter: now.Add(-72 * time.Hour)})), verify.CodeKeyNotValid},
+		{"partner signature forged", forge(mint(t, partner, partnerLicense(), grant)), v, verify.CodeBadSignature},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.v.Verify(tc.tok)
+			requireCode(t, err, tc.want)
+		})
+	}
+
+	// The error names every violated constraint.
+	_, err = v.Verify(mint(t, partner, partnerLicense(func(l *token.License) {
+		l.Tier = "enterprise"
+		l.Limits = map[string]uint64{"seats": 99}
+	}), grant))
+	require.ErrorContains(t, err, "tier")
+	require.ErrorContains(t, err, "seats=99")
+}
+
+func forge(tok []byte) []byte {
+	out := append([]byte(nil), tok...)
+	out[len(out)-5] ^= 0x40
+	return out
+}
+
+// embedRaw signs l with signer, embedding raw at label 13 whatever it is,
+// bypassing the issuer-side check that it is a grant.
+func embedRaw(t *testing.T, signer ed25519.PrivateKey, l *token.License, raw []byte) []byte {
+	t.Helper()
+	hdr, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(pub(signer)), 13: cbor.RawMessage(raw), 16: token.TypeLicense})
+	require.NoError(t, err)
+	payload, err := l.MarshalClaims()
+	require.NoError(t, err)
+	m := &token.Message{Protected: hdr, Payload: payload}
+	return assemble(hdr, payload, ed25519.Sign(signer, m.ToBeSigned()))
+}
+
+func assemble(protected, payload, sig []byte) []byte {
+	b := []byte{0xd2, 0x84}
+	for i, x := range [][]byte{protected, payload, sig} {
+		if i == 1 {
+			b = append(b, 0xa0)
+		}
+		e, _ := cbor.Marshal(x)
+		b = append(b, e...)
+	}
+	return b
+}
+
+// TestRotationBySelfGrant: the vendor's new key, certified by its old key
+// through a grant with tiers "*" and scopes "*", signs licenses that
+// products shipping only the old key accept.
+func TestRotationBySelfGrant(t *testing.T) {
+	oldKey, newKey := vendor, key("vendor 2027")
+	self := signGrant(t, oldKey, &token.Grant{
+		Issuer: "acme", Subject: "acme", Audience: []string{"widget", "gadget"},
+		IssuedAt: now.Add(-time.Hour), Expiry: now.Add(2 * 365 * 24 * time.Hour),
+		ID: bytes.Repeat([]byte{0x2a}, 16), Key: pub(newKey), Tiers: []string{"*"}, Scopes: []string{"*"},
+		Limits: map[string]uint64{}, Rights: []string{"embed"},
+	})
+	v := verifier(t, keyset(t)) // ships only the old key
+	l, err := v.Verify(mint(t, newKey, license(func(l *token.License) { l.IssuedAt = now }), self), "api:read")
+	require.NoError(t, err)
+	require.Equal(t, "acme", l.Issuer)
+	require.Equal(t, token.KeyID(pub(newKey)), l.KeyID)
+
+	// Without the self-grant, the new key is unknown to the old product.
+	_, err = v.Verify(mint(t, newKey, license(), nil))
+	requireCode(t, err, verify.CodeUnknownKey)
+}
+
+func signRevocations(t testing.TB, signer ed25519.PrivateKey, r *token.Revocations) []byte {
+	t.Helper()
+	raw, err := token.SignRevocations(signer, r)
+	require.NoError(t, err)
+	return raw
+}
+
+func TestRevocations(t *testing.T) {
+	ks := keyset(t)
+	lic := license()
+	tok := mint(t, vendor, lic, nil)
+	grant := signGrant(t, vendor, grantFor())
+	ptok := mint(t, partner, partnerLicense(func(l *token.License) { l.ID = bytes.Repeat([]byte{3}, 16) }), grant)
+	list := func(ids, kids [][]byte, exp time.Time) *verify.RevocationList {
+		raw := signRevocations(t, vendor, &token.Revocations{
+			Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: exp, Seq: 7, IDs: ids, KeyIDs: kids,
+		})
+		rl, err := verify.ParseRevocations(raw, ks)
+		require.NoError(t, err)
+		require.Equal(t, uint64(7), rl.Seq())
+		return rl
+	}
+	week := now.Add(7 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		tok  []byte
+		rl   *verify.RevocationList
+		opts []verify.Option
+		want verify.Code
+		warn bool
+	}{
+		{name: "not listed", tok: tok, rl: list([][]byte{bytes.Repeat([]byte{8}, 16)}, nil, week)},
+		{name: "license id", tok: tok, rl: list([][]byte{lic.ID}, nil, week), want: verify.CodeRevoked},
+		{name: "vendor kid", tok: tok, rl: list(nil, [][]byte{token.KeyID(pub(vendor))}, week), want: verify.CodeRevoked},
+		{name: "grant id", tok: ptok, rl: list([][]byte{grantFor().ID}, nil, week), want: verify.CodeRevoked},
+		{name: "partner kid", tok: ptok, rl: list(nil, [][]byte{token.KeyID(pub(partner))}, week), want: verify.CodeRevoked},
+		{name: "vendor kid under grant", tok: ptok, rl: list(nil, [][]byte{token.KeyID(pub(vendor))}, week), want: verify.CodeRevoked},
+		{name: "stale warns", tok: tok, rl: list(nil, nil, now.Add(-time.Minute)), warn: true},
+		{name: "stale strict", tok: tok, rl: list(nil, nil, now.Add(-time.Minute)), opts: []verify.Option{verify.RejectStaleRevocations()}, want: verify.CodeRevoked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := verifier(t, ks, append([]verify.Option{verify.WithRevocations(tc.rl)}, tc.opts...)...)
+			l, err := v.Verify(tc.tok)
+			if tc.want != "" {
+				requireCode(t, err, tc.want)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.warn, len(l.Warnings) > 0, "warnings: %v", l.Warnings)
+		})
+	}
+
+	// Lists must be signed by a trusted key, be of the right type, and
+	// verify.
+	untrusted := signRevocations(t, other, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week})
+	_, err := verify.ParseRevocations(untrusted, ks)
+	requireCode(t, err, verify.CodeUnknownKey)
+	_, err = verify.ParseRevocations(tok, ks)
+	requireCode(t, err, verify.CodeWrongType)
+	wrongIss := signRevocations(t, vendor, &token.Revocations{Issuer: "evil", IssuedAt: now, NextUpdate: week})
+	_, err = verify.ParseRevocations(wrongIss, ks)
+	requireCode(t, err, verify.CodeWrongIssuer)
+	good := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week})
+	_, err = verify.ParseRevocations(forge(good), ks)
+	requireCode(t, err, verify.CodeBadSignature)
+	_, err = verify.ParseRevocations([]byte("garbage"), ks)
+	requireCode(t, err, verify.CodeMalformed)
+}
+
+func TestParsePublicKeyPEM(t *testing.T) {
+	const opensslPub = `-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+-----END PUBLIC KEY-----
+`
+	k, err := verify.ParsePublicKeyPEM([]byte("# comment\n" + opensslPub))
+	require.NoError(t, err)
+	require.Equal(t, "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1", hex.EncodeToString(k))
+	_, err = verify.ParsePublicKeyPEM([]byte("nothing"))
+	require.Error(t, err)
+	_, err = verify.ParsePublicKeyPEM([]byte(strings.ReplaceAll(opensslPub, "PUBLIC KEY", "PRIVATE KEY")))
+	require.Error(t, err)
+}
