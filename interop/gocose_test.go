@@ -205,7 +205,8 @@ func checkPayloadIsClaims(t *testing.T, payload []byte, l *token.License) {
 // carries the grant in protected header label 13 (kcwt). go-cose decodes
 // that header, verifies the license with the partner key, and the grant
 // found at label 13 is itself a COSE_Sign1 that go-cose verifies with the
-// vendor key.
+// vendor key. A partner license that go-cose signs, with the grant at
+// label 13, is byte for byte licet's and verify accepts it.
 func TestGoCOSEVerifiesGrantChain(t *testing.T) {
 	vendor, partner := testKey("vendor"), testKey("partner")
 	g := &token.Grant{
@@ -268,6 +269,28 @@ func TestGoCOSEVerifiesGrantChain(t *testing.T) {
 	}
 	if _, err := goCOSEVerify(hdr[13], partnerV); err == nil {
 		t.Error("go-cose verified the grant with the partner key")
+	}
+
+	// The other way: go-cose signs a partner license with the grant at
+	// label 13. It is what token.SignLicense mints, and verify accepts it
+	// with only the vendor key trusted.
+	payload, err := l.MarshalClaims()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prot := licetHeader(cose.AlgorithmEdDSA, pubOf(partner), token.TypeLicense)
+	prot[int64(13)] = cbor.RawMessage(grant)
+	edDSA, _ := cose.NewSigner(cose.AlgorithmEdDSA, partner)
+	byCOSE := goCOSESign(t, edDSA, prot, nil, payload)
+	if !bytes.Equal(byCOSE, raw) {
+		t.Fatalf("go-cose partner license differs from token.SignLicense:\n go-cose %x\n   licet %x", byCOSE, raw)
+	}
+	got, err := newVerifier(t, pubOf(vendor)).Verify(byCOSE)
+	if err != nil {
+		t.Fatalf("verify rejects a go-cose partner license: %v", err)
+	}
+	if got.Grant == nil || got.Issuer != "partner-1" {
+		t.Fatalf("verified without its grant: %+v", got)
 	}
 }
 
