@@ -458,6 +458,32 @@ func TestVerifyRejectsGoCOSE(t *testing.T) {
 		return raw
 	}
 
+	// signRaw has go-cose sign under protected header bytes written by
+	// hand, as an issuer that does not use deterministic encoding would.
+	signRaw := func(protected []byte) []byte {
+		msg := &cose.Sign1Message{
+			Headers: cose.Headers{RawProtected: appendBstr(nil, protected), RawUnprotected: []byte{0xa0}},
+			Payload: payload,
+		}
+		if err := msg.Headers.UnmarshalFromRaw(); err != nil {
+			t.Fatalf("go-cose refuses the hand-written header: %v", err)
+		}
+		if err := msg.Sign(rand.Reader, nil, edDSA); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := msg.MarshalCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	typ := append(appendHead(nil, 3, uint64(len(token.TypeLicense))), token.TypeLicense...)
+	kid := appendBstr(nil, token.KeyID(pub))
+	reordered := append(append(append([]byte{0xa3, 0x10}, typ...), 0x04), kid...)
+	reordered = append(reordered, 0x01, 0x27)                                     // {16: typ, 4: kid, 1: -8}
+	longAlg := append(append([]byte{0xa3, 0x01, 0x38, 0x07, 0x04}, kid...), 0x10) // alg -8 as 0x38 0x07
+	longAlg = append(longAlg, typ...)
+
 	tests := []struct {
 		name string
 		raw  []byte
@@ -498,6 +524,10 @@ func TestVerifyRejectsGoCOSE(t *testing.T) {
 		// Protected header extensions FORMAT section 2 allows.
 		{"extra protected label (content type)", sign(edDSA, hdr(cose.AlgorithmEdDSA, func(h cose.ProtectedHeader) { h[cose.HeaderLabelContentType] = "application/cwt" }), nil), edDSAV, "", ""},
 		{"crit listing typ", sign(edDSA, hdr(cose.AlgorithmEdDSA, func(h cose.ProtectedHeader) { h[cose.HeaderLabelCritical] = []any{cose.HeaderLabelType} }), nil), edDSAV, "", ""},
+		// The signature covers the exact header bytes, so another
+		// issuer's encoding choices verify.
+		{"protected header in another key order", signRaw(reordered), edDSAV, "", ""},
+		{"alg in a longer integer form", signRaw(longAlg), edDSAV, "", ""},
 		{"crit listing content type", sign(edDSA, hdr(cose.AlgorithmEdDSA, func(h cose.ProtectedHeader) {
 			h[cose.HeaderLabelContentType] = "application/cwt"
 			h[cose.HeaderLabelCritical] = []any{cose.HeaderLabelContentType}
