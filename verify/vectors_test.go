@@ -1,0 +1,131 @@
+package verify_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/internal/vectors"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+// sentinels maps each code to its sentinel error.
+var sentinels = map[verify.Code]error{
+	verify.CodeMalformed:         verify.ErrMalformed,
+	verify.CodeUnsupportedAlg:    verify.ErrUnsupportedAlg,
+	verify.CodeWrongType:         verify.ErrWrongType,
+	verify.CodeUnknownKey:        verify.ErrUnknownKey,
+	verify.CodeBadSignature:      verify.ErrBadSignature,
+	verify.CodeKeyNotValid:       verify.ErrKeyNotValid,
+	verify.CodeWrongIssuer:       verify.ErrWrongIssuer,
+	verify.CodeWrongProduct:      verify.ErrWrongProduct,
+	verify.CodeNotYetValid:       verify.ErrNotYetValid,
+	verify.CodeExpired:           verify.ErrExpired,
+	verify.CodeVersionNotCovered: verify.ErrVersionNotCovered,
+	verify.CodeBindingMismatch:   verify.ErrBindingMismatch,
+	verify.CodeRevoked:           verify.ErrRevoked,
+	verify.CodeScopeMissing:      verify.ErrScopeMissing,
+	verify.CodeGrantInvalid:      verify.ErrGrantInvalid,
+	verify.CodeGrantViolation:    verify.ErrGrantViolation,
+}
+
+// vectorVerifier builds the verifier a vector's header describes.
+func vectorVerifier(t *testing.T, v *vectors.Vector) *verify.Verifier {
+	t.Helper()
+	keys := make([]verify.Key, len(v.Keys))
+	for i, k := range v.Keys {
+		keys[i] = verify.Key{PublicKey: k.Public, Issuer: k.Issuer, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Revoked: k.Revoked}
+	}
+	ks, err := verify.NewKeySet(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := v.Now
+	opts := []verify.Option{
+		verify.WithProduct(v.Product),
+		verify.WithClock(func() time.Time { return now }),
+		verify.WithLeeway(v.Leeway),
+	}
+	if v.Version != "" {
+		opts = append(opts, verify.WithProductVersion(v.Version))
+	} else {
+		opts = append(opts, verify.AnyVersionInsecure())
+	}
+	if v.Bind != nil {
+		opts = append(opts, verify.WithBinding(v.Bind))
+	}
+	if v.Revocations != nil {
+		list, err := verify.ParseRevocations(v.Revocations, ks)
+		if err != nil {
+			t.Fatalf("revocation list of the vector: %v", err)
+		}
+		opts = append(opts, verify.WithRevocations(list))
+	}
+	ver, err := verify.New(ks, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ver
+}
+
+// TestVectors verifies every vector of testdata/vectors and checks the
+// outcome its header expects: the code (with errors.Is and errors.As), or
+// a verified license with the expected in-grace flag.
+func TestVectors(t *testing.T) {
+	seen := map[string]bool{}
+	vectors.ForEach(t, func(t *testing.T, v *vectors.Vector) {
+		seen[v.Expect] = true
+		lic, err := vectorVerifier(t, v).Verify(v.Token, v.Scopes...)
+		if v.Expect == vectors.ExpectValid {
+			if err != nil {
+				t.Fatalf("want valid, got %v", err)
+			}
+			if lic == nil {
+				t.Fatal("nil license without an error")
+			}
+			if lic.InGrace != v.InGrace {
+				t.Errorf("in grace = %v, want %v", lic.InGrace, v.InGrace)
+			}
+			for _, s := range v.Scopes {
+				if !lic.Allows(s) {
+					t.Errorf("verified license does not allow required scope %q", s)
+				}
+			}
+			return
+		}
+		if err == nil {
+			t.Fatalf("want %s, got a verified license", v.Expect)
+		}
+		if lic != nil {
+			t.Errorf("license returned along with error %v", err)
+		}
+		want := verify.Code(v.Expect)
+		if got := verify.CodeOf(err); got != want {
+			t.Fatalf("code %q, want %q: %v", got, want, err)
+		}
+		if !errors.Is(err, sentinels[want]) {
+			t.Errorf("errors.Is(err, sentinel of %s) is false: %v", want, err)
+		}
+		var ve *verify.Error
+		if !errors.As(err, &ve) || ve.Message == "" {
+			t.Errorf("error is not a *verify.Error with a message: %#v", err)
+		}
+		for c, s := range sentinels {
+			if c != want && errors.Is(err, s) {
+				t.Errorf("error also matches the sentinel of %s", c)
+			}
+		}
+		if want == verify.CodeMalformed && !errors.Is(err, token.ErrMalformed) {
+			t.Errorf("malformed error does not wrap token.ErrMalformed: %v", err)
+		}
+	})
+	for _, c := range verify.Codes {
+		if !seen[string(c)] {
+			t.Errorf("no vector expects %s", c)
+		}
+	}
+	if !seen[vectors.ExpectValid] {
+		t.Error("no valid vector")
+	}
+}
