@@ -103,6 +103,9 @@ func Unarmor(in []byte) ([]byte, Form, error) {
 	if len(s) == 0 {
 		return nil, 0, malformedf("empty input")
 	}
+	if c := s[0]; c < 0x20 || c > 0x7e {
+		return nil, 0, malformedf("binary input is not a COSE_Sign1: it must start with tag 18 (0xd2)")
+	}
 	if bytes.HasPrefix(s, []byte("-----BEGIN ")) {
 		block, rest := pem.Decode(s)
 		if block == nil {

@@ -198,6 +198,9 @@ func TestForms(t *testing.T) {
 		})
 	}
 
+	_, _, err = token.Decode(raw[1:])
+	require.ErrorContains(t, err, "tag 18")
+
 	_, err = token.EncodeText(raw, "Bad_Prefix")
 	require.Error(t, err)
 	_, _, err = token.Unarmor(bytes.Repeat([]byte("a"), token.MaxTokenSize+1))
