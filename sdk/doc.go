@@ -1,0 +1,100 @@
+// Package sdk is what a product embeds to be licensed with licet: it finds
+// the license, keeps it fresh, answers cheap questions on every request,
+// gates HTTP endpoints, and degrades to "nothing allowed" instead of
+// crashing when anything about licensing is wrong. Everything works
+// offline. It is built on package verify, which decides whether a single
+// token is valid; sdk never weakens a check of verify.
+//
+// # Loading
+//
+// The product builds a [Config] value (there is no package-level state)
+// and calls [Load]:
+//
+//	//go:embed vendor.pub
+//	var vendorKey []byte
+//
+//	lic, err := sdk.Load(sdk.Config{
+//		TrustedKeys:    vendorKey,
+//		Issuer:         "acme",
+//		Product:        "widget-server",
+//		ProductVersion: "3.1.0",
+//		Tiers:          []string{"free", "pro", "enterprise"},
+//	})
+//	if err != nil {
+//		log.Printf("licensing: %v", err) // lic allows nothing, but works
+//	}
+//
+// Load looks, in this order, at Config.LicensePath, at an environment
+// variable (WIDGET_SERVER_LICENSE by default; [DefaultEnvVar]) holding
+// either a license or a path, and at os.UserConfigDir()/widget-server/
+// license.lic. The first license that verifies wins. When none does, the
+// *[LoadError] lists every place and why it failed: not found, unreadable,
+// or refused with a verification code ("expired", "wrong_product", ...).
+// Only a broken Config (a *[ConfigError]) gives a nil handle; in every
+// other case the handle works and allows nothing until a valid license
+// appears.
+//
+// # Asking
+//
+// The [License] handle answers from many goroutines at once:
+// [License.Allows] (no allocation, well under 100 ns),
+// [License.TierAtLeast] against the product's ladder, [License.Limit],
+// [License.HasRight], [License.ExpiresIn], [License.InGrace],
+// [License.Claims], [License.Status] and [License.Err]. The verified
+// license sits behind an atomic pointer, so a reload never blocks a
+// request. Each answer also checks the clock: a license past its expiry
+// and grace stops allowing even if nothing polls.
+//
+// # Staying fresh
+//
+// [License.Watch] polls the license places and the revocation list (size,
+// modification time and content hash; no file-system notification
+// needed) and the clock, and calls back when another license comes into
+// effect, when the license will expire soon, enters grace or expires, and
+// when something goes wrong. A reload that fails (a corrupt or deleted
+// file) keeps the last good license in effect and reports the error; a
+// license that the revocation list now names stops allowing at once.
+// [License.Reload] does one poll on demand (on SIGHUP, say).
+//
+// # Offline clock safety
+//
+// With Config.StatePath set, a small JSON file (written atomically, mode
+// 0600) keeps the highest time seen (license and revocation list issue
+// times, the last successful check) and the highest revocation list
+// sequence number per issuer. A clock set back behind that mark by more
+// than Config.ClockTolerance is a *[ClockRollbackError]; an older or
+// removed revocation list is a *[ListRollbackError]; both deny everything
+// until put right. A state file that cannot be read is a *[StateError],
+// never a panic. Without a state file the same checks run against what
+// the running process has seen. The state file is a tripwire, not a
+// vault: whoever can delete it resets it.
+//
+// # Enforcing
+//
+// [License.Require], [License.RequireTier] and [License.RateLimit] are
+// net/http middleware. A refused request gets 403 (429 for the rate
+// limit, with Retry-After) and an RFC 9457 application/problem+json body
+// ([Problem]) whose "code" is stable: the verification codes of package
+// verify ("scope_missing" with the "scope" that is missing, "expired",
+// "revoked", ...) and this package's Code constants ("no_license",
+// "tier_too_low", "rate_limited", "clock_rollback", ...); see [CodeOf].
+// The rate limit is the license's "rpm" limit ([LimitRPM]), enforced with
+// golang.org/x/time/rate.
+//
+// # Machine binding and offline activation
+//
+// [Fingerprint] hashes this machine's identity ([Machine]: the
+// LICET_MACHINE_ID environment variable, then /etc/machine-id, then
+// /var/lib/dbus/machine-id, then the host name) with the product id, so
+// the raw id never leaves the machine. [Load] passes it to verification as
+// the "host" binding: a license whose "bind" claim names another
+// fingerprint is refused (binding_mismatch). For an air-gapped site,
+// [NewActivationRequest] builds the JSON [ActivationRequest] that `licet
+// activate request` writes; the vendor mints a license bound to it with
+// `licet mint --from-request`.
+//
+// # Dependencies
+//
+// sdk imports the standard library, packages verify and token, and
+// golang.org/x/time/rate; a test enforces it.
+package sdk

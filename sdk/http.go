@@ -1,0 +1,271 @@
+package sdk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/licet/licet/verify"
+)
+
+// Codes of the refusals that are not verification codes of package verify.
+// Like those, they are stable strings for programs.
+const (
+	CodeNoLicense          = "no_license"          // no license found, or a nil *License
+	CodeClockRollback      = "clock_rollback"      // *ClockRollbackError
+	CodeListRollback       = "list_rollback"       // *ListRollbackError
+	CodeRevocationsInvalid = "revocations_invalid" // *RevocationsError
+	CodeStateInvalid       = "state_invalid"       // *StateError
+	CodeTierTooLow         = "tier_too_low"        // License.RequireTier
+	CodeRateLimited        = "rate_limited"        // License.RateLimit
+)
+
+// LimitRPM is the license limit that [License.RateLimit] enforces:
+// requests per minute.
+const LimitRPM = "rpm"
+
+// DefaultProblemType is the default prefix of the problem "type" URI; the
+// code is appended: "urn:licet:problem:scope_missing".
+const DefaultProblemType = "urn:licet:problem:"
+
+// CodeOf returns the stable code of a licensing error: a verification code
+// of package verify ("expired", "revoked", "scope_missing", ...) or one of
+// the Code constants of this package. It returns "" for nil and
+// "internal" for an error that is neither.
+func CodeOf(err error) string {
+	var (
+		clock *ClockRollbackError
+		list  *ListRollbackError
+		revs  *RevocationsError
+		st    *StateError
+		load  *LoadError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrUnlicensed):
+		return CodeNoLicense
+	case errors.As(err, &clock):
+		return CodeClockRollback
+	case errors.As(err, &list):
+		return CodeListRollback
+	case errors.As(err, &revs):
+		return CodeRevocationsInvalid
+	case errors.As(err, &st):
+		return CodeStateInvalid
+	case errors.As(err, &load):
+		return load.Code()
+	}
+	if c := verify.CodeOf(err); c != "" {
+		return string(c)
+	}
+	return "internal"
+}
+
+// Problem is the RFC 9457 problem details body of a refusal, served as
+// application/problem+json.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Code is the stable code: [CodeOf] of the refusal.
+	Code string `json:"code"`
+	// Scope is the scope that is missing, for "scope_missing".
+	Scope string `json:"scope,omitempty"`
+	// Tier is the tier required, for "tier_too_low".
+	Tier string `json:"tier,omitempty"`
+}
+
+// problemFor returns the 403 for a license that allows nothing. The
+// detail is meant for the client: it names no file and no path.
+func problemFor(err error) *Problem {
+	code := CodeOf(err)
+	p := &Problem{Title: "No valid license", Status: http.StatusForbidden, Code: code}
+	var (
+		ve   *verify.Error
+		load *LoadError
+	)
+	switch {
+	case code == CodeClockRollback:
+		p.Detail = "the system clock is behind a time already seen; licensing is suspended until it is set right"
+	case code == CodeListRollback:
+		p.Detail = "the revocation list is older than one already seen"
+	case code == CodeRevocationsInvalid:
+		p.Detail = "the revocation list cannot be used"
+	case code == CodeStateInvalid:
+		p.Detail = "the licensing state file cannot be read"
+	case errors.As(err, &load):
+		p.Detail = "no valid license is installed"
+		if errors.As(err, &ve) {
+			p.Detail += "; the license found was refused: " + ve.Message
+		}
+	case errors.As(err, &ve):
+		p.Detail = ve.Message
+		if code == string(verify.CodeExpired) {
+			p.Title = "License expired"
+		}
+	default:
+		p.Detail = "no license"
+	}
+	return p
+}
+
+func (l *License) writeProblem(w http.ResponseWriter, p *Problem) {
+	base := DefaultProblemType
+	if l != nil && l.s.cfg.ProblemType != "" {
+		base = l.s.cfg.ProblemType
+	}
+	p.Type = base + p.Code
+	body, err := json.Marshal(p)
+	if err != nil { // a Problem of strings and an int always encodes
+		http.Error(w, p.Title, p.Status)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(p.Status)
+	w.Write(append(body, '\n'))
+}
+
+// snapshotNow returns the current snapshot and time, and why it allows
+// nothing (nil if it allows).
+func (l *License) snapshotNow() (*snapshot, error) {
+	if l == nil {
+		return nil, ErrUnlicensed
+	}
+	s := l.cur.Load()
+	return s, s.check(l.s.clock())
+}
+
+// Require returns middleware that passes a request on only when a license
+// is in effect and grants every one of scopes; with no scopes, any license
+// in effect will do. Otherwise it answers 403 Forbidden with an RFC 9457
+// problem+json body whose "code" says why: "scope_missing" (with "scope"
+// naming the first scope missing), "expired", "revoked", "no_license",
+// "clock_rollback", ... (see [CodeOf]).
+func (l *License) Require(scopes ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := l.snapshotNow()
+			if err != nil {
+				l.writeProblem(w, problemFor(err))
+				return
+			}
+			for _, sc := range scopes {
+				if !s.lic.Allows(sc) {
+					l.writeProblem(w, &Problem{
+						Title: "Scope not licensed", Status: http.StatusForbidden,
+						Code: string(verify.CodeScopeMissing), Scope: sc,
+						Detail: fmt.Sprintf("the license does not grant scope %q", sc),
+					})
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireTier returns middleware that passes a request on only when a
+// license is in effect whose tier is min or above on the ladder of
+// Config.Tiers. Otherwise it answers 403 like [License.Require], with code
+// "tier_too_low" and "tier" naming min. A min that is not on the ladder
+// refuses every request.
+func (l *License) RequireTier(min string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := l.snapshotNow()
+			if err != nil {
+				l.writeProblem(w, problemFor(err))
+				return
+			}
+			want, known := l.s.ranks[min]
+			if !known || s.rank < 0 || s.rank < want {
+				l.writeProblem(w, &Problem{
+					Title: "Tier not licensed", Status: http.StatusForbidden,
+					Code: CodeTierTooLow, Tier: min,
+					Detail: fmt.Sprintf("the license tier is %q; this needs %q or above", s.lic.Tier, min),
+				})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// rpmLimiter is the rate limiter for one value of the rpm limit.
+type rpmLimiter struct {
+	rpm uint64
+	lim *rate.Limiter
+}
+
+// limiter returns the limiter for rpm, replacing the previous one when the
+// license in effect changed its limit.
+func (l *License) limiter(rpm uint64) *rate.Limiter {
+	for {
+		cur := l.rl.Load()
+		if cur != nil && cur.rpm == rpm {
+			return cur.lim
+		}
+		burst := rpm
+		if burst > math.MaxInt32 {
+			burst = math.MaxInt32
+		}
+		n := &rpmLimiter{rpm: rpm, lim: rate.NewLimiter(rate.Limit(float64(rpm)/60), int(burst))}
+		if l.rl.CompareAndSwap(cur, n) {
+			return n.lim
+		}
+	}
+}
+
+// RateLimit returns middleware that enforces the "rpm" limit of the
+// license in effect, for all requests through it together: a token bucket
+// that holds rpm requests and refills at rpm per minute. A request over
+// the limit gets 429 Too Many Requests with a Retry-After header and a
+// problem+json body with code "rate_limited". Requests pass unlimited when
+// the license sets no rpm limit or when no license is in effect (then
+// [License.Require] is what refuses them).
+func (l *License) RateLimit() func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := l.snapshotNow()
+			if err != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rpm, ok := s.lic.Limit(LimitRPM)
+			if !ok {
+				next.ServeHTTP(w, r)
+				return
+			}
+			now := l.s.clock()
+			res := l.limiter(rpm).ReserveN(now, 1)
+			wait := time.Minute
+			if res.OK() {
+				if wait = res.DelayFrom(now); wait <= 0 {
+					next.ServeHTTP(w, r)
+					return
+				}
+				res.CancelAt(now)
+			}
+			secs := int64(math.Ceil(wait.Seconds()))
+			if secs < 1 {
+				secs = 1
+			}
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			l.writeProblem(w, &Problem{
+				Title: "Rate limit exceeded", Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+				Detail: fmt.Sprintf("the license allows %d requests per minute", rpm),
+			})
+		})
+	}
+}

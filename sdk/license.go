@@ -1,0 +1,512 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+// ErrUnlicensed is the error of a nil *License: there is no license.
+var ErrUnlicensed = errors.New("sdk: no license")
+
+// RevocationsError reports a revocation list file that cannot be used:
+// unreadable, malformed, or not signed by a trusted key. Err is (or
+// wraps) a *verify.Error when verification refused the list.
+type RevocationsError struct {
+	Path string
+	Err  error
+}
+
+func (e *RevocationsError) Error() string {
+	return fmt.Sprintf("sdk: revocation list %s: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *RevocationsError) Unwrap() error { return e.Err }
+
+// License is a handle on the license in effect for a product. [Load]
+// returns it; [License.Watch] and [License.Reload] replace the license
+// behind it without the product noticing. Its methods are safe for
+// concurrent use, and cheap: [License.Allows] reads an atomic pointer and,
+// for a license that expires, the clock.
+//
+// A nil *License, and a License whose Err is not nil, allow nothing:
+// licensing problems deny access, they never crash the product.
+type License struct {
+	s   *settings
+	cur atomic.Pointer[snapshot]
+	rl  atomic.Pointer[rpmLimiter]
+
+	mu       sync.Mutex // serializes refresh; guards what follows
+	st       *state     // nil until read (when StatePath is set)
+	saved    *state     // what the state file holds, nil if never written or read
+	revSig   fileSig
+	revDone  bool // a list (or the absence of one) was accepted once
+	revs     *verify.RevocationList
+	revErr   error // why no list could be accepted at all
+	revProb  error // why the newest list was not taken (the previous one stays)
+	stateErr error // why the state file could not be written
+	ver      *verify.Verifier
+	inputs   []input
+	good     *found
+	licProb  error // why the newest reload failed (the last good license stays)
+	gen      uint64
+}
+
+// snapshot is what the fast path reads: immutable once stored.
+type snapshot struct {
+	lic        *verify.License // the last license that verified; nil if none
+	where      string
+	gen        uint64
+	err        error     // not nil: nothing is allowed
+	graceStart time.Time // exp + leeway; zero for a perpetual license
+	deadline   time.Time // graceStart + grace
+	rank       int       // tier's place on the ladder, -1 if not on it
+	warnings   []string
+}
+
+// live reports whether the snapshot allows anything at now.
+func (s *snapshot) live(now time.Time) bool {
+	return s.err == nil && s.lic != nil && (s.deadline.IsZero() || !now.After(s.deadline))
+}
+
+// check returns why s allows nothing at now, nil if it allows.
+func (s *snapshot) check(now time.Time) error {
+	switch {
+	case s.err != nil:
+		return s.err
+	case s.lic == nil:
+		return ErrUnlicensed
+	case !s.deadline.IsZero() && now.After(s.deadline):
+		exp := s.lic.Expiry.UTC().Format(time.RFC3339)
+		return &verify.Error{Code: verify.CodeExpired, Detail: exp, Message: "license expired at " + exp}
+	}
+	return nil
+}
+
+// Load finds, reads and verifies the product's license: Config.LicensePath,
+// then the environment variable, then the license file in the user's
+// configuration directory; the first that verifies wins. It also reads the
+// revocation list and the state file when configured.
+//
+// When cfg itself is unusable, Load returns a nil License and a
+// *[ConfigError]. Otherwise it always returns a License: with a nil error
+// when a license is in effect, or unlicensed together with the reason
+// (a *[LoadError] listing every place looked at, a *[ClockRollbackError],
+// a *[ListRollbackError], a *[RevocationsError] or a *[StateError]). An
+// unlicensed License allows nothing; [License.Watch] brings it to life as
+// soon as a valid license is installed, so a product can start, serve what
+// needs no license, and pick the license up without a restart.
+func Load(cfg Config) (*License, error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	l := &License{s: s}
+	l.refresh()
+	if err := l.cur.Load().err; err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// Reload re-reads the license places, the revocation list and the clock
+// now, as one poll of [License.Watch] does, and returns what went wrong:
+// the reason nothing is allowed, if so, and problems that left the last
+// good license or list in place. It returns nil when all is well.
+func (l *License) Reload() error {
+	if l == nil {
+		return ErrUnlicensed
+	}
+	return errors.Join(l.refresh()...)
+}
+
+// refresh brings the handle up to date with the files and the clock. It
+// returns the reason nothing is allowed, if any, first, then problems that
+// left the last good state in place.
+func (l *License) refresh() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.s.clock()
+
+	deny := l.refreshLocked(now)
+	snap := &snapshot{err: deny, gen: l.gen, rank: -1}
+	if l.good != nil {
+		lic := l.good.lic
+		snap.lic, snap.where = lic, l.good.where
+		if r, ok := l.s.ranks[lic.Tier]; ok {
+			snap.rank = r
+		}
+		if !lic.Expiry.IsZero() {
+			snap.graceStart = lic.Expiry.Add(l.s.leeway)
+			snap.deadline = snap.graceStart.Add(lic.Grace)
+		}
+		snap.warnings = append(snap.warnings, lic.Warnings...)
+		snap.warnings = append(snap.warnings, l.good.skipped...)
+	}
+	var problems []error
+	for _, p := range []error{l.licProb, l.revProb, l.stateErr} {
+		if p != nil {
+			problems = append(problems, p)
+			snap.warnings = append(snap.warnings, p.Error())
+		}
+	}
+	if l.s.fpErr != nil {
+		snap.warnings = append(snap.warnings, "no machine fingerprint: "+l.s.fpErr.Error())
+	}
+	l.cur.Store(snap)
+	if deny != nil {
+		return append([]error{deny}, problems...)
+	}
+	return problems
+}
+
+// refreshLocked does the work of refresh and returns why nothing is
+// allowed, nil if the license in l.good is in effect.
+func (l *License) refreshLocked(now time.Time) error {
+	cfg := &l.s.cfg
+	// The state file, once: it is kept in memory afterwards. Without a
+	// state file the memory alone still catches a rollback while running.
+	if l.st == nil {
+		if cfg.StatePath == "" {
+			l.st = &state{Version: stateVersion}
+		} else {
+			st, err := readState(cfg.StatePath)
+			if err != nil {
+				return err
+			}
+			l.st = st
+			l.saved = &state{Version: st.Version, HighWater: st.HighWater, Seq: maps.Clone(st.Seq)}
+		}
+	}
+	if hw := l.st.highWater(); !hw.IsZero() && now.Before(hw.Add(-l.s.tolerance)) {
+		return &ClockRollbackError{Now: now, HighWater: hw, Tolerance: l.s.tolerance}
+	}
+
+	// The revocation list.
+	verChanged := false
+	if path := cfg.RevocationsPath; path != "" {
+		data, sig, err := readFile(path, token.MaxTokenSize)
+		if !l.revDone || sig != l.revSig || l.revErr != nil {
+			l.revSig = sig
+			list, err := l.takeRevocations(path, data, err)
+			switch {
+			case err == nil:
+				verChanged = list != l.revs || !l.revDone
+				l.revs, l.revDone, l.revErr, l.revProb = list, true, nil, nil
+			case l.revDone:
+				l.revProb = err // keep the list we have
+			default:
+				l.revErr = err
+			}
+		}
+		if !l.revDone {
+			return l.revErr
+		}
+	}
+	if l.ver == nil || verChanged {
+		v, err := l.s.verifier(l.revs)
+		if err != nil { // settings checked this configuration already
+			return &ConfigError{"ProductVersion", err}
+		}
+		l.ver = v
+		verChanged = true
+	}
+
+	// The license.
+	in := l.s.gather()
+	changed := !sameSigs(in, l.inputs)
+	l.inputs = in
+	var goodErr error
+	if l.good != nil && !changed && !verChanged {
+		if goodErr = l.reverify(); goodErr == nil {
+			l.saveState(now, true)
+			return nil
+		}
+	}
+	f, lerr := l.s.resolve(l.ver, in)
+	switch {
+	case lerr == nil:
+		if l.good == nil || !bytes.Equal(f.raw, l.good.raw) {
+			l.gen++
+		}
+		l.good, l.licProb = f, nil
+		l.saveState(now, true)
+		return nil
+	case l.good == nil:
+		l.saveState(now, false)
+		return lerr
+	}
+	// The reload failed; the last good license stays if it still verifies.
+	if goodErr == nil {
+		goodErr = l.reverify()
+	}
+	if goodErr != nil {
+		l.licProb = nil
+		l.saveState(now, false)
+		return goodErr
+	}
+	if changed {
+		l.licProb = fmt.Errorf("sdk: reload failed, keeping the license from %s: %w", l.good.where, lerr)
+	}
+	l.saveState(now, true)
+	return nil
+}
+
+// reverify checks the license in effect again, with the current clock and
+// revocation list.
+func (l *License) reverify() error {
+	lic, err := l.ver.Verify(l.good.raw)
+	if err != nil {
+		return err
+	}
+	l.good.lic = lic
+	return nil
+}
+
+// takeRevocations checks a revocation list read from path: signature,
+// and no rollback against the highest seq seen.
+func (l *License) takeRevocations(path string, data []byte, readErr error) (*verify.RevocationList, error) {
+	if errors.Is(readErr, fs.ErrNotExist) {
+		for iss, seq := range l.st.Seq {
+			if seq > 0 {
+				return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seq, Missing: true}
+			}
+		}
+		return nil, nil
+	}
+	if readErr != nil {
+		return nil, &RevocationsError{Path: path, Err: readErr}
+	}
+	list, err := verify.ParseRevocations(data, l.s.keys)
+	if err != nil {
+		return nil, &RevocationsError{Path: path, Err: err}
+	}
+	c := list.Claims()
+	if seen := l.st.Seq[c.Issuer]; list.Seq() < seen {
+		return nil, &ListRollbackError{Path: path, Issuer: c.Issuer, Seen: seen, Got: list.Seq()}
+	}
+	if l.st.Seq == nil {
+		l.st.Seq = make(map[string]uint64)
+	}
+	l.st.Seq[c.Issuer] = list.Seq()
+	return list, nil
+}
+
+// saveState raises the high-water mark (to now only after a successful
+// check) and writes the state file when it moved enough or a new
+// revocation seq was seen. A state file that cannot be written is a
+// problem to report (l.stateErr), not a reason to deny.
+func (l *License) saveState(now time.Time, ok bool) {
+	hw := l.st.HighWater
+	raise := func(t time.Time) {
+		if u := t.Unix(); !t.IsZero() && u > hw {
+			hw = u
+		}
+	}
+	if ok {
+		raise(now)
+	}
+	if l.good != nil {
+		raise(l.good.lic.IssuedAt)
+	}
+	if l.revs != nil {
+		raise(l.revs.Claims().IssuedAt)
+	}
+	l.st.HighWater = hw
+	path := l.s.cfg.StatePath
+	if path == "" {
+		return
+	}
+	if s := l.saved; s != nil && maps.Equal(s.Seq, l.st.Seq) &&
+		l.st.HighWater-s.HighWater < int64(stateGranularity/time.Second) {
+		return
+	}
+	snap := &state{Version: stateVersion, HighWater: l.st.HighWater, Seq: maps.Clone(l.st.Seq)}
+	if err := writeState(path, snap); err != nil {
+		l.stateErr = err
+		return
+	}
+	l.saved, l.stateErr = snap, nil
+}
+
+// Status is a summary of a [License] at one moment, for logs, status pages
+// and the callbacks of [License.Watch].
+type Status struct {
+	// Licensed reports that a license is in effect: Err is nil.
+	Licensed bool
+	// Err is why nothing is allowed, nil when Licensed.
+	Err error
+	// Code is CodeOf(Err), "" when Licensed.
+	Code string
+	// The claims of the last license that verified, even if it no longer
+	// does (then Licensed is false); empty when none ever did.
+	Subject, Issuer, Tier string
+	ID                    string    // hex license id
+	Expiry                time.Time // zero for a perpetual license
+	// InGrace reports that the license is past its expiry, within grace.
+	InGrace bool
+	// Source is where the license was found (a path or "$NAME").
+	Source string
+	// Warnings lists what deserves attention without denying anything:
+	// a stale revocation list, a failed reload that kept the last good
+	// license, a state file that could not be written, ...
+	Warnings []string
+}
+
+// Status returns a summary of the license at the clock's current time.
+func (l *License) Status() Status {
+	if l == nil {
+		return Status{Err: ErrUnlicensed, Code: CodeNoLicense}
+	}
+	s, now := l.cur.Load(), l.s.clock()
+	st := Status{Err: s.check(now), Source: s.where, Warnings: slices.Clone(s.warnings)}
+	st.Licensed = st.Err == nil
+	st.Code = CodeOf(st.Err)
+	if s.lic != nil {
+		st.Subject, st.Issuer, st.Tier = s.lic.Subject, s.lic.Issuer, s.lic.Tier
+		st.ID, st.Expiry = hex.EncodeToString(s.lic.ID), s.lic.Expiry
+		st.InGrace = st.Licensed && s.inGrace(now)
+	}
+	return st
+}
+
+func (s *snapshot) inGrace(now time.Time) bool {
+	return !s.graceStart.IsZero() && now.After(s.graceStart) && !now.After(s.deadline)
+}
+
+// Err returns why nothing is allowed at the clock's current time (the
+// license expired, was revoked, the clock was set back, no license was
+// found, ...), or nil when a license is in effect. [CodeOf] turns it into a
+// stable code.
+func (l *License) Err() error {
+	if l == nil {
+		return ErrUnlicensed
+	}
+	return l.cur.Load().check(l.s.clock())
+}
+
+// Allows reports whether a license is in effect and grants scope (a scope
+// pattern such as "api:*" in the license covers "api:read"). It does not
+// allocate.
+func (l *License) Allows(scope string) bool {
+	if l == nil {
+		return false
+	}
+	s := l.cur.Load()
+	if s.err != nil || s.lic == nil {
+		return false
+	}
+	if !s.deadline.IsZero() && l.s.clock().After(s.deadline) {
+		return false
+	}
+	return s.lic.Allows(scope)
+}
+
+// Tier returns the tier of the license in effect, "" when none is.
+func (l *License) Tier() string {
+	if s, ok := l.live(); ok {
+		return s.lic.Tier
+	}
+	return ""
+}
+
+// TierAtLeast reports whether a license is in effect whose tier is min or
+// above on the ladder of Config.Tiers. A tier that is not on the ladder
+// (either one) is never at least anything.
+func (l *License) TierAtLeast(min string) bool {
+	s, ok := l.live()
+	if !ok || s.rank < 0 {
+		return false
+	}
+	want, known := l.s.ranks[min]
+	return known && s.rank >= want
+}
+
+// Limit returns a numeric limit of the license in effect ("seats",
+// "rpm", ...) and whether it sets one.
+func (l *License) Limit(name string) (uint64, bool) {
+	if s, ok := l.live(); ok {
+		return s.lic.Limit(name)
+	}
+	return 0, false
+}
+
+// HasRight reports whether the license in effect carries a contract right
+// ("embed", "redistribute", ...).
+func (l *License) HasRight(name string) bool {
+	s, ok := l.live()
+	return ok && s.lic.HasRight(name)
+}
+
+// ExpiresIn returns the time left until the license in effect expires:
+// negative when it is in grace, math.MaxInt64 (about 292 years) when it is
+// perpetual, 0 when no license is in effect.
+func (l *License) ExpiresIn() time.Duration {
+	if l == nil {
+		return 0
+	}
+	s, now := l.cur.Load(), l.s.clock()
+	if !s.live(now) {
+		return 0
+	}
+	if s.lic.Expiry.IsZero() {
+		return math.MaxInt64
+	}
+	return s.lic.Expiry.Sub(now)
+}
+
+// InGrace reports whether the license in effect is past its expiry and
+// within its grace period: it still allows what it grants, and the product
+// should urge a renewal.
+func (l *License) InGrace() bool {
+	if l == nil {
+		return false
+	}
+	s, now := l.cur.Load(), l.s.clock()
+	return s.live(now) && s.inGrace(now)
+}
+
+// Claims returns a copy of the claims of the last license that verified,
+// even if it no longer does (check [License.Err]), or nil if none ever
+// did.
+func (l *License) Claims() *token.License {
+	if l == nil {
+		return nil
+	}
+	s := l.cur.Load()
+	if s.lic == nil {
+		return nil
+	}
+	c := s.lic.License
+	c.Audience = slices.Clone(c.Audience)
+	c.ID = bytes.Clone(c.ID)
+	c.Scopes = slices.Clone(c.Scopes)
+	c.Rights = slices.Clone(c.Rights)
+	c.Crit = slices.Clone(c.Crit)
+	c.Limits = maps.Clone(c.Limits)
+	c.Bind = maps.Clone(c.Bind)
+	c.Meta = maps.Clone(c.Meta)
+	c.Constraint = slices.Clone(c.Constraint)
+	return &c
+}
+
+// live returns the snapshot if a license is in effect now.
+func (l *License) live() (*snapshot, bool) {
+	if l == nil {
+		return nil, false
+	}
+	s := l.cur.Load()
+	return s, s.live(l.s.clock())
+}

@@ -1,0 +1,256 @@
+package sdk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+// Kinds of [Candidate], the places [Load] looks, in this order.
+const (
+	KindPath      = "path"       // Config.LicensePath
+	KindEnv       = "env"        // the environment variable, holding a license or a path
+	KindConfigDir = "config-dir" // os.UserConfigDir()/<ConfigDirName>/license.lic
+)
+
+// Candidate is one place [Load] looked for a license, and why it failed.
+type Candidate struct {
+	// Kind is KindPath, KindEnv or KindConfigDir.
+	Kind string
+	// Where names the place for people: a path, "$NAME", or "$NAME -> path"
+	// when the variable holds a path.
+	Where string
+	// Path is the file read, "" when the variable held the license itself.
+	Path string
+	// Err is why the candidate gave no license. It wraps fs.ErrNotExist
+	// when there was nothing there, and is (or wraps) a *verify.Error when
+	// a license was found and refused.
+	Err error
+}
+
+// String returns the place and the reason, as the [LoadError] message
+// shows them.
+func (c Candidate) String() string {
+	if c.Err == nil {
+		return c.Where + ": ok"
+	}
+	if ve, ok := c.Err.(*verify.Error); ok {
+		msg := ve.Message
+		if ve.Err != nil {
+			msg += ": " + ve.Err.Error()
+		}
+		return fmt.Sprintf("%s: rejected (%s): %s", c.Where, ve.Code, msg)
+	}
+	return c.Where + ": " + c.Err.Error()
+}
+
+// LoadError reports that no place held a valid license: it lists every
+// place looked at and why each failed. errors.Is and errors.As see the
+// failure of each candidate, so errors.Is(err, verify.ErrExpired) tells
+// whether an expired license was found.
+type LoadError struct {
+	Product    string
+	Candidates []Candidate
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sdk: no valid license for product %q", e.Product)
+	if len(e.Candidates) == 0 {
+		b.WriteString(": no place to look (set Config.LicensePath, the environment variable or the config directory)")
+		return b.String()
+	}
+	b.WriteString("; looked at ")
+	for i, c := range e.Candidates {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.String())
+	}
+	return b.String()
+}
+
+// Unwrap returns the error of each candidate.
+func (e *LoadError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Candidates))
+	for _, c := range e.Candidates {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
+	return errs
+}
+
+// NotFound reports whether no place held anything at all: the product is
+// simply not licensed yet, as opposed to a license that was refused.
+func (e *LoadError) NotFound() bool {
+	for _, c := range e.Candidates {
+		if !errors.Is(c.Err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+// Code returns the verification code of the first license found and
+// refused, or [CodeNoLicense] when none was refused for a verification
+// reason.
+func (e *LoadError) Code() string {
+	for _, c := range e.Candidates {
+		if code := verify.CodeOf(c.Err); code != "" {
+			return string(code)
+		}
+	}
+	return CodeNoLicense
+}
+
+// notFoundError is an empty place: it wraps fs.ErrNotExist.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == fs.ErrNotExist }
+
+// fileSig identifies the content of a file, to notice changes without
+// trusting modification times alone.
+type fileSig struct {
+	exists bool
+	size   int64
+	mtime  int64
+	sum    [sha256.Size]byte
+	err    string
+}
+
+// readFile reads a small file, at most limit bytes, refusing what is not
+// a regular file. The signature is set even when err is not nil.
+func readFile(path string, limit int64) ([]byte, fileSig, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fileSig{}, &notFoundError{"not found"}
+		}
+		return nil, fileSig{err: err.Error()}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileSig{err: err.Error()}, err
+	}
+	sig := fileSig{exists: true, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if !fi.Mode().IsRegular() {
+		err := fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		sig.err = err.Error()
+		return nil, sig, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		sig.err = err.Error()
+		return nil, sig, err
+	}
+	sig.sum = sha256.Sum256(data)
+	if int64(len(data)) > limit {
+		err := fmt.Errorf("larger than %d bytes: not a licet object", limit)
+		sig.err = err.Error()
+		return nil, sig, err
+	}
+	return data, sig, nil
+}
+
+// input is a candidate with what was read from it.
+type input struct {
+	c    Candidate
+	data []byte
+	sig  fileSig
+}
+
+// gather reads every candidate place. A read failure is recorded in the
+// candidate; nothing is verified yet.
+func (s *settings) gather() []input {
+	var in []input
+	if p := s.cfg.LicensePath; p != "" {
+		data, sig, err := readFile(p, token.MaxTokenSize)
+		in = append(in, input{Candidate{Kind: KindPath, Where: p, Path: p, Err: err}, data, sig})
+	}
+	if name := s.envVar; name != "" {
+		in = append(in, s.gatherEnv(name))
+	}
+	switch {
+	case s.configDir != "":
+		data, sig, err := readFile(s.configDir, token.MaxTokenSize)
+		in = append(in, input{Candidate{Kind: KindConfigDir, Where: s.configDir, Path: s.configDir, Err: err}, data, sig})
+	case s.dirErr != nil:
+		in = append(in, input{c: Candidate{Kind: KindConfigDir, Where: "config directory", Err: s.dirErr}})
+	}
+	return in
+}
+
+// gatherEnv reads the environment variable: a license itself, or the
+// path of a license file. A value that names an existing file, or contains
+// a path separator, is a path; anything else is taken as a license.
+func (s *settings) gatherEnv(name string) input {
+	where := "$" + name
+	val := strings.TrimSpace(s.getenv(name))
+	if val == "" {
+		return input{c: Candidate{Kind: KindEnv, Where: where, Err: &notFoundError{"not set"}}}
+	}
+	_, statErr := os.Stat(val)
+	if statErr == nil || strings.ContainsAny(val, `/\`) {
+		data, sig, err := readFile(val, token.MaxTokenSize)
+		return input{Candidate{Kind: KindEnv, Where: where + " -> " + val, Path: val, Err: err}, data, sig}
+	}
+	data := []byte(val)
+	return input{c: Candidate{Kind: KindEnv, Where: where}, data: data, sig: fileSig{exists: true, size: int64(len(data)), sum: sha256.Sum256(data)}}
+}
+
+// sameSigs reports whether two gathers saw the same content everywhere.
+func sameSigs(a, b []input) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].c.Where != b[i].c.Where || a[i].sig != b[i].sig {
+			return false
+		}
+	}
+	return true
+}
+
+// found is a license that verified, with where it came from.
+type found struct {
+	lic     *verify.License
+	raw     []byte
+	where   string
+	skipped []string // earlier candidates that held something refused
+}
+
+// resolve verifies the gathered candidates in order and returns the first
+// that verifies, or a *LoadError naming every candidate.
+func (s *settings) resolve(v *verify.Verifier, in []input) (*found, error) {
+	cands := make([]Candidate, len(in))
+	var skipped []string
+	for i, x := range in {
+		c := x.c
+		if c.Err == nil {
+			lic, err := v.Verify(x.data)
+			if err == nil {
+				return &found{lic: lic, raw: bytes.Clone(x.data), where: c.Where, skipped: skipped}, nil
+			}
+			if c.Kind == KindEnv && c.Path == "" && verify.CodeOf(err) == verify.CodeMalformed {
+				err = fmt.Errorf("neither an existing file nor a valid license: %w", err)
+			}
+			c.Err = err
+		}
+		if !errors.Is(c.Err, fs.ErrNotExist) {
+			skipped = append(skipped, c.String())
+		}
+		cands[i] = c
+	}
+	return nil, &LoadError{Product: s.cfg.Product, Candidates: cands}
+}
