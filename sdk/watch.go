@@ -42,7 +42,8 @@ type WatchOptions struct {
 	// last good license stays in effect), a revocation list that could
 	// not be taken (the previous one stays), a state file that could not
 	// be written; and the reasons that deny everything: a license now
-	// revoked, a clock rollback, ... An error is reported once, when it
+	// revoked, a clock rollback, ... (not the expiry of the license in
+	// effect: OnExpired reports that). An error is reported once, when it
 	// appears, not at every poll.
 	OnError func(error)
 }
@@ -120,6 +121,9 @@ type observer struct {
 func (o *observer) observe(errs []error) {
 	seen := make(map[string]bool, len(errs))
 	for _, err := range errs {
+		if ve, ok := err.(*verify.Error); ok && ve.Code == verify.CodeExpired {
+			continue // the license in effect expired: OnExpired says so
+		}
 		msg := err.Error()
 		seen[msg] = true
 		if !o.reported[msg] && o.opts.OnError != nil {
