@@ -27,6 +27,12 @@ func TestVectors(t *testing.T) {
 	vectors.ForEach(t, func(t *testing.T, v *vectors.Vector) {
 		m, form, derr := token.Decode(v.Token)
 		u, perr := token.ParseUnverified(v.Token)
+		if bug := vectors.KnownBugs[v.Name]; bug != "" && v.Expect == vectors.ExpectMalformed {
+			if v.Stage == vectors.StageEnvelope && derr != nil || v.Stage == vectors.StageClaims && derr == nil && perr != nil {
+				t.Fatalf("passes now: remove it from vectors.KnownBugs (%s)", bug)
+			}
+			t.Skip(bug)
+		}
 		switch {
 		case v.Expect == vectors.ExpectMalformed && v.Stage == vectors.StageEnvelope:
 			if derr == nil {

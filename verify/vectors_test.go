@@ -77,6 +77,12 @@ func TestVectors(t *testing.T) {
 	vectors.ForEach(t, func(t *testing.T, v *vectors.Vector) {
 		seen[v.Expect] = true
 		lic, err := vectorVerifier(t, v).Verify(v.Token, v.Scopes...)
+		if bug := vectors.KnownBugs[v.Name]; bug != "" {
+			if (v.Expect == vectors.ExpectValid) == (err == nil) && (err == nil || string(verify.CodeOf(err)) == v.Expect) {
+				t.Fatalf("passes now: remove it from vectors.KnownBugs (%s)", bug)
+			}
+			t.Skip(bug)
+		}
 		if v.Expect == vectors.ExpectValid {
 			if err != nil {
 				t.Fatalf("want valid, got %v", err)

@@ -248,6 +248,8 @@ func envelopeSpecs() []*spec {
 	dupHdr := addPair(lh, marshal(1), marshal(-8))
 	env("malformed-protected-duplicate-label", "The protected header has label 1 (alg) twice, signed.",
 		signEnvelope(vendor, dupHdr, m.Payload))
+	env("malformed-protected-duplicate-in-unknown-label", "The protected header's unknown label 99 holds a map with key 1 twice, signed: duplicate keys are malformed at every level.",
+		signEnvelope(vendor, addPair(lh, marshal(99), addPair(marshal(map[int]int{1: 1}), marshal(1), marshal(2))), m.Payload))
 	env("malformed-protected-indefinite-map", "The protected header map has an indefinite-length head, signed.",
 		signEnvelope(vendor, indefiniteMap(lh), m.Payload))
 	env("malformed-protected-trailing-bytes", "The protected header byte string holds the map and one more byte, signed.",
@@ -317,6 +319,8 @@ func claimsSpecs() []*spec {
 		addPair(marshal(claims("malformed-duplicate-claim")), marshal(1), marshal("acme")))
 	cl("malformed-duplicate-claim-text", "The claims map has \"tier\" twice, with different values.",
 		addPair(marshal(claims("malformed-duplicate-claim-text")), marshal("tier"), marshal("enterprise")))
+	cl("malformed-duplicate-key-in-unknown-claim", "The unknown claim \"future\" is a map with key \"a\" twice: duplicate keys are malformed at every level, also inside a value the verifier otherwise ignores.",
+		addPair(marshal(claims("malformed-duplicate-key-in-unknown-claim")), marshal("future"), addPair(marshal(map[string]int{"a": 1}), marshal("a"), marshal(2))))
 	cl("malformed-claims-indefinite-map", "The claims map has an indefinite-length head.",
 		indefiniteMap(marshal(claims("malformed-claims-indefinite-map"))))
 	c := claims("malformed-claims-indefinite-text")
