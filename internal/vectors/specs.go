@@ -188,6 +188,33 @@ func validSpecs() []*spec {
 		"nbf is 4 minutes ahead, inside the default 5 minute leeway.",
 		signLicense(KeyVendor, l, nil)))
 
+	l = license("valid-exp-at-leeway-edge")
+	l.Expiry = tNow.Add(-5 * time.Minute)
+	add(vec("valid-exp-at-leeway-edge", ExpectValid,
+		"exp is exactly 5 minutes ago: now <= exp + leeway holds at equality.",
+		signLicense(KeyVendor, l, nil)))
+
+	l = license("valid-nbf-at-leeway-edge")
+	l.NotBefore = tNow.Add(5 * time.Minute)
+	l.IssuedAt = tNow.Add(5 * time.Minute)
+	add(vec("valid-nbf-at-leeway-edge", ExpectValid,
+		"nbf and iat are exactly 5 minutes ahead: nbf <= now + leeway and iat <= now + leeway hold at equality.",
+		signLicense(KeyVendor, l, nil)))
+
+	l = license("valid-grace-edge")
+	l.Expiry = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	l.Grace = tNow.Sub(l.Expiry) - 5*time.Minute
+	s = add(vec("valid-grace-edge", ExpectValid,
+		"now is exactly exp + leeway (5 minutes) + grace: the last second of grace.",
+		signLicense(KeyVendor, l, nil)))
+	s.inGrace = true
+
+	l = license("valid-key-window-edge")
+	s = add(vec("valid-key-window-edge", ExpectValid,
+		"The key's window starts and ends exactly at the license's iat: both bounds are inclusive.",
+		signLicense(KeyVendor, l, nil)))
+	s.keys = []string{keyLine(KeyVendor, "issuer=acme", "not_before=2026-01-01T00:00:00Z", "not_after=2026-01-01T00:00:00Z")}
+
 	l = license("valid-exp-equals-now")
 	l.Expiry = tNow
 	s = add(vec("valid-exp-equals-now", ExpectValid,
@@ -283,6 +310,12 @@ func envelopeSpecs() []*spec {
 	s.text = strings.TrimSpace(string(token.EncodePEM(good, "CERTIFICATE", nil)))
 	s.form = FormPEM
 	s.raw = good
+	s = env("malformed-pem-trailing-data", "A valid PEM block followed by more text.", nil)
+	s.text = string(token.EncodePEM(good, token.PEMLicense, nil)) + "trailing"
+	s.form = FormPEM
+	s.raw = good
+	env("malformed-text-inner-space", "Compact text with a space in the middle of the base64url.", nil).text =
+		func() string { t := must(token.EncodeText(good, "")); return t[:40] + " " + t[40:] }()
 	env("malformed-empty-raw", "Raw form with no bytes at all.", nil).form = FormRaw
 
 	big := license("malformed-oversize")
@@ -385,6 +418,8 @@ func claimsSpecs() []*spec {
 		base("malformed-exp-out-of-range", func(c map[any]any) { c[4] = int64(253402300800) }))
 	cl("malformed-scope-with-space", "A scope contains a space.",
 		base("malformed-scope-with-space", func(c map[any]any) { c["scopes"] = []string{"api read"} }))
+	cl("malformed-scope-unicode-space", "A scope contains a no-break space (U+00A0).",
+		base("malformed-scope-unicode-space", func(c map[any]any) { c["scopes"] = []string{"api:\u00a0read"} }))
 	cl("malformed-scope-empty", "A scope is the empty string.",
 		base("malformed-scope-empty", func(c map[any]any) { c["scopes"] = []string{""} }))
 	cl("malformed-grace-negative", "grace is -1.",
@@ -494,6 +529,11 @@ func checkSpecs() []*spec {
 	l = license("expired-beyond-leeway")
 	l.Expiry = tNow.Add(-5*time.Minute - time.Second)
 	add(vec("expired-beyond-leeway", "expired", "exp 5 minutes and 1 second ago: just beyond the default leeway.", signLicense(KeyVendor, l, nil)))
+
+	l = license("expired-grace-edge")
+	l.Expiry = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	l.Grace = tNow.Sub(l.Expiry) - 5*time.Minute - time.Second
+	add(vec("expired-grace-edge", "expired", "now is one second past exp + leeway (5 minutes) + grace.", signLicense(KeyVendor, l, nil)))
 
 	// version_not_covered
 	l = license("version-not-covered")
