@@ -136,7 +136,11 @@ func TestWatchLifecycle(t *testing.T) {
 	r.quiet(30 * time.Millisecond)
 
 	// A renewal brings it back.
-	d := v.license(func(l *token.License) { l.Subject = "d"; l.IssuedAt = v.clock.Now(); l.Expiry = v.clock.Now().AddDate(1, 0, 0) })
+	d := v.license(func(l *token.License) {
+		l.Subject = "d"
+		l.IssuedAt = v.clock.Now()
+		l.Expiry = v.clock.Now().AddDate(1, 0, 0)
+	})
 	write(t, cfg.LicensePath, v.mint(d))
 	r.expect("change d")
 	if !lic.Allows("api:read") {

@@ -1,0 +1,50 @@
+package sdk_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies keeps sdk to the standard library, token, verify (and
+// what they import) and golang.org/x/time/rate: partners pay for every
+// dependency of what they embed.
+func TestDependencies(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	out, err := exec.Command(gobin, "list", "-f", `{{join .Imports "\n"}}`, "github.com/licet/licet/sdk").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := map[string]bool{
+		"github.com/licet/licet/token":  true,
+		"github.com/licet/licet/verify": true,
+		"golang.org/x/time/rate":        true,
+	}
+	seen := 0
+	for _, pkg := range strings.Fields(string(out)) {
+		seen++
+		first := strings.SplitN(pkg, "/", 2)[0]
+		if !strings.Contains(first, ".") { // standard library
+			continue
+		}
+		if !allowed[pkg] {
+			t.Errorf("sdk imports %s, which is not allowed", pkg)
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("go list returned only %d imports:\n%s", seen, out)
+	}
+	out, err = exec.Command(gobin, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/licet/licet/sdk").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/licet/licet/") && pkg != "github.com/licet/licet/sdk" &&
+			pkg != "github.com/licet/licet/token" && pkg != "github.com/licet/licet/verify" {
+			t.Errorf("sdk depends on %s", pkg)
+		}
+	}
+}

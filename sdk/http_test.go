@@ -1,0 +1,245 @@
+package sdk_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+
+// serve runs one request through h and decodes a problem body if any.
+func serve(t *testing.T, h http.Handler) (*httptest.ResponseRecorder, *sdk.Problem) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Code == http.StatusOK {
+		return rec, nil
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("status %d with Content-Type %q", rec.Code, ct)
+	}
+	var p sdk.Problem
+	dec := json.NewDecoder(rec.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("problem body: %v", err)
+	}
+	if p.Status != rec.Code {
+		t.Errorf("problem status %d, response %d", p.Status, rec.Code)
+	}
+	if p.Type != sdk.DefaultProblemType+p.Code {
+		t.Errorf("problem type %q for code %q", p.Type, p.Code)
+	}
+	return rec, &p
+}
+
+func TestRequire(t *testing.T) {
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) {
+		l.Expiry = t0.Add(time.Hour)
+	})))
+	lic := mustLoad(t, cfg)
+
+	tests := []struct {
+		name   string
+		h      http.Handler
+		status int
+		code   string
+		scope  string
+		tier   string
+	}{
+		{"no scope needed", lic.Require()(okHandler), 200, "", "", ""},
+		{"scope granted", lic.Require("api:read")(okHandler), 200, "", "", ""},
+		{"pattern granted", lic.Require("api:read", "reports:monthly")(okHandler), 200, "", "", ""},
+		{"scope missing", lic.Require("api:read", "admin", "billing")(okHandler), 403, "scope_missing", "admin", ""},
+		{"tier enough", lic.RequireTier("pro")(okHandler), 200, "", "", ""},
+		{"lower tier required", lic.RequireTier("free")(okHandler), 200, "", "", ""},
+		{"tier too low", lic.RequireTier("enterprise")(okHandler), 403, "tier_too_low", "", "enterprise"},
+		{"tier unknown", lic.RequireTier("platinum")(okHandler), 403, "tier_too_low", "", "platinum"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, p := serve(t, tt.h)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status == 200 {
+				if rec.Body.String() != "ok" {
+					t.Errorf("body %q", rec.Body)
+				}
+				return
+			}
+			if p.Code != tt.code || p.Scope != tt.scope || p.Tier != tt.tier || p.Title == "" || p.Detail == "" {
+				t.Errorf("problem %+v", p)
+			}
+			if rec.Header().Get("Cache-Control") != "no-store" {
+				t.Error("refusal is cacheable")
+			}
+		})
+	}
+
+	// Expired since loading: 403 with the code, on every middleware.
+	v.clock.Add(2 * time.Hour)
+	for name, h := range map[string]http.Handler{
+		"Require":     lic.Require()(okHandler),
+		"RequireTier": lic.RequireTier("free")(okHandler),
+	} {
+		rec, p := serve(t, h)
+		if rec.Code != 403 || p.Code != "expired" || p.Title != "License expired" ||
+			!strings.Contains(p.Detail, "license expired at 2026-06-01T13:00:00Z") {
+			t.Errorf("%s after expiry: %d %+v", name, rec.Code, p)
+		}
+	}
+}
+
+func TestRequireRefusals(t *testing.T) {
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	cfg.ProblemType = "https://docs.example.com/licensing#"
+
+	// Nothing installed.
+	unlicensed, _ := sdk.Load(cfg)
+	// An expired license found at load.
+	write(t, v.path("expired.lic"), v.mint(v.license(func(l *token.License) {
+		l.IssuedAt = t0.Add(-48 * time.Hour)
+		l.Expiry = t0.Add(-24 * time.Hour)
+	})))
+	c2 := cfg
+	c2.LicensePath = v.path("expired.lic")
+	expired, _ := sdk.Load(c2)
+
+	tests := []struct {
+		name, code, detail string
+		lic                *sdk.License
+	}{
+		{"nil handle", "no_license", "no license", nil},
+		{"nothing installed", "no_license", "no valid license is installed", unlicensed},
+		{"expired at load", "expired", "no valid license is installed; the license found was refused: license expired at", expired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tt.lic.Require("api:read")(okHandler).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			var p sdk.Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != 403 || p.Code != tt.code || !strings.HasPrefix(p.Detail, tt.detail) {
+				t.Errorf("%d %+v", rec.Code, p)
+			}
+			wantType := "https://docs.example.com/licensing#" + tt.code
+			if tt.lic == nil {
+				wantType = sdk.DefaultProblemType + tt.code
+			}
+			if p.Type != wantType {
+				t.Errorf("type %q, want %q", p.Type, wantType)
+			}
+			// No file path leaks to the client.
+			if strings.Contains(rec.Body.String(), v.dir) {
+				t.Errorf("body names a path: %s", rec.Body)
+			}
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 3} })))
+	lic := mustLoad(t, cfg)
+	h := lic.RateLimit()(okHandler)
+
+	for i := 0; i < 3; i++ {
+		if rec, _ := serve(t, h); rec.Code != 200 {
+			t.Fatalf("request %d: %d", i, rec.Code)
+		}
+	}
+	rec, p := serve(t, h)
+	if rec.Code != http.StatusTooManyRequests || p.Code != sdk.CodeRateLimited || rec.Header().Get("Retry-After") != "20" {
+		t.Fatalf("4th request: %d %q %+v", rec.Code, rec.Header().Get("Retry-After"), p)
+	}
+	// A refused request does not use up the budget: 20 s later one passes.
+	v.clock.Add(19 * time.Second)
+	if rec, _ := serve(t, h); rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("after 19 s: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	v.clock.Add(time.Second)
+	if rec, _ := serve(t, h); rec.Code != 200 {
+		t.Fatalf("after 20 s: %d", rec.Code)
+	}
+	if rec, _ := serve(t, h); rec.Code != 429 {
+		t.Fatalf("right after: %d", rec.Code)
+	}
+
+	// A new license with another limit takes effect.
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 600} })))
+	if err := lic.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 600; i++ {
+		if rec, _ := serve(t, h); rec.Code != 200 {
+			t.Fatalf("rpm 600, request %d: %d", i, rec.Code)
+		}
+	}
+	if rec, _ := serve(t, h); rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("request 601: %d", rec.Code)
+	}
+
+	// rpm 0 allows nothing.
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 0} })))
+	if err := lic.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := serve(t, h); rec.Code != 429 || rec.Header().Get("Retry-After") != "60" {
+		t.Fatalf("rpm 0: %d %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+
+	// No rpm limit, or no license: not limited here.
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = nil })))
+	if err := lic.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		if rec, _ := serve(t, h); rec.Code != 200 {
+			t.Fatalf("no limit, request %d: %d", i, rec.Code)
+		}
+	}
+	var none *sdk.License
+	if rec, _ := serve(t, none.RateLimit()(okHandler)); rec.Code != 200 {
+		t.Fatalf("nil license: %d", rec.Code)
+	}
+}
+
+func TestCodeOf(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{sdk.ErrUnlicensed, "no_license"},
+		{&sdk.ClockRollbackError{}, "clock_rollback"},
+		{fmt.Errorf("wrapped: %w", &sdk.ListRollbackError{}), "list_rollback"},
+		{&sdk.RevocationsError{Err: verify.ErrBadSignature}, "revocations_invalid"},
+		{&sdk.StateError{Err: errors.New("x")}, "state_invalid"},
+		{&sdk.LoadError{}, "no_license"},
+		{&sdk.LoadError{Candidates: []sdk.Candidate{{Err: verify.ErrRevoked}}}, "revoked"},
+		{verify.ErrScopeMissing, "scope_missing"},
+		{errors.New("disk on fire"), "internal"},
+	}
+	for _, tt := range tests {
+		if got := sdk.CodeOf(tt.err); got != tt.want {
+			t.Errorf("CodeOf(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
