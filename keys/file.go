@@ -1,0 +1,111 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// testHookBeforeCommit, when set by a test, runs after the temporary file is
+// written and before it takes its final name.
+var testHookBeforeCommit func(tmp string)
+
+// WriteFile writes data atomically (temp file in the same directory, fsync,
+// rename) with exactly mode perm, whatever the umask. Without force it
+// refuses an existing path with an error for which errors.Is(err,
+// fs.ErrExist) holds, also when the path appears while writing: the file
+// takes its name with a hard link, which never replaces anything. The
+// temporary file is created with O_EXCL and mode 0600, and removed on
+// failure.
+func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (err error) {
+	if perm&^fs.ModePerm != 0 {
+		return fmt.Errorf("keys: writing %s: mode %v is not a permission mode", path, perm)
+	}
+	if !force {
+		if _, err := os.Lstat(path); err == nil {
+			return existError(path)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("keys: %w", err)
+		}
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if base == "" {
+		return fmt.Errorf("keys: writing %s: not a file name", path)
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // O_CREATE|O_EXCL, mode 0600
+	if err != nil {
+		return fmt.Errorf("keys: creating a temporary file: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if testHookBeforeCommit != nil {
+		testHookBeforeCommit(tmp)
+	}
+	if force {
+		if err = os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+	} else if err = linkNoReplace(tmp, path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// linkNoReplace gives tmp the name path unless path exists. A hard link
+// fails atomically on an existing path; on file systems without hard links
+// it falls back to a final existence check and a rename.
+func linkNoReplace(tmp, path string) error {
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		_ = os.Remove(tmp) // the file lives on under path
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return existError(path)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return existError(path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	return nil
+}
+
+func existError(path string) error {
+	return fmt.Errorf("keys: %s already exists; not overwriting it: %w", path, fs.ErrExist)
+}
+
+// syncDir flushes a directory entry change to disk, where the platform
+// allows it (best effort: not all do).
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
