@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/token"
+)
+
+// maxKeyFileSize bounds what is read from a key or keyring file.
+const maxKeyFileSize = 1 << 20
+
+// readFile reads a file of at most limit bytes. Every error names the file,
+// says what it should have been (what) and carries exit code 2.
+func readFile(path, what string, limit int64) ([]byte, error) {
+	data, err := readFileUpTo(path, what, limit+1)
+	if err == nil && int64(len(data)) > limit {
+		return nil, ioError(fmt.Errorf("%s is larger than %d bytes: not %s", path, limit, what), "")
+	}
+	return data, err
+}
+
+// readFileUpTo reads at most the first n bytes of a file.
+func readFileUpTo(path, what string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(err, path, what)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, ioError(fmt.Errorf("%s is a directory, not %s", path, what), "give the path of a file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, n))
+	if err != nil {
+		return nil, fileError(err, path, what)
+	}
+	return data, nil
+}
+
+func fileError(err error, path, what string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ioError(fmt.Errorf("%s: no such file (%s)", path, what), "check the path")
+	case errors.Is(err, fs.ErrPermission):
+		return ioError(fmt.Errorf("%s: permission denied (%s)", path, what), "check the file's permissions")
+	}
+	return ioError(fmt.Errorf("%s: %v (%s)", path, err, what), "")
+}
+
+// textToken matches a compact text token: PREFIX.base64url, long enough
+// not to be a file name such as "license.txt".
+var textToken = regexp.MustCompile(`^[a-z0-9-]{1,32}\.[A-Za-z0-9_-]{32,}$`)
+
+// readToken reads the token argument of inspect and verify: a token
+// string, a file in any of the three forms, or "-" (or nothing) for stdin.
+// It returns the bytes and a name for messages.
+func (a *app) readToken(args []string) ([]byte, string, error) {
+	arg := "-"
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	if arg == "-" {
+		if len(args) == 0 && a.stdinTerminal() {
+			return nil, "", usageError("pass a token, a file, or '-' and pipe the token in", "no token given")
+		}
+		data, err := io.ReadAll(io.LimitReader(a.stdin, token.MaxTokenSize+1))
+		if err != nil {
+			return nil, "", ioError(fmt.Errorf("reading stdin: %v", err), "")
+		}
+		return data, "stdin", nil
+	}
+	trimmed := strings.TrimSpace(arg)
+	if strings.HasPrefix(trimmed, "-----BEGIN ") || textToken.MatchString(trimmed) {
+		if _, err := os.Stat(arg); err != nil {
+			return []byte(arg), "the token argument", nil
+		}
+	}
+	// One byte more than a token may have: the decoder refuses it as malformed.
+	data, err := readFileUpTo(arg, "a token file", token.MaxTokenSize+1)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) && strings.Contains(ee.err.Error(), "no such file") {
+			ee.hint = "the argument is a token (licet1.xxx), a PEM text, a file path, or '-' for stdin"
+		}
+		return nil, "", err
+	}
+	return data, arg, nil
+}
+
+// parseDate parses a DATE: YYYY-MM-DD (the end of that day, UTC, or its
+// start when startOfDay) or RFC 3339.
+func parseDate(s string, startOfDay bool) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if startOfDay {
+			return t, nil
+		}
+		return t.Add(24*time.Hour - time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a DATE: use YYYY-MM-DD or RFC 3339 (2026-01-31T12:00:00Z)", s)
+}
+
+// parseTime parses a TIME: RFC 3339 or unix seconds.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > -62135596800 && n < 253402300800 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a TIME: use RFC 3339 (2026-01-31T12:00:00Z) or unix seconds", s)
+}
+
+var daysPrefix = regexp.MustCompile(`^([0-9]+)d`)
+
+// parseDuration parses a DURATION: a Go duration ("36h", "90m") with days
+// ("90d", "1d12h") allowed. Negative durations are refused.
+func parseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 15m, 1d12h", s)
+	var d time.Duration
+	rest := s
+	if m := daysPrefix.FindStringSubmatch(s); m != nil {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > 100000*365 {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+		rest = s[len(m[0]):]
+	}
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || r < 0 {
+			return 0, bad
+		}
+		d += r
+	} else if d == 0 && s != "0d" {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// formatDuration prints d in days when it is a whole number of them.
+func formatDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// parsePairs parses repeated k=v flag values into a map, reporting empty
+// keys and keys given twice.
+func parsePairs(flag string, values []string) (map[string]string, []string) {
+	var problems []string
+	if len(values) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(values))
+	for _, kv := range values {
+		k, v, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || k == "":
+			problems = append(problems, fmt.Sprintf("--%s %q: want NAME=VALUE", flag, kv))
+		case hasKey(m, k):
+			problems = append(problems, fmt.Sprintf("--%s %s is given twice", flag, k))
+		default:
+			m[k] = v
+		}
+	}
+	return m, problems
+}
+
+// parseLimits parses repeated name=N values.
+func parseLimits(flag string, values []string) (map[string]uint64, []string) {
+	pairs, problems := parsePairs(flag, values)
+	if len(pairs) == 0 {
+		return nil, problems
+	}
+	m := make(map[string]uint64, len(pairs))
+	for _, k := range sortedKeys(pairs) {
+		n, err := strconv.ParseUint(pairs[k], 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--%s %s=%q: the value must be a whole number >= 0", flag, k, pairs[k]))
+			continue
+		}
+		m[k] = n
+	}
+	return m, problems
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkScopes reports empty scopes and scopes with spaces.
+func checkScopes(flag string, scopes []string) []string {
+	var problems []string
+	for _, s := range scopes {
+		switch {
+		case s == "":
+			problems = append(problems, fmt.Sprintf("--%s \"\": a scope cannot be empty", flag))
+		case !token.ValidScope(s):
+			problems = append(problems, fmt.Sprintf("--%s %q: a scope contains no spaces (use area:action, e.g. api:read)", flag, s))
+		}
+	}
+	return problems
+}
+
+// checkNonEmpty reports empty values of a repeatable flag.
+func checkNonEmpty(flag string, values []string) []string {
+	for _, v := range values {
+		if strings.TrimSpace(v) == "" {
+			return []string{fmt.Sprintf("--%s cannot be empty", flag)}
+		}
+	}
+	return nil
+}
+
+// problemsError is every problem of a command line, in one message.
+func problemsError(what string, problems []string, hint string) error {
+	var b bytes.Buffer
+	if len(problems) == 1 {
+		fmt.Fprintf(&b, "%s: %s", what, problems[0])
+	} else {
+		fmt.Fprintf(&b, "%s: %d problems:", what, len(problems))
+		for _, p := range problems {
+			b.WriteString("\n  - " + p)
+		}
+	}
+	return &exitError{code: exitUsage, err: errors.New(b.String()), hint: hint}
+}
+
+// passphrase returns LICET_PASSPHRASE (an empty value counts as unset) or
+// prompts for one on the terminal.
+// When confirm is set (a new key), the terminal prompt asks twice.
+func (a *app) passphrase(prompt string, confirm bool) ([]byte, error) {
+	if p, ok := a.lookupEnv("LICET_PASSPHRASE"); ok && p != "" {
+		return []byte(p), nil
+	}
+	if !a.stdinTerminal() {
+		return nil, usageError("set LICET_PASSPHRASE, or run licet on a terminal to be asked",
+			"a passphrase is needed and stdin is not a terminal")
+	}
+	fmt.Fprint(a.stderr, prompt)
+	p, err := a.readPassword()
+	fmt.Fprintln(a.stderr)
+	if err != nil {
+		return nil, failure(fmt.Errorf("reading the passphrase: %v", err), "")
+	}
+	if confirm {
+		fmt.Fprint(a.stderr, "Repeat the passphrase: ")
+		p2, err := a.readPassword()
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return nil, failure(fmt.Errorf("reading the passphrase: %v", err), "")
+		}
+		if !bytes.Equal(p, p2) {
+			return nil, failure(errors.New("the two passphrases differ"), "run the command again")
+		}
+	}
+	return p, nil
+}

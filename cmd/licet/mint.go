@@ -1,0 +1,270 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
+	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
+)
+
+type mintFlags struct {
+	key, sub, tier, versions                string
+	expires, notBefore, grace               string
+	prefix, format, out                     string
+	days                                    int
+	perpetual, force                        bool
+	aud, scopes, limits, rights, bind, meta []string
+}
+
+func newMintCmd(a *app) *cobra.Command {
+	var fl mintFlags
+	cmd := &cobra.Command{
+		Use:   "mint --key FILE --sub ID --aud PRODUCT --tier T (--expires DATE | --days N | --perpetual) [flags]",
+		Short: "Sign a license",
+		Long: `Sign a license with a private key. The license names its licensee (--sub),
+the products it is for (--aud, repeatable), a tier, and optionally scopes,
+a product version constraint, numeric limits, contract rights, a machine
+binding and vendor metadata. Every input is checked before anything is
+signed, and every problem is reported at once.
+
+DATE is YYYY-MM-DD (the end of that day, UTC; for --not-before its start)
+or RFC 3339. DURATION is a Go duration with days allowed (90d, 36h, 1d12h).
+The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
+
+The license goes to stdout, or to -o FILE (never overwritten without
+--force), in the text form (licet1.xxx, the default), PEM, or raw bytes.
+The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.`,
+		Example: `  licet mint --key acme.key --sub customer-42 --aud acme-db --tier pro --days 365
+  licet mint --key acme.key --sub customer-42 --aud acme-db --aud acme-cli --tier enterprise \
+      --scope api:read --scope 'reports:*' --versions '>= 2.0, < 4.0' \
+      --limit seats=25 --right embed --bind host=3f2a9c --meta order=PO-1187 \
+      --expires 2027-06-30 --grace 30d --format pem -o customer-42.lic
+  licet mint --key acme.key --sub lab --aud acme-db --tier trial --perpetual --prefix acme`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			return a.mint(cmd, &fl)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.key, "key", "", "private key `FILE` that signs (required)")
+	f.StringVar(&fl.sub, "sub", "", "licensee `ID`: customer or account id (required)")
+	f.StringArrayVar(&fl.aud, "aud", nil, "`PRODUCT` id the license is for (required, repeatable)")
+	f.StringVar(&fl.tier, "tier", "", "tier name `T` (required)")
+	f.StringArrayVar(&fl.scopes, "scope", nil, "granted scope `S` such as api:read or 'reports:*' (repeatable)")
+	f.StringVar(&fl.versions, "versions", "", "product version constraint `C`, e.g. '>= 2.0, < 4.0'")
+	f.StringArrayVar(&fl.limits, "limit", nil, "numeric limit `NAME=N`, e.g. seats=25 (repeatable)")
+	f.StringArrayVar(&fl.rights, "right", nil, "contract right `R`, e.g. embed (repeatable)")
+	f.StringArrayVar(&fl.bind, "bind", nil, "machine binding `KEY=VALUE`, e.g. host=3f2a9c (repeatable)")
+	f.StringArrayVar(&fl.meta, "meta", nil, "vendor metadata `KEY=VALUE`, never interpreted (repeatable)")
+	f.StringVar(&fl.expires, "expires", "", "expiry `DATE`")
+	f.IntVar(&fl.days, "days", 0, "expire `N` days from now")
+	f.BoolVar(&fl.perpetual, "perpetual", false, "never expire (the version constraint still applies)")
+	f.StringVar(&fl.notBefore, "not-before", "", "not valid before `DATE`")
+	f.StringVar(&fl.grace, "grace", "", "after expiry, keep verifying (flagged) for `DURATION`, e.g. 30d")
+	f.StringVar(&fl.prefix, "prefix", "", "prefix `P` of the text form (default licet1)")
+	f.StringVar(&fl.format, "format", "text", "output form: text, pem or raw")
+	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
+	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	_ = cmd.MarkFlagFilename("key", "key")
+	_ = cmd.MarkFlagFilename("output")
+	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	return cmd
+}
+
+func completeFormats(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return []string{"text\tcompact text licet1.xxx", "pem\tPEM file", "raw\tCOSE_Sign1 bytes"}, cobra.ShellCompDirectiveNoFileComp
+}
+
+// checkOutputFlags reports problems with --format and --prefix.
+func checkOutputFlags(format, prefix string, prefixSet bool) []string {
+	var problems []string
+	switch format {
+	case "text", "pem", "raw":
+	default:
+		problems = append(problems, fmt.Sprintf("--format %q: use text, pem or raw", format))
+	}
+	if prefixSet {
+		if !token.ValidPrefix(prefix) {
+			problems = append(problems, fmt.Sprintf("--prefix %q: use 1 to 32 characters of a-z, 0-9 and -", prefix))
+		} else if format != "text" {
+			problems = append(problems, "--prefix applies to --format text only")
+		}
+	}
+	return problems
+}
+
+// buildLicense checks every flag and returns the license to sign, without
+// issuer, or every problem found.
+func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time) (*token.License, []string) {
+	var problems []string
+	add := func(p ...string) { problems = append(problems, p...) }
+	if fl.key == "" {
+		add("--key is required: the private key file that signs")
+	}
+	if strings.TrimSpace(fl.sub) == "" {
+		add("--sub is required: the licensee (customer or account id)")
+	}
+	if len(fl.aud) == 0 {
+		add("--aud is required: the product the license is for")
+	}
+	add(checkNonEmpty("aud", fl.aud)...)
+	if strings.TrimSpace(fl.tier) == "" {
+		add("--tier is required: the tier name")
+	}
+	add(checkScopes("scope", fl.scopes)...)
+	add(checkNonEmpty("right", fl.rights)...)
+	lic := &token.License{
+		Subject:  fl.sub,
+		Audience: fl.aud,
+		Tier:     fl.tier,
+		Scopes:   fl.scopes,
+		Rights:   fl.rights,
+		IssuedAt: now,
+	}
+	if cmd.Flags().Changed("versions") {
+		if _, err := version.NewConstraint(fl.versions); err != nil || strings.TrimSpace(fl.versions) == "" {
+			add(fmt.Sprintf("--versions %q is not a version constraint: use go-version syntax such as '>= 2.0, < 4.0'", fl.versions))
+		} else {
+			lic.Versions = fl.versions
+		}
+	}
+	var p []string
+	lic.Limits, p = parseLimits("limit", fl.limits)
+	add(p...)
+	lic.Bind, p = parsePairs("bind", fl.bind)
+	add(p...)
+	lic.Meta, p = parsePairs("meta", fl.meta)
+	add(p...)
+
+	n := 0
+	for _, set := range []bool{fl.expires != "", cmd.Flags().Changed("days"), fl.perpetual} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		add("say when the license ends: --expires DATE, --days N or --perpetual")
+	case n > 1:
+		add("choose one of --expires, --days and --perpetual")
+	case fl.expires != "":
+		t, err := parseDate(fl.expires, false)
+		if err != nil {
+			add("--expires " + err.Error())
+		} else if !t.After(now) {
+			add(fmt.Sprintf("--expires %s is in the past", t.Format(time.RFC3339)))
+		} else {
+			lic.Expiry = t
+		}
+	case cmd.Flags().Changed("days"):
+		if fl.days < 1 || fl.days > 100*366 {
+			add(fmt.Sprintf("--days %d: give a number of days from 1 to 36600", fl.days))
+		} else {
+			lic.Expiry = now.Add(time.Duration(fl.days) * 24 * time.Hour)
+		}
+	}
+	if fl.notBefore != "" {
+		t, err := parseDate(fl.notBefore, true)
+		switch {
+		case err != nil:
+			add("--not-before " + err.Error())
+		case !lic.Expiry.IsZero() && !t.Before(lic.Expiry):
+			add(fmt.Sprintf("--not-before %s is not before the expiry %s", t.Format(time.RFC3339), lic.Expiry.Format(time.RFC3339)))
+		default:
+			lic.NotBefore = t
+		}
+	}
+	if fl.grace != "" {
+		d, err := parseDuration(fl.grace)
+		switch {
+		case err != nil:
+			add("--grace " + err.Error())
+		case fl.perpetual:
+			add("--grace needs an expiry: a perpetual license has no grace period")
+		default:
+			lic.Grace = d.Truncate(time.Second)
+		}
+	}
+	add(checkOutputFlags(fl.format, fl.prefix, cmd.Flags().Changed("prefix"))...)
+	return lic, problems
+}
+
+func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
+	now := a.now().UTC().Truncate(time.Second)
+	lic, problems := a.buildLicense(cmd, fl, now)
+	const hint = "see 'licet mint --help'"
+	if len(problems) > 0 {
+		return problemsError("cannot mint, nothing was signed", problems, hint)
+	}
+	if fl.format == "raw" && fl.out == "" && a.stdoutTerminal() {
+		return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
+	}
+	data, info, err := readKeyFile(fl.key)
+	if err != nil {
+		return err
+	}
+	lic.Issuer = info.Public.Issuer
+	if lic.ID, err = token.NewID(nil); err != nil {
+		return failure(err, "")
+	}
+	if err := lic.Validate(); err != nil {
+		return problemsError("cannot mint, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid license: "), "; "), hint)
+	}
+	key, err := a.unlockKey(fl.key, data, info)
+	if err != nil {
+		return err
+	}
+	raw, err := token.SignLicense(key.Signer(), lic, nil)
+	if err != nil {
+		return failure(err, "")
+	}
+	headers := map[string]string{
+		"Issuer":     lic.Issuer,
+		"Subject":    lic.Subject,
+		"Products":   strings.Join(lic.Audience, ", "),
+		"Tier":       lic.Tier,
+		"Expires":    formatExpiry(lic.Expiry),
+		"License-ID": hex.EncodeToString(lic.ID),
+	}
+	return a.writeToken(raw, token.PEMLicense, headers, fl.format, fl.prefix, fl.out, fl.force, "license "+hex.EncodeToString(lic.ID))
+}
+
+func formatExpiry(t time.Time) string {
+	if t.IsZero() {
+		return "never (perpetual)"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// writeToken writes a signed object in the chosen form to out, or stdout.
+func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, format, prefix, out string, force bool, what string) error {
+	var data []byte
+	switch format {
+	case "pem":
+		data = token.EncodePEM(raw, pemType, headers)
+	case "raw":
+		data = raw
+	default:
+		s, err := token.EncodeText(raw, prefix)
+		if err != nil {
+			return usageError("", "%v", err)
+		}
+		data = []byte(s + "\n")
+	}
+	if out == "" || out == "-" {
+		if format == "raw" && a.stdoutTerminal() {
+			return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
+		}
+		_, err := a.stdout.Write(data)
+		return err
+	}
+	if err := writeNew(out, data, 0o644, force); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, out, format)
+	return nil
+}

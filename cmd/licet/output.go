@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/licet/licet/token"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// licenseJSON is a license in the JSON output of inspect and verify. Lists
+// and maps are never null; nbf and exp are null when absent.
+type licenseJSON struct {
+	Iss       string            `json:"iss"`
+	Sub       string            `json:"sub"`
+	Aud       []string          `json:"aud"`
+	Tier      string            `json:"tier"`
+	Scopes    []string          `json:"scopes"`
+	Versions  string            `json:"versions"`
+	Limits    map[string]uint64 `json:"limits"`
+	Rights    []string          `json:"rights"`
+	Bind      map[string]string `json:"bind"`
+	Meta      map[string]string `json:"meta"`
+	Iat       string            `json:"iat"`
+	Nbf       *string           `json:"nbf"`
+	Exp       *string           `json:"exp"`
+	Perpetual bool              `json:"perpetual"`
+	Grace     int64             `json:"grace"`
+	ID        string            `json:"id"`
+	KID       string            `json:"kid"`
+	Crit      []string          `json:"crit,omitempty"`
+}
+
+func newLicenseJSON(l *token.License, kid []byte) *licenseJSON {
+	return &licenseJSON{
+		Iss: l.Issuer, Sub: l.Subject, Aud: nonNil(l.Audience), Tier: l.Tier,
+		Scopes: nonNil(l.Scopes), Versions: l.Versions, Limits: nonNilMap(l.Limits),
+		Rights: nonNil(l.Rights), Bind: nonNilMap(l.Bind), Meta: nonNilMap(l.Meta),
+		Iat: rfc3339(l.IssuedAt), Nbf: timePtr(l.NotBefore), Exp: timePtr(l.Expiry),
+		Perpetual: l.Expiry.IsZero(), Grace: int64(l.Grace / time.Second),
+		ID: hex.EncodeToString(l.ID), KID: hex.EncodeToString(kid), Crit: l.Crit,
+	}
+}
+
+// grantJSON is a grant in the JSON output of inspect.
+type grantJSON struct {
+	Iss        string            `json:"iss"`
+	Partner    string            `json:"partner"`
+	Aud        []string          `json:"aud"`
+	Tiers      []string          `json:"tiers"`
+	Scopes     []string          `json:"scopes"`
+	Limits     map[string]uint64 `json:"limits"`
+	Rights     []string          `json:"rights"`
+	Versions   string            `json:"versions"`
+	MaxLife    int64             `json:"max_life"`
+	Iat        string            `json:"iat"`
+	Nbf        *string           `json:"nbf"`
+	Exp        string            `json:"exp"`
+	ID         string            `json:"id"`
+	KID        string            `json:"kid"`
+	PartnerKID string            `json:"partner_kid"`
+	PartnerKey string            `json:"partner_key"`
+}
+
+func newGrantJSON(g *token.Grant, kid []byte) *grantJSON {
+	return &grantJSON{
+		Iss: g.Issuer, Partner: g.Subject, Aud: nonNil(g.Audience), Tiers: nonNil(g.Tiers),
+		Scopes: nonNil(g.Scopes), Limits: nonNilMap(g.Limits), Rights: nonNil(g.Rights),
+		Versions: g.Versions, MaxLife: int64(g.MaxLife / time.Second),
+		Iat: rfc3339(g.IssuedAt), Nbf: timePtr(g.NotBefore), Exp: rfc3339(g.Expiry),
+		ID: hex.EncodeToString(g.ID), KID: hex.EncodeToString(kid),
+		PartnerKID: hex.EncodeToString(token.KeyID(g.Key)),
+		PartnerKey: base64.StdEncoding.EncodeToString(g.Key),
+	}
+}
+
+// revocationsJSON is a revocation list in the JSON output of inspect.
+type revocationsJSON struct {
+	Iss        string   `json:"iss"`
+	Seq        uint64   `json:"seq"`
+	Iat        string   `json:"iat"`
+	NextUpdate string   `json:"next_update"`
+	IDs        []string `json:"ids"`
+	KIDs       []string `json:"kids"`
+	KID        string   `json:"kid"`
+}
+
+func newRevocationsJSON(r *token.Revocations, kid []byte) *revocationsJSON {
+	return &revocationsJSON{
+		Iss: r.Issuer, Seq: r.Seq, Iat: rfc3339(r.IssuedAt), NextUpdate: rfc3339(r.NextUpdate),
+		IDs: hexList(r.IDs), KIDs: hexList(r.KeyIDs), KID: hex.EncodeToString(kid),
+	}
+}
+
+func hexList(l [][]byte) []string {
+	out := make([]string, 0, len(l))
+	for _, b := range l {
+		out = append(out, hex.EncodeToString(b))
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// fields prints aligned "name: value" lines, skipping empty values.
+type fields struct {
+	tw     *tabwriter.Writer
+	indent string
+}
+
+func newFields(w io.Writer, indent string) *fields {
+	return &fields{tw: tabwriter.NewWriter(w, 0, 4, 1, ' ', 0), indent: indent}
+}
+
+func (f *fields) add(name, value string) {
+	if value == "" {
+		return
+	}
+	fmt.Fprintf(f.tw, "%s%s:\t%s\n", f.indent, name, value)
+}
+
+func (f *fields) flush() { f.tw.Flush() }
+
+func joinPairs[V any](m map[string]V) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// printLicense prints a license's claims, one per line.
+func printLicense(f *fields, l *token.License, kid []byte) {
+	f.add("issuer", l.Issuer)
+	f.add("subject", l.Subject)
+	f.add("products", strings.Join(l.Audience, ", "))
+	f.add("tier", l.Tier)
+	f.add("scopes", strings.Join(l.Scopes, ", "))
+	f.add("versions", l.Versions)
+	f.add("limits", joinPairs(l.Limits))
+	f.add("rights", strings.Join(l.Rights, ", "))
+	f.add("bind", joinPairs(l.Bind))
+	f.add("meta", joinPairs(l.Meta))
+	f.add("issued at", rfc3339(l.IssuedAt))
+	if !l.NotBefore.IsZero() {
+		f.add("not before", rfc3339(l.NotBefore))
+	}
+	f.add("expires", formatExpiry(l.Expiry))
+	if l.Grace > 0 {
+		f.add("grace", formatDuration(l.Grace))
+	}
+	f.add("crit", strings.Join(l.Crit, ", "))
+	f.add("license id", hex.EncodeToString(l.ID))
+	f.add("key id", hex.EncodeToString(kid))
+}
+
+// printGrant prints a grant's claims, one per line.
+func printGrant(f *fields, g *token.Grant, kid []byte) {
+	f.add("vendor", g.Issuer)
+	f.add("partner", g.Subject)
+	f.add("partner key id", hex.EncodeToString(token.KeyID(g.Key)))
+	f.add("products", strings.Join(g.Audience, ", "))
+	f.add("tiers", strings.Join(g.Tiers, ", "))
+	f.add("scopes", strings.Join(g.Scopes, ", "))
+	f.add("limit caps", joinPairs(g.Limits))
+	f.add("rights", strings.Join(g.Rights, ", "))
+	f.add("versions", g.Versions)
+	if g.MaxLife > 0 {
+		f.add("max life", formatDuration(g.MaxLife))
+	}
+	f.add("issued at", rfc3339(g.IssuedAt))
+	if !g.NotBefore.IsZero() {
+		f.add("not before", rfc3339(g.NotBefore))
+	}
+	f.add("grant expires", rfc3339(g.Expiry))
+	f.add("grant id", hex.EncodeToString(g.ID))
+	f.add("signed by key", hex.EncodeToString(kid))
+}
+
+// printRevocations prints a revocation list.
+func printRevocations(f *fields, r *token.Revocations, kid []byte) {
+	f.add("issuer", r.Issuer)
+	f.add("seq", fmt.Sprint(r.Seq))
+	f.add("issued at", rfc3339(r.IssuedAt))
+	f.add("next update", rfc3339(r.NextUpdate))
+	ids := hexList(r.IDs)
+	if len(ids) == 0 {
+		f.add("revoked ids", "(none)")
+	}
+	for _, id := range ids {
+		f.add("revoked id", id)
+	}
+	for _, k := range hexList(r.KeyIDs) {
+		f.add("revoked key", k)
+	}
+	f.add("signed by key", hex.EncodeToString(kid))
+}

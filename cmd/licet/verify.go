@@ -1,0 +1,306 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/keys"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+	"github.com/spf13/cobra"
+)
+
+type verifyFlags struct {
+	pubs                             []string
+	keyring, product, productVersion string
+	scopes, bind                     []string
+	at, leeway                       string
+	asJSON                           bool
+}
+
+// verdictJSON is the output of verify --json: one object, also when the
+// license is rejected (then license is null and code is set).
+type verdictJSON struct {
+	Valid     bool          `json:"valid"`
+	Code      string        `json:"code"`
+	Message   string        `json:"message"`
+	Detail    string        `json:"detail"`
+	InGrace   bool          `json:"in_grace"`
+	Warnings  []string      `json:"warnings"`
+	Unchecked []string      `json:"unchecked"`
+	License   *licenseJSON  `json:"license"`
+	Grant     *grantRefJSON `json:"grant"`
+}
+
+// grantRefJSON names the grant a verified license was issued under.
+type grantRefJSON struct {
+	Partner string `json:"partner"`
+	ID      string `json:"id"`
+	Expires string `json:"expires"`
+	KID     string `json:"kid"`
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var fl verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN|FILE|-] (--pub FILE... | --keyring FILE) [flags]",
+		Short: "Verify a license offline",
+		Long: `Verify a license against trusted public keys, offline: signature, key,
+issuer, product, validity period, version, binding and scopes, in the order
+of the format's section 8.
+
+Trusted keys come from --pub (PEM public key files, repeatable; no issuer is
+known, so the issuer check is skipped) or from --keyring (which names the
+issuer of each key). Without --product any product is accepted, without
+--product-version version constraints are not checked, without --bind
+binding entries are not checked: the summary says what was not checked.
+
+Exit codes: 0 valid (also in its grace period, with a warning on stderr),
+1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
+or "rejected: CODE: REASON", and a short summary; --json prints one object.
+TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
+		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
+  licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
+  cat license.txt | licet verify - --pub acme.pub --product acme-db --json
+  licet verify license.pem --pub acme.pub --at 2027-01-01T00:00:00Z --bind host=3f2a9c`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeFiles,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			return a.verify(args, &fl)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&fl.pubs, "pub", nil, "trusted public key `FILE` (PEM; repeatable)")
+	f.StringVar(&fl.keyring, "keyring", "", "trusted keyring `FILE` (from 'licet keys trust add')")
+	f.StringVar(&fl.product, "product", "", "this product's `ID`: the license's aud must name it")
+	f.StringVar(&fl.productVersion, "product-version", "", "this product's `VERSION`, checked against the license's constraint")
+	f.StringArrayVar(&fl.scopes, "scope", nil, "required `SCOPE` (repeatable)")
+	f.StringArrayVar(&fl.bind, "bind", nil, "this machine's binding `KEY=VALUE` (repeatable)")
+	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
+	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
+	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object")
+	_ = cmd.MarkFlagFilename("pub", "pub", "pem")
+	_ = cmd.MarkFlagFilename("keyring", "json")
+	return cmd
+}
+
+// keySet builds the trusted keys from --pub files or a --keyring.
+func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
+	if keyring != "" {
+		s, _, err := loadKeyring(keyring, false)
+		if err != nil {
+			return nil, err
+		}
+		ks, err := s.KeySet()
+		if err != nil {
+			return nil, usageError("", "%s: %v", keyring, err)
+		}
+		if ks.Len() == 0 {
+			return nil, usageError(fmt.Sprintf("add the vendor's key: licet keys trust add --keyring %s VENDOR.pub", keyring),
+				"%s holds no keys", keyring)
+		}
+		return ks, nil
+	}
+	var list []verify.Key
+	for _, p := range pubs {
+		data, err := readFile(p, "a public key file", maxKeyFileSize)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := keys.ParsePublicKey(data)
+		if err != nil {
+			hint := "--pub takes a PEM public key file (ID.pub from 'licet keys new', or openssl's)"
+			if info, ierr := keys.ReadKeyInfo(data); ierr == nil && info.Private {
+				hint = "this is a private key: give verify the public key file (ID.pub), and keep the private key with the vendor"
+			}
+			return nil, usageError(hint, "%s: %v", p, err)
+		}
+		list = append(list, verify.Key{PublicKey: pub.Key})
+	}
+	ks, err := verify.NewKeySet(list...)
+	if err != nil {
+		return nil, usageError("give each public key once", "%v", err)
+	}
+	return ks, nil
+}
+
+// verifierOptions turns the flags into options, and lists what is not checked.
+func verifierOptions(fl *verifyFlags) ([]verify.Option, []string, error) {
+	var problems, unchecked []string
+	var opts []verify.Option
+	switch {
+	case len(fl.pubs) == 0 && fl.keyring == "":
+		problems = append(problems, "no trusted keys: give --pub FILE (repeatable) or --keyring FILE")
+	case len(fl.pubs) > 0 && fl.keyring != "":
+		problems = append(problems, "give either --pub or --keyring, not both")
+	case len(fl.pubs) > 0:
+		unchecked = append(unchecked, "issuer")
+	}
+	if fl.product != "" {
+		opts = append(opts, verify.WithProduct(fl.product))
+	} else {
+		opts = append(opts, verify.AnyProductInsecure())
+		unchecked = append(unchecked, "product")
+	}
+	if fl.productVersion != "" {
+		opts = append(opts, verify.WithProductVersion(fl.productVersion))
+	} else {
+		opts = append(opts, verify.AnyVersionInsecure())
+		unchecked = append(unchecked, "version")
+	}
+	bind, p := parsePairs("bind", fl.bind)
+	problems = append(problems, p...)
+	if len(bind) > 0 {
+		opts = append(opts, verify.WithBinding(bind))
+	} else {
+		opts = append(opts, verify.AnyBindingInsecure())
+		unchecked = append(unchecked, "binding")
+	}
+	problems = append(problems, checkScopes("scope", fl.scopes)...)
+	for _, s := range fl.scopes {
+		if token.ValidScope(s) && token.IsPattern(s) {
+			problems = append(problems, fmt.Sprintf("--scope %q is a pattern: name the one scope this product needs", s))
+		}
+	}
+	if fl.at != "" {
+		t, err := parseTime(fl.at)
+		if err != nil {
+			problems = append(problems, "--at "+err.Error())
+		} else {
+			opts = append(opts, verify.WithClock(func() time.Time { return t }))
+		}
+	}
+	if fl.leeway != "" {
+		d, err := parseDuration(fl.leeway)
+		if err != nil {
+			problems = append(problems, "--leeway "+err.Error())
+		} else {
+			opts = append(opts, verify.WithLeeway(d))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, problemsError("verify", problems, "see 'licet verify --help'")
+	}
+	return opts, unchecked, nil
+}
+
+// rejectionHint says what to do about a rejection, when something helps.
+func rejectionHint(code verify.Code, fl *verifyFlags) string {
+	switch code {
+	case verify.CodeUnknownKey:
+		return "the license was signed by a key you do not trust: check --pub/--keyring (licet inspect shows the license's key id)"
+	case verify.CodeWrongIssuer:
+		return "the key is trusted for another issuer: check the keyring entry (licet keys trust list)"
+	case verify.CodeVersionNotCovered:
+		if fl.productVersion == "" {
+			return "the license has a version constraint: pass --product-version"
+		}
+	case verify.CodeBindingMismatch:
+		return "the license is bound to another machine: check --bind, or ask the vendor for a license for this machine"
+	case verify.CodeExpired:
+		return "ask the vendor for a renewed license"
+	case verify.CodeMalformed:
+		return "the token is damaged or not a licet token: check that it was copied whole"
+	}
+	return ""
+}
+
+func (a *app) verify(args []string, fl *verifyFlags) error {
+	opts, unchecked, err := verifierOptions(fl)
+	if err != nil {
+		return err
+	}
+	ks, err := keySet(fl.pubs, fl.keyring)
+	if err != nil {
+		return err
+	}
+	data, _, err := a.readToken(args)
+	if err != nil {
+		return err
+	}
+	v, err := verify.New(ks, opts...)
+	if err != nil {
+		return usageError("see 'licet verify --help'", "%s", strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	lic, err := v.Verify(data, fl.scopes...)
+	var verr *verify.Error
+	if err != nil && !errors.As(err, &verr) {
+		return failure(err, "")
+	}
+	out := verdictJSON{Warnings: []string{}, Unchecked: nonNil(unchecked)}
+	if err != nil {
+		out.Code, out.Message, out.Detail = string(verr.Code), verr.Message, verr.Detail
+		if verr.Err != nil {
+			out.Message += ": " + strings.TrimPrefix(verr.Err.Error(), "token: ")
+		}
+		if fl.asJSON {
+			if err := writeJSON(a.stdout, out); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, out.Message)
+		}
+		return &exitError{code: exitRejected, hint: rejectionHint(verr.Code, fl)}
+	}
+	out.Valid, out.Message, out.InGrace = true, "valid", lic.InGrace
+	if lic.InGrace {
+		end := lic.Expiry.Add(lic.Grace)
+		out.Message = "valid, in its grace period"
+		out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s and is in its grace period until %s: renew it",
+			rfc3339(lic.Expiry), rfc3339(end)))
+	}
+	out.Warnings = append(out.Warnings, lic.Warnings...)
+	out.License = newLicenseJSON(&lic.License, lic.KeyID)
+	if lic.Grant != nil {
+		out.Grant = &grantRefJSON{
+			Partner: lic.Grant.Subject, ID: hex.EncodeToString(lic.Grant.ID),
+			Expires: rfc3339(lic.Grant.Expiry), KID: hex.EncodeToString(lic.GrantKeyID),
+		}
+	}
+	for _, w := range out.Warnings {
+		a.warn("%s", w)
+	}
+	if fl.asJSON {
+		return writeJSON(a.stdout, out)
+	}
+	fmt.Fprintln(a.stdout, "valid")
+	f := newFields(a.stdout, "  ")
+	if lic.InGrace {
+		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Expiry), rfc3339(lic.Expiry.Add(lic.Grace))))
+	}
+	f.add("licensee", lic.Subject)
+	f.add("issuer", fmt.Sprintf("%s (key %x)", lic.Issuer, lic.KeyID))
+	if lic.Grant != nil {
+		f.add("under grant", fmt.Sprintf("%x from %s to partner %s, until %s", lic.Grant.ID, lic.Grant.Issuer, lic.Grant.Subject, rfc3339(lic.Grant.Expiry)))
+	}
+	f.add("products", strings.Join(lic.Audience, ", "))
+	f.add("tier", lic.Tier)
+	f.add("scopes", strings.Join(lic.Scopes, ", "))
+	f.add("versions", lic.Versions)
+	f.add("limits", joinPairs(lic.Limits))
+	f.add("rights", strings.Join(lic.Rights, ", "))
+	f.add("expires", formatExpiry(lic.Expiry))
+	f.add("license id", hex.EncodeToString(lic.ID))
+	if len(unchecked) > 0 {
+		f.add("checks", uncheckedText(unchecked))
+	}
+	f.flush()
+	return nil
+}
+
+func uncheckedText(list []string) string {
+	why := map[string]string{
+		"issuer":  "issuer not checked (--pub keys name none)",
+		"product": "product not checked (no --product)",
+		"version": "version not checked (no --product-version)",
+		"binding": "binding not checked (no --bind)",
+	}
+	parts := make([]string, len(list))
+	for i, u := range list {
+		parts[i] = why[u]
+	}
+	return strings.Join(parts, "; ")
+}
