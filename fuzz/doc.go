@@ -7,7 +7,9 @@
 //     token.ParseUnverified never panic, fail only with token.ErrMalformed,
 //     and agree with each other and with re-armoring.
 //   - FuzzVerify: full verification with fixed keys, clock and product never
-//     panics and fails only with a *verify.Error carrying one of the codes.
+//     panics and fails only with a *verify.Error carrying one of the codes;
+//     for claims signed by the trusted key, the outcome is what an
+//     independent reading of FORMAT section 8 gives.
 //   - FuzzCanonical: claims that decode re-encode to claims that decode
 //     equal and re-encode to the same bytes; a parsed envelope rebuilt from
 //     its parts gives back the input bytes.

@@ -3,7 +3,11 @@ package fuzz
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/go-version"
 
 	"github.com/licet/licet/internal/vectors"
 	"github.com/licet/licet/token"
@@ -79,14 +83,34 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzVerify verifies any input with a fixed verifier (fixed keys, clock,
-// product, version, binding and revocation list). Verification never
-// panics; it returns a license, or a *verify.Error with one of the codes;
-// the same input always gives the same outcome; and a verified license
-// parses unverified to the same claims.
+// product, version, binding and revocation list). With signed false the
+// input is the token; with signed true it is a license claims set, which
+// the trusted vendor key signs first, so that the checks after the
+// signature are fuzzed too. Verification never panics; it returns a
+// license, or a *verify.Error with one of the codes; verifying again with
+// a required scope gives the same code (or scope_missing only); a verified
+// license parses unverified to the same claims; and a license signed here
+// verifies only if an independent reading of FORMAT section 8 agrees.
 func FuzzVerify(f *testing.F) {
-	addTokenSeeds(f)
+	for _, v := range allVectors(f) {
+		f.Add(v.Token, false)
+		raw := rawOf(v)
+		if raw != nil && v.Form != vectors.FormRaw {
+			f.Add(raw, false)
+		}
+		if m, err := token.ParseMessage(raw); err == nil && m.Header.Typ == token.TypeLicense {
+			f.Add(m.Payload, true)
+		}
+	}
 	ver := fixedVerifier(f)
-	f.Fuzz(func(t *testing.T, in []byte) {
+	vendor := vectors.PrivateKey(vectors.KeyVendor)
+	f.Fuzz(func(t *testing.T, in []byte, signed bool) {
+		if signed {
+			var err error
+			if in, err = token.Sign(vendor, token.TypeLicense, in); err != nil {
+				t.Fatal(err)
+			}
+		}
 		lic, err := ver.Verify(in)
 		checkVerifyResult(t, lic, err)
 		lic2, err2 := ver.Verify(in, "api:read")
@@ -96,6 +120,16 @@ func FuzzVerify(f *testing.F) {
 		}
 		if err != nil && verify.CodeOf(err2) != verify.CodeOf(err) {
 			t.Fatalf("the same input gave %v, then %v", err, err2)
+		}
+		if signed {
+			m, perr := token.ParseMessage(in)
+			if perr != nil {
+				if err == nil {
+					t.Fatalf("verified an envelope that does not parse: %v", perr)
+				}
+				return // too large
+			}
+			checkOracle(t, m.Payload, lic, err)
 		}
 		if err != nil {
 			return
@@ -111,6 +145,65 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal("verified with required scope api:read that the license does not allow")
 		}
 	})
+}
+
+// checkOracle decides, from the claims alone and the fixed verifier's
+// settings, what verifying a license signed by the trusted vendor key must
+// give, and compares with what Verify gave (lic, err).
+func checkOracle(t *testing.T, payload []byte, lic *verify.License, err error) {
+	t.Helper()
+	l, derr := token.DecodeLicense(payload, nil)
+	want, inGrace := oracle(l, derr)
+	if got := verify.CodeOf(err); got != want {
+		t.Fatalf("Verify gave %q (%v), the claims call for %q", got, err, want)
+	}
+	if err == nil && lic.InGrace != inGrace {
+		t.Fatalf("in grace %v, the claims call for %v", lic.InGrace, inGrace)
+	}
+}
+
+// oracle is FORMAT section 8, steps 6 to 14, for a license signed by the
+// fixed verifier's vendor key (issuer acme): product acme-db, version
+// 2.1.0, now, leeway 5 minutes, binding host=fp-7f3a, revoked id
+// ID("revoked-license"). It returns the expected code ("" for valid) and
+// in-grace flag.
+func oracle(l *token.License, derr error) (verify.Code, bool) {
+	const leeway = 5 * time.Minute
+	switch {
+	case derr != nil:
+		return verify.CodeMalformed, false
+	case l.Issuer != "acme":
+		return verify.CodeWrongIssuer, false
+	case !slices.Contains(l.Audience, "acme-db"):
+		return verify.CodeWrongProduct, false
+	case !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(leeway)), l.IssuedAt.After(now.Add(leeway)):
+		return verify.CodeNotYetValid, false
+	}
+	inGrace := false
+	if !l.Expiry.IsZero() && now.After(l.Expiry.Add(leeway)) {
+		if now.After(l.Expiry.Add(leeway).Add(l.Grace)) {
+			return verify.CodeExpired, false
+		}
+		inGrace = true
+	}
+	if l.Versions != "" {
+		c, err := version.NewConstraint(l.Versions)
+		if err != nil {
+			return verify.CodeMalformed, false
+		}
+		if !c.Check(version.Must(version.NewVersion("2.1.0"))) {
+			return verify.CodeVersionNotCovered, false
+		}
+	}
+	for k, val := range l.Bind {
+		if k != "host" || val != "fp-7f3a" {
+			return verify.CodeBindingMismatch, false
+		}
+	}
+	if bytes.Equal(l.ID, vectors.ID("revoked-license")) {
+		return verify.CodeRevoked, false
+	}
+	return "", inGrace
 }
 
 // FuzzCanonical checks that canonical encodings are stable. As claims:
