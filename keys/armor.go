@@ -80,7 +80,10 @@ func parseArmor(data []byte) (*armor, error) {
 				return nil, fmt.Errorf("keys: line %d: truncated key file: the PEM headers are not followed by a blank line and data", i+1)
 			}
 			name, value, ok := strings.Cut(l, ":")
-			if !ok || name == "" || strings.TrimSpace(name) != name {
+			if !ok {
+				return nil, fmt.Errorf("keys: line %d: the PEM headers are not followed by a blank line", i+1)
+			}
+			if name == "" || strings.TrimSpace(name) != name {
 				return nil, fmt.Errorf("keys: line %d: malformed PEM header (want \"Name: value\")", i+1)
 			}
 			a.headers = append(a.headers, field{name, strings.TrimSpace(value)})
