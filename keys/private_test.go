@@ -557,4 +557,3 @@ func TestSignWithParsedKey(t *testing.T) {
 		t.Error("signature of the parsed key does not verify under the original public key")
 	}
 }
-
