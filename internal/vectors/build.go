@@ -108,7 +108,7 @@ func (s *spec) render() ([]byte, error) {
 	b.WriteString("\n")
 	switch s.form {
 	case FormRaw:
-		b.WriteString("raw: " + hex.EncodeToString(s.raw) + "\n")
+		b.WriteString(strings.TrimSpace("raw: "+hex.EncodeToString(s.raw)) + "\n")
 	case FormPEM:
 		if s.text != "" {
 			b.WriteString(s.text + "\n")
