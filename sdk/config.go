@@ -75,7 +75,8 @@ type Config struct {
 	// and [ListRollbackError].
 	StatePath string
 	// ClockTolerance is how far the clock may be behind the highest time
-	// seen; 0 means DefaultClockTolerance.
+	// seen; 0 means DefaultClockTolerance. It is never less than the
+	// leeway.
 	ClockTolerance time.Duration
 
 	// Tiers is the product's tier ladder, lowest first, for
@@ -157,6 +158,11 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.tolerance <= 0 {
 		s.tolerance = DefaultClockTolerance
+	}
+	if s.tolerance < s.leeway {
+		// A license may be issued up to the leeway in the future; that
+		// must not look like a rollback.
+		s.tolerance = s.leeway
 	}
 	if c.KeySet != nil {
 		s.keys = c.KeySet

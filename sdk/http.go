@@ -119,7 +119,7 @@ func problemFor(err error) *Problem {
 
 func (l *License) writeProblem(w http.ResponseWriter, p *Problem) {
 	base := DefaultProblemType
-	if l != nil && l.s.cfg.ProblemType != "" {
+	if l != nil && l.s != nil && l.s.cfg.ProblemType != "" {
 		base = l.s.cfg.ProblemType
 	}
 	p.Type = base + p.Code
@@ -139,11 +139,8 @@ func (l *License) writeProblem(w http.ResponseWriter, p *Problem) {
 // snapshotNow returns the current snapshot and time, and why it allows
 // nothing (nil if it allows).
 func (l *License) snapshotNow() (*snapshot, error) {
-	if l == nil {
-		return nil, ErrUnlicensed
-	}
-	s := l.cur.Load()
-	return s, s.check(l.s.clock())
+	s, now := l.view()
+	return s, s.check(now)
 }
 
 // Require returns middleware that passes a request on only when a license

@@ -17,8 +17,12 @@ import (
 	"github.com/licet/licet/verify"
 )
 
-// ErrUnlicensed is the error of a nil *License: there is no license.
+// ErrUnlicensed is the error of a nil *License (and of a License that did
+// not come from [Load]): there is no license.
 var ErrUnlicensed = errors.New("sdk: no license")
+
+// noLicense is the view of a License that did not come from Load.
+var noLicense = &snapshot{err: ErrUnlicensed, rank: -1}
 
 // RevocationsError reports a revocation list file that cannot be used:
 // unreadable, malformed, or not signed by a trusted key. Err is (or
@@ -126,7 +130,7 @@ func Load(cfg Config) (*License, error) {
 // the reason nothing is allowed, if so, and problems that left the last
 // good license or list in place. It returns nil when all is well.
 func (l *License) Reload() error {
-	if l == nil {
+	if l == nil || l.s == nil {
 		return ErrUnlicensed
 	}
 	return errors.Join(l.refresh()...)
@@ -367,10 +371,7 @@ type Status struct {
 
 // Status returns a summary of the license at the clock's current time.
 func (l *License) Status() Status {
-	if l == nil {
-		return Status{Err: ErrUnlicensed, Code: CodeNoLicense}
-	}
-	s, now := l.cur.Load(), l.s.clock()
+	s, now := l.view()
 	st := Status{Err: s.check(now), Source: s.where, Warnings: slices.Clone(s.warnings)}
 	st.Licensed = st.Err == nil
 	st.Code = CodeOf(st.Err)
@@ -391,10 +392,8 @@ func (s *snapshot) inGrace(now time.Time) bool {
 // found, ...), or nil when a license is in effect. [CodeOf] turns it into a
 // stable code.
 func (l *License) Err() error {
-	if l == nil {
-		return ErrUnlicensed
-	}
-	return l.cur.Load().check(l.s.clock())
+	s, now := l.view()
+	return s.check(now)
 }
 
 // Allows reports whether a license is in effect and grants scope (a scope
@@ -405,7 +404,7 @@ func (l *License) Allows(scope string) bool {
 		return false
 	}
 	s := l.cur.Load()
-	if s.err != nil || s.lic == nil {
+	if s == nil || s.err != nil || s.lic == nil {
 		return false
 	}
 	if !s.deadline.IsZero() && l.s.clock().After(s.deadline) {
@@ -454,10 +453,7 @@ func (l *License) HasRight(name string) bool {
 // negative when it is in grace, math.MaxInt64 (about 292 years) when it is
 // perpetual, 0 when no license is in effect.
 func (l *License) ExpiresIn() time.Duration {
-	if l == nil {
-		return 0
-	}
-	s, now := l.cur.Load(), l.s.clock()
+	s, now := l.view()
 	if !s.live(now) {
 		return 0
 	}
@@ -471,10 +467,7 @@ func (l *License) ExpiresIn() time.Duration {
 // within its grace period: it still allows what it grants, and the product
 // should urge a renewal.
 func (l *License) InGrace() bool {
-	if l == nil {
-		return false
-	}
-	s, now := l.cur.Load(), l.s.clock()
+	s, now := l.view()
 	return s.live(now) && s.inGrace(now)
 }
 
@@ -482,10 +475,7 @@ func (l *License) InGrace() bool {
 // even if it no longer does (check [License.Err]), or nil if none ever
 // did.
 func (l *License) Claims() *token.License {
-	if l == nil {
-		return nil
-	}
-	s := l.cur.Load()
+	s, _ := l.view()
 	if s.lic == nil {
 		return nil
 	}
@@ -502,11 +492,21 @@ func (l *License) Claims() *token.License {
 	return &c
 }
 
-// live returns the snapshot if a license is in effect now.
+// live returns the snapshot and whether a license is in effect now.
 func (l *License) live() (*snapshot, bool) {
+	s, now := l.view()
+	return s, s.live(now)
+}
+
+// view returns the current snapshot and the time, for any License,
+// including nil and one that did not come from Load.
+func (l *License) view() (*snapshot, time.Time) {
 	if l == nil {
-		return nil, false
+		return noLicense, time.Time{}
 	}
 	s := l.cur.Load()
-	return s, s.live(l.s.clock())
+	if s == nil {
+		return noLicense, time.Time{}
+	}
+	return s, l.s.clock()
 }

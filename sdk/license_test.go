@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"errors"
 	"math"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,33 @@ func TestNilLicense(t *testing.T) {
 	}
 	if _, err := lic.Watch(t.Context(), sdk.WatchOptions{}); err == nil {
 		t.Error("Watch on nil License")
+	}
+}
+
+// TestZeroLicense checks that a License not made by Load (a zero value)
+// behaves like a nil one instead of crashing.
+func TestZeroLicense(t *testing.T) {
+	lic := new(sdk.License)
+	if lic.Allows("x") || lic.Tier() != "" || lic.TierAtLeast("free") || lic.HasRight("embed") ||
+		lic.InGrace() || lic.ExpiresIn() != 0 || lic.Claims() != nil {
+		t.Error("zero License answers")
+	}
+	if !errors.Is(lic.Err(), sdk.ErrUnlicensed) || !errors.Is(lic.Reload(), sdk.ErrUnlicensed) {
+		t.Error("zero License error")
+	}
+	if st := lic.Status(); st.Licensed || st.Code != sdk.CodeNoLicense {
+		t.Errorf("Status = %+v", st)
+	}
+	if _, err := lic.Watch(t.Context(), sdk.WatchOptions{}); err == nil {
+		t.Error("Watch on zero License")
+	}
+	for _, h := range []http.Handler{lic.Require()(okHandler), lic.RequireTier("free")(okHandler)} {
+		if rec, p := serve(t, h); rec.Code != 403 || p.Code != sdk.CodeNoLicense {
+			t.Errorf("zero License middleware: %d %+v", rec.Code, p)
+		}
+	}
+	if rec, _ := serve(t, lic.RateLimit()(okHandler)); rec.Code != 200 {
+		t.Errorf("zero License rate limit: %d", rec.Code)
 	}
 }
 

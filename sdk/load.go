@@ -192,16 +192,22 @@ func (s *settings) gather() []input {
 }
 
 // gatherEnv reads the environment variable: a license itself, or the
-// path of a license file. A value that names an existing file, or contains
-// a path separator, is a path; anything else is taken as a license.
+// path of a license file. A PEM block is a license; otherwise a value that
+// names an existing file, or contains a path separator, is a path, and
+// anything else is taken as a license (the compact text form has no path
+// separator).
 func (s *settings) gatherEnv(name string) input {
 	where := "$" + name
 	val := strings.TrimSpace(s.getenv(name))
 	if val == "" {
 		return input{c: Candidate{Kind: KindEnv, Where: where, Err: &notFoundError{"not set"}}}
 	}
-	_, statErr := os.Stat(val)
-	if statErr == nil || strings.ContainsAny(val, `/\`) {
+	isPath := false
+	if !strings.HasPrefix(val, "-----BEGIN ") {
+		_, statErr := os.Stat(val)
+		isPath = statErr == nil || strings.ContainsAny(val, `/\`)
+	}
+	if isPath {
 		data, sig, err := readFile(val, token.MaxTokenSize)
 		return input{Candidate{Kind: KindEnv, Where: where + " -> " + val, Path: val, Err: err}, data, sig}
 	}

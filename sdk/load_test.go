@@ -1,11 +1,13 @@
 package sdk_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,14 @@ func TestLoadPlaces(t *testing.T) {
 	write(t, filepath.Join(home, product, sdk.LicenseFileName), v.mint(v.license(func(l *token.License) { l.Subject = "from-config-dir" })))
 	write(t, v.path("license.lic"), pathLic)
 
+	// A PEM license whose base64 holds a '/': it must not pass for a path.
+	var pemWithSlash []byte
+	for i := 0; pemWithSlash == nil; i++ {
+		p := v.mint(v.license(func(l *token.License) { l.Subject = "from-env-pem"; l.Meta = map[string]string{"n": strconv.Itoa(i)} }))
+		if bytes.Contains(p[30:], []byte("/")) {
+			pemWithSlash = p
+		}
+	}
 	env := func(val string) func(string) string {
 		return func(name string) string {
 			if name == "WIDGET_SERVER_LICENSE" {
@@ -45,6 +55,11 @@ func TestLoadPlaces(t *testing.T) {
 		{"explicit path first", func(c *sdk.Config) { c.EnvVar = ""; c.Getenv = env(envText) }, "from-path", v.path("license.lic")},
 		{"env token", func(c *sdk.Config) { c.LicensePath = ""; c.EnvVar = ""; c.Getenv = env(envText) }, "from-env-token", "$WIDGET_SERVER_LICENSE"},
 		{"env token with white space", func(c *sdk.Config) { c.LicensePath = ""; c.EnvVar = ""; c.Getenv = env("\n " + envText + "\n") }, "from-env-token", "$WIDGET_SERVER_LICENSE"},
+		{"env PEM (base64 with slashes)", func(c *sdk.Config) {
+			c.LicensePath = ""
+			c.EnvVar = ""
+			c.Getenv = env(string(pemWithSlash))
+		}, "from-env-pem", "$WIDGET_SERVER_LICENSE"},
 		{"env path", func(c *sdk.Config) { c.LicensePath = ""; c.EnvVar = ""; c.Getenv = env(envFile) }, "from-env-path", "$WIDGET_SERVER_LICENSE -> " + envFile},
 		{"custom env var", func(c *sdk.Config) {
 			c.LicensePath = ""

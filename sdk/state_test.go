@@ -148,6 +148,24 @@ func TestClockRollback(t *testing.T) {
 	}
 }
 
+// TestToleranceAtLeastLeeway: a license issued within the leeway in the
+// future raises the high-water mark, and a tolerance set below the leeway
+// must not turn that into a rollback.
+func TestToleranceAtLeastLeeway(t *testing.T) {
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	cfg.ClockTolerance = time.Second
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.IssuedAt = t0.Add(4 * time.Minute) })))
+	lic := mustLoad(t, cfg)
+	if err := lic.Reload(); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	v.clock.Add(-verify.DefaultLeeway + 4*time.Minute - time.Second) // 1 s beyond iat - leeway
+	if err := lic.Reload(); !errors.Is(err, sdk.ErrClockRollback) {
+		t.Fatalf("Reload beyond the leeway: %v", err)
+	}
+}
+
 func TestClockRollbackWhileRunning(t *testing.T) {
 	v := newVendor(t, "vendor")
 	cfg := v.config() // no state file: the process's memory is the state

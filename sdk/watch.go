@@ -76,8 +76,8 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // Watch returns at once; the polling runs until ctx is done or
 // [Watcher.Close] is called.
 func (l *License) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error) {
-	if l == nil {
-		return nil, errors.New("sdk: watch: nil license (Load failed with a configuration error)")
+	if l == nil || l.s == nil {
+		return nil, errors.New("sdk: watch: no License from Load (Load failed with a configuration error)")
 	}
 	if opts.Interval < 0 || opts.ExpiringWithin < 0 {
 		return nil, errors.New("sdk: watch: negative interval or window")
