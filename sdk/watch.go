@@ -44,7 +44,8 @@ type WatchOptions struct {
 	// be written; and the reasons that deny everything: a license now
 	// revoked, a clock rollback, ... (not the expiry of the license in
 	// effect: OnExpired reports that). An error is reported once, when it
-	// appears, not at every poll.
+	// appears, not at every poll; the error Load returned is not reported
+	// again.
 	OnError func(error)
 }
 
@@ -90,18 +91,24 @@ func (l *License) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{cancel: cancel, done: make(chan struct{})}
-	ob := &observer{l: l, opts: opts, gen: l.cur.Load().gen}
+	cur := l.cur.Load()
+	ob := &observer{l: l, opts: opts, gen: cur.gen}
+	if cur.err != nil {
+		// Load returned it already.
+		ob.reported = map[string]bool{cur.err.Error(): true}
+	}
 	go func() {
 		defer close(w.done)
 		t := time.NewTicker(opts.Interval)
 		defer t.Stop()
-		ob.observe(nil) // a license already in grace or expiring says so at once
+		ob.events() // a license already in grace or expiring says so at once
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				ob.observe(l.refresh())
+				ob.report(l.refresh())
+				ob.events()
 			}
 		}
 	}()
@@ -118,7 +125,9 @@ type observer struct {
 	reported                 map[string]bool
 }
 
-func (o *observer) observe(errs []error) {
+// report calls OnError with the errors of a poll that the previous poll
+// did not have.
+func (o *observer) report(errs []error) {
 	seen := make(map[string]bool, len(errs))
 	for _, err := range errs {
 		if ve, ok := err.(*verify.Error); ok && ve.Code == verify.CodeExpired {
@@ -131,7 +140,11 @@ func (o *observer) observe(errs []error) {
 		}
 	}
 	o.reported = seen
+}
 
+// events calls the callbacks of the license's state that were not called
+// yet.
+func (o *observer) events() {
 	s, now := o.l.cur.Load(), o.l.s.clock()
 	if s.gen != o.gen {
 		o.gen = s.gen

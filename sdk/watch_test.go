@@ -219,7 +219,9 @@ func TestWatchPicksUpFirstLicense(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	r.expect("error no_license")
+	r.quiet(30 * time.Millisecond) // Load's error is not reported again
+	write(t, cfg.LicensePath, []byte("garbage"))
+	r.expect("error malformed")
 	write(t, cfg.LicensePath, v.mint(v.license(nil)))
 	r.expect("change customer-42")
 	if !lic.Allows("api:read") {
