@@ -91,9 +91,10 @@ type Config struct {
 	Clock func() time.Time
 
 	// Machine is where the machine fingerprint comes from; nil reads the
-	// real machine. The fingerprint is passed to verification as the
-	// "host" binding ([BindingKey]), so a license minted from an
-	// [ActivationRequest] verifies here and nowhere else.
+	// real machine (LICET_MACHINE_ID through Getenv). The fingerprint is
+	// passed to verification as the "host" binding ([BindingKey]), so a
+	// license minted from an [ActivationRequest] verifies here and
+	// nowhere else.
 	Machine *Machine
 	// Binding holds further binding values (or a fixed "host", which then
 	// replaces the fingerprint).
@@ -120,6 +121,7 @@ type ConfigError struct {
 	Err   error
 }
 
+// Error names the field and the problem.
 func (e *ConfigError) Error() string {
 	return "sdk: config: " + e.Field + ": " + e.Err.Error()
 }

@@ -26,8 +26,9 @@
 //
 // Load looks, in this order, at Config.LicensePath, at an environment
 // variable (WIDGET_SERVER_LICENSE by default; [DefaultEnvVar]) holding
-// either a license or a path, and at os.UserConfigDir()/widget-server/
-// license.lic. The first license that verifies wins. When none does, the
+// either a license or a path, and at the file
+// os.UserConfigDir()/widget-server/license.lic. The first license that
+// verifies wins. When none does, the
 // *[LoadError] lists every place and why it failed: not found, unreadable,
 // or refused with a verification code ("expired", "wrong_product", ...).
 // Only a broken Config (a *[ConfigError]) gives a nil handle; in every

@@ -71,9 +71,15 @@ func CodeOf(err error) string {
 // Problem is the RFC 9457 problem details body of a refusal, served as
 // application/problem+json.
 type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
+	// Type is a URI for the kind of refusal: Config.ProblemType (or
+	// DefaultProblemType) followed by Code.
+	Type string `json:"type"`
+	// Title is a short summary of the kind of refusal, for people.
+	Title string `json:"title"`
+	// Status is the HTTP status code, 403 or 429.
+	Status int `json:"status"`
+	// Detail explains this refusal for the client; it names no file on
+	// the server.
 	Detail string `json:"detail,omitempty"`
 	// Code is the stable code: [CodeOf] of the refusal.
 	Code string `json:"code"`

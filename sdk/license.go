@@ -32,6 +32,7 @@ type RevocationsError struct {
 	Err  error
 }
 
+// Error names the file and why it cannot be used.
 func (e *RevocationsError) Error() string {
 	return fmt.Sprintf("sdk: revocation list %s: %v", e.Path, e.Err)
 }

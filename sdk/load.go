@@ -61,6 +61,7 @@ type LoadError struct {
 	Candidates []Candidate
 }
 
+// Error lists every place looked at and why each failed, on one line.
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sdk: no valid license for product %q", e.Product)

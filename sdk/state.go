@@ -30,6 +30,7 @@ type ClockRollbackError struct {
 	Tolerance time.Duration // how far behind the clock may be
 }
 
+// Error gives the clock, the high-water mark and the tolerance.
 func (e *ClockRollbackError) Error() string {
 	return fmt.Sprintf("sdk: clock rollback: the clock says %s, but %s was already seen (tolerance %s); set the clock right",
 		e.Now.UTC().Format(time.RFC3339), e.HighWater.UTC().Format(time.RFC3339), e.Tolerance)
@@ -49,6 +50,7 @@ type ListRollbackError struct {
 	Missing bool   // the list file is gone
 }
 
+// Error gives the sequence numbers, or says the list is missing.
 func (e *ListRollbackError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("sdk: revocation list rollback: %s is missing, but a list with seq %d from %q was already seen; restore the newest list",
@@ -71,6 +73,7 @@ type StateError struct {
 	Err  error
 }
 
+// Error names the state file, the operation and the cause.
 func (e *StateError) Error() string {
 	return fmt.Sprintf("sdk: state file %s: %s: %v", e.Path, e.Op, e.Err)
 }
