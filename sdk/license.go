@@ -202,7 +202,7 @@ func (l *License) refreshLocked(now time.Time) error {
 	// The revocation list.
 	verChanged := false
 	if path := cfg.RevocationsPath; path != "" {
-		data, sig, err := readFile(path, token.MaxTokenSize)
+		data, sig, err := readFile(path, maxFileSize)
 		if !l.revDone || sig != l.revSig || l.revErr != nil {
 			l.revSig = sig
 			list, err := l.takeRevocations(path, data, err)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
 
@@ -119,6 +118,12 @@ type notFoundError struct{ msg string }
 func (e *notFoundError) Error() string        { return e.msg }
 func (e *notFoundError) Is(target error) bool { return target == fs.ErrNotExist }
 
+// maxFileSize bounds what is read of a license or revocation list file.
+// It is far above what verify accepts (token.MaxTokenSize), so that verify
+// alone decides which sizes are valid; it only keeps a wrong path (a log
+// file, a disk image) from being read whole.
+const maxFileSize = 1 << 20
+
 // fileSig identifies the content of a file, to notice changes without
 // trusting modification times alone.
 type fileSig struct {
@@ -176,7 +181,7 @@ type input struct {
 func (s *settings) gather() []input {
 	var in []input
 	if p := s.cfg.LicensePath; p != "" {
-		data, sig, err := readFile(p, token.MaxTokenSize)
+		data, sig, err := readFile(p, maxFileSize)
 		in = append(in, input{Candidate{Kind: KindPath, Where: p, Path: p, Err: err}, data, sig})
 	}
 	if name := s.envVar; name != "" {
@@ -184,7 +189,7 @@ func (s *settings) gather() []input {
 	}
 	switch {
 	case s.configDir != "":
-		data, sig, err := readFile(s.configDir, token.MaxTokenSize)
+		data, sig, err := readFile(s.configDir, maxFileSize)
 		in = append(in, input{Candidate{Kind: KindConfigDir, Where: s.configDir, Path: s.configDir, Err: err}, data, sig})
 	case s.dirErr != nil:
 		in = append(in, input{c: Candidate{Kind: KindConfigDir, Where: "config directory", Err: s.dirErr}})
@@ -209,7 +214,7 @@ func (s *settings) gatherEnv(name string) input {
 		isPath = statErr == nil || strings.ContainsAny(val, `/\`)
 	}
 	if isPath {
-		data, sig, err := readFile(val, token.MaxTokenSize)
+		data, sig, err := readFile(val, maxFileSize)
 		return input{Candidate{Kind: KindEnv, Where: where + " -> " + val, Path: val, Err: err}, data, sig}
 	}
 	data := []byte(val)

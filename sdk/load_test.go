@@ -315,7 +315,8 @@ func TestLoadFileHazards(t *testing.T) {
 		want  string
 	}{
 		{"directory", func(p string) { os.Mkdir(p, 0o700) }, "not a regular file"},
-		{"too large", func(p string) { write(t, p, make([]byte, token.MaxTokenSize+1)) }, "larger than 16384 bytes"},
+		{"over the token limit", func(p string) { write(t, p, make([]byte, token.MaxTokenSize+1)) }, "rejected (malformed): not a well-formed licet object: token: input of 16385 bytes exceeds the 16384-byte limit"},
+		{"huge", func(p string) { write(t, p, make([]byte, 1<<20+1)) }, "larger than 1048576 bytes"},
 		{"empty", func(p string) { write(t, p, nil) }, "rejected (malformed)"},
 		{"binary garbage", func(p string) { write(t, p, []byte{0xd2, 0x84, 0xff, 0x00}) }, "rejected (malformed)"},
 		{"grant, not a license", func(p string) {
