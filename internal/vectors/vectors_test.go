@@ -2,6 +2,8 @@ package vectors_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +203,25 @@ licet1.0oRYLaMBJwRI
 	}
 	fmt.Println(v.Expect, v.Product, v.Scopes, v.Keys[0].Issuer, v.Leeway, v.InGrace, v.Form)
 	// Output: valid acme-db [api:read] acme 5m0s true text
+}
+
+// TestREADMEDocumentsHeaders keeps testdata/vectors/README.md in step with
+// Parse: every header name, key attribute, stage and code is documented.
+func TestREADMEDocumentsHeaders(t *testing.T) {
+	dir, err := vectors.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"expect", "stage", "now", "product", "version", "scopes", "bind", "key",
+		"revocations", "leeway", "in_grace", "issuer=", "not_before=", "not_after=", "revoked",
+		vectors.StageEnvelope, vectors.StageClaims, "raw:", "-----BEGIN "}
+	for _, n := range append(names, vectors.Codes...) {
+		if !strings.Contains(string(readme), "`"+n) {
+			t.Errorf("README.md does not document `%s`", n)
+		}
+	}
 }
