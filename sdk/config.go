@@ -55,8 +55,8 @@ type Config struct {
 	// the variable off.
 	EnvVar string
 	// ConfigDirName is the directory under os.UserConfigDir() looked at
-	// last, for the file [LicenseFileName]. Empty means Product; "-"
-	// turns this place off.
+	// last, for the file [LicenseFileName]: a single path element. Empty
+	// means Product; "-" turns this place off.
 	ConfigDirName string
 
 	// RevocationsPath, when set, is a revocation list file in any form,
@@ -114,8 +114,8 @@ type Config struct {
 }
 
 // ConfigError reports a Config that cannot work: no usable trusted key,
-// no product, an invalid version or tier ladder. It is a mistake in the
-// product, not in the license.
+// no product, an invalid version, tier ladder or directory name. It is a
+// mistake in the product, not in the license.
 type ConfigError struct {
 	Field string
 	Err   error
@@ -209,12 +209,12 @@ func (c Config) settings() (*settings, error) {
 		if userDir == nil {
 			userDir = os.UserConfigDir
 		}
-		switch dir, err := userDir(); {
-		case err != nil:
+		if name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+			return nil, &ConfigError{"ConfigDirName", fmt.Errorf("directory name %q is not a single path element", name)}
+		}
+		if dir, err := userDir(); err != nil {
 			s.dirErr = err
-		case name == "." || name == ".." || strings.ContainsAny(name, `/\`):
-			s.dirErr = fmt.Errorf("directory name %q is not a single path element", name)
-		default:
+		} else {
 			s.configDir = filepath.Join(dir, name, LicenseFileName)
 		}
 	}

@@ -112,11 +112,16 @@ func (e *LoadError) Code() string {
 	return CodeNoLicense
 }
 
-// notFoundError is an empty place: it wraps fs.ErrNotExist.
-type notFoundError struct{ msg string }
+// notFoundError is an empty place, or one that does not exist on this
+// machine: errors.Is sees fs.ErrNotExist and the cause, if any.
+type notFoundError struct {
+	msg string
+	err error
+}
 
 func (e *notFoundError) Error() string        { return e.msg }
 func (e *notFoundError) Is(target error) bool { return target == fs.ErrNotExist }
+func (e *notFoundError) Unwrap() error        { return e.err }
 
 // maxFileSize bounds what is read of a license or revocation list file.
 // It is far above what verify accepts (token.MaxTokenSize), so that verify
@@ -140,7 +145,7 @@ func readFile(path string, limit int64) ([]byte, fileSig, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fileSig{}, &notFoundError{"not found"}
+			return nil, fileSig{}, &notFoundError{"not found", err}
 		}
 		return nil, fileSig{err: err.Error()}, err
 	}
@@ -192,7 +197,8 @@ func (s *settings) gather() []input {
 		data, sig, err := readFile(s.configDir, maxFileSize)
 		in = append(in, input{Candidate{Kind: KindConfigDir, Where: s.configDir, Path: s.configDir, Err: err}, data, sig})
 	case s.dirErr != nil:
-		in = append(in, input{c: Candidate{Kind: KindConfigDir, Where: "config directory", Err: s.dirErr}})
+		in = append(in, input{c: Candidate{Kind: KindConfigDir, Where: "config directory",
+			Err: &notFoundError{"unknown: " + s.dirErr.Error(), s.dirErr}}})
 	}
 	return in
 }
@@ -206,7 +212,7 @@ func (s *settings) gatherEnv(name string) input {
 	where := "$" + name
 	val := strings.TrimSpace(s.getenv(name))
 	if val == "" {
-		return input{c: Candidate{Kind: KindEnv, Where: where, Err: &notFoundError{"not set"}}}
+		return input{c: Candidate{Kind: KindEnv, Where: where, Err: &notFoundError{msg: "not set"}}}
 	}
 	isPath := false
 	if !strings.HasPrefix(val, "-----BEGIN ") {

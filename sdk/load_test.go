@@ -178,19 +178,19 @@ func TestLoadNothingFound(t *testing.T) {
 	cfg.UserConfigDir = func() (string, error) { return "", errors.New("$HOME is not defined") }
 	lic, lerr := loadErr[*sdk.LoadError](t, cfg)
 	if !strings.Contains(lerr.Error(), "$WIDGET_SERVER_LICENSE: not set") ||
-		!strings.Contains(lerr.Error(), "config directory: $HOME is not defined") {
+		!strings.Contains(lerr.Error(), "config directory: unknown: $HOME is not defined") {
 		t.Errorf("message: %v", lerr)
 	}
 	if lerr.Code() != sdk.CodeNoLicense || sdk.CodeOf(lerr) != sdk.CodeNoLicense {
 		t.Errorf("code %q", lerr.Code())
 	}
-	// The config directory that cannot be found is not "not found".
-	if lerr.NotFound() {
-		t.Error("NotFound although the config directory is unknown")
+	// A config directory this machine does not have holds nothing either.
+	if !lerr.NotFound() {
+		t.Errorf("NotFound false: %v", lerr)
 	}
 	cfg.ConfigDirName = "-"
 	_, lerr = loadErr[*sdk.LoadError](t, cfg)
-	if !lerr.NotFound() {
+	if !lerr.NotFound() || len(lerr.Candidates) != 2 {
 		t.Errorf("NotFound false: %v", lerr)
 	}
 	if lic.Status().Code != sdk.CodeNoLicense {
@@ -359,6 +359,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"empty tier", func(c *sdk.Config) { c.Tiers = []string{"free", ""} }, "Tiers"},
 		{"tier twice", func(c *sdk.Config) { c.Tiers = []string{"free", "pro", "free"} }, "Tiers"},
 		{"bad version", func(c *sdk.Config) { c.ProductVersion = "three" }, "ProductVersion"},
+		{"config dir name with a slash", func(c *sdk.Config) { c.ConfigDirName = "acme/widget" }, "ConfigDirName"},
+		{"product id unfit as a directory name", func(c *sdk.Config) { c.ConfigDirName = ""; c.Product = ".." }, "ConfigDirName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
