@@ -19,7 +19,7 @@ var testHookBeforeCommit func(tmp string)
 // takes its name with a hard link, which never replaces anything. The
 // temporary file is created with O_EXCL and mode 0600, and removed on
 // failure.
-func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (err error) {
+func WriteFile(path string, data []byte, perm fs.FileMode, force bool) error {
 	if perm&^fs.ModePerm != 0 {
 		return fmt.Errorf("keys: writing %s: mode %v is not a permission mode", path, perm)
 	}
@@ -37,41 +37,48 @@ func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (err erro
 	if base == "" {
 		return fmt.Errorf("keys: writing %s: not a file name", path)
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // O_CREATE|O_EXCL, mode 0600
+	tmp, err := writeTemp(dir, base, data, perm)
 	if err != nil {
-		return fmt.Errorf("keys: creating a temporary file: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("keys: %w", err)
+		return err
 	}
 	if testHookBeforeCommit != nil {
 		testHookBeforeCommit(tmp)
 	}
 	if force {
-		if err = os.Rename(tmp, path); err != nil {
+		if err := os.Rename(tmp, path); err != nil {
+			_ = os.Remove(tmp)
 			return fmt.Errorf("keys: %w", err)
 		}
-	} else if err = linkNoReplace(tmp, path); err != nil {
+	} else if err := linkNoReplace(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return err
 	}
 	syncDir(dir)
 	return nil
+}
+
+// writeTemp writes data to a new temporary file in dir, with mode perm,
+// flushed to disk, and returns its name. On failure it leaves nothing behind.
+func writeTemp(dir, base string, data []byte, perm fs.FileMode) (string, error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // O_CREATE|O_EXCL, mode 0600
+	if err != nil {
+		return "", fmt.Errorf("keys: creating a temporary file: %w", err)
+	}
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("keys: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // linkNoReplace gives tmp the name path unless path exists. A hard link

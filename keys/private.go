@@ -213,7 +213,9 @@ func (k *PrivateKey) check() error {
 	return checkIssuer(k.Issuer)
 }
 
-// IsEncrypted reports whether data is an encrypted private key file.
+// IsEncrypted reports whether data is an encrypted private key file (a
+// "LICET ENCRYPTED PRIVATE KEY" block). It looks no further than the block
+// type: ReadKeyInfo and ParsePrivateKey check the rest.
 func IsEncrypted(data []byte) bool {
 	a, err := parseArmor(data)
 	return err == nil && a.typ == blockEncrypted
