@@ -41,6 +41,8 @@ type advCase struct {
 	ks *verify.KeySet
 	// inGrace is the expected grace flag of a license that verifies.
 	inGrace bool
+	// scopes are the scopes the caller requires.
+	scopes []string
 }
 
 // advTable is a named group of cases.
@@ -57,6 +59,7 @@ var advTables = []advTable{
 	{"claims", advClaimsCases},
 	{"grant", advGrantCases},
 	{"time", advTimeCases},
+	{"semantic", advSemanticCases},
 }
 
 func TestAdversarialCBOR(t *testing.T)     { runAdv(t, advCBORCases(t)) }
@@ -65,6 +68,7 @@ func TestAdversarialEnvelope(t *testing.T) { runAdv(t, advEnvelopeCases(t)) }
 func TestAdversarialClaims(t *testing.T)   { runAdv(t, advClaimsCases(t)) }
 func TestAdversarialGrant(t *testing.T)    { runAdv(t, advGrantCases(t)) }
 func TestAdversarialTime(t *testing.T)     { runAdv(t, advTimeCases(t)) }
+func TestAdversarialSemantic(t *testing.T) { runAdv(t, advSemanticCases(t)) }
 
 // runAdv verifies every case and checks its outcome: the exact code
 // (CodeOf, errors.Is with the sentinel and with every other code, errors.As),
@@ -76,7 +80,7 @@ func runAdv(t *testing.T, cases []advCase) {
 		require.False(t, seen[tc.name], "duplicate case name %q", tc.name)
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := advVerifier(t, tc).Verify(tc.in)
+			l, err := advVerifier(t, tc).Verify(tc.in, tc.scopes...)
 			if tc.want == "" {
 				require.NoError(t, err, "input %s", advHexOf(tc.in))
 				require.NotNil(t, l)
@@ -916,6 +920,100 @@ func advTimeCases(t *testing.T) []advCase {
 		{name: "grant/license issued at grant exp", in: issuedAtGrantEnd, at: gExp},
 		{name: "grant/license issued after grant exp", in: issuedAfterGrantEnd, at: gExp, want: verify.CodeGrantViolation},
 	}
+}
+
+// advSemanticCases are well-formed, validly signed licenses whose claims
+// come close to what the caller asks for without matching it: look-alike
+// products, issuers, binding keys and values, and scopes. Matching is
+// exact: byte for byte, case-sensitive, no trimming.
+func advSemanticCases(t *testing.T) []advCase {
+	lic := func(mod func(l *token.License)) []byte { return mint(t, vendor, license(mod), nil) }
+	bound := func(bind map[string]string) []byte {
+		return lic(func(l *token.License) { l.Bind = bind })
+	}
+	scoped := func(scopes ...string) []byte {
+		return lic(func(l *token.License) { l.Scopes = scopes })
+	}
+	return []advCase{
+		{name: "product/other case", in: lic(func(l *token.License) { l.Audience = []string{"Widget"} }), want: verify.CodeWrongProduct},
+		{name: "product/trailing space", in: lic(func(l *token.License) { l.Audience = []string{"widget "} }), want: verify.CodeWrongProduct},
+		{name: "product/trailing NUL", in: advLicense(advClaims(3, "widget\x00")), want: verify.CodeWrongProduct},
+		{name: "product/prefix", in: lic(func(l *token.License) { l.Audience = []string{"widget-pro"} }), want: verify.CodeWrongProduct},
+		{name: "product/wildcard is not special", in: lic(func(l *token.License) { l.Audience = []string{"*"} }), want: verify.CodeWrongProduct},
+		{name: "product/empty among others", in: advLicense(advClaims(3, []string{"", "gadget"})), want: verify.CodeWrongProduct},
+		{name: "product/cyrillic look-alike", in: lic(func(l *token.License) { l.Audience = []string{"widg\u0435t"} }), want: verify.CodeWrongProduct},
+		{name: "issuer/other case", in: lic(func(l *token.License) { l.Issuer = "ACME" }), want: verify.CodeWrongIssuer},
+		{name: "issuer/trailing space", in: lic(func(l *token.License) { l.Issuer = "acme " }), want: verify.CodeWrongIssuer},
+		{name: "issuer/empty", in: advLicense(advClaims(1, "")), want: verify.CodeWrongIssuer},
+		{name: "bind/key in other case", in: bound(map[string]string{"Host": "h1"}), want: verify.CodeBindingMismatch},
+		{name: "bind/value in other case", in: bound(map[string]string{"host": "H1"}), want: verify.CodeBindingMismatch},
+		{name: "bind/value with trailing space", in: bound(map[string]string{"host": "h1 "}), want: verify.CodeBindingMismatch},
+		{name: "bind/empty value", in: bound(map[string]string{"host": ""}), want: verify.CodeBindingMismatch},
+		{name: "bind/empty key", in: bound(map[string]string{"": ""}), want: verify.CodeBindingMismatch},
+		{name: "bind/one of two entries wrong", in: bound(map[string]string{"host": "h1", "cluster": "c9"}), want: verify.CodeBindingMismatch},
+		{name: "bind/empty map binds nothing", in: advLicense(advClaims("bind", map[string]string{})), want: ""},
+		{name: "scope/pattern without colon", in: scoped("api*"), scopes: []string{"api:read"}, want: verify.CodeScopeMissing},
+		{name: "scope/pattern does not cover its bare prefix", in: scoped("api:*"), scopes: []string{"api"}, want: verify.CodeScopeMissing},
+		{name: "scope/pattern does not cover a longer area", in: scoped("api:*"), scopes: []string{"apiv2:read"}, want: verify.CodeScopeMissing},
+		{name: "scope/required pattern never covered", in: scoped("*"), scopes: []string{"api:*"}, want: verify.CodeScopeMissing},
+		{name: "scope/other case", in: scoped("api:read"), scopes: []string{"API:read"}, want: verify.CodeScopeMissing},
+		{name: "scope/required empty", in: scoped("*"), scopes: []string{""}, want: verify.CodeScopeMissing},
+		{name: "scope/star covers a deep scope", in: scoped("*"), scopes: []string{"api:admin:users"}, want: ""},
+		{name: "version/prerelease of a covered version", in: lic(func(l *token.License) { l.Versions = ">= 3.1.0" }), opts: []verify.Option{verify.WithProductVersion("3.1.0-rc1")}, want: verify.CodeVersionNotCovered},
+		{name: "version/constraint on another product version", in: lic(func(l *token.License) { l.Versions = "< 3.1.0" }), want: verify.CodeVersionNotCovered},
+	}
+}
+
+// TestAdversarialRevokedReencoded: a revoked license stays revoked in every
+// encoding that verifies: the three forms, branded prefixes, and envelope
+// heads in longer forms (the signature covers the contents of the byte
+// strings, not the envelope's encoding; revocation goes by cti).
+func TestAdversarialRevokedReencoded(t *testing.T) {
+	ks := keyset(t)
+	lic := license()
+	raw := mint(t, vendor, lic, nil)
+	m, err := token.ParseMessage(raw)
+	require.NoError(t, err)
+	long := func(major byte, b []byte) []byte { // a byte string head in its 8-byte form
+		n := uint64(len(b))
+		return advCat([]byte{major<<5 | 27, 0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, b)
+	}
+	longHeads := advCat([]byte{0xd8, 0x12, 0x98, 0x04}, long(2, m.Protected), []byte{0xb8, 0x00}, long(2, m.Payload), long(2, m.Signature))
+	text, err := token.EncodeText(raw, "")
+	require.NoError(t, err)
+	branded, err := token.EncodeText(raw, "acme-licenses")
+	require.NoError(t, err)
+	list, err := verify.ParseRevocations(signRevocations(t, vendor, &token.Revocations{
+		Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour), Seq: 1, IDs: [][]byte{lic.ID},
+	}), ks)
+	require.NoError(t, err)
+	plain := verifier(t, ks)
+	revoking := verifier(t, ks, verify.WithRevocations(list))
+	for name, in := range map[string][]byte{
+		"raw":               raw,
+		"text":              []byte(text),
+		"branded text":      []byte(branded),
+		"pem":               token.EncodePEM(raw, token.PEMLicense, nil),
+		"pem as grant type": token.EncodePEM(raw, token.PEMGrant, nil),
+		"long heads":        longHeads,
+		"long heads, text":  []byte(advCompact(longHeads)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := plain.Verify(in)
+			require.NoError(t, err, "the re-encoded license verifies without the list")
+			_, err = revoking.Verify(in)
+			requireCode(t, err, verify.CodeRevoked)
+		})
+	}
+}
+
+// advCompact is the compact text form of raw with the default prefix.
+func advCompact(raw []byte) string {
+	s, err := token.EncodeText(raw, "")
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // TestAdversarialCount keeps the suite from silently shrinking: at least
