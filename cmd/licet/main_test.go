@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/licet/licet/keys"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -24,6 +26,15 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		// Every script finds the public sandbox key pair in its directory:
+		// sandbox.key (unencrypted, issuer licet-sandbox) and sandbox.pub.
+		Setup: func(env *testscript.Env) error {
+			k := keys.Sandbox()
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "sandbox.key"), k.MarshalUnencrypted(), 0o600); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(env.WorkDir, "sandbox.pub"), k.Public().MarshalPEM(), 0o644)
+		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "root":

@@ -2,17 +2,19 @@ package main
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-version"
 	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
 )
 
 type mintFlags struct {
-	key, sub, tier, versions                string
+	key, sub, tier, versions, grant         string
 	expires, notBefore, grace               string
 	prefix, format, out                     string
 	days                                    int
@@ -37,13 +39,20 @@ The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
 
 The license goes to stdout, or to -o FILE (never overwritten without
 --force), in the text form (licet1.xxx, the default), PEM, or raw bytes.
-The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.`,
+The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.
+
+A partner mints with its own key under the vendor's grant (--grant FILE):
+the grant is embedded in the license, and anything outside it (product,
+tier, scopes, capped limits, rights, expiry, life) is refused before
+signing, every violation listed.`,
 		Example: `  licet mint --key acme.key --sub customer-42 --aud acme-db --tier pro --days 365
   licet mint --key acme.key --sub customer-42 --aud acme-db --aud acme-cli --tier enterprise \
       --scope api:read --scope 'reports:*' --versions '>= 2.0, < 4.0' \
       --limit seats=25 --right embed --bind host=3f2a9c --meta order=PO-1187 \
       --expires 2027-06-30 --grace 30d --format pem -o customer-42.lic
-  licet mint --key acme.key --sub lab --aud acme-db --tier trial --perpetual --prefix acme`,
+  licet mint --key acme.key --sub lab --aud acme-db --tier trial --perpetual --prefix acme
+  licet mint --key globex.key --grant globex.grant --sub customer-9 --aud acme-db --tier pro \
+      --scope api:read --limit seats=10 --days 365`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			return a.mint(cmd, &fl)
@@ -69,6 +78,8 @@ The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.`,
 	f.StringVar(&fl.format, "format", "text", "output form: text, pem or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under (embedded in the license)")
+	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
@@ -203,6 +214,14 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if fl.format == "raw" && fl.out == "" && a.stdoutTerminal() {
 		return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
 	}
+	var grantRaw []byte
+	var g *token.Grant
+	if fl.grant != "" {
+		var err error
+		if grantRaw, g, err = readGrant(fl.grant); err != nil {
+			return err
+		}
+	}
 	data, info, err := readKeyFile(fl.key)
 	if err != nil {
 		return err
@@ -214,11 +233,26 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err := lic.Validate(); err != nil {
 		return problemsError("cannot mint, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid license: "), "; "), hint)
 	}
+	if g != nil {
+		if !g.Key.Equal(info.Public.Key) {
+			return failure(fmt.Errorf("%s is for the key %x of partner %s; %s is the key %x: a license under the grant would be rejected (grant_violation)",
+				fl.grant, token.KeyID(g.Key), g.Subject, fl.key, info.Public.KeyID()),
+				"mint with the partner key the grant names (licet inspect shows it)")
+		}
+		if v := verify.Violations(g, lic); len(v) > 0 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "the license would break its grant (grant_violation), nothing was signed:")
+			for _, p := range v {
+				b.WriteString("\n  - " + p)
+			}
+			return failure(errors.New(b.String()), fmt.Sprintf("stay within the grant ('licet inspect %s' shows it), or ask the vendor for a wider one", fl.grant))
+		}
+	}
 	key, err := a.unlockKey(fl.key, data, info)
 	if err != nil {
 		return err
 	}
-	raw, err := token.SignLicense(key.Signer(), lic, nil)
+	raw, err := token.SignLicense(key.Signer(), lic, grantRaw)
 	if err != nil {
 		return failure(err, "")
 	}
@@ -229,6 +263,9 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		"Tier":       lic.Tier,
 		"Expires":    formatExpiry(lic.Expiry),
 		"License-ID": hex.EncodeToString(lic.ID),
+	}
+	if g != nil {
+		headers["Grant-ID"] = hex.EncodeToString(g.ID)
 	}
 	return a.writeToken(raw, token.PEMLicense, headers, fl.format, fl.prefix, fl.out, fl.force, "license "+hex.EncodeToString(lic.ID))
 }

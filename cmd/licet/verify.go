@@ -17,8 +17,8 @@ type verifyFlags struct {
 	pubs                             []string
 	keyring, product, productVersion string
 	scopes, bind                     []string
-	at, leeway                       string
-	asJSON                           bool
+	at, leeway, revocations          string
+	asJSON, strictRevocations        bool
 }
 
 // verdictJSON is the output of verify --json: one object, also when the
@@ -81,7 +81,10 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 	f.StringArrayVar(&fl.bind, "bind", nil, "this machine's binding `KEY=VALUE` (repeatable)")
 	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
+	f.StringVar(&fl.revocations, "revocations", "", "signed revocation list `FILE`: revoked licenses, grants and keys are rejected")
+	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object")
+	_ = cmd.MarkFlagFilename("revocations")
 	_ = cmd.MarkFlagFilename("pub", "pub", "pem")
 	_ = cmd.MarkFlagFilename("keyring", "json")
 	return cmd
@@ -125,6 +128,29 @@ func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
 		return nil, usageError("give each public key once", "%v", err)
 	}
 	return ks, nil
+}
+
+// loadRevocations reads a revocation list and checks that a trusted key
+// signed it. Any problem is exit code 2: the license was not judged.
+func loadRevocations(path string, ks *verify.KeySet) (*verify.RevocationList, error) {
+	data, err := readFileUpTo(path, "a revocation list", token.MaxTokenSize+1)
+	if err != nil {
+		return nil, err
+	}
+	list, err := verify.ParseRevocations(data, ks)
+	if err != nil {
+		msg := err.Error()
+		var verr *verify.Error
+		if errors.As(err, &verr) {
+			msg = verr.Message
+			if verr.Err != nil {
+				msg += ": " + strings.TrimPrefix(verr.Err.Error(), "token: ")
+			}
+		}
+		return nil, usageError("the list must be a revocation list signed by a trusted vendor key (--pub or --keyring)",
+			"%s: refusing the revocation list: %s", path, msg)
+	}
+	return list, nil
 }
 
 // verifierOptions turns the flags into options, and lists what is not checked.
@@ -181,6 +207,13 @@ func verifierOptions(fl *verifyFlags) ([]verify.Option, []string, error) {
 			opts = append(opts, verify.WithLeeway(d))
 		}
 	}
+	if fl.strictRevocations {
+		if fl.revocations == "" {
+			problems = append(problems, "--strict-revocations needs --revocations FILE")
+		} else {
+			opts = append(opts, verify.RejectStaleRevocations())
+		}
+	}
 	if len(problems) > 0 {
 		return nil, nil, problemsError("verify", problems, "see 'licet verify --help'")
 	}
@@ -216,6 +249,13 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	ks, err := keySet(fl.pubs, fl.keyring)
 	if err != nil {
 		return err
+	}
+	var revs *verify.RevocationList
+	if fl.revocations != "" {
+		if revs, err = loadRevocations(fl.revocations, ks); err != nil {
+			return err
+		}
+		opts = append(opts, verify.WithRevocations(revs))
 	}
 	data, _, err := a.readToken(args)
 	if err != nil {
@@ -284,6 +324,10 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	f.add("rights", strings.Join(lic.Rights, ", "))
 	f.add("expires", formatExpiry(lic.Expiry))
 	f.add("license id", hex.EncodeToString(lic.ID))
+	if revs != nil {
+		c := revs.Claims()
+		f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
+	}
 	if len(unchecked) > 0 {
 		f.add("checks", uncheckedText(unchecked))
 	}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
+	"github.com/licet/licet/keys"
+	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
+)
+
+type grantFlags struct {
+	key, partner, partnerPub           string
+	versions, maxLife                  string
+	expires, notBefore, format, out    string
+	aud, tiers, scopes, limits, rights []string
+	force                              bool
+}
+
+func newGrantCmd(a *app) *cobra.Command {
+	var fl grantFlags
+	cmd := &cobra.Command{
+		Use:   "grant --key VENDOR_KEY --partner ID --partner-pub FILE --aud PRODUCT... --tier T... --expires DATE [flags]",
+		Short: "Let a partner mint licenses within limits (a grant)",
+		Long: `Sign a grant with the vendor's key: the partner ID, holding the key in
+--partner-pub, may mint licenses with its own key for the products (--aud),
+tiers (--tier, "*" for any) and scope patterns (--scope, e.g. 'api:*') listed,
+with each --limit capped, passing on only the listed --right values, each
+license ending by the grant's expiry and living at most --max-life. The
+partner runs "licet mint --key PARTNER_KEY --grant GRANT ...": the grant
+travels inside every license, and products verify it with the vendor's
+public key alone.
+
+A grant to the vendor's own new key, with --tier '*' and --scope '*', is how
+keys are rotated: products that trust only the old key accept licenses
+signed by the new one.
+
+The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
+		Example: `  licet grant --key acme.key --partner globex --partner-pub globex.pub \
+      --aud acme-db --tier pro --tier team --scope 'api:*' --limit seats=50 \
+      --right embed --max-life 365d --expires 2027-12-31 -o globex.grant
+  licet grant --key acme-2025.key --partner acme --partner-pub acme-2026.pub \
+      --aud acme-db --tier '*' --scope '*' --right embed --expires 2027-12-31 -o rotation.grant`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			return a.grant(cmd, &fl)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.key, "key", "", "the vendor's private key `FILE` (required)")
+	f.StringVar(&fl.partner, "partner", "", "partner `ID`: the issuer of every license under the grant (required)")
+	f.StringVar(&fl.partnerPub, "partner-pub", "", "the partner's public key `FILE` (required)")
+	f.StringArrayVar(&fl.aud, "aud", nil, "`PRODUCT` the partner may license (required, repeatable)")
+	f.StringArrayVar(&fl.tiers, "tier", nil, "tier `T` the partner may issue, '*' for any (required, repeatable)")
+	f.StringArrayVar(&fl.scopes, "scope", nil, "scope or `PATTERN` the partner may grant, e.g. 'api:*' (repeatable)")
+	f.StringArrayVar(&fl.limits, "limit", nil, "cap `NAME=N`: every license must carry NAME, at most N (repeatable)")
+	f.StringArrayVar(&fl.rights, "right", nil, "right `R` the partner may pass on (repeatable)")
+	f.StringVar(&fl.versions, "versions", "", "product version constraint `C`, on top of each license's")
+	f.StringVar(&fl.maxLife, "max-life", "", "longest life (exp - iat) of a license, as a `DURATION` (365d)")
+	f.StringVar(&fl.expires, "expires", "", "end of the grant, a `DATE` (required); licenses end by then")
+	f.StringVar(&fl.notBefore, "not-before", "", "start of the grant, a `DATE` (default now)")
+	f.StringVar(&fl.format, "format", "pem", "output form: pem, text or raw")
+	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
+	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	_ = cmd.MarkFlagFilename("key", "key")
+	_ = cmd.MarkFlagFilename("partner-pub", "pub", "pem")
+	_ = cmd.MarkFlagFilename("output")
+	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	return cmd
+}
+
+func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
+	now := a.now().UTC().Truncate(time.Second)
+	var problems []string
+	add := func(p ...string) { problems = append(problems, p...) }
+	if fl.key == "" {
+		add("--key is required: the vendor's private key")
+	}
+	switch {
+	case fl.partner == "":
+		add("--partner is required: the partner's id")
+	case !keys.ValidIssuer(fl.partner):
+		add(fmt.Sprintf("--partner %q: a partner id is 1 to 64 characters of A-Z a-z 0-9 . _ : @ -", fl.partner))
+	}
+	if fl.partnerPub == "" {
+		add("--partner-pub is required: the partner's public key file")
+	}
+	if len(fl.aud) == 0 {
+		add("--aud is required: a product the partner may license")
+	}
+	add(checkNonEmpty("aud", fl.aud)...)
+	if len(fl.tiers) == 0 {
+		add("--tier is required: a tier the partner may issue, or '*'")
+	}
+	add(checkNonEmpty("tier", fl.tiers)...)
+	add(checkScopes("scope", fl.scopes)...)
+	add(checkNonEmpty("right", fl.rights)...)
+	g := &token.Grant{
+		Subject: fl.partner, Audience: fl.aud, Tiers: fl.tiers, Scopes: fl.scopes,
+		Rights: fl.rights, IssuedAt: now,
+	}
+	if g.Scopes == nil {
+		g.Scopes = []string{}
+	}
+	var p []string
+	g.Limits, p = parseLimits("limit", fl.limits)
+	add(p...)
+	if cmd.Flags().Changed("versions") {
+		if _, err := version.NewConstraint(fl.versions); err != nil || strings.TrimSpace(fl.versions) == "" {
+			add(fmt.Sprintf("--versions %q is not a version constraint: use go-version syntax such as '>= 2.0, < 4.0'", fl.versions))
+		} else {
+			g.Versions = fl.versions
+		}
+	}
+	if fl.maxLife != "" {
+		d, err := parseDuration(fl.maxLife)
+		switch {
+		case err != nil:
+			add("--max-life " + err.Error())
+		case d < time.Second:
+			add("--max-life must be at least 1s")
+		default:
+			g.MaxLife = d.Truncate(time.Second)
+		}
+	}
+	if fl.expires == "" {
+		add("--expires is required: the end of the grant")
+	} else if t, err := parseDate(fl.expires, false); err != nil {
+		add("--expires " + err.Error())
+	} else if !t.After(now) {
+		add(fmt.Sprintf("--expires %s is in the past", t.Format(time.RFC3339)))
+	} else {
+		g.Expiry = t
+	}
+	if fl.notBefore != "" {
+		t, err := parseDate(fl.notBefore, true)
+		switch {
+		case err != nil:
+			add("--not-before " + err.Error())
+		case !g.Expiry.IsZero() && !t.Before(g.Expiry):
+			add(fmt.Sprintf("--not-before %s is not before the expiry %s", t.Format(time.RFC3339), g.Expiry.Format(time.RFC3339)))
+		default:
+			g.NotBefore = t
+		}
+	}
+	add(checkOutputFlags(fl.format, "", false)...)
+	const hint = "see 'licet grant --help'"
+	if len(problems) > 0 {
+		return problemsError("cannot sign the grant, nothing was signed", problems, hint)
+	}
+
+	data, err := readFile(fl.partnerPub, "the partner's public key file", maxKeyFileSize)
+	if err != nil {
+		return err
+	}
+	pub, err := keys.ParsePublicKey(data)
+	if err != nil {
+		return failure(fmt.Errorf("%s: %v", fl.partnerPub, err), "--partner-pub takes the partner's public key file (ID.pub)")
+	}
+	if pub.Issuer != "" && pub.Issuer != fl.partner {
+		return usageError("the partner's licenses carry the issuer of its key: use --partner "+pub.Issuer+", or check the key file",
+			"%s is a key of %q, not of --partner %q", fl.partnerPub, pub.Issuer, fl.partner)
+	}
+	g.Key = pub.Key
+	keyData, info, err := readKeyFile(fl.key)
+	if err != nil {
+		return err
+	}
+	g.Issuer = info.Public.Issuer
+	if g.ID, err = token.NewID(nil); err != nil {
+		return failure(err, "")
+	}
+	if err := g.Validate(); err != nil {
+		return problemsError("cannot sign the grant, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid grant: "), "; "), hint)
+	}
+	key, err := a.unlockKey(fl.key, keyData, info)
+	if err != nil {
+		return err
+	}
+	raw, err := token.SignGrant(key.Signer(), g)
+	if err != nil {
+		return failure(err, "")
+	}
+	headers := map[string]string{
+		"Vendor":   g.Issuer,
+		"Partner":  g.Subject,
+		"Products": strings.Join(g.Audience, ", "),
+		"Expires":  rfc3339(g.Expiry),
+		"Grant-ID": hex.EncodeToString(g.ID),
+	}
+	return a.writeToken(raw, token.PEMGrant, headers, fl.format, "", fl.out, fl.force, "grant "+hex.EncodeToString(g.ID))
+}
+
+// readGrant reads the grant a partner mints under: a grant object, not
+// verified here (the product verifies it), with its raw bytes to embed.
+func readGrant(path string) ([]byte, *token.Grant, error) {
+	data, err := readFileUpTo(path, "a grant file", token.MaxTokenSize+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	const hint = "--grant takes the grant file the vendor gave you (-----BEGIN LICET GRANT-----)"
+	u, err := token.ParseUnverified(data)
+	if err != nil {
+		return nil, nil, failure(fmt.Errorf("%s: not a grant: %s", path, strings.TrimPrefix(err.Error(), "token: ")), hint)
+	}
+	switch {
+	case u.License != nil && u.EmbeddedGrant != nil:
+		return nil, nil, failure(fmt.Errorf("%s is a license issued under a grant, not a grant: grants do not nest", path), hint)
+	case u.License != nil:
+		return nil, nil, failure(fmt.Errorf("%s is a license, not a grant", path), hint)
+	case u.Revocations != nil:
+		return nil, nil, failure(fmt.Errorf("%s is a revocation list, not a grant", path), hint)
+	case u.Message.Header.Grant != nil:
+		return nil, nil, failure(fmt.Errorf("%s is a grant that carries a grant itself: only one level is allowed", path), hint)
+	}
+	return u.Message.Raw, u.Grant, nil
+}

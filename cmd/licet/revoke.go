@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
+)
+
+type revokeFlags struct {
+	key, from, nextUpdate, format, out string
+	ctis, ctiFrom, kids                []string
+	force                              bool
+}
+
+func newRevokeCmd(a *app) *cobra.Command {
+	var fl revokeFlags
+	cmd := &cobra.Command{
+		Use:   "revoke --key VENDOR_KEY [--from OLD_LIST] [--cti HEX]... [--cti-from FILE]... [--kid HEX]... --next-update DATE|DURATION [-o FILE]",
+		Short: "Create or extend a signed revocation list",
+		Long: `Sign a revocation list with the vendor's key. --cti names a revoked license
+or grant id (revoking a grant revokes every license under it), --cti-from
+the license or grant in a file, --kid a
+revoked key id (vendor or partner key: everything it signed). With --from,
+the list extends OLD_LIST: its entries are kept and its seq goes up by one.
+--next-update says when the next list is due (a DATE, or a DURATION from
+now); after it, verifiers warn that the list is stale, or reject with
+--strict-revocations.
+
+Products load the list with "licet verify --revocations FILE" or
+verify.ParseRevocations. The list is written in PEM form by default; -o may
+name the --from file, which is then replaced.`,
+		Example: `  licet revoke --key acme.key --cti 8f26dbc27843c7fcaaae0e22d8e7e7a2 --next-update 30d -o revoked.pem
+  licet revoke --key acme.key --from revoked.pem --cti-from globex.grant --kid 0011223344556677 --next-update 2027-01-31 -o revoked.pem
+  licet revoke --key acme.key --from revoked.pem --next-update 30d -o revoked.pem   # refresh only`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			return a.revoke(&fl)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.key, "key", "", "the vendor's private key `FILE` (required)")
+	f.StringVar(&fl.from, "from", "", "extend this signed list `FILE`")
+	f.StringArrayVar(&fl.ctis, "cti", nil, "revoked license or grant id, 32 hex digits (repeatable)")
+	f.StringArrayVar(&fl.ctiFrom, "cti-from", nil, "revoke the license or grant in `FILE` (its id; repeatable)")
+	f.StringArrayVar(&fl.kids, "kid", nil, "revoked key id, 16 hex digits, or a key `FILE` (repeatable)")
+	f.StringVar(&fl.nextUpdate, "next-update", "", "when the next list is due: a `DATE` or a DURATION from now (required)")
+	f.StringVar(&fl.format, "format", "pem", "output form: pem, text or raw")
+	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
+	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	_ = cmd.MarkFlagFilename("key", "key")
+	_ = cmd.MarkFlagFilename("from")
+	_ = cmd.MarkFlagFilename("output")
+	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	return cmd
+}
+
+// parseNextUpdate parses a DATE, or a DURATION from now.
+func parseNextUpdate(s string, now time.Time) (time.Time, error) {
+	if t, err := parseDate(s, false); err == nil {
+		return t, nil
+	}
+	if d, err := parseDuration(s); err == nil {
+		return now.Add(d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a DATE (YYYY-MM-DD, RFC 3339) nor a DURATION (30d, 12h)", s)
+}
+
+func (a *app) revoke(fl *revokeFlags) error {
+	now := a.now().UTC().Truncate(time.Second)
+	var problems []string
+	add := func(p ...string) { problems = append(problems, p...) }
+	if fl.key == "" {
+		add("--key is required: the vendor's private key")
+	}
+	r := &token.Revocations{IssuedAt: now, Seq: 1}
+	if fl.nextUpdate == "" {
+		add("--next-update is required: when the next list is due (30d, or a DATE)")
+	} else if t, err := parseNextUpdate(fl.nextUpdate, now); err != nil {
+		add("--next-update " + err.Error())
+	} else if !t.After(now) {
+		add(fmt.Sprintf("--next-update %s is not in the future", t.Format(time.RFC3339)))
+	} else {
+		r.NextUpdate = t
+	}
+	for _, c := range fl.ctis {
+		id, err := hex.DecodeString(strings.TrimSpace(c))
+		if err != nil || len(id) != token.IDSize {
+			add(fmt.Sprintf("--cti %q: a license or grant id is 32 hex digits (licet inspect shows it)", c))
+			continue
+		}
+		r.IDs = append(r.IDs, id)
+	}
+	for _, path := range fl.ctiFrom {
+		id, err := readObjectID(path)
+		if err != nil {
+			add("--cti-from " + err.Error())
+			continue
+		}
+		r.IDs = append(r.IDs, id)
+	}
+	for _, k := range fl.kids {
+		kid, err := parseKID(k)
+		if err != nil {
+			add("--kid " + err.Error())
+			continue
+		}
+		r.KeyIDs = append(r.KeyIDs, kid)
+	}
+	add(checkOutputFlags(fl.format, "", false)...)
+	if len(problems) > 0 {
+		return problemsError("cannot sign the revocation list, nothing was signed", problems, "see 'licet revoke --help'")
+	}
+	data, info, err := readKeyFile(fl.key)
+	if err != nil {
+		return err
+	}
+	r.Issuer = info.Public.Issuer
+	if fl.from != "" {
+		old, err := readRevocations(fl.from, info.Public.Key, r.Issuer)
+		if err != nil {
+			return err
+		}
+		r.Seq = old.Seq + 1
+		r.IDs = append(old.IDs, r.IDs...)
+		r.KeyIDs = append(old.KeyIDs, r.KeyIDs...)
+	}
+	r.IDs, r.KeyIDs = dedupe(r.IDs), dedupe(r.KeyIDs)
+	key, err := a.unlockKey(fl.key, data, info)
+	if err != nil {
+		return err
+	}
+	raw, err := token.SignRevocations(key.Signer(), r)
+	if err != nil {
+		return failure(err, "")
+	}
+	headers := map[string]string{
+		"Issuer":      r.Issuer,
+		"Seq":         fmt.Sprint(r.Seq),
+		"Next-Update": rfc3339(r.NextUpdate),
+	}
+	force := fl.force || (fl.from != "" && fl.out != "" && filepath.Clean(fl.out) == filepath.Clean(fl.from))
+	what := fmt.Sprintf("revocation list seq %d (%d ids, %d keys, next update %s)", r.Seq, len(r.IDs), len(r.KeyIDs), rfc3339(r.NextUpdate))
+	return a.writeToken(raw, token.PEMRevocations, headers, fl.format, "", fl.out, force, what)
+}
+
+// readObjectID returns the id (cti) of the license or grant in a file.
+func readObjectID(path string) ([]byte, error) {
+	data, err := readFileUpTo(path, "a license or grant", token.MaxTokenSize+1)
+	if err != nil {
+		return nil, err
+	}
+	u, err := token.ParseUnverified(data)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "token: "))
+	case u.License != nil:
+		return u.License.ID, nil
+	case u.Grant != nil:
+		return u.Grant.ID, nil
+	}
+	return nil, fmt.Errorf("%s is a revocation list, not a license or grant", path)
+}
+
+// readRevocations reads the list to extend: it must be a revocation list
+// signed by pub, the key that signs the new one, for the same issuer.
+func readRevocations(path string, pub []byte, issuer string) (*token.Revocations, error) {
+	data, err := readFileUpTo(path, "a revocation list", token.MaxTokenSize+1)
+	if err != nil {
+		return nil, err
+	}
+	u, err := token.ParseUnverified(data)
+	if err != nil {
+		return nil, failure(fmt.Errorf("%s: not a revocation list: %s", path, strings.TrimPrefix(err.Error(), "token: ")), "")
+	}
+	if u.Revocations == nil {
+		return nil, failure(fmt.Errorf("%s is a %s, not a revocation list", path, typeName(u.Message.Header.Typ)), "--from takes a list written by 'licet revoke'")
+	}
+	if !u.Message.VerifySignature(pub) {
+		return nil, failure(fmt.Errorf("%s is not signed by --key (key %x): it was signed by key %x, or modified", path, token.KeyID(pub), u.Message.Header.KID),
+			"extend a list with the key that signed it")
+	}
+	if u.Revocations.Issuer != issuer {
+		return nil, failure(fmt.Errorf("%s is a list of issuer %q, not %q", path, u.Revocations.Issuer, issuer), "")
+	}
+	return u.Revocations, nil
+}
+
+func dedupe(list [][]byte) [][]byte {
+	sort.Slice(list, func(i, j int) bool { return bytes.Compare(list[i], list[j]) < 0 })
+	var out [][]byte
+	for _, b := range list {
+		if len(out) == 0 || !bytes.Equal(b, out[len(out)-1]) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
