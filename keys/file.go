@@ -8,10 +8,6 @@ import (
 	"path/filepath"
 )
 
-// testHookBeforeCommit, when set by a test, runs after the temporary file is
-// written and before it takes its final name.
-var testHookBeforeCommit func(tmp string)
-
 // WriteFile writes data atomically (temp file in the same directory, fsync,
 // rename) with exactly mode perm, whatever the umask. Without force it
 // refuses an existing path with an error for which errors.Is(err,
@@ -20,6 +16,12 @@ var testHookBeforeCommit func(tmp string)
 // temporary file is created with O_EXCL and mode 0600, and removed on
 // failure.
 func WriteFile(path string, data []byte, perm fs.FileMode, force bool) error {
+	return writeFile(path, data, perm, force, nil)
+}
+
+// writeFile is WriteFile; a test's beforeCommit runs after the temporary
+// file is written and before it takes its final name.
+func writeFile(path string, data []byte, perm fs.FileMode, force bool, beforeCommit func(tmp string)) error {
 	if perm&^fs.ModePerm != 0 {
 		return fmt.Errorf("keys: writing %s: mode %v is not a permission mode", path, perm)
 	}
@@ -41,8 +43,8 @@ func WriteFile(path string, data []byte, perm fs.FileMode, force bool) error {
 	if err != nil {
 		return err
 	}
-	if testHookBeforeCommit != nil {
-		testHookBeforeCommit(tmp)
+	if beforeCommit != nil {
+		beforeCommit(tmp)
 	}
 	if force {
 		if err := os.Rename(tmp, path); err != nil {

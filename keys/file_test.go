@@ -136,7 +136,7 @@ func TestWriteFileNoReplaceRace(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "acme.key")
 	var tmpSeen string
-	testHookBeforeCommit = func(tmp string) {
+	hook := func(tmp string) {
 		tmpSeen = tmp
 		if runtime.GOOS != "windows" {
 			if fi, err := os.Stat(tmp); err != nil || fi.Mode() != 0o600 {
@@ -147,8 +147,7 @@ func TestWriteFileNoReplaceRace(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	defer func() { testHookBeforeCommit = nil }()
-	err := WriteFile(path, []byte("mine"), 0o600, false)
+	err := writeFile(path, []byte("mine"), 0o600, false, hook)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
 	}

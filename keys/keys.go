@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -48,7 +48,7 @@ func Generate(rand io.Reader, issuer string) (*PrivateKey, error) {
 		return nil, err
 	}
 	if rand == nil {
-		rand = cryptoRand
+		rand = cryptorand.Reader
 	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := io.ReadFull(rand, seed); err != nil {
@@ -58,9 +58,6 @@ func Generate(rand io.Reader, issuer string) (*PrivateKey, error) {
 	clear(seed)
 	return k, nil
 }
-
-// cryptoRand is the default source of randomness.
-var cryptoRand io.Reader = rand.Reader
 
 // Sandbox returns the built-in sandbox key: its seed is SHA-256 of
 // "licet sandbox key v1" and its issuer SandboxIssuer. It is NOT secret:

@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -150,7 +151,7 @@ func associatedData(typ string, fs []field) []byte {
 // argon2id(kdf), with the file's headers as associated data. The passphrase
 // must not be empty; kdf must be within the caps (else ErrKDFTooExpensive).
 func (k *PrivateKey) MarshalEncrypted(passphrase []byte, kdf KDFParams) ([]byte, error) {
-	return k.marshalEncrypted(cryptoRand, passphrase, kdf)
+	return k.marshalEncrypted(rand.Reader, passphrase, kdf)
 }
 
 func (k *PrivateKey) marshalEncrypted(rand io.Reader, passphrase []byte, kdf KDFParams) ([]byte, error) {
