@@ -25,10 +25,12 @@
 //
 //	partner-app -addr 127.0.0.1:8080 -license ./license.lic -state ./state.json
 //
-// To try it, mint a sandbox license with the licet CLI (`licet mint` with
-// the sandbox key, issuer licet-sandbox, audience partner-app, tier pro,
-// scopes api:read and reports:read) and drop it into ./license.lic while
-// the service runs.
+// To try it, mint a license with the sandbox private key (the
+// sandbox.key that `licet demo` writes) and drop it into ./license.lic
+// while the service runs:
+//
+//	licet mint --key sandbox.key --sub me --aud partner-app --tier pro \
+//	    --scope api:read --scope reports:read --days 30 -o license.lic
 package main
 
 import (
