@@ -87,6 +87,9 @@ func runAdv(t *testing.T, cases []advCase) {
 				require.Equal(t, tc.inGrace, l.InGrace, "in grace")
 				return
 			}
+			if err == nil {
+				t.Fatalf("the input verifies; want %s\ninput %s", tc.want, advHexOf(tc.in))
+			}
 			require.Nil(t, l, "a rejected input must not return a license")
 			require.Equal(t, tc.want, verify.CodeOf(err), "input %s\nerror: %v", advHexOf(tc.in), err)
 			require.ErrorIs(t, err, sentinels[tc.want])
