@@ -51,7 +51,7 @@ func writeFile(path string, data []byte, perm fs.FileMode, force bool, beforeCom
 			_ = os.Remove(tmp)
 			return fmt.Errorf("keys: %w", err)
 		}
-	} else if err := linkNoReplace(tmp, path); err != nil {
+	} else if err := linkNoReplace(tmp, path, os.Link); err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
@@ -86,8 +86,9 @@ func writeTemp(dir, base string, data []byte, perm fs.FileMode) (string, error) 
 // linkNoReplace gives tmp the name path unless path exists. A hard link
 // fails atomically on an existing path; on file systems without hard links
 // it falls back to a final existence check and a rename.
-func linkNoReplace(tmp, path string) error {
-	err := os.Link(tmp, path)
+// link is os.Link, or a test's stand-in.
+func linkNoReplace(tmp, path string, link func(oldname, newname string) error) error {
+	err := link(tmp, path)
 	switch {
 	case err == nil:
 		_ = os.Remove(tmp) // the file lives on under path

@@ -189,3 +189,30 @@ func TestWriteFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkNoReplaceFallback: where hard links fail (some file systems), a
+// final existence check and a rename still refuse an existing file.
+func TestLinkNoReplaceFallback(t *testing.T) {
+	noLinks := func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, ".k.tmp-1")
+	path := filepath.Join(dir, "k.key")
+	if err := os.WriteFile(tmp, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := linkNoReplace(tmp, path, noLinks); err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, path, "new", 0o600)
+	if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the temporary file is still there: %v", err)
+	}
+
+	if err := os.WriteFile(tmp, []byte("newer"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := linkNoReplace(tmp, path, noLinks); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("err = %v, want fs.ErrExist", err)
+	}
+	checkFile(t, path, "new", 0o600)
+}
