@@ -9,8 +9,8 @@
 //	GET /api/reports    pro: tier pro or above, scope reports:read
 //	GET /admin/stats    admin: scope admin:stats
 //
-// The /api and /admin endpoints are rate limited by the license's "rpm"
-// limit. A refused request gets 403 (or 429) with an RFC 9457
+// The requests the license allows on /api and /admin are rate limited by
+// the license's "rpm" limit. A refused request gets 403 (or 429) with an RFC 9457
 // problem+json body naming the code and, for a missing scope, the scope.
 //
 // The license is looked for in -license, then $PARTNER_APP_LICENSE (a
@@ -25,12 +25,15 @@
 //
 //	partner-app -addr 127.0.0.1:8080 -license ./license.lic -state ./state.json
 //
-// To try it, mint a license with the sandbox private key (the
-// sandbox.key that `licet demo` writes) and drop it into ./license.lic
+// To try it with a key of your own, trust its public key with -trust
+// (instead of the embedded key) and drop a license into ./license.lic
 // while the service runs:
 //
-//	licet mint --key sandbox.key --sub me --aud partner-app --tier pro \
+//	licet keys new --issuer acme
+//	partner-app -trust acme.pub -license license.lic &
+//	licet mint --key acme.key --sub me --aud partner-app --tier pro \
 //	    --scope api:read --scope reports:read --days 30 -o license.lic
+//	curl localhost:8080/api/reports
 package main
 
 import (
@@ -66,9 +69,17 @@ func main() {
 	revocations := flag.String("revocations", "", "revocation list `file`")
 	statePath := flag.String("state", "", "state `file` for offline clock safety")
 	poll := flag.Duration("poll", sdk.DefaultPollInterval, "how often to look for a new license")
+	trust := flag.String("trust", "", "trust the public key `file` instead of the embedded key (demos)")
 	flag.Parse()
 
 	cfg := appConfig(vendorKey, issuer)
+	if *trust != "" {
+		pub, err := os.ReadFile(*trust)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cfg = appConfig(pub, "") // the issuer is the one the key signs as
+	}
 	cfg.LicensePath = *licensePath
 	cfg.RevocationsPath = *revocations
 	cfg.StatePath = *statePath
@@ -142,9 +153,11 @@ func newHandler(lic *sdk.License) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /license", func(w http.ResponseWriter, r *http.Request) { writeStatus(w, lic) })
-	mux.Handle("GET /api/hello", limit(lic.Require("api:read")(http.HandlerFunc(hello))))
-	mux.Handle("GET /api/reports", limit(lic.RequireTier("pro")(lic.Require("reports:read")(http.HandlerFunc(reports)))))
-	mux.Handle("GET /admin/stats", limit(lic.Require("admin:stats")(http.HandlerFunc(stats(lic)))))
+	// License checks first: only requests the license allows count
+	// against its rate limit.
+	mux.Handle("GET /api/hello", lic.Require("api:read")(limit(http.HandlerFunc(hello))))
+	mux.Handle("GET /api/reports", lic.RequireTier("pro")(lic.Require("reports:read")(limit(http.HandlerFunc(reports)))))
+	mux.Handle("GET /admin/stats", lic.Require("admin:stats")(limit(http.HandlerFunc(stats(lic)))))
 	return mux
 }
 

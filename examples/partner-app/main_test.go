@@ -333,16 +333,26 @@ func TestRateLimited(t *testing.T) {
 	}
 	srv := httptest.NewServer(newHandler(lic))
 	defer srv.Close()
-	for i, want := range []int{200, 200, 429} {
-		if got := get(t, srv, "/api/hello"); got.status != want {
-			t.Errorf("request %d: %d, want %d", i, got.status, want)
+	steps := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/hello", 200, ""},
+		// Refused by the license before the limit, and not counted.
+		{"/admin/stats", 403, "scope_missing"},
+		{"/admin/stats", 403, "scope_missing"},
+		{"/admin/stats", 403, "scope_missing"},
+		{"/healthz", 200, ""},
+		{"/api/reports", 200, ""},
+		{"/api/hello", 429, sdk.CodeRateLimited},
+		{"/admin/stats", 403, "scope_missing"},
+		{"/healthz", 200, ""},
+	}
+	for i, st := range steps {
+		if r := get(t, srv, st.path); r.status != st.status || r.code != st.code {
+			t.Errorf("request %d, %s: %d %q, want %d %q", i, st.path, r.status, r.code, st.status, st.code)
 		}
-	}
-	if get(t, srv, "/healthz").status != 200 {
-		t.Error("health check rate limited")
-	}
-	if r := get(t, srv, "/admin/stats"); r.status != 429 || r.code != sdk.CodeRateLimited {
-		t.Errorf("admin: %+v", r)
 	}
 }
 
