@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 )
 
 // fakeMachine is a machine with the given environment value, files and
@@ -181,5 +183,46 @@ func TestParseActivationRequestRefuses(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestActivationFlow is offline activation from end to end: the site
+// writes a request, the vendor mints a license bound to it, and the license
+// verifies on that machine only.
+func TestActivationFlow(t *testing.T) {
+	v := newVendor(t, "vendor")
+	site := fakeMachine("", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site")
+	req, err := site.ActivationRequest(product, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := req.MarshalIndent() // what `licet activate request` writes
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The vendor's side: `licet mint --from-request`.
+	got, err := sdk.ParseActivationRequest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := v.config()
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) {
+		l.Audience = []string{got.Product}
+		l.Bind = got.Bind()
+	})))
+
+	cfg.Machine = site
+	if lic, err := sdk.Load(cfg); err != nil || !lic.Allows("api:read") {
+		t.Fatalf("bound license on its machine: %v", err)
+	}
+	for name, m := range map[string]*sdk.Machine{
+		"another machine":        fakeMachine("", map[string]string{"/etc/machine-id": "00000000000000000000000000000000\n"}, "site"),
+		"a container overriding": fakeMachine("some-cluster", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site"),
+	} {
+		cfg.Machine = m
+		if _, err := sdk.Load(cfg); verify.CodeOf(err) != verify.CodeBindingMismatch {
+			t.Errorf("%s: %v, want binding_mismatch", name, err)
+		}
 	}
 }
