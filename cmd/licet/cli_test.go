@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -470,4 +473,87 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseNextUpdate(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, in, want string
+	}{
+		{"date", "2026-04-30", "2026-04-30T23:59:59Z"},
+		{"rfc3339", "2026-04-30T10:00:00Z", "2026-04-30T10:00:00Z"},
+		{"days from now", "30d", "2026-03-31T12:00:00Z"},
+		{"hours from now", "12h", "2026-03-02T00:00:00Z"},
+		{"neither", "soon", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseNextUpdate(tt.in, now)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("parseNextUpdate(%q) = %v, want an error", tt.in, got)
+				}
+				return
+			}
+			if err != nil || got.Format(time.RFC3339) != tt.want {
+				t.Errorf("parseNextUpdate(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	got := dedupe([][]byte{{3}, {1}, {3}, {2}, {1}, {3}})
+	if len(got) != 3 || got[0][0] != 1 || got[1][0] != 2 || got[2][0] != 3 {
+		t.Errorf("dedupe = %v, want [[1] [2] [3]]", got)
+	}
+	if got := dedupe(nil); len(got) != 0 {
+		t.Errorf("dedupe(nil) = %v", got)
+	}
+}
+
+// TestFileErrors checks the messages for files that cannot be read, also
+// the permission case that the scripts skip when run as root.
+func TestFileErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"missing", &fs.PathError{Op: "open", Path: "k.key", Err: fs.ErrNotExist}, "k.key: no such file (a key file)"},
+		{"permission", &fs.PathError{Op: "open", Path: "k.key", Err: fs.ErrPermission}, "k.key: permission denied (a key file)"},
+		{"other", &fs.PathError{Op: "read", Path: "k.key", Err: errors.New("input/output error")}, "k.key: input/output error (a key file)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fileError(tt.err, "k.key", "a key file")
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != exitUsage || err.Error() != tt.want {
+				t.Errorf("fileError = %v, want %q with exit code 2", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestREADMEListsEveryCode: the README's format summary names every
+// verification code, in the library's order.
+func TestREADMEListsEveryCode(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, summary, _ := strings.Cut(string(readme), "## Format summary")
+	summary, _, _ = strings.Cut(summary, "\n## ")
+	last := -1
+	for _, c := range verify.Codes {
+		i := strings.Index(summary, "`"+string(c)+"`")
+		if i < 0 {
+			t.Errorf("README's format summary does not name %s", c)
+			continue
+		}
+		if i < last {
+			t.Errorf("README names %s out of order", c)
+		}
+		last = i
+	}
 }

@@ -62,7 +62,7 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	f.StringVar(&fl.maxLife, "max-life", "", "longest life (exp - iat) of a license, as a `DURATION` (365d)")
 	f.StringVar(&fl.expires, "expires", "", "end of the grant, a `DATE` (required); licenses end by then")
 	f.StringVar(&fl.notBefore, "not-before", "", "start of the grant, a `DATE` (default now)")
-	f.StringVar(&fl.format, "format", "pem", "output form: pem, text or raw")
+	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	_ = cmd.MarkFlagFilename("key", "key")

@@ -75,7 +75,7 @@ signing, every violation listed.`,
 	f.StringVar(&fl.notBefore, "not-before", "", "not valid before `DATE`")
 	f.StringVar(&fl.grace, "grace", "", "after expiry, keep verifying (flagged) for `DURATION`, e.g. 30d")
 	f.StringVar(&fl.prefix, "prefix", "", "prefix `P` of the text form (default licet1)")
-	f.StringVar(&fl.format, "format", "text", "output form: text, pem or raw")
+	f.StringVar(&fl.format, "format", "text", "output `FORM`: text, pem or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under (embedded in the license)")

@@ -51,7 +51,7 @@ name the --from file, which is then replaced.`,
 	f.StringArrayVar(&fl.ctiFrom, "cti-from", nil, "revoke the license or grant in `FILE` (its id; repeatable)")
 	f.StringArrayVar(&fl.kids, "kid", nil, "revoked key id, 16 hex digits, or a key `FILE` (repeatable)")
 	f.StringVar(&fl.nextUpdate, "next-update", "", "when the next list is due: a `DATE` or a DURATION from now (required)")
-	f.StringVar(&fl.format, "format", "pem", "output form: pem, text or raw")
+	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	_ = cmd.MarkFlagFilename("key", "key")
