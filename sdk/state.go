@@ -23,7 +23,8 @@ var ErrListRollback = errors.New("sdk: revocation list rollback")
 // ClockRollbackError reports a clock earlier than a time already seen on
 // this machine (a license's or revocation list's issue time, or an earlier
 // successful check), by more than the tolerance. Nothing is allowed until
-// the clock is right again.
+// the clock is right again. If the clock was wrong the other way before
+// (set ahead, then corrected), the mark is wrong: delete the state file.
 type ClockRollbackError struct {
 	Now       time.Time     // the clock
 	HighWater time.Time     // the highest time seen
