@@ -557,3 +557,39 @@ func TestREADMEListsEveryCode(t *testing.T) {
 		last = i
 	}
 }
+
+// TestMintRefusesOversizedTokens: a license larger than verifiers accept
+// is never written, in any form.
+func TestMintRefusesOversizedTokens(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("sandbox.key", keys.Sandbox().MarshalUnencrypted(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := "note=" + strings.Repeat("x", 12000)
+	for _, format := range []string{"raw", "text", "pem"} {
+		t.Run(format, func(t *testing.T) {
+			a, stdout, stderr := testApp("")
+			code := run([]string{"mint", "--key", "sandbox.key", "--sub", "s", "--aud", "p", "--tier", "t",
+				"--perpetual", "--meta", big, "--meta", "b=" + strings.Repeat("y", 4500), "--format", format, "-o", "lic." + format}, a)
+			if code != exitRejected || stdout.Len() != 0 || !strings.Contains(stderr.String(), "over the 16384 bytes that verifiers accept") {
+				t.Errorf("exit %d, stdout %d bytes, stderr %q", code, stdout.Len(), stderr)
+			}
+			if _, err := os.Stat("lic." + format); err == nil {
+				t.Errorf("lic.%s was written", format)
+			}
+		})
+	}
+	// Just under the limit in the raw form is fine, and verifies.
+	a, _, stderr := testApp("")
+	if code := run([]string{"mint", "--key", "sandbox.key", "--sub", "s", "--aud", "p", "--tier", "t",
+		"--perpetual", "--meta", "note=" + strings.Repeat("x", 15000), "--format", "raw", "-o", "ok.raw"}, a); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if err := os.WriteFile("sandbox.pub", keys.Sandbox().Public().MarshalPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, stdout, stderr := testApp("")
+	if code := run([]string{"verify", "ok.raw", "--pub", "sandbox.pub"}, a); code != 0 || !strings.HasPrefix(stdout.String(), "valid\n") {
+		t.Errorf("verify: exit %d, %s %s", code, stdout, stderr)
+	}
+}

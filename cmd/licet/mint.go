@@ -292,6 +292,11 @@ func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, 
 		}
 		data = []byte(s + "\n")
 	}
+	if len(data) > token.MaxTokenSize {
+		return failure(fmt.Errorf("the %s would be %d bytes in the %s form, over the %d bytes that verifiers accept; nothing was written",
+			map[string]string{token.PEMLicense: "license", token.PEMGrant: "grant", token.PEMRevocations: "revocation list"}[pemType],
+			len(data), format, token.MaxTokenSize), "use fewer or shorter claims (the raw form is the smallest)")
+	}
 	if out == "" || out == "-" {
 		if format == "raw" && a.stdoutTerminal() {
 			return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
