@@ -372,6 +372,8 @@ func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 		return nil, malformedf("grant claims: cnf key missing")
 	case w.Cnf.Key.Kty != coseKtyOKP || w.Cnf.Key.Crv != coseCrvEd25519 || len(w.Cnf.Key.X) != ed25519.PublicKeySize:
 		return nil, malformedf("grant claims: cnf key is not an Ed25519 OKP key")
+	case IsSmallOrder(w.Cnf.Key.X):
+		return nil, malformedf("grant claims: cnf key is a point of small order, which anyone can sign for")
 	case !w.Tiers.ok || len(w.Tiers.v) == 0:
 		return nil, malformedf("grant claims: tiers missing or empty")
 	case !w.Scopes.ok:
@@ -416,6 +418,8 @@ func (g *Grant) Validate() error {
 	}
 	if len(g.Key) != ed25519.PublicKeySize {
 		errs = append(errs, "partner key must be an Ed25519 public key")
+	} else if IsSmallOrder(g.Key) {
+		errs = append(errs, "partner key is a point of small order, which anyone can sign for")
 	}
 	if len(g.Tiers) == 0 {
 		errs = append(errs, "at least one tier (or \"*\") is required")

@@ -20,7 +20,7 @@
 // license issued by a partner carries the vendor's grant at label 13, as
 // the tagged COSE_Sign1 itself. The unprotected header must be empty: it is
 // not signed. The signature is pure Ed25519 over the Sig_structure
-// ["Signature1", protected, h'', payload], built from the exact bytes
+// ["Signature1", protected, empty bstr, payload], built from the exact bytes
 // received ([Message.ToBeSigned]); decoded claims are never re-encoded to
 // check a signature.
 //

@@ -14,13 +14,16 @@ func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r', '\v', '\f':
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
 			return false
+		case c >= 0x80:
+			ascii = false
 		}
 	}
-	return !strings.ContainsFunc(s, isUnicodeSpace)
+	return ascii || !strings.ContainsFunc(s, isUnicodeSpace)
 }
 
 func isUnicodeSpace(r rune) bool {
@@ -38,9 +41,14 @@ func IsPattern(s string) bool {
 // starts with "area:", anything else covers itself only. A required scope
 // is never a pattern: a required scope that is one is covered by nothing.
 func CoversScope(granted, required string) bool {
-	if required == "" || IsPattern(required) {
+	if !ValidScope(required) || IsPattern(required) {
 		return false
 	}
+	return covers(granted, required)
+}
+
+// covers is CoversScope for a required scope already known to be valid.
+func covers(granted, required string) bool {
 	if granted == "*" {
 		return true
 	}
@@ -52,8 +60,11 @@ func CoversScope(granted, required string) bool {
 
 // Covers reports whether any of the granted scopes covers required.
 func Covers(granted []string, required string) bool {
+	if !ValidScope(required) || IsPattern(required) {
+		return false
+	}
 	for _, g := range granted {
-		if CoversScope(g, required) {
+		if covers(g, required) {
 			return true
 		}
 	}

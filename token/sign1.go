@@ -141,20 +141,16 @@ func (m *Message) parseHeader(embedded bool) error {
 	if len(m.Protected) == 0 {
 		return nil // an empty header: no alg, no kid; reported by the checks below
 	}
+	// Tags are refused everywhere in the header except as the tag 18 of
+	// the embedded grant at label 13. The CBOR library strips some tags
+	// (55799) before a field decoder sees them, so the header's items are
+	// walked here first, byte by byte.
+	if err := checkHeaderItems(m.Protected); err != nil {
+		return err
+	}
 	var w protectedWire
-	if strictDM.Wellformed(m.Protected) == nil {
-		// Fast path: no tags anywhere, so no embedded grant.
-		if err := strictDM.Unmarshal(m.Protected, &w); err != nil {
-			return wrapMalformed("protected header", err)
-		}
-	} else {
-		// A tag somewhere: allowed only as the embedded grant at label 13.
-		if err := checkTaggedHeader(m.Protected); err != nil {
-			return err
-		}
-		if err := headerDM.Unmarshal(m.Protected, &w); err != nil {
-			return wrapMalformed("protected header", err)
-		}
+	if err := headerDM.Unmarshal(m.Protected, &w); err != nil {
+		return wrapMalformed("protected header", err)
 	}
 	m.Header.Alg, m.Header.KID, m.Header.Typ = w.Alg.v, w.KID.v, w.Typ.v
 	if len(m.Header.KID) != KeyIDSize {
@@ -187,25 +183,91 @@ func (m *Message) parseHeader(embedded bool) error {
 	return nil
 }
 
-// checkTaggedHeader checks a protected header that contains a tag: every
-// label is an integer or text, and every value but label 13's is free of
-// tags. Label 13 is checked when parsed as an envelope.
-func checkTaggedHeader(protected []byte) error {
-	var hdr map[any]cbor.RawMessage
-	if err := headerDM.Unmarshal(protected, &hdr); err != nil {
+// checkHeaderItems checks the shape of a protected header: a definite map
+// whose labels are integers or text, with no tag anywhere except a tag 18
+// directly on the value of label 13. The rest of strict decoding is left to
+// the CBOR library.
+func checkHeaderItems(b []byte) error {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
 		return wrapMalformed("protected header", err)
 	}
-	for k, v := range hdr {
-		label, ok := headerLabel(k)
-		if !ok {
-			return malformedf("protected header label of type %T", k)
+	if major != majorMap {
+		return malformedf("protected header must be a map")
+	}
+	if n > uint64(len(b)) {
+		return malformedf("protected header: truncated")
+	}
+	for i := uint64(0); i < n; i++ {
+		km, karg, err := r.head()
+		if err != nil {
+			return wrapMalformed("protected header", err)
 		}
-		if label == labelKCWT {
-			continue
+		grant := false
+		switch km {
+		case majorUint:
+			grant = karg == labelKCWT
+		case majorNint:
+		case majorText:
+			if karg > uint64(len(b)-r.off) {
+				return malformedf("protected header: truncated")
+			}
+			r.off += int(karg)
+		default:
+			return malformedf("protected header label of major type %d", km)
 		}
-		if err := strictDM.Wellformed(v); err != nil {
-			return wrapMalformed(fmt.Sprintf("protected header label %v", k), err)
+		if grant {
+			tm, tag, err := r.head()
+			if err != nil {
+				return wrapMalformed("protected header", err)
+			}
+			if tm != majorTag || tag != 18 {
+				return malformedf("embedded grant (label 13) must be a COSE_Sign1 with tag 18")
+			}
 		}
+		if err := r.skip(1); err != nil {
+			return wrapMalformed("protected header", err)
+		}
+	}
+	if r.off != len(b) {
+		return malformedf("protected header: %d trailing bytes", len(b)-r.off)
+	}
+	return nil
+}
+
+// skip moves past one data item that contains no tag.
+func (r *reader) skip(depth int) error {
+	if depth > MaxNesting {
+		return malformedf("nested deeper than %d", MaxNesting)
+	}
+	major, n, err := r.head()
+	if err != nil {
+		return err
+	}
+	left := uint64(len(r.b) - r.off)
+	switch major {
+	case majorBytes, majorText:
+		if n > left {
+			return errTruncated
+		}
+		r.off += int(n)
+	case majorArray, majorMap:
+		if major == majorMap {
+			if n > left/2 {
+				return errTruncated
+			}
+			n *= 2
+		} else if n > left {
+			return errTruncated
+		}
+		for i := uint64(0); i < n; i++ {
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+	case majorTag:
+		return malformedf("tag %d is not allowed here", n)
 	}
 	return nil
 }
@@ -369,6 +431,12 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	out = append(out, payload...)
 	out = appendHead(out, majorBytes, uint64(len(sig)))
 	out = append(out, sig...)
+	// Never sign what verifiers refuse. The text forms are about a third
+	// larger: whoever armors the object checks the form it writes
+	// ([CheckSize]).
+	if err := CheckSize(out, FormRaw); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -383,6 +451,7 @@ func Sign(signer crypto.Signer, typ string, payload []byte) ([]byte, error) {
 // CBOR major types used by the envelope reader.
 const (
 	majorUint  = 0
+	majorNint  = 1
 	majorBytes = 2
 	majorText  = 3
 	majorArray = 4
@@ -467,4 +536,21 @@ func (r *reader) bytes(what string) ([]byte, error) {
 	b := r.b[r.off : r.off+int(n) : r.off+int(n)]
 	r.off += int(n)
 	return b, nil
+}
+
+// CheckSize reports an error if raw, written in form, would be larger than
+// verifiers accept ([MaxTokenSize]). Issuers call it before handing out an
+// object: a license of 12 KiB fits in raw form but not as PEM.
+func CheckSize(raw []byte, form Form) error {
+	n := len(raw)
+	switch form {
+	case FormText:
+		n = len(DefaultPrefix) + 1 + b64url.EncodedLen(len(raw))
+	case FormPEM:
+		n = len(EncodePEM(raw, PEMRevocations, nil))
+	}
+	if n > MaxTokenSize {
+		return fmt.Errorf("token: the object is %d bytes in %s form, over the %d-byte limit verifiers accept: carry fewer claims (scopes, ids), or use a more compact form", n, form, MaxTokenSize)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -273,7 +274,7 @@ func TestEnvelopeStrict(t *testing.T) {
 		{"kid as text", envelope(hdr(map[any]any{1: -8, 4: "01234567", 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "kid"},
 		{"duplicate header label", envelope(mustHex("a3 01 27 01 27 04 48 0101010101010101"), []byte{0xa0}, payload, sig), "duplicate"},
 		{"indefinite header map", envelope(mustHex("bf 01 27 04 48 0101010101010101 ff"), []byte{0xa0}, payload, sig), "indefinite"},
-		{"tag in header", envelope(mustHex("a2 01 c1 27 04 48 0101010101010101"), []byte{0xa0}, payload, sig), "label"},
+		{"tag in header", envelope(mustHex("a2 01 c1 27 04 48 0101010101010101"), []byte{0xa0}, payload, sig), "tag"},
 		{"crit unknown label", envelope(hdr(map[any]any{1: -8, 2: []any{99}, 4: kid, 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "crit"},
 		{"crit empty", envelope(hdr(map[any]any{1: -8, 2: []any{}, 4: kid, 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "crit"},
 		{"header trailing", envelope(append(append([]byte{}, good...), 0x00), []byte{0xa0}, payload, sig), "protected header"},
@@ -561,4 +562,42 @@ func TestRevocationsRoundTrip(t *testing.T) {
 	bad.IDs = [][]byte{{1, 2, 3}}
 	_, err = token.SignRevocations(testKey("vendor"), &bad)
 	require.Error(t, err)
+}
+
+// TestSignRefusesOversized: issuers never sign what verifiers refuse, and
+// CheckSize tells which forms of a signed object fit.
+func TestSignRefusesOversized(t *testing.T) {
+	l := sampleLicense()
+	for i := 0; i < 1000; i++ {
+		l.Scopes = append(l.Scopes, fmt.Sprintf("connectors:vendor-%04d", i))
+	}
+	_, err := token.SignLicense(testKey("vendor"), l, nil)
+	require.ErrorContains(t, err, "limit")
+
+	r := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour)}
+	for i := 0; i < 1000; i++ {
+		id := make([]byte, 16)
+		id[0], id[1] = byte(i), byte(i>>8)
+		r.IDs = append(r.IDs, id)
+	}
+	_, err = token.SignRevocations(testKey("vendor"), r)
+	require.ErrorContains(t, err, "limit")
+
+	// 800 ids fit raw but not as PEM or text; each check agrees with
+	// what Unarmor accepts.
+	r.IDs = r.IDs[:800]
+	raw, err := token.SignRevocations(testKey("vendor"), r)
+	require.NoError(t, err)
+	text, err := token.EncodeText(raw, "")
+	require.NoError(t, err)
+	for form, enc := range map[token.Form][]byte{
+		token.FormRaw:  raw,
+		token.FormText: []byte(text),
+		token.FormPEM:  token.EncodePEM(raw, token.PEMRevocations, nil),
+	} {
+		_, _, unarmorErr := token.Unarmor(enc)
+		require.Equal(t, unarmorErr == nil, token.CheckSize(raw, form) == nil, "form %s", form)
+	}
+	require.NoError(t, token.CheckSize(raw, token.FormRaw))
+	require.Error(t, token.CheckSize(raw, token.FormPEM))
 }

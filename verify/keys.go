@@ -44,6 +44,9 @@ func NewKeySet(keys ...Key) (*KeySet, error) {
 		if len(k.PublicKey) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("verify: key %d is not a 32-byte Ed25519 public key", i)
 		}
+		if token.IsSmallOrder(k.PublicKey) {
+			return nil, fmt.Errorf("verify: key %d is a point of small order: anyone can sign for it", i)
+		}
 		k.PublicKey = append(ed25519.PublicKey(nil), k.PublicKey...)
 		var id [token.KeyIDSize]byte
 		copy(id[:], k.KeyID())
