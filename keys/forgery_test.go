@@ -43,9 +43,9 @@ func TestTrustStoreBlocksKeylessForgery(t *testing.T) {
 	}
 }
 
-// TestVerifyRefusesSmallOrderKey documents a gap in package verify (not
-// owned by keys): verify.NewKeySet accepts the identity point as a trusted
-// key, and a license "signed" without any private key then verifies.
+// TestVerifyRefusesSmallOrderKey: verify.NewKeySet, which products may call
+// without going through keys, refuses the identity point as a trusted key;
+// otherwise a license "signed" without any private key would verify.
 func TestVerifyRefusesSmallOrderKey(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	id := keylessSigner{}.Public().(ed25519.PublicKey)
