@@ -1,9 +1,11 @@
 package token
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // Range of timestamps accepted in any claim: after 0001-01-01T00:00:00Z and
@@ -28,7 +30,9 @@ type text struct {
 
 func (t *text) UnmarshalCBOR(b []byte) error {
 	t.ok = true
-	return decodeStrict(b, &t.v)
+	var err error
+	t.v, err = readText(b)
+	return err
 }
 
 type date struct {
@@ -38,7 +42,8 @@ type date struct {
 
 func (d *date) UnmarshalCBOR(b []byte) error {
 	d.ok = true
-	if err := decodeStrict(b, &d.v); err != nil {
+	var err error
+	if d.v, err = readInt(b); err != nil {
 		return err
 	}
 	if d.v < minUnix || d.v > maxUnix {
@@ -79,7 +84,9 @@ type texts struct {
 
 func (t *texts) UnmarshalCBOR(b []byte) error {
 	t.ok = true
-	return decodeStrict(b, &t.v)
+	var err error
+	t.v, err = readTexts(b)
+	return err
 }
 
 type uintVal struct {
@@ -112,13 +119,16 @@ type audience struct {
 func (a *audience) UnmarshalCBOR(b []byte) error {
 	a.ok = true
 	if len(b) > 0 && b[0]>>5 == majorText {
-		if err := decodeStrict(b, &a.one[0]); err != nil {
+		s, err := readText(b)
+		if err != nil {
 			return err
 		}
+		a.one[0] = s
 		a.v = a.one[:]
 		return nil
 	}
-	if err := decodeStrict(b, &a.v); err != nil {
+	var err error
+	if a.v, err = readTexts(b); err != nil {
 		return err
 	}
 	if len(a.v) == 0 {
@@ -153,3 +163,86 @@ const (
 	coseKtyOKP     = 1
 	coseCrvEd25519 = 6
 )
+
+// Scalar readers for claim values. The claims map has already passed the
+// strict decoder's well-formedness checks (definite lengths, no tags, no
+// null or undefined, depth and size limits) before a field decoder sees
+// its bytes, so these only check the type, the exact extent and UTF-8,
+// without a second trip through the reflection-based decoder: claims
+// decoding is on every verification's path.
+
+func readText(b []byte) (string, error) {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
+		return "", err
+	}
+	if major != majorText {
+		return "", fmt.Errorf("want a text string, got CBOR major type %d", major)
+	}
+	if n != uint64(len(b)-r.off) {
+		return "", errors.New("text string length does not match its item")
+	}
+	s := b[r.off:]
+	if !utf8.Valid(s) {
+		return "", errors.New("invalid UTF-8 in text string")
+	}
+	return string(s), nil
+}
+
+func readInt(b []byte) (int64, error) {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
+		return 0, err
+	}
+	if r.off != len(b) {
+		return 0, errors.New("trailing bytes after integer")
+	}
+	switch {
+	case major != majorUint && major != majorNint:
+		return 0, fmt.Errorf("want an integer, got CBOR major type %d", major)
+	case n > math.MaxInt64:
+		return 0, errors.New("integer out of range")
+	case major == majorNint:
+		return -1 - int64(n), nil
+	}
+	return int64(n), nil
+}
+
+func readTexts(b []byte) ([]string, error) {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	if major != majorArray {
+		return nil, fmt.Errorf("want an array of text strings, got CBOR major type %d", major)
+	}
+	if n > uint64(len(b)-r.off) {
+		return nil, errors.New("array longer than its item")
+	}
+	out := make([]string, 0, n)
+	for i := uint64(0); i < n; i++ {
+		major, l, err := r.head()
+		if err != nil {
+			return nil, err
+		}
+		if major != majorText {
+			return nil, fmt.Errorf("want a text string in the array, got CBOR major type %d", major)
+		}
+		if l > uint64(len(b)-r.off) {
+			return nil, errTruncated
+		}
+		s := b[r.off : r.off+int(l)]
+		if !utf8.Valid(s) {
+			return nil, errors.New("invalid UTF-8 in text string")
+		}
+		out = append(out, string(s))
+		r.off += int(l)
+	}
+	if r.off != len(b) {
+		return nil, errors.New("trailing bytes after array")
+	}
+	return out, nil
+}
