@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/sdk"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -57,6 +58,10 @@ type app struct {
 	// stdoutTerminal reports whether stdout is a terminal: raw bytes are
 	// not written there.
 	stdoutTerminal func() bool
+	// machine is where this machine's identity comes from (activate,
+	// verify --bind-machine); nil reads the real machine. LICET_MACHINE_ID
+	// is read through lookupEnv unless machine sets Getenv.
+	machine *sdk.Machine
 }
 
 func newOSApp() *app {
@@ -202,6 +207,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newMintCmd(a),
 		newInspectCmd(a),
 		newVerifyCmd(a),
+		newActivateCmd(a),
 		newGrantCmd(a),
 		newRevokeCmd(a),
 		newDemoCmd(a),

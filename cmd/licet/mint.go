@@ -4,10 +4,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-version"
+	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ import (
 
 type mintFlags struct {
 	key, sub, tier, versions, grant         string
+	fromRequest                             string
 	expires, notBefore, grace               string
 	prefix, format, out                     string
 	days                                    int
@@ -25,7 +28,7 @@ type mintFlags struct {
 func newMintCmd(a *app) *cobra.Command {
 	var fl mintFlags
 	cmd := &cobra.Command{
-		Use:   "mint --key FILE --sub ID --aud PRODUCT --tier T (--expires DATE | --days N | --perpetual) [flags]",
+		Use:   "mint --key FILE --sub ID (--aud PRODUCT | --from-request FILE) --tier T (--expires DATE | --days N | --perpetual) [flags]",
 		Short: "Sign a license",
 		Long: `Sign a license with a private key. The license names its licensee (--sub),
 the products it is for (--aud, repeatable), a tier, and optionally scopes,
@@ -44,7 +47,15 @@ The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.
 A partner mints with its own key under the vendor's grant (--grant FILE):
 the grant is embedded in the license, and anything outside it (product,
 tier, scopes, capped limits, rights, expiry, life) is refused before
-signing, every violation listed.`,
+signing, every violation listed.
+
+Offline activation (--from-request FILE): the activation request that
+'licet activate request' wrote on the customer's machine binds the license
+to that machine. The request's product becomes the aud (--aud may be left
+out; if given, it must name that product), and the request's machine
+fingerprint is added to the bind claim as host=FINGERPRINT (a different
+--bind host=... is refused). A request that is not one, or was modified,
+is refused (exit 1), naming the file.`,
 		Example: `  licet mint --key acme.key --sub customer-42 --aud acme-db --tier pro --days 365
   licet mint --key acme.key --sub customer-42 --aud acme-db --aud acme-cli --tier enterprise \
       --scope api:read --scope 'reports:*' --versions '>= 2.0, < 4.0' \
@@ -52,7 +63,8 @@ signing, every violation listed.`,
       --expires 2027-06-30 --grace 30d --format pem -o customer-42.lic
   licet mint --key acme.key --sub lab --aud acme-db --tier trial --perpetual --prefix acme
   licet mint --key globex.key --grant globex.grant --sub customer-9 --aud acme-db --tier pro \
-      --scope api:read --limit seats=10 --days 365`,
+      --scope api:read --limit seats=10 --days 365
+  licet mint --key acme.key --from-request req.json --sub customer-42 --tier pro --days 365 -o customer-42.lic`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			return a.mint(cmd, &fl)
@@ -79,7 +91,9 @@ signing, every violation listed.`,
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under (embedded in the license)")
+	f.StringVar(&fl.fromRequest, "from-request", "", "bind to the machine of the activation request `FILE` ('licet activate request'); its product is the aud")
 	_ = cmd.MarkFlagFilename("grant")
+	_ = cmd.MarkFlagFilename("from-request", "json")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
@@ -109,8 +123,9 @@ func checkOutputFlags(format, prefix string, prefixSet bool) []string {
 }
 
 // buildLicense checks every flag and returns the license to sign, without
-// issuer, or every problem found.
-func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time) (*token.License, []string) {
+// issuer, or every problem found. A non-nil req is the activation request
+// of --from-request, which supplies the aud and binds the license.
+func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req *sdk.ActivationRequest) (*token.License, []string) {
 	var problems []string
 	add := func(p ...string) { problems = append(problems, p...) }
 	if fl.key == "" {
@@ -119,8 +134,8 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time) (*t
 	if strings.TrimSpace(fl.sub) == "" {
 		add("--sub is required: the licensee (customer or account id)")
 	}
-	if len(fl.aud) == 0 {
-		add("--aud is required: the product the license is for")
+	if len(fl.aud) == 0 && req == nil {
+		add("--aud is required: the product the license is for (or --from-request FILE)")
 	}
 	add(checkNonEmpty("aud", fl.aud)...)
 	if strings.TrimSpace(fl.tier) == "" {
@@ -150,6 +165,9 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time) (*t
 	add(p...)
 	lic.Meta, p = parsePairs("meta", fl.meta)
 	add(p...)
+	if req != nil {
+		add(applyRequest(lic, req, fl.fromRequest)...)
+	}
 
 	n := 0
 	for _, set := range []bool{fl.expires != "", cmd.Flags().Changed("days"), fl.perpetual} {
@@ -206,10 +224,21 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time) (*t
 
 func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	now := a.now().UTC().Truncate(time.Second)
-	lic, problems := a.buildLicense(cmd, fl, now)
+	var req *sdk.ActivationRequest
+	if fl.fromRequest != "" {
+		var err error
+		if req, err = readRequest(fl.fromRequest); err != nil {
+			return err
+		}
+	}
+	lic, problems := a.buildLicense(cmd, fl, now, req)
 	const hint = "see 'licet mint --help'"
 	if len(problems) > 0 {
 		return problemsError("cannot mint, nothing was signed", problems, hint)
+	}
+	if req != nil && len(lic.Audience) > 1 {
+		a.warn("the machine fingerprint of %s is for %s only: on that machine %s computes another fingerprint and refuses this license (binding_mismatch); mint one license per product, each from its own request",
+			fl.fromRequest, req.Product, strings.Join(slices.DeleteFunc(slices.Clone(lic.Audience), func(p string) bool { return p == req.Product }), ", "))
 	}
 	if fl.format == "raw" && fl.out == "" && a.stdoutTerminal() {
 		return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
@@ -267,7 +296,14 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if g != nil {
 		headers["Grant-ID"] = hex.EncodeToString(g.ID)
 	}
-	return a.writeToken(raw, token.PEMLicense, headers, fl.format, fl.prefix, fl.out, fl.force, "license "+hex.EncodeToString(lic.ID))
+	if err := a.writeToken(raw, token.PEMLicense, headers, fl.format, fl.prefix, fl.out, fl.force, "license "+hex.EncodeToString(lic.ID)); err != nil {
+		return err
+	}
+	if req != nil {
+		fmt.Fprintf(a.stderr, "licet: the license is bound to the machine of %s: product %s, %s=%s (machine id from %s)\n",
+			fl.fromRequest, req.Product, sdk.BindingKey, req.Fingerprint, sourceText(req.Source))
+	}
+	return nil
 }
 
 func formatExpiry(t time.Time) string {

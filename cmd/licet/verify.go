@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/keys"
+	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ type verifyFlags struct {
 	scopes, bind                     []string
 	at, leeway, revocations          string
 	asJSON, strictRevocations        bool
+	bindMachine                      bool
 }
 
 // verdictJSON is the output of verify --json: one object, also when the
@@ -58,6 +60,13 @@ issuer of each key). Without --product any product is accepted, without
 --product-version version constraints are not checked, without --bind
 binding entries are not checked: the summary says what was not checked.
 
+--bind-machine checks a license bound to this machine ('licet activate
+request' and 'licet mint --from-request'): it computes this machine's
+fingerprint for --product (which it needs) the way the product does
+(LICET_MACHINE_ID, /etc/machine-id, /var/lib/dbus/machine-id, the host
+name) and passes it as the host binding. A license bound to another
+machine is rejected (binding_mismatch); an unbound license stays valid.
+
 Exit codes: 0 valid (also in its grace period, with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
@@ -65,7 +74,9 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
   licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
   cat license.txt | licet verify - --pub acme.pub --product acme-db --json
-  licet verify license.pem --pub acme.pub --at 2027-01-01T00:00:00Z --bind host=3f2a9c`,
+  licet verify license.pem --pub acme.pub --at 2027-01-01T00:00:00Z --bind host=3f2a9c
+  licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine
+  LICET_MACHINE_ID=cluster-7 licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -79,6 +90,7 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 	f.StringVar(&fl.productVersion, "product-version", "", "this product's `VERSION`, checked against the license's constraint")
 	f.StringArrayVar(&fl.scopes, "scope", nil, "required `SCOPE` (repeatable)")
 	f.StringArrayVar(&fl.bind, "bind", nil, "this machine's binding `KEY=VALUE` (repeatable)")
+	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
 	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
 	f.StringVar(&fl.revocations, "revocations", "", "signed revocation list `FILE`: revoked licenses, grants and keys are rejected")
@@ -153,8 +165,10 @@ func loadRevocations(path string, ks *verify.KeySet) (*verify.RevocationList, er
 	return list, nil
 }
 
-// verifierOptions turns the flags into options, and lists what is not checked.
-func verifierOptions(fl *verifyFlags) ([]verify.Option, []string, error) {
+// verifierOptions turns the flags into options, and lists what is not
+// checked. machine is this machine's activation request for --product when
+// --bind-machine is set (nil without --product, which is then a problem).
+func verifierOptions(fl *verifyFlags, machine *sdk.ActivationRequest) ([]verify.Option, []string, error) {
 	var problems, unchecked []string
 	var opts []verify.Option
 	switch {
@@ -179,6 +193,20 @@ func verifierOptions(fl *verifyFlags) ([]verify.Option, []string, error) {
 	}
 	bind, p := parsePairs("bind", fl.bind)
 	problems = append(problems, p...)
+	if fl.bindMachine {
+		switch {
+		case fl.product == "" || machine == nil:
+			problems = append(problems, "--bind-machine needs --product: the machine fingerprint is computed for one product")
+		case hasKey(bind, sdk.BindingKey) && bind[sdk.BindingKey] != machine.Fingerprint:
+			problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with --bind-machine, which gives %s=%s: give one of them",
+				sdk.BindingKey, bind[sdk.BindingKey], sdk.BindingKey, machine.Fingerprint))
+		default:
+			if bind == nil {
+				bind = make(map[string]string, 1)
+			}
+			bind[sdk.BindingKey] = machine.Fingerprint
+		}
+	}
 	if len(bind) > 0 {
 		opts = append(opts, verify.WithBinding(bind))
 	} else {
@@ -232,6 +260,10 @@ func rejectionHint(code verify.Code, fl *verifyFlags) string {
 			return "the license has a version constraint: pass --product-version"
 		}
 	case verify.CodeBindingMismatch:
+		if fl.bindMachine {
+			return fmt.Sprintf("the license is bound to another machine (or another %s): run 'licet activate request --product %s' here and ask the vendor for a license from that request",
+				sdk.MachineIDEnv, fl.product)
+		}
 		return "the license is bound to another machine: check --bind, or ask the vendor for a license for this machine"
 	case verify.CodeExpired:
 		return "ask the vendor for a renewed license"
@@ -242,7 +274,14 @@ func rejectionHint(code verify.Code, fl *verifyFlags) string {
 }
 
 func (a *app) verify(args []string, fl *verifyFlags) error {
-	opts, unchecked, err := verifierOptions(fl)
+	var machine *sdk.ActivationRequest
+	if fl.bindMachine && fl.product != "" {
+		var err error
+		if machine, err = a.machineRequest(fl.product); err != nil {
+			return err
+		}
+	}
+	opts, unchecked, err := verifierOptions(fl, machine)
 	if err != nil {
 		return err
 	}
@@ -324,6 +363,13 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	f.add("rights", strings.Join(lic.Rights, ", "))
 	f.add("expires", formatExpiry(lic.Expiry))
 	f.add("license id", hex.EncodeToString(lic.ID))
+	if machine != nil {
+		if _, bound := lic.Bind[sdk.BindingKey]; bound {
+			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(machine.Source)))
+		} else {
+			f.add("machine", "not bound to a machine")
+		}
+	}
 	if revs != nil {
 		c := revs.Claims()
 		f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
