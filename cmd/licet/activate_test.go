@@ -1,0 +1,308 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/keys"
+	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+// fakeMachine is a machine whose identity sources are given: env is
+// LICET_MACHINE_ID, files the machine id files, host the host name ("" for
+// none).
+func fakeMachine(env string, files map[string]string, host string) *sdk.Machine {
+	return &sdk.Machine{
+		Getenv: func(name string) string {
+			if name == sdk.MachineIDEnv {
+				return env
+			}
+			return ""
+		},
+		ReadFile: func(path string) ([]byte, error) {
+			if s, ok := files[path]; ok {
+				return []byte(s), nil
+			}
+			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+		},
+		Hostname: func() (string, error) {
+			if host == "" {
+				return "", errors.New("no host name")
+			}
+			return host, nil
+		},
+	}
+}
+
+// machineApp is a test app on machine m, whose clock says now.
+func machineApp(m *sdk.Machine, now time.Time) (*app, *strings.Builder, *strings.Builder) {
+	a, _, _ := testApp("")
+	var stdout, stderr strings.Builder
+	a.stdout, a.stderr = &stdout, &stderr
+	a.machine = m
+	a.now = func() time.Time { return now }
+	return a, &stdout, &stderr
+}
+
+// TestActivateRequestSources: every machine id source ends up in the
+// request and is named on stderr; the host name is warned about; no
+// identity at all is exit 2 with a hint to set LICET_MACHINE_ID.
+func TestActivateRequestSources(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 500, time.UTC)
+	tests := []struct {
+		name       string
+		machine    *sdk.Machine
+		wantSource string
+		wantFrom   string
+		wantWarn   bool
+	}{
+		{"env wins", fakeMachine("cluster-7", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), sdk.SourceEnv, "$LICET_MACHINE_ID", false},
+		{"machine-id", fakeMachine("", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), sdk.SourceMachineID, "/etc/machine-id", false},
+		{"dbus", fakeMachine("", map[string]string{"/var/lib/dbus/machine-id": "bbbb\n"}, "h"), sdk.SourceDBus, "/var/lib/dbus/machine-id", false},
+		{"host name, warned", fakeMachine("  ", nil, "container-1f2e"), sdk.SourceHostname, "the host name", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, stdout, stderr := machineApp(tt.machine, now)
+			if code := run([]string{"activate", "request", "--product", "acme-db", "--json"}, a); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got struct {
+				Request       *sdk.ActivationRequest `json:"request"`
+				File          *string                `json:"file"`
+				MachineIDFrom string                 `json:"machine_id_from"`
+				Warnings      []string               `json:"warnings"`
+			}
+			dec := json.NewDecoder(strings.NewReader(stdout.String()))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&got); err != nil {
+				t.Fatalf("%v\n%s", err, stdout)
+			}
+			wantFP, err := tt.machine.Fingerprint("acme-db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got.Request
+			if r == nil || r.Source != tt.wantSource || r.Fingerprint != wantFP || r.Product != "acme-db" ||
+				r.Version != sdk.ActivationRequestVersion || !r.Created.Equal(now.Truncate(time.Second)) {
+				t.Errorf("request = %+v, want source %s, fingerprint %s, created %s", r, tt.wantSource, wantFP, now)
+			}
+			if got.File != nil {
+				t.Errorf("file = %q, want null without -o", *got.File)
+			}
+			if got.MachineIDFrom != tt.wantFrom || !strings.Contains(stderr.String(), "machine id from "+tt.wantFrom) {
+				t.Errorf("machine_id_from %q, stderr %q; want %q", got.MachineIDFrom, stderr, tt.wantFrom)
+			}
+			warned := strings.Contains(stderr.String(), "licet: warning: ") && strings.Contains(stderr.String(), "set LICET_MACHINE_ID")
+			if warned != tt.wantWarn || (len(got.Warnings) > 0) != tt.wantWarn {
+				t.Errorf("warned %v (json %q), want %v; stderr %s", warned, got.Warnings, tt.wantWarn, stderr)
+			}
+		})
+	}
+	t.Run("no identity", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"activate", "request", "--product", "acme-db"},
+			{"verify", "x", "--pub", "x.pub", "--product", "acme-db", "--bind-machine"},
+		} {
+			a, stdout, stderr := machineApp(fakeMachine("", nil, ""), now)
+			if code := run(args, a); code != exitUsage {
+				t.Errorf("%v: exit %d, want 2", args, code)
+			}
+			if stdout.Len() != 0 || !strings.Contains(stderr.String(), "licet: error: this machine: no machine identity") ||
+				!strings.Contains(stderr.String(), "licet: hint: set LICET_MACHINE_ID") {
+				t.Errorf("%v: stdout %q, stderr %q", args, stdout, stderr)
+			}
+		}
+	})
+}
+
+// TestActivateRequestUsesAppEnvironment: LICET_MACHINE_ID comes from the
+// app's environment, not the process's.
+func TestActivateRequestUsesAppEnvironment(t *testing.T) {
+	t.Setenv(sdk.MachineIDEnv, "process-env")
+	a, stdout, stderr := machineApp(nil, time.Now())
+	a.lookupEnv = func(k string) (string, bool) {
+		if k == sdk.MachineIDEnv {
+			return "app-env", true
+		}
+		return "", false
+	}
+	if code := run([]string{"activate", "request", "--product", "p"}, a); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	req, err := sdk.ParseActivationRequest([]byte(stdout.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fakeMachine("app-env", nil, "").Fingerprint("p")
+	if req.Fingerprint != want || req.Source != sdk.SourceEnv {
+		t.Errorf("request %+v, want the fingerprint of app-env %s", req, want)
+	}
+}
+
+func TestApplyRequest(t *testing.T) {
+	req := &sdk.ActivationRequest{Version: 1, Product: "acme-db", Fingerprint: strings.Repeat("ab", 32), Source: sdk.SourceEnv}
+	fp := req.Fingerprint
+	tests := []struct {
+		name     string
+		aud      []string
+		bind     map[string]string
+		wantAud  []string
+		wantBind map[string]string
+		problem  string // "" for none
+	}{
+		{"no aud: the request's product", nil, nil, []string{"acme-db"}, map[string]string{"host": fp}, ""},
+		{"aud naming it is kept", []string{"acme-cli", "acme-db"}, nil, []string{"acme-cli", "acme-db"}, map[string]string{"host": fp}, ""},
+		{"aud without it", []string{"acme-cli"}, nil, nil, nil, "--aud acme-cli does not name acme-db"},
+		{"other bind keys merge", nil, map[string]string{"user": "alice"}, []string{"acme-db"}, map[string]string{"host": fp, "user": "alice"}, ""},
+		{"the same host value agrees", nil, map[string]string{"host": fp}, []string{"acme-db"}, map[string]string{"host": fp}, ""},
+		{"another host value conflicts", nil, map[string]string{"host": "abc"}, nil, nil, "--bind host=abc conflicts with the activation request req.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lic := &token.License{Audience: tt.aud, Bind: tt.bind}
+			problems := applyRequest(lic, req, "req.json")
+			if tt.problem != "" {
+				if len(problems) != 1 || !strings.Contains(problems[0], tt.problem) {
+					t.Errorf("problems %q, want one with %q", problems, tt.problem)
+				}
+				return
+			}
+			if len(problems) > 0 {
+				t.Fatalf("problems %q", problems)
+			}
+			if !equal(lic.Audience, tt.wantAud) || joinPairs(lic.Bind) != joinPairs(tt.wantBind) {
+				t.Errorf("aud %v bind %v, want %v %v", lic.Audience, lic.Bind, tt.wantAud, tt.wantBind)
+			}
+		})
+	}
+}
+
+// TestActivationMatchesSDK: a license minted by the CLI from a request
+// made by the CLI is accepted by sdk.Load on the same machine and refused
+// on another one: the CLI and the product compute the same fingerprint.
+func TestActivationMatchesSDK(t *testing.T) {
+	t.Chdir(t.TempDir())
+	k := keys.Sandbox()
+	if err := os.WriteFile("sandbox.key", k.MarshalUnencrypted(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site := fakeMachine("", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site")
+	a, _, stderr := machineApp(site, time.Now())
+	if code := run([]string{"activate", "request", "--product", "widget", "-o", "req.json"}, a); code != exitOK {
+		t.Fatalf("activate request: exit %d: %s", code, stderr)
+	}
+	vendor, _, stderr := machineApp(fakeMachine("vendor-machine", nil, "vendor"), time.Now())
+	if code := run([]string{"mint", "--key", "sandbox.key", "--from-request", "req.json", "--sub", "s", "--tier", "pro",
+		"--scope", "api:read", "--days", "30", "-o", "lic.txt"}, vendor); code != exitOK {
+		t.Fatalf("mint: exit %d: %s", code, stderr)
+	}
+	for _, tt := range []struct {
+		name    string
+		machine *sdk.Machine
+		want    verify.Code
+	}{
+		{"the site", site, ""},
+		{"another machine", fakeMachine("", map[string]string{"/etc/machine-id": "00000000000000000000000000000000\n"}, "site"), verify.CodeBindingMismatch},
+		{"the vendor's machine", fakeMachine("vendor-machine", nil, "vendor"), verify.CodeBindingMismatch},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lic, err := sdk.Load(sdk.Config{
+				TrustedKeys: k.Public().MarshalPEM(), Issuer: k.Issuer, Product: "widget",
+				LicensePath: "lic.txt", EnvVar: "-", ConfigDirName: "-", Machine: tt.machine,
+			})
+			if got := verify.Code(sdk.CodeOf(err)); got != tt.want {
+				t.Fatalf("sdk.Load: %v, want code %q", err, tt.want)
+			}
+			if allowed := lic.Allows("api:read"); allowed != (tt.want == "") {
+				t.Errorf("Allows = %v", allowed)
+			}
+			// licet verify --bind-machine agrees with the product.
+			a, stdout, stderr := machineApp(tt.machine, time.Now())
+			if err := os.WriteFile("sandbox.pub", k.Public().MarshalPEM(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code := run([]string{"verify", "lic.txt", "--pub", "sandbox.pub", "--product", "widget", "--bind-machine"}, a)
+			wantCode := exitOK
+			if tt.want != "" {
+				wantCode = exitRejected
+			}
+			if code != wantCode || (tt.want != "" && !strings.HasPrefix(stdout.String(), "rejected: "+string(tt.want))) {
+				t.Errorf("verify: exit %d, want %d; %s %s", code, wantCode, stdout, stderr)
+			}
+		})
+	}
+}
+
+// FuzzMintFromRequest feeds arbitrary bytes to mint as the request file:
+// mint refuses them (exit 1, or 2 over the size limit) with a message
+// naming the file, never an internal error, and a license it does sign is
+// bound to the request's fingerprint and product.
+func FuzzMintFromRequest(f *testing.F) {
+	req, err := fakeMachine("seed", nil, "").ActivationRequest("acme-db", time.Unix(1700000000, 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, err := req.MarshalIndent()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"product":"p","fingerprint":"` + strings.Repeat("0", 64) + `","source":"hostname","created":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"version":1,"product":"p","product":"q"}`))
+	f.Add([]byte{})
+	dir := f.TempDir()
+	key := dir + "/sandbox.key"
+	if err := os.WriteFile(key, keys.Sandbox().MarshalUnencrypted(), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		path := t.TempDir() + "/req.json"
+		if err := os.WriteFile(path, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, stdout, stderr := testApp("")
+		code := run([]string{"mint", "--key", key, "--from-request", path, "--sub", "s", "--tier", "t", "--days", "1"}, a)
+		if strings.Contains(stderr.String(), "internal error") {
+			t.Fatalf("%s", stderr)
+		}
+		if code == exitOK {
+			req, err := sdk.ParseActivationRequest(in)
+			if err != nil {
+				t.Fatalf("minted from a request that does not parse: %v", err)
+			}
+			u, err := token.ParseUnverified(stdout.Bytes())
+			if err != nil || u.License == nil {
+				t.Fatalf("minted no license: %v", err)
+			}
+			if u.License.Bind[sdk.BindingKey] != req.Fingerprint || !equal(u.License.Audience, []string{req.Product}) {
+				t.Fatalf("license aud %v bind %v, request %+v", u.License.Audience, u.License.Bind, req)
+			}
+			return
+		}
+		if _, err := sdk.ParseActivationRequest(in); err == nil && len(in) <= maxRequestFileSize {
+			// A valid request that cannot make a license (a product too
+			// long for a token, say) is refused as such.
+			if code != exitRejected {
+				t.Fatalf("exit %d on a valid request; stderr %s", code, stderr)
+			}
+			return
+		}
+		wantCode := exitRejected
+		if len(in) > maxRequestFileSize {
+			wantCode = exitUsage
+		}
+		if code != wantCode || !strings.Contains(stderr.String(), "licet: error: "+path) {
+			t.Fatalf("exit %d, want %d; stderr %s", code, wantCode, stderr)
+		}
+	})
+}
