@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -305,4 +306,116 @@ func FuzzMintFromRequest(f *testing.F) {
 			t.Fatalf("exit %d, want %d; stderr %s", code, wantCode, stderr)
 		}
 	})
+}
+
+// TestREADMEEmbedsSDKREADME: the README's section on embedding licet is
+// sdk/README.md, word for word.
+func TestREADMEEmbedsSDKREADME(t *testing.T) {
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkReadme, err := os.ReadFile(filepath.Join(root, "sdk", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const heading = "## Embedding licet in your product\n"
+	_, section, ok := strings.Cut(string(readme), "\n"+heading)
+	if !ok {
+		t.Fatalf("README has no %q section", strings.TrimSpace(heading))
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	if want := strings.TrimSpace(strings.TrimPrefix(string(sdkReadme), heading)); strings.TrimSpace(section) != want {
+		t.Errorf("README's %q section differs from sdk/README.md: copy it again", strings.TrimSpace(heading))
+	}
+}
+
+// TestREADMEOfflineActivation runs the commands of the README's offline
+// activation section, in order, on one machine, with acme.key and
+// acme.pub: each succeeds, and the license they make is refused on
+// another machine. The container variant in a comment runs too.
+func TestREADMEOfflineActivation(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "### Offline activation (air-gapped sites)\n")
+	if !ok {
+		t.Fatal("README has no offline activation section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	const containerNote = "# in a container or cluster: "
+	var commands []string
+	var container string
+	for _, block := range strings.Split(section, "```sh\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		block = strings.ReplaceAll(block, "\\\n", " ")
+		for _, line := range strings.Split(block, "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case strings.HasPrefix(line, containerNote):
+				container = strings.TrimPrefix(line, containerNote)
+			case line == "" || strings.HasPrefix(line, "#"):
+			default:
+				commands = append(commands, line)
+			}
+		}
+	}
+	if len(commands) != 3 || container == "" {
+		t.Fatalf("want the three steps and the container variant, found %q and %q", commands, container)
+	}
+
+	dir := t.TempDir()
+	t.Chdir(dir)
+	k, err := keys.Generate(nil, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("acme.key", k.MarshalUnencrypted(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("acme.pub", k.Public().MarshalPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// LICET_MACHINE_ID comes from the command line's environment.
+	site := fakeMachine("", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site")
+	site.Getenv = nil
+	runLine := func(line string, m *sdk.Machine) (int, string, string) {
+		t.Helper()
+		args := strings.Fields(line)
+		env := map[string]string{}
+		for len(args) > 0 && strings.Contains(args[0], "=") {
+			k, v, _ := strings.Cut(args[0], "=")
+			env[k], args = v, args[1:]
+		}
+		if len(args) == 0 || args[0] != "licet" {
+			t.Fatalf("not a licet command: %q", line)
+		}
+		a, stdout, stderr := machineApp(m, time.Now())
+		a.lookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		return run(args[1:], a), stdout.String(), stderr.String()
+	}
+	for _, line := range commands {
+		if code, stdout, stderr := runLine(line, site); code != exitOK {
+			t.Fatalf("%s: exit %d\n%s%s", line, code, stdout, stderr)
+		}
+	}
+	other := fakeMachine("", map[string]string{"/etc/machine-id": "00000000000000000000000000000000\n"}, "site")
+	if code, stdout, _ := runLine(commands[2], other); code != exitRejected || !strings.HasPrefix(stdout, "rejected: binding_mismatch: ") {
+		t.Errorf("%s on another machine: exit %d, %s", commands[2], code, stdout)
+	}
+
+	t.Chdir(t.TempDir())
+	if code, stdout, stderr := runLine(container, site); code != exitOK {
+		t.Fatalf("%s: exit %d\n%s%s", container, code, stdout, stderr)
+	}
+	data, err := os.ReadFile("req.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := sdk.ParseActivationRequest(data)
+	if err != nil || req.Source != sdk.SourceEnv {
+		t.Errorf("%s: request %+v, %v; want the source env", container, req, err)
+	}
 }
