@@ -3,7 +3,8 @@
 // verifies offline.
 //
 // Vendors create keys and mint licenses with it, air-gapped customers
-// verify licenses with it, partners script it. Run "licet demo" for the
+// verify licenses with it and request licenses bound to their machines
+// ("licet activate request"), partners script it. Run "licet demo" for the
 // whole story on the built-in sandbox key and "licet COMMAND --help" for
 // each command.
 //

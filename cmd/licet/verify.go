@@ -249,8 +249,8 @@ func verifierOptions(fl *verifyFlags, machine *sdk.ActivationRequest) ([]verify.
 }
 
 // rejectionHint says what to do about a rejection, when something helps.
-func rejectionHint(code verify.Code, fl *verifyFlags) string {
-	switch code {
+func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
+	switch verr.Code {
 	case verify.CodeUnknownKey:
 		return "the license was signed by a key you do not trust: check --pub/--keyring (licet inspect shows the license's key id)"
 	case verify.CodeWrongIssuer:
@@ -260,7 +260,7 @@ func rejectionHint(code verify.Code, fl *verifyFlags) string {
 			return "the license has a version constraint: pass --product-version"
 		}
 	case verify.CodeBindingMismatch:
-		if fl.bindMachine {
+		if fl.bindMachine && verr.Detail == sdk.BindingKey {
 			return fmt.Sprintf("the license is bound to another machine (or another %s): run 'licet activate request --product %s' here and ask the vendor for a license from that request",
 				sdk.MachineIDEnv, fl.product)
 		}
@@ -322,7 +322,7 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 		} else {
 			fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, out.Message)
 		}
-		return &exitError{code: exitRejected, hint: rejectionHint(verr.Code, fl)}
+		return &exitError{code: exitRejected, hint: rejectionHint(verr, fl)}
 	}
 	out.Valid, out.Message, out.InGrace = true, "valid", lic.InGrace
 	if lic.InGrace {
