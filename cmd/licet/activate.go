@@ -151,7 +151,6 @@ func (a *app) activateRequest(product, out string, force, asJSON bool) error {
 	if err != nil {
 		return failure(err, "")
 	}
-	out = strings.TrimSpace(out)
 	if out == "-" {
 		out = ""
 	}
