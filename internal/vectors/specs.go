@@ -113,6 +113,22 @@ func validSpecs() []*spec {
 			marshal(header(token.AlgEdDSA, kidOf(KeyVendor), token.TypeLicense, map[any]any{2: []int{1, 16}})),
 			must(license("valid-header-crit-known").MarshalClaims()))))
 
+	// Not core deterministic: keys out of order, integers longer than
+	// needed. The signature covers these exact bytes, so it verifies.
+	nonCanonHdr := cat([]byte{0xa3, 0x10}, marshal(token.TypeLicense), []byte{0x04}, marshal(kidOf(KeyVendor)), []byte{0x01, 0x38, 0x07})
+	nonCanonClaims := cat([]byte{0xa8},
+		marshal("tier"), marshal("pro"),
+		[]byte{0x18, 0x07}, marshal(ID("valid-noncanonical-encoding")),
+		[]byte{0x06, 0x1b}, []byte{0, 0, 0, 0, byte(tIat.Unix() >> 24), byte(tIat.Unix() >> 16), byte(tIat.Unix() >> 8), byte(tIat.Unix())},
+		[]byte{0x04, 0x1b}, []byte{0, 0, 0, 0, byte(tExp.Unix() >> 24), byte(tExp.Unix() >> 16), byte(tExp.Unix() >> 8), byte(tExp.Unix())},
+		[]byte{0x03}, marshal([]string{"acme-db"}),
+		[]byte{0x02, 0x78, 0x0d}, []byte("customer-4711"),
+		[]byte{0x01}, marshal("acme"),
+		marshal("scopes"), []byte{0x98, 0x01}, marshal("api:read"))
+	add(vec("valid-noncanonical-encoding", ExpectValid,
+		"Protected header and claims not in core deterministic encoding (keys out of order, integers and lengths longer than needed):\nissuers never write this, but it is well formed and the signature covers these exact bytes, so it verifies.\nA verifier must check the signature over the bytes received, never over a re-encoding.",
+		signEnvelope(PrivateKey(KeyVendor), nonCanonHdr, nonCanonClaims))).scopes = []string{"api:read"}
+
 	c := claims("valid-unknown-claim")
 	c["future"] = map[string]any{"x": []int{1, 2}}
 	c[-70000] = "private claim"
