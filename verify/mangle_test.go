@@ -162,13 +162,14 @@ func TestMangleText(t *testing.T) {
 // more bytes). The signature covers only the contents, so each such token
 // is a second encoding of the same signed object.
 func TestMangleEnvelopeHeads(t *testing.T) {
-	t.Skip("bug: token.ParseMessage accepts non-shortest envelope heads, so one signed license has many raw encodings that verify (reported to the lead)")
+	const bug = "bug: token.ParseMessage accepts non-shortest envelope heads, so one signed license has several raw encodings that verify (reported to the lead)"
 	v, ver, raw := mangleVector(t, "valid-raw")
 	m, err := token.ParseMessage(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	long := func(n int) []byte { return []byte{0x59, byte(n >> 8), byte(n)} }
+	verified := 0
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -179,12 +180,21 @@ func TestMangleEnvelopeHeads(t *testing.T) {
 		{"signature length on three bytes", bytes.Join([][]byte{{0xd2, 0x84}, appendShort(m.Protected), {0xa0}, appendShort(m.Payload), long(64), m.Signature}, nil)},
 		{"unprotected map head on two bytes", bytes.Join([][]byte{{0xd2, 0x84}, appendShort(m.Protected), {0xb8, 0x00}, appendShort(m.Payload), appendShort(m.Signature)}, nil)},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if bytes.Equal(tc.in, raw) {
-				t.Fatal("test bug: input is the original")
-			}
-			mustFail(t, ver, tc.in, v.Scopes, tc.name)
-		})
+		if bytes.Equal(tc.in, raw) {
+			t.Fatalf("%s: test bug: input is the original", tc.name)
+		}
+		lic, err := ver.Verify(tc.in, v.Scopes...)
+		if err == nil {
+			verified++
+			t.Logf("%s: verifies", tc.name)
+			continue
+		}
+		if lic != nil || verify.CodeOf(err) != verify.CodeMalformed {
+			t.Errorf("%s: %v, want malformed", tc.name, err)
+		}
+	}
+	if verified > 0 {
+		t.Skipf("%s: %d of 5 re-encodings verify", bug, verified)
 	}
 }
 
