@@ -95,7 +95,10 @@ func ParseMessage(raw []byte) (*Message, error) {
 }
 
 func parseMessage(raw []byte, embedded bool) (*Message, error) {
-	r := reader{b: raw}
+	// The envelope's heads must be in shortest form: the signature covers
+	// only the contents, so longer heads would give one signed object many
+	// encodings (and many hashes).
+	r := reader{b: raw, shortest: true}
 	if major, tag, err := r.head(); err != nil {
 		return nil, err
 	} else if major != majorTag || tag != 18 {
@@ -479,8 +482,9 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 // shape only (tag, 4-array, bstr, empty map, bstr, bstr), so it is read
 // head by head without copying; maps and claims go through strictDM.
 type reader struct {
-	b   []byte
-	off int
+	b        []byte
+	off      int
+	shortest bool // refuse heads not in their shortest form
 }
 
 var errTruncated = malformedf("truncated COSE_Sign1")
@@ -517,6 +521,9 @@ func (r *reader) head() (major byte, arg uint64, err error) {
 		arg = arg<<8 | uint64(c)
 	}
 	r.off += n
+	if r.shortest && arg < [...]uint64{24, 1 << 8, 1 << 16, 1 << 32}[ai-24] {
+		return 0, 0, malformedf("COSE_Sign1 item head not in shortest form")
+	}
 	return major, arg, nil
 }
 

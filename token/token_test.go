@@ -259,6 +259,9 @@ func TestEnvelopeStrict(t *testing.T) {
 	}{
 		{"untagged", ok[1:], "tag 18"},
 		{"tag 17", append([]byte{0xd1}, ok[1:]...), "tag 18"},
+		{"tag 18 in two bytes", append([]byte{0xd8, 0x12}, ok[1:]...), "shortest"},
+		{"array head in two bytes", append([]byte{0xd2, 0x98, 0x04}, ok[2:]...), "shortest"},
+		{"signature length in three bytes", append(append([]byte{}, ok[:len(ok)-66]...), append([]byte{0x59, 0x00, 0x40}, sig...)...), "shortest"},
 		{"three items", append([]byte{0xd2, 0x83}, ok[2:]...), "array of 4"},
 		{"five items", append(append([]byte{0xd2, 0x85}, ok[2:]...), 0x40), "array of 4"},
 		{"trailing byte", append(append([]byte{}, ok...), 0x00), "trailing"},
