@@ -284,9 +284,6 @@ func FuzzCanonical(f *testing.F) {
 		if m, err := token.ParseMessage(in); err == nil {
 			rebuilt := envelope(m.Protected, m.Payload, m.Signature)
 			if !bytes.Equal(rebuilt, in) {
-				if nonMinimalEnvelopeHead(in) {
-					t.Skip("bug: ParseMessage accepts envelope heads longer than needed (unsigned malleability); reported")
-				}
 				t.Fatalf("envelope rebuilt from its parts differs from the input:\n%x\n%x", in, rebuilt)
 			}
 		}

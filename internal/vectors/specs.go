@@ -267,6 +267,14 @@ func envelopeSpecs() []*spec {
 	env("malformed-untagged", "The COSE_Sign1 array without tag 18.", good[1:])
 	env("malformed-wrong-tag", "Tag 98 (COSE_Sign) instead of 18.", cat([]byte{0xd8, 0x62}, good[1:]))
 	env("malformed-double-tag", "Tag 18 twice.", cat([]byte{0xd2}, good))
+	env("malformed-envelope-tag-not-shortest", "Tag 18 written in two bytes (d8 12): every envelope head must be in shortest form (docs/FORMAT.md), else one signed object would have several encodings.",
+		cat([]byte{0xd8, 0x12}, good[1:]))
+	env("malformed-envelope-array-not-shortest", "The 4-item array head written in two bytes (98 04).",
+		cat([]byte{0xd2, 0x98, 0x04}, good[2:]))
+	env("malformed-envelope-length-not-shortest", "The signature length written in three bytes (59 00 40).",
+		cat([]byte{0xd2, 0x84}, bstr(m.Protected), []byte{0xa0}, bstr(m.Payload), []byte{0x59, 0x00, 0x40}, m.Signature))
+	env("malformed-envelope-map-not-shortest", "The empty unprotected map written in two bytes (b8 00).",
+		envelope(m.Protected, []byte{0xb8, 0x00}, m.Payload, m.Signature))
 	env("malformed-envelope-indefinite-array", "The COSE_Sign1 array has an indefinite-length head.",
 		cat([]byte{0xd2, 0x9f}, good[2:], []byte{0xff}))
 	env("malformed-envelope-three-items", "The COSE_Sign1 array has three items (no signature).",
