@@ -1,6 +1,7 @@
 package vectors
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -315,6 +316,8 @@ func envelopeSpecs() []*spec {
 		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor), token.TypeLicense, map[any]any{2: []string{"x"}, "x": 1})), m.Payload))
 	env("malformed-header-crit-empty", "crit is an empty array (RFC 9052 requires at least one label).",
 		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor), token.TypeLicense, map[any]any{2: []int{}})), m.Payload))
+	env("malformed-header-label-bytes", "A protected header label that is a byte string (labels are integers or text).",
+		signEnvelope(vendor, addPair(lh, marshal([]byte("x")), marshal(1)), m.Payload))
 	env("malformed-kid-short", "The kid is 7 bytes.",
 		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor)[:7], token.TypeLicense, nil)), m.Payload))
 	env("malformed-kid-missing", "No kid in the protected header.",
@@ -327,6 +330,8 @@ func envelopeSpecs() []*spec {
 		must(token.EncodeText(good, "")) + "="
 	env("malformed-base64-std-alphabet", "Compact text in the standard base64 alphabet (+ and /) instead of base64url.", nil).text =
 		stdAlphabet(must(token.EncodeText(good, "")))
+	env("malformed-base64-stray-bits", "Compact text whose last character carries non-zero unused low bits: base64url must be canonical.", nil).text =
+		strayBits(good)
 	env("malformed-prefix-uppercase", "A prefix outside [a-z0-9-].", nil).text = "LICET1." + must(token.EncodeText(good, ""))[len("licet1."):]
 	env("malformed-prefix-missing", "Compact text without PREFIX.", nil).text = must(token.EncodeText(good, ""))[len("licet1."):]
 	env("malformed-prefix-too-long", "A 33-character prefix (the limit is 32).", nil).text = strings.Repeat("a", 33) + must(token.EncodeText(good, ""))[len("licet1"):]
@@ -347,6 +352,18 @@ func envelopeSpecs() []*spec {
 	env("malformed-oversize", "A correctly signed license whose compact text exceeds 16 KiB (16384 bytes): refused before decoding.",
 		signLicense(KeyVendor, big, nil))
 	return out
+}
+
+// strayBits returns the compact text of raw with a non-zero unused bit in
+// its last character. raw must not be a multiple of 3 bytes long.
+func strayBits(raw []byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(raw)%3 == 0 {
+		panic(genError{fmt.Errorf("vectors: strayBits needs a length that is not a multiple of 3")})
+	}
+	t := must(token.EncodeText(raw, ""))
+	last := strings.IndexByte(alphabet, t[len(t)-1])
+	return t[:len(t)-1] + string(alphabet[last|1])
 }
 
 // stdAlphabet rewrites a compact text token with the standard base64
@@ -448,6 +465,8 @@ func claimsSpecs() []*spec {
 		base("malformed-scope-empty", func(c map[any]any) { c["scopes"] = []string{""} }))
 	cl("malformed-grace-negative", "grace is -1.",
 		base("malformed-grace-negative", func(c map[any]any) { c["grace"] = -1 }))
+	cl("malformed-grace-too-long", "grace is 9223372037 seconds, one more than fits a 64-bit count of nanoseconds (the limit is 9223372036).",
+		base("malformed-grace-too-long", func(c map[any]any) { c["grace"] = uint64(9223372037) }))
 	cl("malformed-limits-negative", "A limit is -5.",
 		base("malformed-limits-negative", func(c map[any]any) { c["limits"] = map[string]int{"seats": -5} }))
 	cl("malformed-bind-int", "A bind value is an integer instead of text.",
@@ -478,6 +497,11 @@ func checkSpecs() []*spec {
 		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor), "application/cwt", nil)), payload("wrong-type-cwt"))))
 	add(vec("wrong-type-missing", "wrong_type", "No typ in the protected header.",
 		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor), nil, nil)), payload("wrong-type-missing"))))
+
+	add(vec("wrong-type-integer", "wrong_type", "typ is the integer content format 61 (application/cwt) instead of a licet type string.",
+		signEnvelope(vendor, marshal(header(token.AlgEdDSA, kidOf(KeyVendor), 61, nil)), payload("wrong-type-integer"))))
+	add(vec("unsupported-alg-empty-protected", "unsupported_alg", "The protected header is an empty byte string: read as an empty map, so there is no alg.",
+		signEnvelope(vendor, []byte{}, payload("unsupported-alg-empty-protected"))))
 
 	// unknown_key
 	add(vec("unknown-key", "unknown_key", "Signed by a key that is not trusted.",
@@ -617,6 +641,9 @@ func grantSpecs() []*spec {
 		"Under a grant, with a revocation list that names neither the license, the grant nor their keys.",
 		signLicense(KeyPartner, partnerLicense("valid-under-grant-revocations-other"), g)))
 	s.revs = revocationList([][]byte{ID("someone else")}, [][]byte{kidOf(KeyStranger)})
+
+	add(vec("bad-signature-under-grant", "bad_signature", "Under a valid grant, signed with the partner key named by the grant, but the license's signature is changed.",
+		flip(signLicense(KeyPartner, partnerLicense("bad-signature-under-grant"), g), -1)))
 
 	// grant_invalid
 	add(vec("grant-invalid-unknown-key", "grant_invalid", "The grant is signed by a key nobody trusts.",
