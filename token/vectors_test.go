@@ -20,7 +20,8 @@ func knownType(typ string) bool {
 
 // TestVectors runs every vector through the parsing half of the toolkit:
 // every vector that is not malformed parses with ParseUnverified in the form
-// its file states; a malformed vector fails at the stage its file states
+// its file states (an object whose typ is not a licet type at all is
+// refused as malformed: there is nothing to decode its claims as); a malformed vector fails at the stage its file states
 // (the envelope: Decode fails; the claims: Decode succeeds and
 // ParseUnverified fails), always with token.ErrMalformed.
 func TestVectors(t *testing.T) {
