@@ -121,6 +121,11 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 	if err := decodeStrict(payload, w); err != nil {
 		return wrapMalformed("license claims", err)
 	}
+	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
+		w.Cti != nil, w.Tier.ok, w.Scopes.ok, w.Versions.ok, w.Limits != nil, w.Rights.ok, w.Bind != nil,
+		w.Grace.ok, w.Meta != nil, w.Crit.ok)); err != nil {
+		return wrapMalformed("license claims", err)
+	}
 	switch {
 	case !w.Iss.ok:
 		return malformedf("license claims: iss missing")
@@ -355,6 +360,11 @@ func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 	if err := decodeStrict(payload, &w); err != nil {
 		return nil, wrapMalformed("grant claims", err)
 	}
+	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
+		w.Cti != nil, w.Cnf != nil, w.Tiers.ok, w.Scopes.ok, w.Limits != nil, w.Rights.ok, w.Versions.ok,
+		w.MaxLife.ok)); err != nil {
+		return nil, wrapMalformed("grant claims", err)
+	}
 	switch {
 	case !w.Iss.ok:
 		return nil, malformedf("grant claims: iss missing")
@@ -502,6 +512,9 @@ type revocationsOut struct {
 func DecodeRevocations(payload []byte) (*Revocations, error) {
 	var w revocationsWire
 	if err := decodeStrict(payload, &w); err != nil {
+		return nil, wrapMalformed("revocation list claims", err)
+	}
+	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Exp.ok, w.Iat.ok, w.Seq.ok, w.Cti.ok, w.Kid.ok)); err != nil {
 		return nil, wrapMalformed("revocation list claims", err)
 	}
 	switch {

@@ -155,6 +155,9 @@ func (m *Message) parseHeader(embedded bool) error {
 	if err := headerDM.Unmarshal(m.Protected, &w); err != nil {
 		return wrapMalformed("protected header", err)
 	}
+	if err := checkSkipped(headerDM, m.Protected, count(w.Alg.ok, w.Crit != nil, w.KID.v != nil, w.KCWT != nil, w.Typ.ok)); err != nil {
+		return wrapMalformed("protected header", err)
+	}
 	m.Header.Alg, m.Header.KID, m.Header.Typ = w.Alg.v, w.KID.v, w.Typ.v
 	if len(m.Header.KID) != KeyIDSize {
 		return malformedf("kid must be a byte string of %d bytes", KeyIDSize)
@@ -287,9 +290,13 @@ type protectedWire struct {
 }
 
 // algLabel keeps an integer alg; any other type leaves 0 (unsupported).
-type algLabel struct{ v int64 }
+type algLabel struct {
+	v  int64
+	ok bool
+}
 
 func (a *algLabel) UnmarshalCBOR(b []byte) error {
+	a.ok = true
 	if len(b) > 0 && b[0]>>5 <= 1 && decodeStrict(b, &a.v) != nil {
 		a.v = 0
 	}
@@ -312,7 +319,10 @@ func (k *kidLabel) UnmarshalCBOR(b []byte) error {
 
 // typLabel keeps a text typ; any other type leaves "" (wrong type). The
 // three licet types are recognized without allocating.
-type typLabel struct{ v string }
+type typLabel struct {
+	v  string
+	ok bool
+}
 
 var knownTypes = func() map[string]string {
 	m := make(map[string]string)
@@ -323,6 +333,7 @@ var knownTypes = func() map[string]string {
 }()
 
 func (t *typLabel) UnmarshalCBOR(b []byte) error {
+	t.ok = true
 	if typ, ok := knownTypes[string(b)]; ok {
 		t.v = typ
 		return nil

@@ -281,6 +281,7 @@ func TestEnvelopeStrict(t *testing.T) {
 		{"crit unknown label", envelope(hdr(map[any]any{1: -8, 2: []any{99}, 4: kid, 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "crit"},
 		{"crit empty", envelope(hdr(map[any]any{1: -8, 2: []any{}, 4: kid, 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "crit"},
 		{"header trailing", envelope(append(append([]byte{}, good...), 0x00), []byte{0xa0}, payload, sig), "protected header"},
+		{"duplicate in unknown label", envelope(hdr(map[any]any{1: -8, 4: kid, 16: token.TypeLicense, 99: cbor.RawMessage(mustHex("a2 01 01 01 02"))}), []byte{0xa0}, payload, sig), "duplicate"},
 		{"grant not a sign1", envelope(hdr(map[any]any{1: -8, 4: kid, 13: 5, 16: token.TypeLicense}), []byte{0xa0}, payload, sig), "grant"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -460,6 +461,19 @@ func TestDecodeLicenseStrict(t *testing.T) {
 	unknownDup = append(unknownDup, claims(t, map[any]any{"x": 2})[1:]...)
 	_, err = token.DecodeLicense(unknownDup, nil)
 	require.ErrorIs(t, err, token.ErrMalformed, "duplicate unknown claims")
+
+	// Duplicates nested inside values the struct decoder skips: an
+	// unknown claim's map, and a map inside an array inside one.
+	for name, v := range map[string]cbor.RawMessage{
+		"map":          mustHex("a2 6161 01 6161 02"),
+		"map in array": mustHex("81 a2 01 01 01 02"),
+	} {
+		_, err = token.DecodeLicense(with("x-future", v), nil)
+		require.ErrorIs(t, err, token.ErrMalformed, name)
+		require.ErrorContains(t, err, "duplicate", name)
+	}
+	_, err = token.DecodeLicense(with("x-future", cbor.RawMessage(mustHex("a2 6161 01 6162 02"))), nil)
+	require.NoError(t, err, "distinct keys in an unknown claim")
 
 	nestedDup := with("limits", cbor.RawMessage(mustHex("a2 65 7365617473 01 65 7365617473 02")))
 	_, err = token.DecodeLicense(nestedDup, nil)
