@@ -134,8 +134,7 @@ type Vector struct {
 // wrong, each with the bug report. The Go runners skip them, so that a
 // known, reported bug does not hide new failures; a fix removes its entry.
 // The vectors themselves are right: other implementations run them all.
-var KnownBugs = map[string]string{
-}
+var KnownBugs = map[string]string{}
 
 // Codes lists the codes of FORMAT section 8, in the order of the checks.
 var Codes = []string{
