@@ -46,40 +46,10 @@ func rawOf(v *vectors.Vector) []byte {
 	return raw
 }
 
-// vectorVerifier builds the verifier a vector's header describes, as the
-// verify package's vector test does.
+// vectorVerifier builds the verifier a vector's header describes.
 func vectorVerifier(tb testing.TB, v *vectors.Vector) *verify.Verifier {
 	tb.Helper()
-	keys := make([]verify.Key, len(v.Keys))
-	for i, k := range v.Keys {
-		keys[i] = verify.Key{PublicKey: k.Public, Issuer: k.Issuer, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Revoked: k.Revoked}
-	}
-	ks, err := verify.NewKeySet(keys...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	vnow := v.Now
-	opts := []verify.Option{
-		verify.WithProduct(v.Product),
-		verify.WithClock(func() time.Time { return vnow }),
-		verify.WithLeeway(v.Leeway),
-	}
-	if v.Version != "" {
-		opts = append(opts, verify.WithProductVersion(v.Version))
-	} else {
-		opts = append(opts, verify.AnyVersionInsecure())
-	}
-	if v.Bind != nil {
-		opts = append(opts, verify.WithBinding(v.Bind))
-	}
-	if v.Revocations != nil {
-		list, err := verify.ParseRevocations(v.Revocations, ks)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		opts = append(opts, verify.WithRevocations(list))
-	}
-	ver, err := verify.New(ks, opts...)
+	ver, err := v.Verifier()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package verify_test
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/licet/licet/internal/vectors"
 	"github.com/licet/licet/token"
@@ -33,36 +32,7 @@ var sentinels = map[verify.Code]error{
 // vectorVerifier builds the verifier a vector's header describes.
 func vectorVerifier(t *testing.T, v *vectors.Vector) *verify.Verifier {
 	t.Helper()
-	keys := make([]verify.Key, len(v.Keys))
-	for i, k := range v.Keys {
-		keys[i] = verify.Key{PublicKey: k.Public, Issuer: k.Issuer, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Revoked: k.Revoked}
-	}
-	ks, err := verify.NewKeySet(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := v.Now
-	opts := []verify.Option{
-		verify.WithProduct(v.Product),
-		verify.WithClock(func() time.Time { return now }),
-		verify.WithLeeway(v.Leeway),
-	}
-	if v.Version != "" {
-		opts = append(opts, verify.WithProductVersion(v.Version))
-	} else {
-		opts = append(opts, verify.AnyVersionInsecure())
-	}
-	if v.Bind != nil {
-		opts = append(opts, verify.WithBinding(v.Bind))
-	}
-	if v.Revocations != nil {
-		list, err := verify.ParseRevocations(v.Revocations, ks)
-		if err != nil {
-			t.Fatalf("revocation list of the vector: %v", err)
-		}
-		opts = append(opts, verify.WithRevocations(list))
-	}
-	ver, err := verify.New(ks, opts...)
+	ver, err := v.Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
