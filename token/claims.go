@@ -46,7 +46,9 @@ type License struct {
 // Perpetual reports whether the license has no expiry.
 func (l *License) Perpetual() bool { return l.Expiry.IsZero() }
 
-// Allows reports whether the granted scopes cover scope (section 5).
+// Allows reports whether the granted scopes cover scope (section 5). It
+// does not allocate; a required scope that is a pattern or contains white
+// space is never covered.
 func (l *License) Allows(scope string) bool { return Covers(l.Scopes, scope) }
 
 type licenseWire struct {

@@ -168,7 +168,7 @@ func (m *Message) parseHeader(embedded bool) error {
 			return malformedf("crit must be a non-empty array of labels")
 		}
 		for _, l := range labels {
-			switch n, _ := headerLabel(l); n {
+			switch headerLabel(l) {
 			case labelAlg, labelKID, labelKCWT, labelTyp:
 			default:
 				return malformedf("crit names header label %v, which is not understood", l)
@@ -344,25 +344,22 @@ func (t *typLabel) UnmarshalCBOR(b []byte) error {
 	return nil
 }
 
-// headerLabel returns an integer label as an int64 (-1 for a text label or
-// an integer out of range) and reports whether k is a valid label type.
-func headerLabel(k any) (int64, bool) {
+// headerLabel returns an integer label decoded as any, or -1 for anything
+// else (text labels, integers out of range).
+func headerLabel(k any) int64 {
 	switch k := k.(type) {
 	case uint64:
-		if k > 1<<31 {
-			return -1, true
+		if k <= 1<<31 {
+			return int64(k)
 		}
-		return int64(k), true
 	case int64:
-		return k, true
-	case string:
-		return -1, true
+		return k
 	}
-	return -1, false
+	return -1
 }
 
 // ToBeSigned returns the Sig_structure of RFC 9052 section 4.4 for m:
-// ["Signature1", protected, h”, payload], over the exact bytes that were
+// ["Signature1", protected, empty bstr, payload], over the exact bytes that were
 // received.
 func (m *Message) ToBeSigned() []byte {
 	return m.AppendToBeSigned(nil)
@@ -372,10 +369,6 @@ func (m *Message) ToBeSigned() []byte {
 // reuse a buffer.
 func (m *Message) AppendToBeSigned(dst []byte) []byte {
 	return appendSigStructure(dst, m.Protected, m.Payload)
-}
-
-func sigStructure(protected, payload []byte) []byte {
-	return appendSigStructure(nil, protected, payload)
 }
 
 func appendSigStructure(b, protected, payload []byte) []byte {
@@ -428,7 +421,7 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("token: encoding protected header: %w", err)
 	}
-	tbs := sigStructure(protected, payload)
+	tbs := appendSigStructure(nil, protected, payload)
 	sig, err := signer.Sign(rand.Reader, tbs, crypto.Hash(0))
 	if err != nil {
 		return nil, fmt.Errorf("token: signing: %w", err)

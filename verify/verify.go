@@ -172,10 +172,6 @@ type License struct {
 	kid [token.KeyIDSize]byte
 }
 
-// Allows reports whether the license grants scope (wildcards as in FORMAT
-// section 5). It does not allocate.
-func (l *License) Allows(scope string) bool { return token.Covers(l.Scopes, scope) }
-
 // Limit returns a numeric limit and whether the license sets it.
 func (l *License) Limit(name string) (uint64, bool) {
 	n, ok := l.Limits[name]
