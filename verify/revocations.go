@@ -67,6 +67,13 @@ func ParseRevocations(in []byte, keys *KeySet) (*RevocationList, error) {
 // highest seq they have seen refuse lists with a lower one (rollback).
 func (r *RevocationList) Seq() uint64 { return r.list.Seq }
 
+// Issuer returns the list's issuer: the list applies only to that
+// issuer's licenses (see [WithRevocations]).
+func (r *RevocationList) Issuer() string { return r.list.Issuer }
+
+// IssuedAt returns the list's iat.
+func (r *RevocationList) IssuedAt() time.Time { return r.list.IssuedAt }
+
 // Claims returns the decoded list.
 func (r *RevocationList) Claims() *token.Revocations { return r.list }
 
@@ -106,7 +113,8 @@ func (r *RevocationList) check(l *License) *Error {
 }
 
 // RejectStaleRevocations makes a stale revocation list fail verification
-// (code revoked: nothing can be confirmed) instead of adding a warning.
+// of its issuer's licenses (code revoked, with a message that says the list
+// is stale: nothing can be confirmed) instead of adding a warning.
 func RejectStaleRevocations() Option {
 	return func(v *Verifier) error { v.staleOK = false; return nil }
 }

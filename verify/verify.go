@@ -29,7 +29,7 @@ type Verifier struct {
 	anyBinding bool
 	clock      func() time.Time
 	leeway     time.Duration
-	revs       *RevocationList
+	revs       map[string]*RevocationList // by issuer
 	staleOK    bool
 	cache      token.VersionCache
 	verMu      sync.RWMutex
@@ -119,15 +119,28 @@ func WithLeeway(d time.Duration) Option {
 }
 
 // WithRevocations makes the verifier reject, as revoked, licenses, grants
-// and keys that the list names. The list must have been checked with
-// [ParseRevocations]. A stale list (past its next update) is used but
-// flagged in [License.Warnings]; see [RejectStaleRevocations].
-func WithRevocations(list *RevocationList) Option {
+// and keys that the lists name. Each list must have been checked with
+// [ParseRevocations] and applies only to its own issuer: to licenses whose
+// iss is the list's iss, and to licenses minted under a grant whose iss is
+// the list's iss. Give at most one list per issuer. A list issued after
+// the current time (beyond the leeway) is refused by [New]. A stale list
+// (past its next update) is used but flagged in [License.Warnings]; see
+// [RejectStaleRevocations].
+func WithRevocations(lists ...*RevocationList) Option {
 	return func(v *Verifier) error {
-		if list == nil {
-			return errors.New("verify: nil revocation list")
+		for _, list := range lists {
+			if list == nil {
+				return errors.New("verify: nil revocation list")
+			}
+			iss := list.list.Issuer
+			if v.revs == nil {
+				v.revs = make(map[string]*RevocationList, len(lists))
+			}
+			if _, dup := v.revs[iss]; dup {
+				return fmt.Errorf("verify: two revocation lists of issuer %q: give only the newest (highest seq)", iss)
+			}
+			v.revs[iss] = list
 		}
-		v.revs = list
 		return nil
 	}
 }
@@ -146,6 +159,13 @@ func New(keys *KeySet, opts ...Option) (*Verifier, error) {
 	}
 	if v.product == "" && !v.anyProduct {
 		return nil, errors.New("verify: no product: use WithProduct")
+	}
+	now := v.clock()
+	for iss, list := range v.revs {
+		if iat := list.list.IssuedAt; iat.After(now.Add(v.leeway)) {
+			return nil, fmt.Errorf("verify: the revocation list of issuer %q is issued at %s, after the current time %s: refusing it (check this machine's clock, or the list)",
+				iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
 	}
 	return v, nil
 }
@@ -300,16 +320,14 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, this machine has %q", k, want, have)
 		}
 	}
-	// 14. Revocation.
-	if v.revs != nil {
-		if err := v.revs.check(out); err != nil {
+	// 14. Revocation: the list of the license's issuer, and the list of
+	// the grant's issuer for a license minted under a grant.
+	if err := v.checkRevoked(out, v.revs[l.Issuer], now); err != nil {
+		return nil, err
+	}
+	if g != nil && g.grant.Issuer != l.Issuer {
+		if err := v.checkRevoked(out, v.revs[g.grant.Issuer], now); err != nil {
 			return nil, err
-		}
-		if !v.revs.list.NextUpdate.IsZero() && now.After(v.revs.list.NextUpdate) {
-			if !v.staleOK {
-				return nil, fail(CodeRevoked, "", "revocation list is stale since %s; fetch a fresh one", v.revs.list.NextUpdate.Format(time.RFC3339))
-			}
-			out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list is stale since %s", v.revs.list.NextUpdate.Format(time.RFC3339)))
 		}
 	}
 	// 15. Scopes.
@@ -319,6 +337,24 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		}
 	}
 	return out, nil
+}
+
+// checkRevoked applies list (nil: none for this issuer) to the license.
+func (v *Verifier) checkRevoked(out *License, list *RevocationList, now time.Time) error {
+	if list == nil {
+		return nil
+	}
+	if err := list.check(out); err != nil {
+		return err
+	}
+	if next := list.list.NextUpdate; !next.IsZero() && now.After(next) {
+		if !v.staleOK {
+			return fail(CodeRevoked, "stale", "the revocation list of %q is stale since %s (strict revocations): the license itself is not known to be revoked, but no license of this issuer is accepted until a fresh list is loaded",
+				list.list.Issuer, next.Format(time.RFC3339))
+		}
+		out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list of %q is stale since %s", list.list.Issuer, next.Format(time.RFC3339)))
+	}
+	return nil
 }
 
 func checkAlg(alg int64) *Error {

@@ -572,3 +572,72 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
 	_, err = verify.ParsePublicKeyPEM([]byte(strings.ReplaceAll(opensslPub, "PUBLIC KEY", "PRIVATE KEY")))
 	require.Error(t, err)
 }
+
+// TestRevocationsPerIssuer: a list applies only to its own issuer's
+// licenses (issue 9, item 8); a list from the future is refused (item 9);
+// a stale list in strict mode says so and does not claim the license is
+// revoked (item 16).
+func TestRevocationsPerIssuer(t *testing.T) {
+	ks := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(other), Issuer: "beta"})
+	lic := license()
+	tok := mint(t, vendor, lic, nil)
+	betaTok := mint(t, other, license(func(l *token.License) { l.Issuer = "beta" }), nil)
+	grant := signGrant(t, vendor, grantFor())
+	ptok := mint(t, partner, partnerLicense(func(l *token.License) { l.ID = bytes.Repeat([]byte{3}, 16) }), grant)
+	week := now.Add(7 * 24 * time.Hour)
+	parse := func(signer ed25519.PrivateKey, r *token.Revocations) *verify.RevocationList {
+		rl, err := verify.ParseRevocations(signRevocations(t, signer, r), ks)
+		require.NoError(t, err)
+		return rl
+	}
+	// beta's list names acme's license id, acme's grant id and acme's key:
+	// none of it applies to acme's licenses.
+	beta := parse(other, &token.Revocations{Issuer: "beta", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 9,
+		IDs: [][]byte{lic.ID, grantFor().ID}, KeyIDs: [][]byte{token.KeyID(pub(vendor)), token.KeyID(pub(partner))}})
+	require.Equal(t, "beta", beta.Issuer())
+	require.Equal(t, now.Add(-time.Hour), beta.IssuedAt())
+	acme := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 1})
+	for _, lists := range [][]*verify.RevocationList{{beta}, {beta, acme}, {acme, beta}} {
+		v := verifier(t, ks, verify.WithRevocations(lists...))
+		_, err := v.Verify(tok)
+		require.NoError(t, err, "beta's list must not revoke acme's license")
+		_, err = v.Verify(ptok)
+		require.NoError(t, err, "beta's list must not revoke a license under acme's grant")
+	}
+	// acme's own list still revokes acme's licenses, and licenses under
+	// acme's grants (the partner is the license's iss).
+	acmeRevokes := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 2,
+		IDs: [][]byte{lic.ID, grantFor().ID}})
+	v := verifier(t, ks, verify.WithRevocations(beta, acmeRevokes))
+	_, err := v.Verify(tok)
+	requireCode(t, err, verify.CodeRevoked)
+	_, err = v.Verify(ptok)
+	requireCode(t, err, verify.CodeRevoked)
+	// beta's list applies to beta's license.
+	betaSelf := parse(other, &token.Revocations{Issuer: "beta", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 3,
+		KeyIDs: [][]byte{token.KeyID(pub(other))}})
+	_, err = verifier(t, ks, verify.WithRevocations(betaSelf)).Verify(betaTok)
+	requireCode(t, err, verify.CodeRevoked)
+
+	// Two lists of one issuer: a configuration error.
+	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithRevocations(acme, acmeRevokes))
+	require.ErrorContains(t, err, `two revocation lists of issuer "acme"`)
+
+	// A list dated in the future (beyond the leeway) is refused.
+	future := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(time.Hour), NextUpdate: week, Seq: 4})
+	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(future))
+	require.ErrorContains(t, err, "after the current time")
+	near := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(verify.DefaultLeeway), NextUpdate: week, Seq: 4})
+	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(near))
+	require.NoError(t, err, "within the leeway")
+
+	// Strict mode on a stale list: code revoked, message about the list.
+	stale := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-48 * time.Hour), NextUpdate: now.Add(-time.Hour), Seq: 5})
+	_, err = verifier(t, ks, verify.WithRevocations(stale), verify.RejectStaleRevocations()).Verify(tok)
+	requireCode(t, err, verify.CodeRevoked)
+	require.Contains(t, err.Error(), "stale")
+	require.NotContains(t, err.Error(), "is revoked")
+	// ... and only for that issuer's licenses.
+	_, err = verifier(t, ks, verify.WithRevocations(stale), verify.RejectStaleRevocations()).Verify(betaTok)
+	require.NoError(t, err)
+}
