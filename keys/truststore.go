@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/licet/licet/internal/strictjson"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
@@ -122,8 +123,10 @@ func ParseTrustStore(data []byte) (*TrustStore, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("keys: keyring is not UTF-8 text")
 	}
-	if err := checkDuplicateFields(data); err != nil {
-		return nil, err
+	// A field named twice (encoding/json would silently keep the last one,
+	// and a reader of the file may see the first) or in other letter case.
+	if err := strictjson.CheckFields(data, knownFields); err != nil {
+		return nil, fmt.Errorf("keys: keyring: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -217,57 +220,6 @@ var knownFields = map[string]bool{
 	"licet_keyring": true, "keys": true,
 	"issuer": true, "kid": true, "public_key": true, "not_before": true,
 	"not_after": true, "revoked": true, "note": true,
-}
-
-// checkDuplicateFields refuses a JSON text in which an object names a field
-// twice (encoding/json would silently keep the last one, and a reader of the
-// file may see the first) or names one in other letter case.
-func checkDuplicateFields(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	type frame struct {
-		object bool
-		seen   map[string]bool
-		key    bool // the next token is an object key
-	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return nil // syntax errors are reported by the real decoder
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.key {
-			if d, ok := tok.(json.Delim); !ok || d != '}' {
-				name, _ := tok.(string)
-				if !knownFields[name] {
-					return fmt.Errorf("keys: keyring: unknown field %q", name)
-				}
-				if top.seen[name] {
-					return fmt.Errorf("keys: keyring: field %q appears twice in one object", name)
-				}
-				top.seen[name] = true
-				top.key = false
-				continue
-			}
-		}
-		if top != nil && top.object {
-			top.key = true // after a value, a key comes next
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{object: true, seen: map[string]bool{}, key: true})
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-	}
 }
 
 // LoadTrustStore reads and parses a trust store file. A missing file gives
