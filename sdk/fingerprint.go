@@ -11,7 +11,10 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/licet/licet/internal/strictjson"
 )
 
 // MachineIDEnv is the environment variable that overrides the machine
@@ -104,24 +107,42 @@ func (m *Machine) ID() (id, source string, err error) {
 }
 
 // Fingerprint returns the machine fingerprint for product: lowercase hex
-// of SHA-256("licet machine fingerprint v1" || 0x00 || product || 0x00 ||
-// id), where id is [Machine.ID]. The product label makes fingerprints of
-// one machine differ between products, and the hash keeps the raw machine
-// id on the machine.
+// of SHA-256(label || 0x00 || product || 0x00 || id), where id and its
+// source come from [Machine.ID]. The label is "licet machine fingerprint
+// v1" when the id comes from the machine itself ([SourceMachineID],
+// [SourceDBus], [SourceHostname]) and "licet machine fingerprint v1 env"
+// when it comes from the [MachineIDEnv] override ([SourceEnv]). The
+// product makes fingerprints of one machine differ between products; the
+// hash keeps the raw machine id on the machine; the label makes the value
+// an environment override gives differ from the one the machine's own id
+// gives, so that copying /etc/machine-id into LICET_MACHINE_ID on another
+// machine does not reproduce a fingerprint (see "Machine binding" in the
+// package documentation for what binding does and does not stop).
 func (m *Machine) Fingerprint(product string) (string, error) {
 	if product == "" {
 		return "", errors.New("sdk: fingerprint: empty product id")
 	}
-	id, _, err := m.ID()
+	id, source, err := m.ID()
 	if err != nil {
 		return "", err
 	}
-	return fingerprint(product, id), nil
+	return fingerprint(product, source, id), nil
 }
 
-func fingerprint(product, id string) string {
+// Labels of the fingerprint hash, by source class.
+const (
+	labelMachine = "licet machine fingerprint v1"
+	labelEnv     = "licet machine fingerprint v1 env"
+)
+
+func fingerprint(product, source, id string) string {
+	label := labelMachine
+	if source == SourceEnv {
+		label = labelEnv
+	}
 	h := sha256.New()
-	h.Write([]byte("licet machine fingerprint v1\x00"))
+	h.Write([]byte(label))
+	h.Write([]byte{0})
 	h.Write([]byte(product))
 	h.Write([]byte{0})
 	h.Write([]byte(id))
@@ -213,7 +234,7 @@ func (m *Machine) ActivationRequest(product string, now time.Time) (*ActivationR
 	return &ActivationRequest{
 		Version:     ActivationRequestVersion,
 		Product:     product,
-		Fingerprint: fingerprint(product, id),
+		Fingerprint: fingerprint(product, source, id),
 		Source:      source,
 		Created:     now.UTC().Truncate(time.Second),
 	}, nil
@@ -225,13 +246,16 @@ func (r *ActivationRequest) Bind() map[string]string {
 }
 
 // Validate checks a request read from elsewhere: known version, a product
-// id, a fingerprint of 64 lowercase hex digits and a known source.
+// id of printable text (no control or format character, no surrounding
+// space), a fingerprint of 64 lowercase hex digits and a known source.
 func (r *ActivationRequest) Validate() error {
 	switch {
 	case r.Version != ActivationRequestVersion:
 		return fmt.Errorf("sdk: activation request version %d, want %d", r.Version, ActivationRequestVersion)
 	case r.Product == "":
 		return errors.New("sdk: activation request has no product")
+	case !utf8.ValidString(r.Product) || !printable(r.Product) || strings.TrimSpace(r.Product) != r.Product:
+		return fmt.Errorf("sdk: activation request product %q holds control, format or surrounding space characters: no product id does", r.Product)
 	case !isLowerHex(r.Fingerprint, sha256.Size*2):
 		return errors.New("sdk: activation request fingerprint is not 64 lowercase hex digits")
 	}
@@ -253,12 +277,25 @@ func (r *ActivationRequest) MarshalIndent() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// requestFields are the member names of an activation request, spelt
+// exactly so: encoding/json alone would also take "Product" or "PRODUCT",
+// and keep the last of two "product" members while another reader of the
+// same file shows the first.
+var requestFields = map[string]bool{
+	"version": true, "product": true, "fingerprint": true, "source": true, "created": true,
+}
+
 // ParseActivationRequest decodes and validates a request written by
-// [ActivationRequest.MarshalIndent]. Unknown fields, trailing data and
-// requests over 64 KiB are refused.
+// [ActivationRequest.MarshalIndent]. Member names are taken only in their
+// documented spelling (letter case included); an unknown member, a member
+// named twice, trailing data and requests over 64 KiB are refused, so that
+// what a person reads in the file is what the license is minted for.
 func ParseActivationRequest(data []byte) (*ActivationRequest, error) {
 	if len(data) > maxActivationRequest {
 		return nil, fmt.Errorf("sdk: activation request is %d bytes, more than %d", len(data), maxActivationRequest)
+	}
+	if err := strictjson.CheckFields(data, requestFields); err != nil {
+		return nil, fmt.Errorf("sdk: parsing activation request: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -273,6 +310,19 @@ func ParseActivationRequest(data []byte) (*ActivationRequest, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// printable reports whether s holds no control or format character
+// (unicode.Cc, unicode.Cf: line breaks, escape sequences, bidirectional
+// overrides) and no line or paragraph separator: text that shows as what
+// it is on a terminal.
+func printable(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
 }
 
 func isLowerHex(s string, n int) bool {

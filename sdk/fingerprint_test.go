@@ -89,6 +89,25 @@ func TestFingerprint(t *testing.T) {
 	if fp != "f819da57570b35100806b4940ef1ea240382e41c2acaa2e9f5cfe285ad6687fd" {
 		t.Errorf("fingerprint %s changed", fp)
 	}
+	// The environment override gives another value for the same id: a
+	// license bound to the machine-id fingerprint does not take it.
+	env, err := fakeMachine("4c4c4544003510", nil, "").Fingerprint("widget-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envSum := sha256.Sum256([]byte("licet machine fingerprint v1 env\x00widget-server\x004c4c4544003510"))
+	if env != hex.EncodeToString(envSum[:]) || env == fp {
+		t.Errorf("env fingerprint %s, want %x (and not the machine-id one)", env, envSum)
+	}
+	for _, src := range []*sdk.Machine{
+		fakeMachine("", map[string]string{"/var/lib/dbus/machine-id": "4c4c4544003510\n"}, ""),
+		fakeMachine("", nil, "4c4c4544003510"),
+	} {
+		// dbus and the host name are the machine's own id, as before.
+		if got, _ := src.Fingerprint("widget-server"); got != fp {
+			t.Errorf("machine's own id from another file or the host name: %s, want %s", got, fp)
+		}
+	}
 	other, _ := m.Fingerprint("gadget")
 	if other == fp {
 		t.Error("two products share a fingerprint")
@@ -175,6 +194,17 @@ func TestParseActivationRequestRefuses(t *testing.T) {
 		{"unknown source", strings.Replace(good, `"hostname"`, `"bios"`, 1), "source"},
 		{"huge", `{"product":"` + strings.Repeat("x", 70<<10) + `"}`, "more than"},
 		{"wrong type", strings.Replace(good, `"version":1`, `"version":"1"`, 1), "parsing"},
+		// A person reads the first "product", encoding/json keeps the
+		// last: the license would be minted for another product.
+		{"duplicate product", strings.Replace(good, `"product":"p"`, `"product":"p","product":"q"`, 1), `field "product" appears twice`},
+		{"case variant", strings.Replace(good, `"product":"p"`, `"product":"p","Product":"q"`, 1), `unknown field "Product"`},
+		{"case variant alone", strings.Replace(good, `"product":"p"`, `"PRODUCT":"p"`, 1), `unknown field "PRODUCT"`},
+		{"escaped case variant", strings.Replace(good, `"product":"p"`, `"\u0050roduct":"p"`, 1), `unknown field "Product"`},
+		{"duplicate fingerprint", strings.Replace(good, `"source"`, `"fingerprint":"`+strings.Repeat("cd", 32)+`","source"`, 1), `field "fingerprint" appears twice`},
+		{"control character in product", strings.Replace(good, `"product":"p"`, `"product":"p\r\u001b[2Kq"`, 1), "control, format"},
+		{"bidi override in product", strings.Replace(good, `"product":"p"`, `"product":"p\u202eq"`, 1), "control, format"},
+		{"line separator in product", strings.Replace(good, `"product":"p"`, `"product":"p\u2028q"`, 1), "control, format"},
+		{"space around product", strings.Replace(good, `"product":"p"`, `"product":" p"`, 1), "control, format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,10 +249,43 @@ func TestActivationFlow(t *testing.T) {
 	for name, m := range map[string]*sdk.Machine{
 		"another machine":        fakeMachine("", map[string]string{"/etc/machine-id": "00000000000000000000000000000000\n"}, "site"),
 		"a container overriding": fakeMachine("some-cluster", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site"),
+		// The site's machine id copied into the override on another
+		// machine: the override is labelled, so it does not match.
+		"the machine id copied into the override": fakeMachine("6f1e2d3c4b5a69788796a5b4c3d2e1f0", nil, "elsewhere"),
 	} {
 		cfg.Machine = m
 		if _, err := sdk.Load(cfg); verify.CodeOf(err) != verify.CodeBindingMismatch {
 			t.Errorf("%s: %v, want binding_mismatch", name, err)
+		}
+	}
+}
+
+// TestEnvBoundLicense: a license minted from a request made with the
+// LICET_MACHINE_ID override verifies wherever the same override is set,
+// and not on a machine whose own id (machine-id file, host name) happens
+// to be that value.
+func TestEnvBoundLicense(t *testing.T) {
+	v := newVendor(t, "vendor")
+	req, err := fakeMachine("cluster-7", nil, "node-1").ActivationRequest(product, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Source != sdk.SourceEnv {
+		t.Fatalf("source %q", req.Source)
+	}
+	cfg := v.config()
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Bind = req.Bind() })))
+	cfg.Machine = fakeMachine("cluster-7", map[string]string{"/etc/machine-id": "ffff\n"}, "node-2")
+	if lic, err := sdk.Load(cfg); err != nil || !lic.Allows("api:read") {
+		t.Fatalf("env-bound license with the same override on another node: %v", err)
+	}
+	for name, m := range map[string]*sdk.Machine{
+		"machine-id file": fakeMachine("", map[string]string{"/etc/machine-id": "cluster-7\n"}, "x"),
+		"host name":       fakeMachine("", nil, "cluster-7"),
+	} {
+		cfg.Machine = m
+		if _, err := sdk.Load(cfg); verify.CodeOf(err) != verify.CodeBindingMismatch {
+			t.Errorf("%s equal to the override: %v, want binding_mismatch", name, err)
 		}
 	}
 }
