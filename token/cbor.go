@@ -109,22 +109,6 @@ func Marshal(v any) ([]byte, error) {
 	return encMode.Marshal(v)
 }
 
-// checkSkipped finds what the struct decoder does not look at: the values
-// of unknown claims and header labels are skipped after a well-formedness
-// check, so duplicate map keys nested inside them would pass. When the map
-// in data has more pairs than the known fields the struct decoder filled
-// (known), the whole item is decoded generically, which applies every rule
-// at every level. Tokens without unknown keys pay nothing.
-func checkSkipped(dm cbor.DecMode, data []byte, known int) error {
-	r := reader{b: data}
-	major, n, err := r.head()
-	if err != nil || major != majorMap || n <= uint64(known) {
-		return nil // the struct decoder has already judged the shape
-	}
-	var v any
-	return dm.Unmarshal(data, &v)
-}
-
 // count returns how many of the flags are set.
 func count(flags ...bool) int {
 	n := 0

@@ -120,12 +120,13 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 		*w = licenseWire{}
 		licenseWirePool.Put(w)
 	}()
-	if err := decodeStrict(payload, w); err != nil {
+	wide, err := decodeMap(strictDM, payload, w)
+	if err != nil {
 		return wrapMalformed("license claims", err)
 	}
-	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
+	if err := checkSkipped(payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
 		w.Cti != nil, w.Tier.ok, w.Scopes.ok, w.Versions.ok, w.Limits != nil, w.Rights.ok, w.Bind != nil,
-		w.Grace.ok, w.Meta != nil, w.Crit.ok)); err != nil {
+		w.Grace.ok, w.Meta != nil, w.Crit.ok), wide, false); err != nil {
 		return wrapMalformed("license claims", err)
 	}
 	switch {
@@ -359,12 +360,13 @@ type grantOut struct {
 // wraps [ErrMalformed].
 func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 	var w grantWire
-	if err := decodeStrict(payload, &w); err != nil {
+	wide, err := decodeMap(strictDM, payload, &w)
+	if err != nil {
 		return nil, wrapMalformed("grant claims", err)
 	}
-	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
+	if err := checkSkipped(payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
 		w.Cti != nil, w.Cnf != nil, w.Tiers.ok, w.Scopes.ok, w.Limits != nil, w.Rights.ok, w.Versions.ok,
-		w.MaxLife.ok)); err != nil {
+		w.MaxLife.ok), wide, false); err != nil {
 		return nil, wrapMalformed("grant claims", err)
 	}
 	switch {
@@ -513,10 +515,11 @@ type revocationsOut struct {
 // strictly. Every error wraps [ErrMalformed].
 func DecodeRevocations(payload []byte) (*Revocations, error) {
 	var w revocationsWire
-	if err := decodeStrict(payload, &w); err != nil {
+	wide, err := decodeMap(strictDM, payload, &w)
+	if err != nil {
 		return nil, wrapMalformed("revocation list claims", err)
 	}
-	if err := checkSkipped(strictDM, payload, count(w.Iss.ok, w.Exp.ok, w.Iat.ok, w.Seq.ok, w.Cti.ok, w.Kid.ok)); err != nil {
+	if err := checkSkipped(payload, count(w.Iss.ok, w.Exp.ok, w.Iat.ok, w.Seq.ok, w.Cti.ok, w.Kid.ok), wide, false); err != nil {
 		return nil, wrapMalformed("revocation list claims", err)
 	}
 	switch {

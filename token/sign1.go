@@ -152,10 +152,11 @@ func (m *Message) parseHeader(embedded bool) error {
 		return err
 	}
 	var w protectedWire
-	if err := headerDM.Unmarshal(m.Protected, &w); err != nil {
+	wide, err := decodeMap(headerDM, m.Protected, &w)
+	if err != nil {
 		return wrapMalformed("protected header", err)
 	}
-	if err := checkSkipped(headerDM, m.Protected, count(w.Alg.ok, w.Crit != nil, w.KID.v != nil, w.KCWT != nil, w.Typ.ok)); err != nil {
+	if err := checkSkipped(m.Protected, count(w.Alg.ok, w.Crit != nil, w.KID.v != nil, w.KCWT != nil, w.Typ.ok), wide, true); err != nil {
 		return wrapMalformed("protected header", err)
 	}
 	m.Header.Alg, m.Header.KID, m.Header.Typ = w.Alg.v, w.KID.v, w.Typ.v

@@ -158,6 +158,38 @@ type cnf struct {
 	Key *coseKey `cbor:"1,keyasint"`
 }
 
+// UnmarshalCBOR applies the strict rules to cnf's unknown members too.
+func (c *cnf) UnmarshalCBOR(b []byte) error {
+	type plain cnf
+	var p plain
+	wide, err := decodeMap(strictDM, b, &p)
+	if err != nil {
+		return err
+	}
+	if err := checkSkipped(b, count(p.Key != nil), wide, false); err != nil {
+		return err
+	}
+	*c = cnf(p)
+	return nil
+}
+
+// UnmarshalCBOR applies the strict rules to the COSE_Key's unknown
+// parameters too.
+func (k *coseKey) UnmarshalCBOR(b []byte) error {
+	type plain coseKey
+	var p plain
+	wide, err := decodeMap(strictDM, b, &p)
+	if err != nil {
+		return err
+	}
+	// Kty and Crv are ints: count every known label that is present.
+	if err := checkSkipped(b, 3, wide, false); err != nil {
+		return err
+	}
+	*k = coseKey(p)
+	return nil
+}
+
 // COSE_Key constants for an Ed25519 public key.
 const (
 	coseKtyOKP     = 1
