@@ -61,8 +61,9 @@
 //
 // With Config.StatePath set, a small JSON file (written atomically, mode
 // 0600) keeps the highest time seen (license and revocation list issue
-// times, the last successful check) and the highest revocation list
-// sequence number per issuer. A clock set back behind that mark by more
+// times, and the time of every check, whatever its outcome: a clock set
+// back after the license expired is caught too) and the highest
+// revocation list sequence number per issuer. A clock set back behind that mark by more
 // than Config.ClockTolerance is a *[ClockRollbackError]; an older or
 // removed revocation list is a *[ListRollbackError]; both deny everything
 // until put right. A state file that cannot be read is a *[StateError],

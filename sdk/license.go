@@ -146,6 +146,13 @@ func (l *License) refresh() []error {
 	now := l.s.clock()
 
 	deny := l.refreshLocked(now)
+	if l.st != nil {
+		// Every check raises the high-water mark, whatever its outcome:
+		// a clock set back after the license expired (or after any
+		// refusal) is a rollback too. A rollback itself raises nothing,
+		// the clock being behind the mark.
+		l.saveState(now)
+	}
 	snap := &snapshot{err: deny, gen: l.gen, rank: -1}
 	if l.good != nil {
 		lic := l.good.lic
@@ -236,7 +243,6 @@ func (l *License) refreshLocked(now time.Time) error {
 	var goodErr error
 	if l.good != nil && !changed && !verChanged {
 		if goodErr = l.reverify(); goodErr == nil {
-			l.saveState(now, true)
 			return nil
 		}
 	}
@@ -247,10 +253,8 @@ func (l *License) refreshLocked(now time.Time) error {
 			l.gen++
 		}
 		l.good, l.licProb = f, nil
-		l.saveState(now, true)
 		return nil
 	case l.good == nil:
-		l.saveState(now, false)
 		return lerr
 	}
 	// The reload failed; the last good license stays if it still verifies.
@@ -259,13 +263,11 @@ func (l *License) refreshLocked(now time.Time) error {
 	}
 	if goodErr != nil {
 		l.licProb = nil
-		l.saveState(now, false)
 		return goodErr
 	}
 	if changed {
 		l.licProb = fmt.Errorf("sdk: reload failed, keeping the license from %s: %w", l.good.where, lerr)
 	}
-	l.saveState(now, true)
 	return nil
 }
 
@@ -309,20 +311,18 @@ func (l *License) takeRevocations(path string, data []byte, readErr error) (*ver
 	return list, nil
 }
 
-// saveState raises the high-water mark (to now only after a successful
-// check) and writes the state file when it moved enough or a new
-// revocation seq was seen. A state file that cannot be written is a
-// problem to report (l.stateErr), not a reason to deny.
-func (l *License) saveState(now time.Time, ok bool) {
+// saveState raises the high-water mark to now (and to the issue times of
+// the license and list in effect) and writes the state file when it moved
+// enough or a new revocation seq was seen. A state file that cannot be
+// written is a problem to report (l.stateErr), not a reason to deny.
+func (l *License) saveState(now time.Time) {
 	hw := l.st.HighWater
 	raise := func(t time.Time) {
 		if u := t.Unix(); !t.IsZero() && u > hw {
 			hw = u
 		}
 	}
-	if ok {
-		raise(now)
-	}
+	raise(now)
 	if l.good != nil {
 		raise(l.good.lic.IssuedAt)
 	}

@@ -239,7 +239,7 @@ func TestStatusWarnings(t *testing.T) {
 	write(t, cfg.LicensePath, v.mint(v.license(nil)))
 	lic := mustLoad(t, cfg)
 	ws := strings.Join(lic.Status().Warnings, "\n")
-	for _, want := range []string{"revocation list is stale since", "no machine fingerprint: sdk: no machine identity"} {
+	for _, want := range []string{`revocation list of "acme" is stale since`, "no machine fingerprint: sdk: no machine identity"} {
 		if !strings.Contains(ws, want) {
 			t.Errorf("warnings lack %q: %q", want, ws)
 		}

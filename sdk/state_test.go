@@ -384,3 +384,50 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestRollbackAfterExpiry: a check that finds the license expired still
+// raises the high-water mark, so setting the clock back to before the
+// expiry is a rollback, not a license that works again (issue 9, item 7).
+func TestRollbackAfterExpiry(t *testing.T) {
+	for _, withFile := range []bool{true, false} {
+		name := map[bool]string{true: "state file", false: "memory"}[withFile]
+		t.Run(name, func(t *testing.T) {
+			v := newVendor(t, "vendor")
+			cfg := v.config()
+			if withFile {
+				cfg.StatePath = v.path("state.json")
+			}
+			write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Expiry = t0.Add(24 * time.Hour) })))
+			lic := mustLoad(t, cfg)
+			v.clock.Set(t0.Add(10 * 24 * time.Hour)) // long expired
+			if err := lic.Reload(); !errors.Is(err, verify.ErrExpired) {
+				t.Fatalf("Reload after expiry: %v", err)
+			}
+			if withFile {
+				if got := readStateFile(t, cfg.StatePath).HighWater; got != v.clock.Now().Unix() {
+					t.Errorf("high water %d after an expired check, want %d", got, v.clock.Now().Unix())
+				}
+			}
+			v.clock.Set(t0.Add(12 * time.Hour)) // back to before the expiry
+			if err := lic.Reload(); !errors.Is(err, sdk.ErrClockRollback) || lic.Allows("api:read") {
+				t.Fatalf("clock set back after expiry, same process: %v", err)
+			}
+			if withFile {
+				if _, err := sdk.Load(cfg); !errors.Is(err, sdk.ErrClockRollback) {
+					t.Fatalf("clock set back after expiry, restarted: %v", err)
+				}
+			}
+		})
+	}
+	// An unlicensed check (nothing installed yet) raises it too.
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	cfg.StatePath = v.path("state.json")
+	v.clock.Set(t0.Add(48 * time.Hour))
+	if _, err := sdk.Load(cfg); sdk.CodeOf(err) != sdk.CodeNoLicense {
+		t.Fatalf("Load with nothing installed: %v", err)
+	}
+	if got := readStateFile(t, cfg.StatePath).HighWater; got != v.clock.Now().Unix() {
+		t.Errorf("high water %d after an unlicensed check, want %d", got, v.clock.Now().Unix())
+	}
+}
