@@ -123,7 +123,8 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 		case d < time.Second:
 			add("--max-life must be at least 1s")
 		default:
-			g.MaxLife = d.Truncate(time.Second)
+			d = d.Truncate(time.Second)
+			g.MaxLife = &d
 		}
 	}
 	if fl.expires == "" {

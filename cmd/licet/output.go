@@ -64,7 +64,8 @@ type grantJSON struct {
 	Limits     map[string]uint64 `json:"limits"`
 	Rights     []string          `json:"rights"`
 	Versions   string            `json:"versions"`
-	MaxLife    int64             `json:"max_life"`
+	MaxLife    *int64            `json:"max_life"`
+	MaxGrace   *int64            `json:"max_grace"`
 	Iat        string            `json:"iat"`
 	Nbf        *string           `json:"nbf"`
 	Exp        string            `json:"exp"`
@@ -78,12 +79,21 @@ func newGrantJSON(g *token.Grant, kid []byte) *grantJSON {
 	return &grantJSON{
 		Iss: g.Issuer, Partner: g.Subject, Aud: nonNil(g.Audience), Tiers: nonNil(g.Tiers),
 		Scopes: nonNil(g.Scopes), Limits: nonNilMap(g.Limits), Rights: nonNil(g.Rights),
-		Versions: g.Versions, MaxLife: int64(g.MaxLife / time.Second),
+		Versions: g.Versions, MaxLife: secondsJSON(g.MaxLife), MaxGrace: secondsJSON(g.MaxGrace),
 		Iat: rfc3339(g.IssuedAt), Nbf: timePtr(g.NotBefore), Exp: rfc3339(g.Expiry),
 		ID: hex.EncodeToString(g.ID), KID: hex.EncodeToString(kid),
 		PartnerKID: hex.EncodeToString(token.KeyID(g.Key)),
 		PartnerKey: base64.StdEncoding.EncodeToString(g.Key),
 	}
+}
+
+// secondsJSON is an optional ceiling in seconds, null when absent.
+func secondsJSON(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	n := int64(*d / time.Second)
+	return &n
 }
 
 // revocationsJSON is a revocation list in the JSON output of inspect.
@@ -191,8 +201,11 @@ func printGrant(f *fields, g *token.Grant, kid []byte) {
 	f.add("limit caps", joinPairs(g.Limits))
 	f.add("rights", strings.Join(g.Rights, ", "))
 	f.add("versions", g.Versions)
-	if g.MaxLife > 0 {
-		f.add("max life", formatDuration(g.MaxLife))
+	if g.MaxLife != nil {
+		f.add("max life", formatDuration(*g.MaxLife)+" (from issue to expiry plus grace)")
+	}
+	if g.MaxGrace != nil {
+		f.add("max grace", formatDuration(*g.MaxGrace))
 	}
 	f.add("issued at", rfc3339(g.IssuedAt))
 	if !g.NotBefore.IsZero() {
