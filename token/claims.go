@@ -95,7 +95,7 @@ var understood = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
 	"cti": true, "cnf": true, "tier": true, "scopes": true, "versions": true,
 	"limits": true, "rights": true, "bind": true, "grace": true, "meta": true,
-	"crit": true, "tiers": true, "maxlife": true,
+	"crit": true, "tiers": true, "maxlife": true, "maxgrace": true,
 }
 
 // DecodeLicense decodes and checks a license claims set (a COSE payload)
@@ -316,7 +316,12 @@ type Grant struct {
 	Limits    map[string]uint64 // caps
 	Rights    []string          // rights the partner may pass on
 	Versions  string
-	MaxLife   time.Duration // 0: none
+	// MaxLife caps exp + grace - iat of every license under the grant;
+	// nil for no cap. A cap of 0 allows no license at all.
+	MaxLife *time.Duration
+	// MaxGrace caps the grace period of every license under the grant;
+	// nil for no cap, 0 for no grace.
+	MaxGrace *time.Duration
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
@@ -337,6 +342,7 @@ type grantWire struct {
 	Rights   texts             `cbor:"rights"`
 	Versions text              `cbor:"versions"`
 	MaxLife  seconds           `cbor:"maxlife"`
+	MaxGrace seconds           `cbor:"maxgrace"`
 }
 
 type grantOut struct {
@@ -353,7 +359,8 @@ type grantOut struct {
 	Limits   map[string]uint64 `cbor:"limits,omitempty"`
 	Rights   []string          `cbor:"rights,omitempty"`
 	Versions string            `cbor:"versions,omitempty"`
-	MaxLife  uint64            `cbor:"maxlife,omitempty"`
+	MaxLife  *uint64           `cbor:"maxlife,omitempty"`
+	MaxGrace *uint64           `cbor:"maxgrace,omitempty"`
 }
 
 // DecodeGrant decodes and checks a grant claims set strictly. Every error
@@ -366,7 +373,7 @@ func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 	}
 	if err := checkSkipped(payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
 		w.Cti != nil, w.Cnf != nil, w.Tiers.ok, w.Scopes.ok, w.Limits != nil, w.Rights.ok, w.Versions.ok,
-		w.MaxLife.ok), wide, false); err != nil {
+		w.MaxLife.ok, w.MaxGrace.ok), wide, false); err != nil {
 		return nil, wrapMalformed("grant claims", err)
 	}
 	switch {
@@ -401,7 +408,7 @@ func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 		Expiry: w.Exp.time(), NotBefore: w.Nbf.time(), IssuedAt: w.Iat.time(),
 		ID: w.Cti, Key: ed25519.PublicKey(w.Cnf.Key.X),
 		Tiers: w.Tiers.v, Scopes: w.Scopes.v, Limits: w.Limits, Rights: w.Rights.v,
-		Versions: w.Versions.v, MaxLife: w.MaxLife.duration(),
+		Versions: w.Versions.v, MaxLife: w.MaxLife.ceiling(), MaxGrace: w.MaxGrace.ceiling(),
 	}
 	if w.Versions.ok {
 		c, err := cache.Parse(w.Versions.v)
@@ -446,8 +453,11 @@ func (g *Grant) Validate() error {
 			errs = append(errs, fmt.Sprintf("version constraint %q: %v", g.Versions, err))
 		}
 	}
-	if g.MaxLife < 0 || g.MaxLife%time.Second != 0 {
+	if d := g.MaxLife; d != nil && (*d < 0 || *d%time.Second != 0) {
 		errs = append(errs, "max life must be a non-negative whole number of seconds")
+	}
+	if d := g.MaxGrace; d != nil && (*d < 0 || *d%time.Second != 0) {
+		errs = append(errs, "max grace must be a non-negative whole number of seconds")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("token: invalid grant: %s", strings.Join(errs, "; "))
@@ -466,7 +476,7 @@ func (g *Grant) MarshalClaims() ([]byte, error) {
 		Exp: g.Expiry.Unix(), Nbf: unixPtr(g.NotBefore), Iat: g.IssuedAt.Unix(),
 		Cti: g.ID, Cnf: cnf{Key: &coseKey{Kty: coseKtyOKP, Crv: coseCrvEd25519, X: g.Key}},
 		Tiers: g.Tiers, Scopes: scopes, Limits: g.Limits, Rights: g.Rights,
-		Versions: g.Versions, MaxLife: uint64(g.MaxLife / time.Second),
+		Versions: g.Versions, MaxLife: secondsPtr(g.MaxLife), MaxGrace: secondsPtr(g.MaxGrace),
 	}
 	return encMode.Marshal(out)
 }

@@ -312,7 +312,7 @@ func TestEmbeddedGrant(t *testing.T) {
 		Issuer: "acme", Subject: "reseller", Audience: []string{"widget"},
 		IssuedAt: t0, Expiry: t0.Add(365 * 24 * time.Hour), ID: bytes.Repeat([]byte{9}, 16),
 		Key: partner.Public().(ed25519.PublicKey), Tiers: []string{"pro"}, Scopes: []string{"api:*"},
-		Limits: map[string]uint64{"seats": 50}, MaxLife: 90 * 24 * time.Hour,
+		Limits: map[string]uint64{"seats": 50}, MaxLife: durationPtr(90 * 24 * time.Hour),
 	}
 	grant, err := token.SignGrant(vendor, g)
 	require.NoError(t, err)
@@ -618,3 +618,6 @@ func TestSignRefusesOversized(t *testing.T) {
 	require.NoError(t, token.CheckSize(raw, token.FormRaw))
 	require.Error(t, token.CheckSize(raw, token.FormPEM))
 }
+
+// durationPtr returns a pointer to d, for optional ceilings.
+func durationPtr(d time.Duration) *time.Duration { return &d }

@@ -77,6 +77,25 @@ func (s *seconds) UnmarshalCBOR(b []byte) error {
 
 func (s seconds) duration() time.Duration { return time.Duration(s.v) * time.Second }
 
+// ceiling returns the duration, nil when the claim is absent: present
+// and zero is a ceiling of zero.
+func (s seconds) ceiling() *time.Duration {
+	if !s.ok {
+		return nil
+	}
+	d := s.duration()
+	return &d
+}
+
+// secondsPtr is the wire form of an optional ceiling.
+func secondsPtr(d *time.Duration) *uint64 {
+	if d == nil {
+		return nil
+	}
+	n := uint64(*d / time.Second)
+	return &n
+}
+
 type texts struct {
 	v  []string
 	ok bool

@@ -875,7 +875,7 @@ func advTimeCases(t *testing.T) []advCase {
 	iatAfterExp := advLicense(advClaims(6, now.Add(-time.Hour).Unix(), 4, now.Add(-2*time.Hour).Unix()))
 
 	gExp := now.Add(time.Hour)
-	grantExp := signGrant(t, vendor, grantFor(func(g *token.Grant) { g.Expiry = gExp; g.MaxLife = 0 }))
+	grantExp := signGrant(t, vendor, grantFor(func(g *token.Grant) { g.Expiry = gExp; g.MaxLife = nil }))
 	underExp := mint(t, partner, partnerLicense(func(l *token.License) { l.IssuedAt = now.Add(-time.Hour); l.Expiry = gExp }), grantExp)
 	grantNbf := signGrant(t, vendor, grantFor(func(g *token.Grant) { g.NotBefore = now; g.IssuedAt = now.Add(-time.Hour) }))
 	underNbf := mint(t, partner, partnerLicense(func(l *token.License) { l.IssuedAt = now }), grantNbf)

@@ -37,7 +37,7 @@ func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 		kid := hex.EncodeToString(gm.Header.KID)
 		return nil, fail(CodeGrantInvalid, kid, "grant signed by unknown key %s", kid)
 	}
-	if !verifySignature(key.PublicKey, gm) {
+	if !verifySignature(key.ed, gm) {
 		return nil, fail(CodeGrantInvalid, hex.EncodeToString(gm.Header.KID), "grant signature does not verify")
 	}
 	g, err := token.DecodeGrant(gm.Payload, &v.cache)
@@ -134,10 +134,41 @@ func Violations(g *token.Grant, l *token.License) []string {
 		add("issued at %s, outside the grant's window %s to %s", l.IssuedAt.Format(time.RFC3339),
 			start.Format(time.RFC3339), g.Expiry.Format(time.RFC3339))
 	}
-	if g.MaxLife > 0 && !l.Expiry.IsZero() && l.Expiry.Sub(l.IssuedAt) > g.MaxLife {
-		add("lifetime %s is longer than the grant's max life %s", l.Expiry.Sub(l.IssuedAt), g.MaxLife)
+	// maxlife bounds how long the license verifies: exp + grace - iat.
+	if g.MaxLife != nil && !l.Expiry.IsZero() {
+		if life := l.Expiry.Add(l.Grace).Sub(l.IssuedAt); life > *g.MaxLife {
+			add("lifetime %s (from issue to expiry plus grace) is longer than the grant's max life of %s", days(life), days(*g.MaxLife))
+		}
+	}
+	if g.MaxGrace != nil && l.Grace > *g.MaxGrace {
+		add("grace period %s is longer than the grant's max grace of %s", days(l.Grace), days(*g.MaxGrace))
 	}
 	return out
+}
+
+// days formats a whole-second duration for people: "30d", "36h",
+// "1d 2h 3m 4s".
+func days(d time.Duration) string {
+	if d < 0 {
+		return "-" + days(-d)
+	}
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.d
+		}
+	}
+	return b.String()
 }
 
 func sortedKeys(m map[string]uint64) []string {

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -232,8 +231,9 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 	out := &License{}
 	copy(out.kid[:], m.Header.KID) // m aliases the caller's buffer
 	out.KeyID = out.kid[:]
-	var signer ed25519.PublicKey
-	var key *Key // the trusted key at the root of the chain
+	var signer *edKey
+	var partner edKey // a grant's partner key, prepared for this verification only
+	var key *Key      // the trusted key at the root of the chain
 	var g *chain
 	if m.Header.Grant != nil {
 		// 4 (grant path). The grant is checked first: its signature by a
@@ -241,7 +241,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		if g, err = v.checkGrant(m, now); err != nil {
 			return nil, err
 		}
-		key, signer = g.vendorKey, g.grant.Key
+		key, signer = g.vendorKey, partner.init(g.grant.Key)
 		out.Grant, out.GrantKeyID = g.grant, g.msg.Header.KID
 	} else {
 		// 4. Key.
@@ -250,7 +250,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 			kid := hex.EncodeToString(m.Header.KID)
 			return nil, fail(CodeUnknownKey, kid, "license signed by unknown key %s", kid)
 		}
-		signer = key.PublicKey
+		signer = key.ed
 	}
 	// 5. Signature.
 	if !verifySignature(signer, m) {
@@ -266,6 +266,18 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		// G. The license within the grant.
 		if err := g.check(l); err != nil {
 			return nil, err
+		}
+		// 7-8 (grant path). A partner key that is itself in the key set
+		// (a rotation self-grant, a partner promoted to a vendor key)
+		// keeps its status: revoked, retired or out of its window, or
+		// tied to another issuer, it signs nothing, grant or not.
+		if pk, ok := v.keys.Lookup(out.KeyID); ok {
+			if err := pk.checkUsable(l.IssuedAt, "license"); err != nil {
+				return nil, err
+			}
+			if pk.Issuer != "" && l.Issuer != pk.Issuer {
+				return nil, fail(CodeWrongIssuer, l.Issuer, "license issuer %q is not the issuer %q of its signing key", l.Issuer, pk.Issuer)
+			}
 		}
 	} else {
 		// 7. Key usable.
@@ -396,12 +408,12 @@ func contains(list []string, s string) bool {
 // once per verification and dropped right after.
 var sigBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// verifySignature checks m's Ed25519 signature by pub over its
+// verifySignature checks m's Ed25519 signature by k over its
 // Sig_structure, built from the exact bytes received.
-func verifySignature(pub ed25519.PublicKey, m *token.Message) bool {
+func verifySignature(k *edKey, m *token.Message) bool {
 	bp := sigBufPool.Get().(*[]byte)
 	tbs := m.AppendToBeSigned((*bp)[:0])
-	ok := ed25519.Verify(pub, tbs, m.Signature)
+	ok := k.verify(tbs, m.Signature)
 	if cap(tbs) <= 64<<10 {
 		*bp = tbs
 		sigBufPool.Put(bp)

@@ -351,7 +351,7 @@ func grantFor(mod ...func(*token.Grant)) *token.Grant {
 		ID: bytes.Repeat([]byte{9}, 16), Key: pub(partner),
 		Tiers: []string{"basic", "pro"}, Scopes: []string{"api:*", "reports:*"},
 		Limits: map[string]uint64{"seats": 50}, Rights: []string{"embed"},
-		Versions: ">= 3.0", MaxLife: 90 * 24 * time.Hour,
+		Versions: ">= 3.0", MaxLife: durationPtr(90 * 24 * time.Hour),
 	}
 	for _, m := range mod {
 		m(g)
@@ -405,7 +405,18 @@ func TestGrantChain(t *testing.T) {
 		{"limit above cap", mint(t, partner, partnerLicense(func(l *token.License) { l.Limits = map[string]uint64{"seats": 51} }), grant), v, verify.CodeGrantViolation},
 		{"capped limit missing", mint(t, partner, partnerLicense(func(l *token.License) { l.Limits = map[string]uint64{"nodes": 1} }), grant), v, verify.CodeGrantViolation},
 		{"right not granted", mint(t, partner, partnerLicense(func(l *token.License) { l.Rights = []string{"redistribute"} }), grant), v, verify.CodeGrantViolation},
-		{"expiry beyond grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(400 * 24 * time.Hour) }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxLife = 0 }))), v, verify.CodeGrantViolation},
+		{"expiry beyond grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(400 * 24 * time.Hour) }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxLife = nil }))), v, verify.CodeGrantViolation},
+		// Issue 9 item 2: grace counts against max life; max grace caps it.
+		{"grace beyond max life", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(14 * 24 * time.Hour); l.Grace = 1400 * 24 * time.Hour }), grant), v, verify.CodeGrantViolation},
+		{"grace beyond max grace", mint(t, partner, partnerLicense(func(l *token.License) { l.Grace = 8 * 24 * time.Hour }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxGrace = durationPtr(7 * 24 * time.Hour) }))), v, verify.CodeGrantViolation},
+		{"any grace under max grace 0", mint(t, partner, partnerLicense(func(l *token.License) { l.Grace = time.Second }), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxGrace = durationPtr(0) }))), v, verify.CodeGrantViolation},
+		// Issue 9 item 3: max life 0 is a ceiling of zero, not "no limit".
+		{"max life 0", mint(t, partner, partnerLicense(), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxLife = durationPtr(0) }))), v, verify.CodeGrantViolation},
+		// Issue 9 item 1: a partner key that is itself trusted keeps its status on the grant path.
+		{"grant key revoked in key set", mint(t, partner, partnerLicense(), grant), verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), Issuer: "reseller", Revoked: true})), verify.CodeKeyNotValid},
+		{"grant key retired in key set", mint(t, partner, partnerLicense(), grant), verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), NotAfter: now.Add(-36 * time.Hour)})), verify.CodeKeyNotValid},
+		{"grant key not yet valid in key set", mint(t, partner, partnerLicense(), grant), verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), NotBefore: now})), verify.CodeKeyNotValid},
+		{"grant key of another issuer in key set", mint(t, partner, partnerLicense(), grant), verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), Issuer: "acme"})), verify.CodeWrongIssuer},
 		{"perpetual under grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = time.Time{} }), grant), v, verify.CodeGrantViolation},
 		{"life beyond max life", mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(200 * 24 * time.Hour) }), grant), v, verify.CodeGrantViolation},
 		{"product outside grant", mint(t, partner, partnerLicense(func(l *token.License) { l.Audience = []string{"widget", "gadget"} }), grant), v, verify.CodeGrantViolation},
@@ -428,6 +439,20 @@ func TestGrantChain(t *testing.T) {
 			requireCode(t, err, tc.want)
 		})
 	}
+
+	// Within the ceilings: grace under max grace, exp + grace - iat equal
+	// to max life; and a trusted, valid partner key changes nothing.
+	within := mint(t, partner, partnerLicense(func(l *token.License) {
+		l.IssuedAt = now.Add(-24 * time.Hour)
+		l.Expiry = l.IssuedAt.Add(83 * 24 * time.Hour)
+		l.Grace = 7 * 24 * time.Hour
+	}), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxGrace = durationPtr(7 * 24 * time.Hour) })))
+	_, err = v.Verify(within)
+	require.NoError(t, err)
+	_, err = verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), Issuer: "reseller"})).Verify(within)
+	require.NoError(t, err)
+	_, err = v.Verify(mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(14 * 24 * time.Hour); l.Grace = 1400 * 24 * time.Hour }), grant))
+	require.ErrorContains(t, err, "lifetime 1415d (from issue to expiry plus grace) is longer than the grant's max life of 90d")
 
 	// The error names every violated constraint.
 	_, err = v.Verify(mint(t, partner, partnerLicense(func(l *token.License) {
@@ -641,3 +666,6 @@ func TestRevocationsPerIssuer(t *testing.T) {
 	_, err = verifier(t, ks, verify.WithRevocations(stale), verify.RejectStaleRevocations()).Verify(betaTok)
 	require.NoError(t, err)
 }
+
+// durationPtr returns a pointer to d, for optional ceilings.
+func durationPtr(d time.Duration) *time.Duration { return &d }

@@ -73,7 +73,7 @@ func TestVerifyEscalations(t *testing.T) {
 			Issuer: "acme", Subject: "globex", Audience: []string{"acme-db"},
 			IssuedAt: now.Add(-time.Hour), Expiry: now.Add(365 * 24 * time.Hour), ID: id(1),
 			Key: partner.Public().Key, Tiers: []string{"pro"}, Scopes: []string{"api:*"},
-			Limits: map[string]uint64{"seats": 50}, Rights: []string{"embed"}, MaxLife: 90 * 24 * time.Hour,
+			Limits: map[string]uint64{"seats": 50}, Rights: []string{"embed"}, MaxLife: durationPtr(90 * 24 * time.Hour),
 		}
 		if change != nil {
 			change(g)
@@ -190,3 +190,6 @@ func TestVerifyEscalations(t *testing.T) {
 		})
 	}
 }
+
+// durationPtr returns a pointer to d, for optional ceilings.
+func durationPtr(d time.Duration) *time.Duration { return &d }

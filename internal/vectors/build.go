@@ -297,7 +297,7 @@ func grant(name string) *token.Grant {
 		Scopes:   []string{"api:*", "reports:*"},
 		Limits:   map[string]uint64{"seats": 100},
 		Rights:   []string{"embed"},
-		MaxLife:  400 * 24 * time.Hour,
+		MaxLife:  durationPtr(400 * 24 * time.Hour),
 	}
 }
 
@@ -389,3 +389,6 @@ func Generate() (files []File, err error) {
 
 // rawMessage marks already-encoded CBOR inside a map given to marshal.
 type rawMessage = cbor.RawMessage
+
+// durationPtr returns a pointer to d, for optional ceilings.
+func durationPtr(d time.Duration) *time.Duration { return &d }
