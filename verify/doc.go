@@ -62,6 +62,9 @@
 // # Dependencies
 //
 // verify imports the standard library, package token, the CBOR library
-// (github.com/fxamacker/cbor/v2) and github.com/hashicorp/go-version, and
-// nothing else; a test enforces it.
+// (github.com/fxamacker/cbor/v2), github.com/hashicorp/go-version and
+// filippo.io/edwards25519 (the standard library's own Ed25519 group code,
+// published as a module: trusted keys are kept as decompressed points, so
+// no verification pays for decompressing one), and nothing else; a test
+// enforces it.
 package verify

@@ -25,6 +25,8 @@ type Key struct {
 	NotBefore, NotAfter time.Time
 	// Revoked keys verify nothing.
 	Revoked bool
+
+	ed *edKey // PublicKey prepared for verification, set by NewKeySet
 }
 
 // KeyID returns the 8-byte key id of k.
@@ -48,6 +50,7 @@ func NewKeySet(keys ...Key) (*KeySet, error) {
 			return nil, fmt.Errorf("verify: key %d is a point of small order: anyone can sign for it", i)
 		}
 		k.PublicKey = append(ed25519.PublicKey(nil), k.PublicKey...)
+		k.ed = new(edKey).init(k.PublicKey)
 		var id [token.KeyIDSize]byte
 		copy(id[:], k.KeyID())
 		if _, dup := s.keys[id]; dup {
