@@ -14,7 +14,7 @@ import (
 
 type grantFlags struct {
 	key, partner, partnerPub           string
-	versions, maxLife                  string
+	versions, maxLife, maxGrace        string
 	expires, notBefore, format, out    string
 	aud, tiers, scopes, limits, rights []string
 	force                              bool
@@ -29,7 +29,8 @@ func newGrantCmd(a *app) *cobra.Command {
 --partner-pub, may mint licenses with its own key for the products (--aud),
 tiers (--tier, "*" for any) and scope patterns (--scope, e.g. 'api:*') listed,
 with each --limit capped, passing on only the listed --right values, each
-license ending by the grant's expiry and living at most --max-life. The
+license ending by the grant's expiry and living at most --max-life (from
+issue to expiry plus grace), with at most --max-grace of grace. The
 partner runs "licet mint --key PARTNER_KEY --grant GRANT ...": the grant
 travels inside every license, and products verify it with the vendor's
 public key alone.
@@ -59,7 +60,8 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	f.StringArrayVar(&fl.limits, "limit", nil, "cap `NAME=N`: every license must carry NAME, at most N (repeatable)")
 	f.StringArrayVar(&fl.rights, "right", nil, "right `R` the partner may pass on (repeatable)")
 	f.StringVar(&fl.versions, "versions", "", "product version constraint `C`, on top of each license's")
-	f.StringVar(&fl.maxLife, "max-life", "", "longest life (exp - iat) of a license, as a `DURATION` (365d)")
+	f.StringVar(&fl.maxLife, "max-life", "", "longest life of a license, from issue to expiry plus grace, as a `DURATION` (365d)")
+	f.StringVar(&fl.maxGrace, "max-grace", "", "longest grace period of a license, as a `DURATION` (30d; 0 for none)")
 	f.StringVar(&fl.expires, "expires", "", "end of the grant, a `DATE` (required); licenses end by then")
 	f.StringVar(&fl.notBefore, "not-before", "", "start of the grant, a `DATE` (default now)")
 	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
@@ -125,6 +127,14 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 		default:
 			d = d.Truncate(time.Second)
 			g.MaxLife = &d
+		}
+	}
+	if fl.maxGrace != "" {
+		if d, err := parseDuration(fl.maxGrace); err != nil {
+			add("--max-grace " + err.Error())
+		} else {
+			d = d.Truncate(time.Second)
+			g.MaxGrace = &d
 		}
 	}
 	if fl.expires == "" {
