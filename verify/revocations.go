@@ -19,6 +19,9 @@ type RevocationList struct {
 
 // ParseRevocations checks a revocation list in any form: signed by a
 // trusted, unrevoked key whose issuer (when known) is the list's issuer.
+// A retired key (NotAfter in the past) still signs lists, so that a
+// vendor can revoke a leaked successor key with the key that products in
+// the field trust.
 // Errors are *[Error] values with the code of the failed step.
 func ParseRevocations(in []byte, keys *KeySet) (*RevocationList, error) {
 	m, _, err := token.Decode(in)
@@ -43,7 +46,12 @@ func ParseRevocations(in []byte, keys *KeySet) (*RevocationList, error) {
 	if err != nil {
 		return nil, failErr(CodeMalformed, err, "revocation list claims")
 	}
-	if err := key.checkUsable(r.IssuedAt, "revocation list"); err != nil {
+	// A retired key still signs revocation lists: a list only takes
+	// trust away, and after a rotation the retired key may be the only one
+	// that products in the field trust. A revoked key signs nothing.
+	retired := *key
+	retired.NotAfter = time.Time{}
+	if err := retired.checkUsable(r.IssuedAt, "revocation list"); err != nil {
 		return nil, err
 	}
 	if key.Issuer != "" && r.Issuer != key.Issuer {

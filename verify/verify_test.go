@@ -669,3 +669,22 @@ func TestRevocationsPerIssuer(t *testing.T) {
 
 // durationPtr returns a pointer to d, for optional ceilings.
 func durationPtr(d time.Duration) *time.Duration { return &d }
+
+// TestRetiredKeySignsRevocations: after a rotation the retired key can
+// still sign a revocation list (issue 9 item 1: the leak procedure), a
+// revoked key cannot.
+func TestRetiredKeySignsRevocations(t *testing.T) {
+	week := now.Add(7 * 24 * time.Hour)
+	list := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week, Seq: 1,
+		KeyIDs: [][]byte{token.KeyID(pub(partner))}})
+	retired := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", NotAfter: now.Add(-30 * 24 * time.Hour)})
+	rl, err := verify.ParseRevocations(list, retired)
+	require.NoError(t, err)
+	require.True(t, rl.RevokesKey(token.KeyID(pub(partner))))
+	revoked := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", Revoked: true})
+	_, err = verify.ParseRevocations(list, revoked)
+	requireCode(t, err, verify.CodeKeyNotValid)
+	early := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", NotBefore: now.Add(time.Hour)})
+	_, err = verify.ParseRevocations(list, early)
+	requireCode(t, err, verify.CodeKeyNotValid)
+}
