@@ -59,10 +59,18 @@ type Config struct {
 	// means Product; "-" turns this place off.
 	ConfigDirName string
 
-	// RevocationsPath, when set, is a revocation list file in any form,
-	// signed by a trusted key. A missing file is no list, unless a list
-	// was seen before (see StatePath). A malformed or forged list is an
-	// error: nothing is allowed until it is fixed.
+	// RevocationsPath, when set, is a revocation list file, each list
+	// signed by a trusted key. It holds one list in any form, or, for a
+	// product that trusts several issuers, one list per issuer: PEM
+	// blocks (or text tokens) one after another, separated by white
+	// space. Each list applies only to its own issuer's licenses (and to
+	// licenses minted under that issuer's grants). A missing file is no
+	// list, unless a list was seen before (see StatePath): every issuer
+	// whose list was seen must keep one, or it is a *ListRollbackError.
+	// A malformed or forged list, two lists of one issuer, or a list
+	// issued after the current time (beyond the leeway) is a
+	// *RevocationsError: nothing is allowed until it is fixed (or, when
+	// a good list was taken before, that list stays in effect).
 	RevocationsPath string
 	// RejectStaleRevocations refuses every license while the revocation
 	// list is past its next update, instead of adding a warning.
@@ -249,8 +257,8 @@ func (s *settings) getenv(name string) string {
 	return os.Getenv(name)
 }
 
-// verifier returns a verifier for the configuration and list.
-func (s *settings) verifier(list *verify.RevocationList) (*verify.Verifier, error) {
+// verifier returns a verifier for the configuration and lists.
+func (s *settings) verifier(lists []*verify.RevocationList) (*verify.Verifier, error) {
 	opts := []verify.Option{
 		verify.WithProduct(s.cfg.Product),
 		verify.WithClock(s.clock),
@@ -260,8 +268,8 @@ func (s *settings) verifier(list *verify.RevocationList) (*verify.Verifier, erro
 	if s.cfg.ProductVersion != "" {
 		opts = append(opts, verify.WithProductVersion(s.cfg.ProductVersion))
 	}
-	if list != nil {
-		opts = append(opts, verify.WithRevocations(list))
+	if len(lists) > 0 {
+		opts = append(opts, verify.WithRevocations(lists...))
 	}
 	if s.cfg.RejectStaleRevocations {
 		opts = append(opts, verify.RejectStaleRevocations())

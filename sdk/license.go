@@ -57,11 +57,11 @@ type License struct {
 	st       *state     // nil until read (when StatePath is set)
 	saved    *state     // what the state file holds, nil if never written or read
 	revSig   fileSig
-	revDone  bool // a list (or the absence of one) was accepted once
-	revs     *verify.RevocationList
-	revErr   error // why no list could be accepted at all
-	revProb  error // why the newest list was not taken (the previous one stays)
-	stateErr error // why the state file could not be written
+	revDone  bool                     // the lists (or the absence of any) were accepted once
+	revs     []*verify.RevocationList // the lists in effect, one per issuer
+	revErr   error                    // why no list could be accepted at all
+	revProb  error                    // why the newest list was not taken (the previous one stays)
+	stateErr error                    // why the state file could not be written
 	ver      *verify.Verifier
 	inputs   []input
 	good     *found
@@ -210,13 +210,15 @@ func (l *License) refreshLocked(now time.Time) error {
 	verChanged := false
 	if path := cfg.RevocationsPath; path != "" {
 		data, sig, err := readFile(path, maxFileSize)
-		if !l.revDone || sig != l.revSig || l.revErr != nil {
+		// A refused file is looked at again on every poll: a list dated
+		// in the future becomes good when the clock reaches it.
+		if !l.revDone || sig != l.revSig || l.revErr != nil || l.revProb != nil {
 			l.revSig = sig
-			list, err := l.takeRevocations(path, data, err)
+			lists, err := l.takeRevocations(path, data, err, now)
 			switch {
 			case err == nil:
-				verChanged = list != l.revs || !l.revDone
-				l.revs, l.revDone, l.revErr, l.revProb = list, true, nil, nil
+				verChanged = true
+				l.revs, l.revDone, l.revErr, l.revProb = lists, true, nil, nil
 			case l.revDone:
 				l.revProb = err // keep the list we have
 			default:
@@ -229,7 +231,11 @@ func (l *License) refreshLocked(now time.Time) error {
 	}
 	if l.ver == nil || verChanged {
 		v, err := l.s.verifier(l.revs)
-		if err != nil { // settings checked this configuration already
+		switch {
+		case err != nil && len(l.revs) > 0:
+			// The clock went back between takeRevocations and here.
+			return &RevocationsError{Path: cfg.RevocationsPath, Err: err}
+		case err != nil: // settings checked this configuration already
 			return &ConfigError{"ProductVersion", err}
 		}
 		l.ver = v
@@ -282,33 +288,98 @@ func (l *License) reverify() error {
 	return nil
 }
 
-// takeRevocations checks a revocation list read from path: signature,
-// and no rollback against the highest seq seen.
-func (l *License) takeRevocations(path string, data []byte, readErr error) (*verify.RevocationList, error) {
-	if errors.Is(readErr, fs.ErrNotExist) {
-		for iss, seq := range l.st.Seq {
-			if seq > 0 {
-				return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seq, Missing: true}
-			}
-		}
-		return nil, nil
-	}
-	if readErr != nil {
+// maxLists bounds the number of revocation lists in one file.
+const maxLists = 64
+
+// takeRevocations checks the revocation lists read from path: each signed
+// by a trusted key, at most one per issuer, none issued after now (beyond
+// the leeway), none older than a list already seen from its issuer, and
+// none missing whose issuer was seen before. The state's seqs change only
+// when every list passes.
+func (l *License) takeRevocations(path string, data []byte, readErr error, now time.Time) ([]*verify.RevocationList, error) {
+	if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
 		return nil, &RevocationsError{Path: path, Err: readErr}
 	}
-	list, err := verify.ParseRevocations(data, l.s.keys)
-	if err != nil {
-		return nil, &RevocationsError{Path: path, Err: err}
+	var lists []*verify.RevocationList
+	if readErr == nil {
+		objs, err := splitObjects(data)
+		if err != nil {
+			return nil, &RevocationsError{Path: path, Err: err}
+		}
+		if len(objs) > maxLists {
+			return nil, &RevocationsError{Path: path, Err: fmt.Errorf("%d revocation lists in one file, at most %d", len(objs), maxLists)}
+		}
+		byIssuer := make(map[string]bool, len(objs))
+		for i, obj := range objs {
+			list, err := verify.ParseRevocations(obj, l.s.keys)
+			if err != nil {
+				if len(objs) > 1 {
+					err = fmt.Errorf("list %d of %d: %w", i+1, len(objs), err)
+				}
+				return nil, &RevocationsError{Path: path, Err: err}
+			}
+			iss := list.Issuer()
+			if byIssuer[iss] {
+				return nil, &RevocationsError{Path: path, Err: fmt.Errorf("two revocation lists of issuer %q: keep only the newest (highest seq)", iss)}
+			}
+			byIssuer[iss] = true
+			if iat := list.IssuedAt(); iat.After(now.Add(l.s.leeway)) {
+				return nil, &RevocationsError{Path: path, Err: fmt.Errorf(
+					"the list of issuer %q is issued at %s, after this machine's clock (%s): check the clock, or install a list issued before now",
+					iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+			}
+			if seen, ok := l.st.Seq[iss]; ok && list.Seq() < seen {
+				return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seen, Got: list.Seq()}
+			}
+			lists = append(lists, list)
+		}
 	}
-	c := list.Claims()
-	if seen := l.st.Seq[c.Issuer]; list.Seq() < seen {
-		return nil, &ListRollbackError{Path: path, Issuer: c.Issuer, Seen: seen, Got: list.Seq()}
+	// An issuer whose list was seen must still have one: replacing the
+	// file with another issuer's list, or removing it, would un-revoke.
+	for _, iss := range slices.Sorted(maps.Keys(l.st.Seq)) {
+		if !slices.ContainsFunc(lists, func(r *verify.RevocationList) bool { return r.Issuer() == iss }) {
+			return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: l.st.Seq[iss], Missing: true}
+		}
 	}
-	if l.st.Seq == nil {
-		l.st.Seq = make(map[string]uint64)
+	for _, list := range lists {
+		if l.st.Seq == nil {
+			l.st.Seq = make(map[string]uint64)
+		}
+		l.st.Seq[list.Issuer()] = list.Seq()
 	}
-	l.st.Seq[c.Issuer] = list.Seq()
-	return list, nil
+	return lists, nil
+}
+
+// splitObjects splits a revocation list file into its objects: one raw
+// COSE_Sign1, or one or more PEM blocks or text tokens separated by white
+// space. Each piece is left for verify to decode strictly.
+func splitObjects(data []byte) ([][]byte, error) {
+	if len(data) > 0 && data[0]>>5 == 6 { // a CBOR tag: the raw form
+		return [][]byte{data}, nil
+	}
+	s := bytes.TrimSpace(data)
+	if len(s) == 0 {
+		return nil, errors.New("the file is empty: write a revocation list into it, or remove it")
+	}
+	const begin, end = "-----BEGIN ", "-----END "
+	if !bytes.HasPrefix(s, []byte(begin)) {
+		return bytes.Fields(s), nil
+	}
+	var objs [][]byte
+	for len(s) > 0 {
+		if !bytes.HasPrefix(s, []byte(begin)) {
+			return nil, fmt.Errorf("data after PEM block %d is not another PEM block", len(objs))
+		}
+		n := len(s)
+		if i := bytes.Index(s, []byte(end)); i >= 0 {
+			if j := bytes.Index(s[i+len(end):], []byte("-----")); j >= 0 {
+				n = i + len(end) + j + len("-----")
+			}
+		}
+		objs = append(objs, s[:n])
+		s = bytes.TrimSpace(s[n:])
+	}
+	return objs, nil
 }
 
 // saveState raises the high-water mark to now (and to the issue times of
@@ -326,8 +397,8 @@ func (l *License) saveState(now time.Time) {
 	if l.good != nil {
 		raise(l.good.lic.IssuedAt)
 	}
-	if l.revs != nil {
-		raise(l.revs.Claims().IssuedAt)
+	for _, list := range l.revs {
+		raise(list.IssuedAt())
 	}
 	l.st.HighWater = hw
 	path := l.s.cfg.StatePath

@@ -42,7 +42,8 @@ func (e *ClockRollbackError) Is(target error) bool { return target == ErrClockRo
 
 // ListRollbackError reports a revocation list older than one already seen
 // from the same issuer (a lower seq), or a missing list after one was
-// seen: replacing the list with an older one would un-revoke licenses.
+// seen from that issuer (Missing: the file removed, or now holding only
+// other issuers' lists): either would un-revoke licenses.
 type ListRollbackError struct {
 	Path    string
 	Issuer  string
@@ -54,8 +55,8 @@ type ListRollbackError struct {
 // Error gives the sequence numbers, or says the list is missing.
 func (e *ListRollbackError) Error() string {
 	if e.Missing {
-		return fmt.Sprintf("sdk: revocation list rollback: %s is missing, but a list with seq %d from %q was already seen; restore the newest list",
-			e.Path, e.Seen, e.Issuer)
+		return fmt.Sprintf("sdk: revocation list rollback: %s: the list of %q is missing, but one with seq %d was already seen; restore the newest list of that issuer (one file may hold the lists of several issuers)",
+			e.Path, e.Issuer, e.Seen)
 	}
 	return fmt.Sprintf("sdk: revocation list rollback: %s has seq %d, but seq %d from %q was already seen; restore the newest list",
 		e.Path, e.Got, e.Seen, e.Issuer)
