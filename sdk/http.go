@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -205,36 +207,61 @@ func (l *License) RequireTier(min string) func(http.Handler) http.Handler {
 	}
 }
 
-// rpmLimiter is the rate limiter for one value of the rpm limit.
+// rpmLimiter is the one rate limiter of a License: created full at the
+// first limited request, then only resized when the rpm limit of the
+// license in effect changes, so that swapping licenses (or reloading one)
+// never refills the bucket.
 type rpmLimiter struct {
-	rpm uint64
+	rpm atomic.Uint64 // the limit lim is sized for
+	mu  sync.Mutex    // serializes resizing
 	lim *rate.Limiter
 }
 
-// limiter returns the limiter for rpm, replacing the previous one when the
-// license in effect changed its limit.
-func (l *License) limiter(rpm uint64) *rate.Limiter {
-	for {
-		cur := l.rl.Load()
-		if cur != nil && cur.rpm == rpm {
-			return cur.lim
-		}
-		burst := rpm
-		if burst > math.MaxInt32 {
-			burst = math.MaxInt32
-		}
-		n := &rpmLimiter{rpm: rpm, lim: rate.NewLimiter(rate.Limit(float64(rpm)/60), int(burst))}
-		if l.rl.CompareAndSwap(cur, n) {
+// rpmRate returns the refill rate and burst of an rpm limit.
+func rpmRate(rpm uint64) (rate.Limit, int) {
+	burst := rpm
+	if burst > math.MaxInt32 {
+		burst = math.MaxInt32
+	}
+	return rate.Limit(float64(rpm) / 60), int(burst)
+}
+
+// limiter returns the License's limiter, sized for rpm at now.
+func (l *License) limiter(rpm uint64, now time.Time) *rate.Limiter {
+	rl := l.rl.Load()
+	if rl == nil {
+		n := &rpmLimiter{lim: rate.NewLimiter(rpmRate(rpm))}
+		n.rpm.Store(rpm)
+		if l.rl.CompareAndSwap(nil, n) {
 			return n.lim
 		}
+		rl = l.rl.Load()
 	}
+	if rl.rpm.Load() != rpm {
+		rl.mu.Lock()
+		if rl.rpm.Load() != rpm {
+			// Keep the tokens left (at most the new burst): a license
+			// with a higher limit refills faster, it does not start full.
+			limit, burst := rpmRate(rpm)
+			rl.lim.SetLimitAt(now, limit)
+			rl.lim.SetBurstAt(now, burst)
+			rl.rpm.Store(rpm)
+		}
+		rl.mu.Unlock()
+	}
+	return rl.lim
 }
 
 // RateLimit returns middleware that enforces the "rpm" limit of the
 // license in effect, for all requests through it together: a token bucket
 // that holds rpm requests and refills at rpm per minute. A request over
 // the limit gets 429 Too Many Requests with a Retry-After header and a
-// problem+json body with code "rate_limited". Requests pass unlimited when
+// problem+json body with code "rate_limited". The bucket belongs to the
+// License handle and outlives reloads: a license with another limit
+// resizes it (capacity and refill rate) and keeps the requests already
+// used, so swapping licenses back and forth never refills it, and a
+// higher limit is reached by refilling at its rate, not at once.
+// Requests pass unlimited when
 // the license sets no rpm limit or when no license is in effect (then
 // [License.Require] is what refuses them).
 func (l *License) RateLimit() func(http.Handler) http.Handler {
@@ -251,7 +278,7 @@ func (l *License) RateLimit() func(http.Handler) http.Handler {
 				return
 			}
 			now := l.s.clock()
-			res := l.limiter(rpm).ReserveN(now, 1)
+			res := l.limiter(rpm, now).ReserveN(now, 1)
 			wait := time.Minute
 			if res.OK() {
 				if wait = res.DelayFrom(now); wait <= 0 {

@@ -182,11 +182,16 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("right after: %d", rec.Code)
 	}
 
-	// A new license with another limit takes effect.
+	// A new license with another limit takes effect: the bucket is
+	// resized, not refilled; a minute at the new rate fills it.
 	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 600} })))
 	if err := lic.Reload(); err != nil {
 		t.Fatal(err)
 	}
+	if rec, _ := serve(t, h); rec.Code != 429 {
+		t.Fatalf("right after the switch to rpm 600: %d, want the bucket kept (empty)", rec.Code)
+	}
+	v.clock.Add(time.Minute)
 	for i := 0; i < 600; i++ {
 		if rec, _ := serve(t, h); rec.Code != 200 {
 			t.Fatalf("rpm 600, request %d: %d", i, rec.Code)
@@ -241,5 +246,51 @@ func TestCodeOf(t *testing.T) {
 		if got := sdk.CodeOf(tt.err); got != tt.want {
 			t.Errorf("CodeOf(%v) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestRateLimitSurvivesReloads: swapping between two licenses with
+// different rpm limits does not refill the bucket (issue 9, item 11).
+func TestRateLimitSurvivesReloads(t *testing.T) {
+	v := newVendor(t, "vendor")
+	cfg := v.config()
+	a := v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 5} }))
+	b := v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 6} }))
+	write(t, cfg.LicensePath, a)
+	lic := mustLoad(t, cfg)
+	h := lic.RateLimit()(okHandler)
+	passed := 0
+	for i := 0; i < 20; i++ {
+		// Swap the license before every request, as an attacker who can
+		// write the license file (or a product that reloads a lot) might.
+		write(t, cfg.LicensePath, [][]byte{a, b}[i%2])
+		if err := lic.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := serve(t, h); rec.Code == 200 {
+			passed++
+		}
+	}
+	if passed > 6 {
+		t.Errorf("%d of 20 requests passed within one instant while swapping rpm 5 and 6 licenses; at most 6 may", passed)
+	}
+	// The refill goes on at the limit of the license in effect.
+	v.clock.Add(10 * time.Second) // rpm 5 or 6: one token
+	if rec, _ := serve(t, h); rec.Code != 200 {
+		t.Errorf("after 10 s: %d", rec.Code)
+	}
+	// A lower limit caps what is left.
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 1} })))
+	if err := lic.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	v.clock.Add(time.Hour)
+	codes := []int{}
+	for i := 0; i < 3; i++ {
+		rec, _ := serve(t, h)
+		codes = append(codes, rec.Code)
+	}
+	if codes[0] != 200 || codes[1] != 429 || codes[2] != 429 {
+		t.Errorf("rpm 1 after an hour: %v, want one request through", codes)
 	}
 }
