@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Form is one of the three forms of FORMAT section 7.
@@ -88,55 +90,107 @@ func EncodePEM(raw []byte, blockType string, headers map[string]string) []byte {
 }
 
 // Unarmor returns the raw COSE_Sign1 bytes of in, which may be in any of the
-// three forms, and the form it found. Surrounding white space is ignored
-// (not for the raw form, whose bytes are taken as they are). Input over
-// [MaxTokenSize] is refused before anything else is done. Errors wrap
-// [ErrMalformed].
+// three forms, and the form it found. ASCII white space (space, tab, CR,
+// LF) around any form is ignored; nothing else may precede or follow the
+// object, and other white space (NBSP, NEL, ...) is not white space here.
+// A PEM form must be exactly one canonical block (RFC 7468 strict: 64
+// columns of padded canonical base64, headers as licet writes them), of a
+// licet block type. Input over [MaxTokenSize] is refused before anything
+// else is done. Errors wrap [ErrMalformed].
 func Unarmor(in []byte) ([]byte, Form, error) {
+	raw, form, _, err := unarmor(in)
+	return raw, form, err
+}
+
+// unarmor is [Unarmor], also returning the PEM block type.
+func unarmor(in []byte) ([]byte, Form, string, error) {
 	if len(in) > MaxTokenSize {
-		return nil, 0, malformedf("input of %d bytes exceeds the %d-byte limit", len(in), MaxTokenSize)
+		return nil, 0, "", malformedf("input of %d bytes exceeds the %d-byte limit", len(in), MaxTokenSize)
 	}
-	if len(in) > 0 && in[0]>>5 == majorTag {
-		return in, FormRaw, nil
+	// Trim the left only: a raw object may end in bytes that look like
+	// white space.
+	s := in
+	for len(s) > 0 && isASCIISpace(s[0]) {
+		s = s[1:]
 	}
-	s := bytes.TrimSpace(in)
 	if len(s) == 0 {
-		return nil, 0, malformedf("empty input")
+		return nil, 0, "", malformedf("empty input")
 	}
 	if c := s[0]; c < 0x20 || c > 0x7e {
-		return nil, 0, malformedf("binary input is not a COSE_Sign1: it must start with tag 18 (0xd2)")
+		if r, size := utf8.DecodeRune(s); size > 1 && unicode.IsSpace(r) {
+			return nil, 0, "", malformedf("input starts with the non-ASCII space U+%04X (pasted from a document?): remove it", r)
+		}
+		if c>>5 != majorTag {
+			return nil, 0, "", malformedf("binary input is not a COSE_Sign1: it must start with tag 18 (0xd2)")
+		}
+		// Raw: the item's own length says where it ends; only ASCII
+		// white space may follow.
+		r := reader{b: s}
+		if err := r.walk(0, true, false); err == nil && len(trimASCIISpace(s[r.off:])) == 0 {
+			return s[:r.off], FormRaw, "", nil
+		}
+		return s, FormRaw, "", nil // ParseMessage judges it
 	}
+	s = trimASCIISpace(s)
 	if bytes.HasPrefix(s, []byte("-----BEGIN ")) {
-		block, rest := pem.Decode(s)
-		if block == nil {
-			return nil, 0, malformedf("invalid PEM block")
-		}
-		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, 0, malformedf("data after the PEM block")
-		}
-		switch block.Type {
-		case PEMLicense, PEMGrant, PEMRevocations:
-		default:
-			return nil, 0, malformedf("PEM block type %q is not a licet object", block.Type)
-		}
-		return block.Bytes, FormPEM, nil
+		return unarmorPEM(s)
 	}
 	dot := bytes.LastIndexByte(s, '.')
 	if dot < 0 {
-		return nil, 0, malformedf("not a licet token: no PREFIX. before the base64url text")
+		return nil, 0, "", malformedf("not a licet token: no PREFIX. before the base64url text")
 	}
 	if !ValidPrefix(string(s[:dot])) {
-		return nil, 0, malformedf("invalid token prefix %q", truncate(s[:dot], 40))
+		return nil, 0, "", malformedf("invalid token prefix %q", truncate(s[:dot], 40))
 	}
 	if bytes.ContainsAny(s[dot+1:], "\r\n") {
-		return nil, 0, malformedf("line break inside the token text")
+		return nil, 0, "", malformedf("line break inside the token text")
 	}
 	raw := make([]byte, b64url.DecodedLen(len(s)-dot-1))
 	n, err := b64url.Decode(raw, s[dot+1:])
 	if err != nil {
-		return nil, 0, wrapMalformed("token text is not unpadded base64url", err)
+		return nil, 0, "", wrapMalformed("token text is not unpadded base64url", err)
 	}
-	return raw[:n], FormText, nil
+	return raw[:n], FormText, "", nil
+}
+
+// unarmorPEM reads exactly one canonical PEM block: the block re-encoded
+// must give back the input (CRLF line ends aside), so that a broken block
+// before the real one, text around it, non-canonical base64 or other line
+// widths are refused, as the text form refuses its variants.
+func unarmorPEM(s []byte) ([]byte, Form, string, error) {
+	block, rest := pem.Decode(s)
+	if block == nil {
+		return nil, 0, "", malformedf("invalid PEM block")
+	}
+	if len(trimASCIISpace(rest)) != 0 {
+		return nil, 0, "", malformedf("data after the PEM block")
+	}
+	switch block.Type {
+	case PEMLicense, PEMGrant, PEMRevocations:
+	default:
+		return nil, 0, "", malformedf("PEM block type %q is not a licet object", block.Type)
+	}
+	canon := pem.EncodeToMemory(block)
+	if canon == nil || !bytes.Equal(trimASCIISpace(canon), bytes.ReplaceAll(s, []byte("\r\n"), []byte("\n"))) {
+		return nil, 0, "", malformedf("the %s PEM block is not in canonical form (one block, nothing before it, 64-column canonical base64): re-export it with licet", block.Type)
+	}
+	return block.Bytes, FormPEM, block.Type, nil
+}
+
+// trimASCIISpace trims ASCII white space only: space, tab, CR, LF, and
+// the rarer VT and FF.
+func trimASCIISpace(b []byte) []byte {
+	for len(b) > 0 && isASCIISpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isASCIISpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
 }
 
 func truncate(b []byte, n int) string {
@@ -149,13 +203,16 @@ func truncate(b []byte, n int) string {
 // Decode unarmors in and parses the COSE_Sign1 envelope, without verifying
 // anything. It is the first step of every verification.
 func Decode(in []byte) (*Message, Form, error) {
-	raw, form, err := Unarmor(in)
+	raw, form, block, err := unarmor(in)
 	if err != nil {
 		return nil, 0, err
 	}
 	m, err := ParseMessage(raw)
 	if err != nil {
 		return nil, 0, err
+	}
+	if form == FormPEM && PEMType(m.Header.Typ) != block {
+		return nil, 0, malformedf("a %s PEM block holds an object of type %q", block, m.Header.Typ)
 	}
 	return m, form, nil
 }

@@ -144,6 +144,9 @@ func (r *reader) walk(depth int, tag18, dups bool) error {
 		keys := stack[:0]
 		for i := uint64(0); i < n; i++ {
 			from := r.off
+			if from >= len(r.b) {
+				return errTruncated
+			}
 			switch r.b[from] >> 5 {
 			case majorUint, majorNint, majorBytes, majorText, majorSimple:
 			default:
