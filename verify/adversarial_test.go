@@ -1041,10 +1041,10 @@ func TestAdversarialRevokedReencoded(t *testing.T) {
 	plain := verifier(t, ks)
 	revoking := verifier(t, ks, verify.WithRevocations(list))
 	for name, in := range map[string][]byte{
-		"raw":               raw,
-		"text":              []byte(text),
-		"branded text":      []byte(branded),
-		"pem":               token.EncodePEM(raw, token.PEMLicense, nil),
+		"raw":          raw,
+		"text":         []byte(text),
+		"branded text": []byte(branded),
+		"pem":          token.EncodePEM(raw, token.PEMLicense, nil),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := plain.Verify(in)
