@@ -1,0 +1,46 @@
+// Package ledger is an issuer's system of record: an append-only store of
+// every token the issuer signed (licenses, grants, revocation lists), each
+// kept as its exact raw bytes with the fields a vendor searches by, and
+// bound into a tamper-evident Merkle log.
+//
+// # Entries
+//
+// An [Entry] holds the raw COSE_Sign1 bytes of one signed object and the
+// fields derived from them (id, kind, iss, sub, aud, tier, iat, exp, grant
+// id, partner), plus what only the issuer knows: the order reference it was
+// sold under, the license it renews, the file it was written to and whether
+// that write finished. Derived fields are never taken from the caller: the
+// ledger computes them from the raw bytes, and [Ledger.Verify] computes
+// them again.
+//
+// A revocation list has no id claim; its entry id is the first 16 bytes of
+// the SHA-256 of its raw bytes, in hex like every id.
+//
+// # The log
+//
+// Entries form one RFC 6962 Merkle log per signing key (kid): entry i of a
+// key is leaf i, and the leaf is the exact raw token (see
+// [golang.org/x/mod/sumdb/tlog.RecordHash]). The ledger stores every hash
+// that tlog.StoredHashes asks for and the tree head (size and root) of each
+// log, so [Ledger.Verify] recomputes all of them from the raw bytes alone
+// and reports any row that was edited, removed or reordered. [Ledger.TreeHead]
+// and [Ledger.HashReader] give what signed checkpoints (origin
+// "licet/log/<kid hex>", see [Origin]) and inclusion or consistency proofs
+// need.
+//
+// # Storage
+//
+// [Open] takes a file path, which is an SQLite database (pure Go, no cgo;
+// WAL mode and a busy timeout let several processes on one machine append),
+// or a postgres:// URL for vendors who issue from several machines. Appends
+// to a log are serialized per kid inside a transaction (SQLite: an
+// immediate transaction; PostgreSQL: a row lock on the log's head), so
+// concurrent issuers neither fork a log nor lose an entry.
+//
+// # Recording before writing
+//
+// An issuer records a token before it hands it out: [Ledger.Append] with
+// Written false, then the file is written, then [Ledger.MarkWritten]. A crash
+// between the two leaves an unwritten entry, never a signed token that the
+// ledger does not know.
+package ledger

@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/token"
+)
+
+// Kind is the type of a signed object in the ledger.
+type Kind string
+
+// The kinds of entries.
+const (
+	KindLicense     Kind = "license"
+	KindGrant       Kind = "grant"
+	KindRevocations Kind = "revocations"
+)
+
+// ParseKind parses a kind name.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(s); k {
+	case KindLicense, KindGrant, KindRevocations:
+		return k, nil
+	}
+	return "", fmt.Errorf("ledger: unknown kind %q: use license, grant or revocations", s)
+}
+
+// Entry is one signed object in the ledger: its position in its key's log,
+// the fields derived from its raw bytes, and what the issuer recorded with
+// it. Ids are lowercase hex.
+type Entry struct {
+	KID   string // the signing key's id (16 hex digits): the log
+	Index int64  // the position in that log, from 0
+	ID    string // cti (32 hex digits); for revocation lists, a hash of Raw
+	Kind  Kind
+
+	Issuer   string
+	Subject  string   // a license's licensee, a grant's partner; "" for revocations
+	Audience []string // products
+	// Tier is a license's tier; for a grant, its tiers joined by ",".
+	Tier     string
+	IssuedAt time.Time
+	// Expiry is exp: zero for a perpetual license; a revocation list's
+	// next update.
+	Expiry time.Time
+	// GrantID is the id of the grant a license was issued under; "" for
+	// none.
+	GrantID string
+	// Partner is the partner id: a grant's subject, or the issuer of a
+	// license issued under a grant.
+	Partner string
+
+	OrderRef    string // the order the token was sold under; "" for none
+	RenewedFrom string // the id of the license this one renews; "" for none
+	Written     bool   // the token was handed out (its file written)
+	File        string // where it was written; "" for stdout
+	Recorded    time.Time
+	Raw         []byte // the exact COSE_Sign1 bytes
+}
+
+// Products returns the audience joined by ", ", for tables.
+func (e *Entry) Products() string { return strings.Join(e.Audience, ", ") }
+
+// Perpetual reports whether a license or grant entry has no expiry.
+func (e *Entry) Perpetual() bool { return e.Expiry.IsZero() }
+
+// Record is what an issuer appends: a signed object and what only the
+// issuer knows about it.
+type Record struct {
+	Raw         []byte // the COSE_Sign1 bytes, not armored
+	OrderRef    string
+	RenewedFrom string // hex id
+	File        string
+	Written     bool
+	// PublicKey, when set, is the signing key: it is stored with the log
+	// so that [Ledger.Verify] also checks every signature. It must match
+	// the kid of Raw.
+	PublicKey ed25519.PublicKey
+}
+
+// Describe derives the indexed fields of an entry from the raw bytes of a
+// signed object, without verifying its signature.
+func Describe(raw []byte) (*Entry, error) {
+	if len(raw) > 0 && raw[0]>>5 != 6 { // not a CBOR tag: an armored form
+		return nil, errors.New("ledger: the object is armored (text or PEM form): record the raw COSE_Sign1 bytes")
+	}
+	m, err := token.ParseMessage(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: not a signed licet object: %s", strings.TrimPrefix(err.Error(), "token: "))
+	}
+	e := &Entry{KID: hex.EncodeToString(m.Header.KID), Raw: raw}
+	switch m.Header.Typ {
+	case token.TypeLicense:
+		l, err := token.DecodeLicense(m.Payload, nil)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: not a valid license: %s", strings.TrimPrefix(err.Error(), "token: "))
+		}
+		e.Kind, e.ID, e.Issuer, e.Subject = KindLicense, hex.EncodeToString(l.ID), l.Issuer, l.Subject
+		e.Audience, e.Tier, e.IssuedAt, e.Expiry = l.Audience, l.Tier, l.IssuedAt, l.Expiry
+		if m.Header.Grant != nil {
+			g, err := token.DecodeGrant(m.Header.Grant.Payload, nil)
+			if err != nil {
+				return nil, fmt.Errorf("ledger: the license carries an invalid grant: %s", strings.TrimPrefix(err.Error(), "token: "))
+			}
+			e.GrantID, e.Partner = hex.EncodeToString(g.ID), l.Issuer
+		}
+	case token.TypeGrant:
+		g, err := token.DecodeGrant(m.Payload, nil)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: not a valid grant: %s", strings.TrimPrefix(err.Error(), "token: "))
+		}
+		e.Kind, e.ID, e.Issuer, e.Subject = KindGrant, hex.EncodeToString(g.ID), g.Issuer, g.Subject
+		e.Audience, e.Tier, e.IssuedAt, e.Expiry = g.Audience, strings.Join(g.Tiers, ","), g.IssuedAt, g.Expiry
+		e.Partner = g.Subject
+	case token.TypeRevocations:
+		r, err := token.DecodeRevocations(m.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: not a valid revocation list: %s", strings.TrimPrefix(err.Error(), "token: "))
+		}
+		sum := sha256.Sum256(raw)
+		e.Kind, e.ID, e.Issuer = KindRevocations, hex.EncodeToString(sum[:token.IDSize]), r.Issuer
+		e.IssuedAt, e.Expiry = r.IssuedAt, r.NextUpdate
+	default:
+		return nil, fmt.Errorf("ledger: not a signed licet object: unknown type %q", m.Header.Typ)
+	}
+	return e, nil
+}
+
+// Origin returns the checkpoint origin of the log of a key: licet/log/ and
+// the key id in hex.
+func Origin(kid string) string { return "licet/log/" + kid }

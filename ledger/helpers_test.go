@@ -1,0 +1,197 @@
+package ledger_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/licet/licet/keys"
+	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/token"
+)
+
+// backend opens a fresh, empty ledger.
+type backend struct {
+	name string
+	open func(t testing.TB) (location string)
+}
+
+// backends returns SQLite and, when LICET_TEST_POSTGRES names a server,
+// PostgreSQL. Without it the PostgreSQL cases skip, except under CI=true,
+// where they fail: CI cannot skip them silently.
+func backends() []backend {
+	return []backend{
+		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "licet.db") }},
+		{"postgres", PostgresLocation},
+	}
+}
+
+// PostgresLocation returns the URL of a fresh schema on the test server,
+// dropped when the test ends.
+func PostgresLocation(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("LICET_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LICET_TEST_POSTGRES is not set under CI=true: .ci/services should have started PostgreSQL and exported it")
+		}
+		t.Skip("LICET_TEST_POSTGRES is not set: PostgreSQL tests skipped (.ci/run starts a server)")
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "licet_test_" + hex.EncodeToString(b[:])
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("creating a schema on LICET_TEST_POSTGRES: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openLedger(t testing.TB, location string) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.Open(context.Background(), location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// testKey returns a deterministic key for issuer.
+func testKey(t testing.TB, issuer string) *keys.PrivateKey {
+	t.Helper()
+	seed := sha256.Sum256([]byte("ledger test " + issuer))
+	k, err := keys.Generate(bytesReader(seed[:]), issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+type seedReader struct{ b []byte }
+
+func (r *seedReader) Read(p []byte) (int, error) {
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func bytesReader(b []byte) *seedReader { return &seedReader{b: append([]byte(nil), b...)} }
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// licenseSpec is what a test license varies.
+type licenseSpec struct {
+	sub, tier string
+	aud       []string
+	days      int // 0: perpetual
+}
+
+// mintLicense signs a license with k (under grant, if not nil).
+func mintLicense(t testing.TB, k *keys.PrivateKey, s licenseSpec, grant []byte) []byte {
+	t.Helper()
+	id, err := token.NewID(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.aud == nil {
+		s.aud = []string{"acme-db"}
+	}
+	l := &token.License{Issuer: k.Issuer, Subject: s.sub, Audience: s.aud, Tier: s.tier, IssuedAt: t0, ID: id}
+	if s.days > 0 {
+		l.Expiry = t0.Add(time.Duration(s.days) * 24 * time.Hour)
+	}
+	raw, err := token.SignLicense(k.Signer(), l, grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// mintGrant signs a grant from vendor to partner.
+func mintGrant(t testing.TB, vendor, partner *keys.PrivateKey) []byte {
+	t.Helper()
+	id, _ := token.NewID(nil)
+	g := &token.Grant{
+		Issuer: vendor.Issuer, Subject: partner.Issuer, Audience: []string{"acme-db"}, Tiers: []string{"pro"},
+		Scopes: []string{}, IssuedAt: t0, Expiry: t0.Add(730 * 24 * time.Hour), ID: id, Key: partner.Public().Key,
+	}
+	raw, err := token.SignGrant(vendor.Signer(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// mintRevocations signs a revocation list.
+func mintRevocations(t testing.TB, k *keys.PrivateKey, seq uint64, ids ...[]byte) []byte {
+	t.Helper()
+	raw, err := token.SignRevocations(k.Signer(), &token.Revocations{
+		Issuer: k.Issuer, IssuedAt: t0, NextUpdate: t0.Add(30 * 24 * time.Hour), Seq: seq, IDs: ids,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func idOf(t testing.TB, raw []byte) string {
+	t.Helper()
+	e, err := ledger.Describe(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
+
+func mustAppend(t testing.TB, l *ledger.Ledger, recs ...ledger.Record) []*ledger.Entry {
+	t.Helper()
+	es, err := l.Append(context.Background(), recs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+var _ = fmt.Sprint
+
+func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+func hexBytes(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
