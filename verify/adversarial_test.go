@@ -428,6 +428,10 @@ func advCBORCases(t *testing.T) []advCase {
 		{name: "tag/18 on payload", in: advCat([]byte{0xd2, 0x84}, advEnc(protected), []byte{0xa0, 0xd2}, advEnc(payload), advEnc(sig)), want: verify.CodeMalformed},
 		{name: "tag/17 on embedded grant", in: advSigned(partner, partnerHdr(advCat([]byte{0xd1}, signGrant(t, vendor, grantFor())[1:])), partnerPayload), want: verify.CodeMalformed},
 		{name: "tag/embedded grant untagged", in: advSigned(partner, partnerHdr(signGrant(t, vendor, grantFor())[1:]), partnerPayload), want: verify.CodeMalformed},
+		// Issue 9 item 17: a broken embedded envelope is malformed, not grant_invalid.
+		{name: "embedded grant envelope/3 items", in: advSigned(partner, partnerHdr(advCat([]byte{0xd2, 0x83}, signGrant(t, vendor, grantFor())[2:])), partnerPayload), want: verify.CodeMalformed},
+		{name: "embedded grant envelope/trailing byte", in: advSigned(partner, partnerHdr(advCat(signGrant(t, vendor, grantFor()), []byte{0x00})), partnerPayload), want: verify.CodeMalformed},
+		{name: "embedded grant envelope/truncated signature", in: advSigned(partner, partnerHdr(func() []byte { g := signGrant(t, vendor, grantFor()); return g[:len(g)-1] }()), partnerPayload), want: verify.CodeMalformed},
 		{name: "tag/in embedded grant claims", in: advUnderGrant(advGrantClaims(4, cbor.RawMessage(advCat([]byte{0xc1}, advEnc(now.Add(365*24*time.Hour).Unix()))))), want: verify.CodeGrantInvalid},
 
 		// Invalid UTF-8.
