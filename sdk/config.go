@@ -4,6 +4,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,15 @@ type Config struct {
 	// DefaultProblemType. Point it at the product's documentation, for
 	// example "https://docs.example.com/licensing#".
 	ProblemType string
+	// Logger, when set, receives one record (level Info, message
+	// "licensing: request refused") for every request the middleware
+	// refuses, with the code, status, method, path and the detail: why
+	// the license was refused, the scope or tier missing, the limit. The
+	// client gets only the code and a generic message ([Problem]), since
+	// that detail names fingerprints, products, issuers and limits. Nil
+	// logs nothing; [License.Status] and [License.Err] give the same
+	// detail to the product.
+	Logger *slog.Logger
 
 	// Getenv reads environment variables; nil means os.Getenv.
 	Getenv func(string) string

@@ -95,5 +95,5 @@ func ExampleLicense_Require() {
 	}
 	// Output:
 	// 200 text/plain; charset=utf-8 hello
-	// 403 application/problem+json {"type":"urn:licet:problem:scope_missing","title":"Scope not licensed","status":403,"detail":"the license does not grant scope \"admin:stats\"","code":"scope_missing","scope":"admin:stats"}
+	// 403 application/problem+json {"type":"urn:licet:problem:scope_missing","title":"Scope not licensed","status":403,"detail":"the license does not grant the scope this needs","code":"scope_missing","scope":"admin:stats"}
 }

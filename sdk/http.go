@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -80,52 +81,68 @@ type Problem struct {
 	Title string `json:"title"`
 	// Status is the HTTP status code, 403 or 429.
 	Status int `json:"status"`
-	// Detail explains this refusal for the client; it names no file on
-	// the server.
+	// Detail is a generic explanation of Code, the same for every
+	// refusal with that code: it says nothing about the license, the
+	// machine or the server (no fingerprint, product, issuer, limit or
+	// path). The detail of a refusal goes to Config.Logger.
 	Detail string `json:"detail,omitempty"`
 	// Code is the stable code: [CodeOf] of the refusal.
 	Code string `json:"code"`
-	// Scope is the scope that is missing, for "scope_missing".
+	// Scope is the scope that the endpoint needs and the license does
+	// not grant, for "scope_missing": the endpoint's requirement, as
+	// the product wrote it in [License.Require].
 	Scope string `json:"scope,omitempty"`
-	// Tier is the tier required, for "tier_too_low".
+	// Tier is the tier that the endpoint needs, for "tier_too_low", as
+	// the product wrote it in [License.RequireTier].
 	Tier string `json:"tier,omitempty"`
 }
 
-// problemFor returns the 403 for a license that allows nothing. The
-// detail is meant for the client: it names no file and no path.
+// genericDetail is the client's explanation of a code.
+func genericDetail(code string) string {
+	switch code {
+	case CodeNoLicense:
+		return "no valid license is installed"
+	case string(verify.CodeExpired):
+		return "the license has expired"
+	case string(verify.CodeRevoked):
+		return "the license is revoked, or cannot be checked against a current revocation list"
+	case CodeClockRollback:
+		return "licensing is suspended: the system clock is behind a time already seen"
+	case CodeListRollback, CodeRevocationsInvalid:
+		return "licensing is suspended: the revocation list cannot be used"
+	case CodeStateInvalid:
+		return "licensing is suspended: the licensing state cannot be read"
+	case string(verify.CodeScopeMissing):
+		return "the license does not grant the scope this needs"
+	case CodeTierTooLow:
+		return "the license tier is below the one this needs"
+	case CodeRateLimited:
+		return "the licensed request rate is exceeded; retry later"
+	}
+	return "the installed license is not valid here"
+}
+
+// problemFor returns the 403 for a license that allows nothing.
 func problemFor(err error) *Problem {
 	code := CodeOf(err)
 	p := &Problem{Title: "No valid license", Status: http.StatusForbidden, Code: code}
-	var (
-		ve   *verify.Error
-		load *LoadError
-	)
-	switch {
-	case code == CodeClockRollback:
-		p.Detail = "the system clock is behind a time already seen; licensing is suspended until it is set right"
-	case code == CodeListRollback:
-		p.Detail = "the revocation list is older than one already seen"
-	case code == CodeRevocationsInvalid:
-		p.Detail = "the revocation list cannot be used"
-	case code == CodeStateInvalid:
-		p.Detail = "the licensing state file cannot be read"
-	case errors.As(err, &load):
-		p.Detail = "no valid license is installed"
-		if errors.As(err, &ve) {
-			p.Detail += "; the license found was refused: " + ve.Message
-		}
-	case errors.As(err, &ve):
-		p.Detail = ve.Message
-		if code == string(verify.CodeExpired) {
-			p.Title = "License expired"
-		}
-	default:
-		p.Detail = "no license"
+	if code == string(verify.CodeExpired) {
+		p.Title = "License expired"
 	}
 	return p
 }
 
-func (l *License) writeProblem(w http.ResponseWriter, p *Problem) {
+// refuse sends p, with the generic detail of its code, and logs the
+// refusal with its cause on the server side (Config.Logger).
+// cause is called only when there is a logger.
+func (l *License) refuse(w http.ResponseWriter, r *http.Request, p *Problem, cause func() string) {
+	p.Detail = genericDetail(p.Code)
+	if l != nil && l.s != nil && l.s.cfg.Logger != nil {
+		l.s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "licensing: request refused",
+			slog.String("code", p.Code), slog.Int("status", p.Status),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("detail", cause()))
+	}
 	base := DefaultProblemType
 	if l != nil && l.s != nil && l.s.cfg.ProblemType != "" {
 		base = l.s.cfg.ProblemType
@@ -162,15 +179,16 @@ func (l *License) Require(scopes ...string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := l.snapshotNow()
 			if err != nil {
-				l.writeProblem(w, problemFor(err))
+				l.refuse(w, r, problemFor(err), err.Error)
 				return
 			}
 			for _, sc := range scopes {
 				if !s.lic.Allows(sc) {
-					l.writeProblem(w, &Problem{
+					l.refuse(w, r, &Problem{
 						Title: "Scope not licensed", Status: http.StatusForbidden,
 						Code: string(verify.CodeScopeMissing), Scope: sc,
-						Detail: fmt.Sprintf("the license does not grant scope %q", sc),
+					}, func() string {
+						return fmt.Sprintf("the license of %q (id %x, issuer %q) does not grant scope %q", s.lic.Subject, s.lic.ID, s.lic.Issuer, sc)
 					})
 					return
 				}
@@ -190,16 +208,15 @@ func (l *License) RequireTier(min string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := l.snapshotNow()
 			if err != nil {
-				l.writeProblem(w, problemFor(err))
+				l.refuse(w, r, problemFor(err), err.Error)
 				return
 			}
 			want, known := l.s.ranks[min]
 			if !known || s.rank < 0 || s.rank < want {
-				l.writeProblem(w, &Problem{
+				l.refuse(w, r, &Problem{
 					Title: "Tier not licensed", Status: http.StatusForbidden,
 					Code: CodeTierTooLow, Tier: min,
-					Detail: fmt.Sprintf("the license tier is %q; this needs %q or above", s.lic.Tier, min),
-				})
+				}, func() string { return fmt.Sprintf("the license tier is %q; this needs %q or above", s.lic.Tier, min) })
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -292,9 +309,10 @@ func (l *License) RateLimit() func(http.Handler) http.Handler {
 				secs = 1
 			}
 			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-			l.writeProblem(w, &Problem{
+			l.refuse(w, r, &Problem{
 				Title: "Rate limit exceeded", Status: http.StatusTooManyRequests, Code: CodeRateLimited,
-				Detail: fmt.Sprintf("the license allows %d requests per minute", rpm),
+			}, func() string {
+				return fmt.Sprintf("the license allows %d requests per minute; retry in %d s", rpm, secs)
 			})
 		})
 	}

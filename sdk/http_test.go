@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,8 +97,7 @@ func TestRequire(t *testing.T) {
 		"RequireTier": lic.RequireTier("free")(okHandler),
 	} {
 		rec, p := serve(t, h)
-		if rec.Code != 403 || p.Code != "expired" || p.Title != "License expired" ||
-			!strings.Contains(p.Detail, "license expired at 2026-06-01T13:00:00Z") {
+		if rec.Code != 403 || p.Code != "expired" || p.Title != "License expired" || p.Detail != "the license has expired" {
 			t.Errorf("%s after expiry: %d %+v", name, rec.Code, p)
 		}
 	}
@@ -123,9 +123,9 @@ func TestRequireRefusals(t *testing.T) {
 		name, code, detail string
 		lic                *sdk.License
 	}{
-		{"nil handle", "no_license", "no license", nil},
+		{"nil handle", "no_license", "no valid license is installed", nil},
 		{"nothing installed", "no_license", "no valid license is installed", unlicensed},
-		{"expired at load", "expired", "no valid license is installed; the license found was refused: license expired at", expired},
+		{"expired at load", "expired", "the license has expired", expired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,5 +292,77 @@ func TestRateLimitSurvivesReloads(t *testing.T) {
 	}
 	if codes[0] != 200 || codes[1] != 429 || codes[2] != 429 {
 		t.Errorf("rpm 1 after an hour: %v, want one request through", codes)
+	}
+}
+
+// TestProblemBodiesTellNothing: a refused client learns the code and a
+// generic message, never fingerprints, products, issuers, subjects,
+// tiers, limits or paths; those go to Config.Logger (issue 9, item 13).
+func TestProblemBodiesTellNothing(t *testing.T) {
+	v := newVendor(t, "vendor")
+	var logBuf strings.Builder
+	cfg := v.config()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
+	fp, err := machine.Fingerprint(product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{fp, "acme", product, "customer-42", v.dir, "other-host-fingerprint", `"pro"`, "7"}
+
+	// Bound to another machine: the verify message names both values.
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) {
+		l.Bind = map[string]string{"host": "other-host-fingerprint"}
+	})))
+	bound, _ := sdk.Load(cfg)
+	// A license in effect, with a tier and an rpm limit.
+	c2 := cfg
+	c2.LicensePath = v.path("ok.lic")
+	write(t, c2.LicensePath, v.mint(v.license(func(l *token.License) { l.Limits = map[string]uint64{"rpm": 7} })))
+	ok := mustLoad(t, c2)
+	rl := ok.RateLimit()(okHandler)
+	for i := 0; i < 7; i++ {
+		serve(t, rl)
+	}
+
+	for _, tt := range []struct {
+		name, code string
+		h          http.Handler
+	}{
+		{"binding mismatch", "binding_mismatch", bound.Require()(okHandler)},
+		{"scope missing", "scope_missing", ok.Require("admin")(okHandler)},
+		{"tier too low", "tier_too_low", ok.RequireTier("enterprise")(okHandler)},
+		{"rate limited", "rate_limited", rl},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logBuf.Reset()
+			rec := httptest.NewRecorder()
+			tt.h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			body := rec.Body.String()
+			var p sdk.Problem
+			if err := json.Unmarshal([]byte(body), &p); err != nil || p.Code != tt.code || p.Detail == "" {
+				t.Fatalf("%d %s, want code %s", rec.Code, body, tt.code)
+			}
+			for _, s := range secrets {
+				if strings.Contains(body, s) {
+					t.Errorf("body tells %q: %s", s, body)
+				}
+			}
+			logged := logBuf.String()
+			if !strings.Contains(logged, "licensing: request refused") || !strings.Contains(logged, "code="+tt.code) {
+				t.Errorf("log %q", logged)
+			}
+		})
+	}
+	// The detail is in the log: here the two fingerprints.
+	logBuf.Reset()
+	serve(t, bound.Require()(okHandler))
+	if l := logBuf.String(); !strings.Contains(l, fp) || !strings.Contains(l, "other-host-fingerprint") {
+		t.Errorf("log lacks the binding detail: %q", l)
+	}
+	// Without a logger, nothing is logged and nothing breaks.
+	c3 := c2
+	c3.Logger = nil
+	if rec, p := serve(t, mustLoad(t, c3).Require("admin")(okHandler)); rec.Code != 403 || p.Detail != "the license does not grant the scope this needs" {
+		t.Errorf("no logger: %d %+v", rec.Code, p)
 	}
 }
