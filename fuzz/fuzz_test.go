@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,8 +45,12 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if _, err := token.ParseMessage(raw); (err == nil) != (derr == nil) {
-			t.Fatalf("ParseMessage of the unarmored bytes: %v; Decode: %v", err, derr)
+		// Decode fails exactly when the bytes do not parse, or when a PEM
+		// block's type is not the one for the object inside.
+		if pm, err := token.ParseMessage(raw); err != nil && derr == nil {
+			t.Fatalf("ParseMessage of the unarmored bytes: %v; Decode accepted them", err)
+		} else if err == nil && derr != nil && (form != token.FormPEM || !strings.Contains(derr.Error(), "PEM block holds")) {
+			t.Fatalf("ParseMessage of the unarmored bytes accepted them (typ %q); Decode: %v", pm.Header.Typ, derr)
 		}
 		if derr != nil {
 			if perr == nil {
