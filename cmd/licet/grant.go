@@ -16,8 +16,9 @@ type grantFlags struct {
 	key, partner, partnerPub           string
 	versions, maxLife, maxGrace        string
 	expires, notBefore, format, out    string
+	ledger                             string
 	aud, tiers, scopes, limits, rights []string
-	force                              bool
+	force, json                        bool
 }
 
 func newGrantCmd(a *app) *cobra.Command {
@@ -67,6 +68,8 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
+	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the grant too, without -o)")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("partner-pub", "pub", "pem")
 	_ = cmd.MarkFlagFilename("output")
@@ -187,6 +190,19 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 	if err := g.Validate(); err != nil {
 		return problemsError("cannot sign the grant, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid grant: "), "; "), hint)
 	}
+	return a.signGrant(g, fl, keyData, info)
+}
+
+// signGrant signs a checked grant, records it in the ledger and writes it.
+func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *keys.KeyInfo) error {
+	if err := a.checkOutput(fl.out, fl.format, fl.force, fl.json); err != nil {
+		return err
+	}
+	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
+	if err != nil {
+		return err
+	}
+	defer led.Close()
 	key, err := a.unlockKey(fl.key, keyData, info)
 	if err != nil {
 		return err
@@ -202,7 +218,9 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 		"Expires":  rfc3339(g.Expiry),
 		"Grant-ID": hex.EncodeToString(g.ID),
 	}
-	return a.writeToken(raw, token.PEMGrant, headers, fl.format, "", fl.out, fl.force, "grant "+hex.EncodeToString(g.ID))
+	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMGrant, headers: headers,
+		format: fl.format, out: fl.out, force: fl.force, json: fl.json, what: "grant " + hex.EncodeToString(g.ID)})
+	return err
 }
 
 // readGrant reads the grant a partner mints under: a grant object, not

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,8 +21,9 @@ type mintFlags struct {
 	fromRequest                             string
 	expires, notBefore, grace               string
 	prefix, format, out                     string
+	ledger, order                           string
 	days                                    int
-	perpetual, force                        bool
+	perpetual, force, json                  bool
 	aud, scopes, limits, rights, bind, meta []string
 }
 
@@ -92,6 +94,9 @@ is refused (exit 1), naming the file.`,
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under (embedded in the license)")
 	f.StringVar(&fl.fromRequest, "from-request", "", "bind to the machine of the activation request `FILE` ('licet activate request'); its product is the aud")
+	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
+	f.StringVar(&fl.order, "order", "", "order reference `REF` recorded with the license (unique in the ledger)")
+	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the token too, without -o)")
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("from-request", "json")
 	_ = cmd.MarkFlagFilename("key", "key")
@@ -219,6 +224,7 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 		}
 	}
 	add(checkOutputFlags(fl.format, fl.prefix, cmd.Flags().Changed("prefix"))...)
+	add(checkOrder("order", fl.order, cmd.Flags().Changed("order"))...)
 	return lic, problems
 }
 
@@ -262,21 +268,17 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err := lic.Validate(); err != nil {
 		return problemsError("cannot mint, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid license: "), "; "), hint)
 	}
-	if g != nil {
-		if !g.Key.Equal(info.Public.Key) {
-			return failure(fmt.Errorf("%s is for the key %x of partner %s; %s is the key %x: a license under the grant would be rejected (grant_violation)",
-				fl.grant, token.KeyID(g.Key), g.Subject, fl.key, info.Public.KeyID()),
-				"mint with the partner key the grant names (licet inspect shows it)")
-		}
-		if v := verify.Violations(g, lic); len(v) > 0 {
-			var b strings.Builder
-			fmt.Fprintf(&b, "the license would break its grant (grant_violation), nothing was signed:")
-			for _, p := range v {
-				b.WriteString("\n  - " + p)
-			}
-			return failure(errors.New(b.String()), fmt.Sprintf("stay within the grant ('licet inspect %s' shows it), or ask the vendor for a wider one", fl.grant))
-		}
+	if err := checkGrant(fl.grant, fl.key, g, lic, info.Public.Key, info.Public.KeyID()); err != nil {
+		return err
 	}
+	if err := a.checkOutput(fl.out, fl.format, fl.force, fl.json); err != nil {
+		return err
+	}
+	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
+	if err != nil {
+		return err
+	}
+	defer led.Close()
 	key, err := a.unlockKey(fl.key, data, info)
 	if err != nil {
 		return err
@@ -285,6 +287,44 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err != nil {
 		return failure(err, "")
 	}
+	if _, err := a.issue(led, &issuance{
+		raw: raw, pub: info.Public.Key, pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
+		format: fl.format, prefix: fl.prefix, out: fl.out, force: fl.force, json: fl.json,
+		what: "license " + hex.EncodeToString(lic.ID), order: fl.order,
+	}); err != nil {
+		return err
+	}
+	if req != nil {
+		fmt.Fprintf(a.stderr, "licet: the license is bound to the machine of %s: product %s, %s=%s (machine id from %s)\n",
+			fl.fromRequest, req.Product, sdk.BindingKey, req.Fingerprint, sourceText(req.Source))
+	}
+	return nil
+}
+
+// checkGrant refuses a license that its grant would not allow, or a key
+// that is not the grant's, before anything is signed.
+func checkGrant(grantPath, keyPath string, g *token.Grant, lic *token.License, pub ed25519.PublicKey, kid []byte) error {
+	if g == nil {
+		return nil
+	}
+	if !g.Key.Equal(pub) {
+		return failure(fmt.Errorf("%s is for the key %x of partner %s; %s is the key %x: a license under the grant would be rejected (grant_violation)",
+			grantPath, token.KeyID(g.Key), g.Subject, keyPath, kid),
+			"mint with the partner key the grant names (licet inspect shows it)")
+	}
+	if v := verify.Violations(g, lic); len(v) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "the license would break its grant (grant_violation), nothing was signed:")
+		for _, p := range v {
+			b.WriteString("\n  - " + p)
+		}
+		return failure(errors.New(b.String()), fmt.Sprintf("stay within the grant ('licet inspect %s' shows it), or ask the vendor for a wider one", grantPath))
+	}
+	return nil
+}
+
+// licenseHeaders are the PEM headers of a license.
+func licenseHeaders(lic *token.License, g *token.Grant) map[string]string {
 	headers := map[string]string{
 		"Issuer":     lic.Issuer,
 		"Subject":    lic.Subject,
@@ -296,14 +336,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if g != nil {
 		headers["Grant-ID"] = hex.EncodeToString(g.ID)
 	}
-	if err := a.writeToken(raw, token.PEMLicense, headers, fl.format, fl.prefix, fl.out, fl.force, "license "+hex.EncodeToString(lic.ID)); err != nil {
-		return err
-	}
-	if req != nil {
-		fmt.Fprintf(a.stderr, "licet: the license is bound to the machine of %s: product %s, %s=%s (machine id from %s)\n",
-			fl.fromRequest, req.Product, sdk.BindingKey, req.Fingerprint, sourceText(req.Source))
-	}
-	return nil
+	return headers
 }
 
 func formatExpiry(t time.Time) string {
@@ -313,8 +346,9 @@ func formatExpiry(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// writeToken writes a signed object in the chosen form to out, or stdout.
-func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, format, prefix, out string, force bool, what string) error {
+// encodeToken returns a signed object in the chosen form, refusing one
+// that verifiers would not accept.
+func encodeToken(raw []byte, pemType string, headers map[string]string, format, prefix string) ([]byte, error) {
 	var data []byte
 	switch format {
 	case "pem":
@@ -324,15 +358,29 @@ func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, 
 	default:
 		s, err := token.EncodeText(raw, prefix)
 		if err != nil {
-			return usageError("", "%v", err)
+			return nil, usageError("", "%v", err)
 		}
 		data = []byte(s + "\n")
 	}
 	if len(data) > token.MaxTokenSize {
-		return failure(fmt.Errorf("the %s would be %d bytes in the %s form, over the %d bytes that verifiers accept; nothing was written",
+		return nil, failure(fmt.Errorf("the %s would be %d bytes in the %s form, over the %d bytes that verifiers accept; nothing was written",
 			map[string]string{token.PEMLicense: "license", token.PEMGrant: "grant", token.PEMRevocations: "revocation list"}[pemType],
 			len(data), format, token.MaxTokenSize), "use fewer or shorter claims (the raw form is the smallest)")
 	}
+	return data, nil
+}
+
+// writeToken writes a signed object in the chosen form to out, or stdout.
+func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, format, prefix, out string, force bool, what string) error {
+	data, err := encodeToken(raw, pemType, headers, format, prefix)
+	if err != nil {
+		return err
+	}
+	return a.writeData(data, format, out, force, what)
+}
+
+// writeData writes an encoded object to out, or stdout.
+func (a *app) writeData(data []byte, format, out string, force bool, what string) error {
 	if out == "" || out == "-" {
 		if format == "raw" && a.stdoutTerminal() {
 			return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")

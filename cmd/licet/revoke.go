@@ -15,8 +15,9 @@ import (
 
 type revokeFlags struct {
 	key, from, nextUpdate, format, out string
-	ctis, ctiFrom, kids                []string
-	force                              bool
+	ledger                             string
+	ctis, ctiFrom, kids, licenses      []string
+	force, json                        bool
 }
 
 func newRevokeCmd(a *app) *cobra.Command {
@@ -54,6 +55,9 @@ name the --from file, which is then replaced.`,
 	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
+	f.StringArrayVar(&fl.licenses, "license", nil, "revoke the license or grant with this `ID` in the ledger (an id prefix of 6+ digits will do; repeatable)")
+	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
+	f.BoolVar(&fl.json, "json", false, "print the id, file, next update and ledger index as JSON (the list too, without -o)")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("from")
 	_ = cmd.MarkFlagFilename("output")
@@ -89,30 +93,9 @@ func (a *app) revoke(fl *revokeFlags) error {
 	} else {
 		r.NextUpdate = t
 	}
-	for _, c := range fl.ctis {
-		id, err := hex.DecodeString(strings.TrimSpace(c))
-		if err != nil || len(id) != token.IDSize {
-			add(fmt.Sprintf("--cti %q: a license or grant id is 32 hex digits (licet inspect shows it)", c))
-			continue
-		}
-		r.IDs = append(r.IDs, id)
-	}
-	for _, path := range fl.ctiFrom {
-		id, err := readObjectID(path)
-		if err != nil {
-			add("--cti-from " + err.Error())
-			continue
-		}
-		r.IDs = append(r.IDs, id)
-	}
-	for _, k := range fl.kids {
-		kid, err := parseKID(k)
-		if err != nil {
-			add("--kid " + err.Error())
-			continue
-		}
-		r.KeyIDs = append(r.KeyIDs, kid)
-	}
+	var p []string
+	r.IDs, r.KeyIDs, p = parseRevokeFlags(fl)
+	add(p...)
 	add(checkOutputFlags(fl.format, "", false)...)
 	if len(problems) > 0 {
 		return problemsError("cannot sign the revocation list, nothing was signed", problems, "see 'licet revoke --help'")
@@ -121,6 +104,19 @@ func (a *app) revoke(fl *revokeFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkOutput(fl.out, fl.format, fl.force || sameFile(fl.out, fl.from), fl.json); err != nil {
+		return err
+	}
+	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	ids, err := resolveLicenses(led, fl.licenses)
+	if err != nil {
+		return err
+	}
+	r.IDs = append(r.IDs, ids...)
 	r.Issuer = info.Public.Issuer
 	if fl.from != "" {
 		old, err := readRevocations(fl.from, info.Public.Key, r.Issuer)
@@ -145,9 +141,46 @@ func (a *app) revoke(fl *revokeFlags) error {
 		"Seq":         fmt.Sprint(r.Seq),
 		"Next-Update": rfc3339(r.NextUpdate),
 	}
-	force := fl.force || (fl.from != "" && fl.out != "" && filepath.Clean(fl.out) == filepath.Clean(fl.from))
 	what := fmt.Sprintf("revocation list seq %d (%d ids, %d keys, next update %s)", r.Seq, len(r.IDs), len(r.KeyIDs), rfc3339(r.NextUpdate))
-	return a.writeToken(raw, token.PEMRevocations, headers, fl.format, "", fl.out, force, what)
+	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMRevocations, headers: headers,
+		format: fl.format, out: fl.out, force: fl.force || sameFile(fl.out, fl.from), json: fl.json, what: what})
+	return err
+}
+
+// sameFile reports whether -o names the --from file, which is then replaced.
+func sameFile(out, from string) bool {
+	return from != "" && out != "" && filepath.Clean(out) == filepath.Clean(from)
+}
+
+// parseRevokeFlags returns the ids of --cti and --cti-from and the key ids
+// of --kid, with every problem found.
+func parseRevokeFlags(fl *revokeFlags) (ids, kids [][]byte, problems []string) {
+	add := func(p ...string) { problems = append(problems, p...) }
+	for _, c := range fl.ctis {
+		id, err := hex.DecodeString(strings.TrimSpace(c))
+		if err != nil || len(id) != token.IDSize {
+			add(fmt.Sprintf("--cti %q: a license or grant id is 32 hex digits (licet inspect shows it)", c))
+			continue
+		}
+		ids = append(ids, id)
+	}
+	for _, path := range fl.ctiFrom {
+		id, err := readObjectID(path)
+		if err != nil {
+			add("--cti-from " + err.Error())
+			continue
+		}
+		ids = append(ids, id)
+	}
+	for _, k := range fl.kids {
+		kid, err := parseKID(k)
+		if err != nil {
+			add("--kid " + err.Error())
+			continue
+		}
+		kids = append(kids, kid)
+	}
+	return ids, kids, problems
 }
 
 // readObjectID returns the id (cti) of the license or grant in a file.

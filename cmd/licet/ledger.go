@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/ledger"
+	"github.com/spf13/cobra"
+)
+
+// ledgerFlagUsage is the help text of every --ledger flag.
+const ledgerFlagUsage = "the ledger: an SQLite `FILE` or a postgres:// URL (default: LICET_LEDGER, else licet.db beside the key)"
+
+// ledgerHint is the hint of errors opening a ledger.
+const ledgerHint = "choose the ledger with --ledger FILE or --ledger postgres://..., or set LICET_LEDGER"
+
+// ledgerLocation returns where the ledger is: the --ledger flag, else
+// LICET_LEDGER, else licet.db in the directory of the key (or the current
+// directory when there is no key).
+func (a *app) ledgerLocation(flag, keyPath string) string {
+	if flag != "" {
+		return flag
+	}
+	if v, ok := a.lookupEnv("LICET_LEDGER"); ok && v != "" {
+		return v
+	}
+	if keyPath != "" {
+		return filepath.Join(filepath.Dir(keyPath), ledger.DefaultFile)
+	}
+	return ledger.DefaultFile
+}
+
+// openLedger opens the ledger at location; errors are exit code 2.
+func (a *app) openLedger(location string) (*ledger.Ledger, error) {
+	l, err := ledger.Open(context.Background(), location)
+	if err != nil {
+		return nil, ioError(fmt.Errorf("cannot open the ledger: %s", strings.TrimPrefix(err.Error(), "ledger: ")), ledgerHint)
+	}
+	l.SetClock(a.now)
+	return l, nil
+}
+
+// issuance is a signed object to record in the ledger and hand out.
+type issuance struct {
+	raw                 []byte
+	pub                 ed25519.PublicKey
+	pemType             string
+	headers             map[string]string
+	format, prefix, out string
+	force, json         bool
+	what                string // "license ID", for messages
+	order, renewedFrom  string
+}
+
+// issuedJSON is the --json output of mint, grant, revoke and renew.
+type issuedJSON struct {
+	ID          string  `json:"id"`
+	Kind        string  `json:"kind"`
+	File        string  `json:"file"`
+	Exp         *string `json:"exp"`
+	KID         string  `json:"kid"`
+	LedgerIndex int64   `json:"ledger_index"`
+	Ledger      string  `json:"ledger"`
+	Order       string  `json:"order,omitempty"`
+	RenewedFrom string  `json:"renewed_from,omitempty"`
+	// Token is the encoded object when it was not written to a file.
+	Token string `json:"token,omitempty"`
+}
+
+func newIssuedJSON(e *ledger.Entry, led *ledger.Ledger) *issuedJSON {
+	return &issuedJSON{
+		ID: e.ID, Kind: string(e.Kind), File: e.File, Exp: timePtr(e.Expiry), KID: e.KID,
+		LedgerIndex: e.Index, Ledger: led.Location(), Order: e.OrderRef, RenewedFrom: e.RenewedFrom,
+	}
+}
+
+// checkOutput refuses, before anything is signed or recorded, an output
+// that cannot be written: an existing file without --force, a missing
+// directory, raw bytes for a terminal or inside JSON.
+func (a *app) checkOutput(out, format string, force, asJSON bool) error {
+	toStdout := out == "" || out == "-"
+	switch {
+	case toStdout && format == "raw" && asJSON:
+		return usageError("write it to a file with -o FILE, or choose --format text or pem", "--json without -o puts the token in the JSON: raw bytes cannot go there")
+	case toStdout && format == "raw" && a.stdoutTerminal():
+		return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
+	case toStdout:
+		return nil
+	}
+	if err := checkDir(out); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(out); err == nil && !force {
+		return ioError(fmt.Errorf("%s already exists; not overwriting it", out), "choose another file name, or pass --force to replace it")
+	}
+	return nil
+}
+
+// issue records a signed object in the ledger (not yet written), writes it
+// out, and marks it written. A failure after recording leaves the entry
+// unwritten, and says so: the token is never signed without a record.
+func (a *app) issue(led *ledger.Ledger, is *issuance) (*ledger.Entry, error) {
+	data, err := encodeToken(is.raw, is.pemType, is.headers, is.format, is.prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := is.out
+	if out == "-" {
+		out = ""
+	}
+	ctx := context.Background()
+	es, err := led.Append(ctx, ledger.Record{Raw: is.raw, OrderRef: is.order, RenewedFrom: is.renewedFrom, File: out, PublicKey: is.pub})
+	if err != nil {
+		return nil, appendError(err, led)
+	}
+	e := es[0]
+	toStdout := out == ""
+	if !(is.json && toStdout) {
+		if err := a.writeData(data, is.format, out, is.force, is.what); err != nil {
+			return nil, unwrittenError(err, e)
+		}
+	}
+	if err := led.MarkWritten(ctx, e.ID, out); err != nil {
+		return nil, unwrittenError(err, e)
+	}
+	e.Written, e.File = true, out
+	if is.json {
+		j := newIssuedJSON(e, led)
+		if toStdout {
+			j.Token = strings.TrimSuffix(string(data), "\n")
+		}
+		return e, writeJSON(a.stdout, j)
+	}
+	return e, nil
+}
+
+// appendError explains a refused append: nothing was handed out.
+func appendError(err error, led *ledger.Ledger) error {
+	var de *ledger.DuplicateError
+	if errors.As(err, &de) {
+		msg := fmt.Sprintf("the %s %s is already in the ledger", de.Field, de.Value)
+		if de.Existing != nil {
+			msg += fmt.Sprintf(" (%s %s for %s)", de.Existing.Kind, de.Existing.ID, de.Existing.Subject)
+		}
+		return failure(errors.New(msg+"; nothing was written"), "'licet ledger show ID' shows it; use another order reference")
+	}
+	return failure(fmt.Errorf("recording in the ledger %s failed, nothing was written: %s", led.Location(), strings.TrimPrefix(err.Error(), "ledger: ")), ledgerHint)
+}
+
+// unwrittenError keeps the exit code of a failed write and says that the
+// ledger keeps the token.
+func unwrittenError(err error, e *ledger.Entry) error {
+	ee := &exitError{code: exitUsage, err: err}
+	errors.As(err, &ee)
+	return &exitError{code: ee.code, err: err,
+		hint: fmt.Sprintf("the signed %s %s is in the ledger, marked unwritten: 'licet ledger show %s --format pem -o FILE' writes it out", e.Kind, e.ID, e.ID)}
+}
+
+// encodeBase64 is the raw bytes of an entry in JSON.
+func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// parseWithin parses the --within or --expiring DURATION of the ledger
+// commands into the end of the window from now.
+func parseWithin(flag, s string, now time.Time) (time.Time, error) {
+	d, err := parseDuration(s)
+	if err != nil {
+		return time.Time{}, usageError("for example: 30d, 12h", "--%s %v", flag, err)
+	}
+	return now.Add(d), nil
+}
+
+// ledgerCmdFlags are the --ledger and --key of the ledger commands, which
+// only locate the ledger.
+type ledgerCmdFlags struct{ ledger, key string }
+
+func (f *ledgerCmdFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.ledger, "ledger", "", ledgerFlagUsage)
+	cmd.Flags().StringVar(&f.key, "key", "", "find the ledger beside this private key `FILE` (never read)")
+	_ = cmd.MarkFlagFilename("key", "key")
+}
+
+func (a *app) openLedgerOf(f *ledgerCmdFlags) (*ledger.Ledger, error) {
+	loc := a.ledgerLocation(f.ledger, f.key)
+	if !ledger.IsURL(loc) {
+		if _, err := os.Stat(loc); err != nil {
+			return nil, ioError(fmt.Errorf("%s: no ledger there (licet mint, grant and revoke create it beside the key)", loc), ledgerHint)
+		}
+	}
+	return a.openLedger(loc)
+}
+
+// checkOrder reports an order reference that is empty, too long or holds
+// control characters.
+func checkOrder(flag, ref string, set bool) []string {
+	switch {
+	case !set:
+		return nil
+	case strings.TrimSpace(ref) == "" || len(ref) > 128:
+		return []string{fmt.Sprintf("--%s %q: an order reference is 1 to 128 characters", flag, ref)}
+	case strings.IndexFunc(ref, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return []string{fmt.Sprintf("--%s %q: an order reference holds no control characters", flag, ref)}
+	}
+	return nil
+}
+
+// resolveLicenses returns the ids of the licenses or grants that revoke
+// --license names, looked up in the ledger.
+func resolveLicenses(led *ledger.Ledger, refs []string) ([][]byte, error) {
+	var ids [][]byte
+	var problems []string
+	for _, ref := range refs {
+		e, err := led.Get(context.Background(), ref)
+		var ae *ledger.AmbiguousError
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			problems = append(problems, fmt.Sprintf("--license %s: no such license or grant in the ledger %s", ref, led.Location()))
+		case errors.As(err, &ae):
+			problems = append(problems, fmt.Sprintf("--license %s: matches %d entries (%s): give more digits", ref, len(ae.Matches), strings.Join(ae.Matches, ", ")))
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("--license %s: %s", ref, strings.TrimPrefix(err.Error(), "ledger: ")))
+		case e.Kind == ledger.KindRevocations:
+			problems = append(problems, fmt.Sprintf("--license %s is a revocation list, not a license or grant", ref))
+		default:
+			ids = append(ids, hexBytesOf(e.ID))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problemsError("cannot sign the revocation list, nothing was signed", problems, "'licet ledger list' shows the ids")
+	}
+	return ids, nil
+}
+
+func hexBytesOf(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}
