@@ -18,7 +18,8 @@ type verifyFlags struct {
 	pubs                             []string
 	keyring, product, productVersion string
 	scopes, bind                     []string
-	at, leeway, revocations          string
+	at, leeway                       string
+	revocations                      []string
 	asJSON, strictRevocations        bool
 	bindMachine                      bool
 }
@@ -93,7 +94,7 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
 	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
-	f.StringVar(&fl.revocations, "revocations", "", "signed revocation list `FILE`: revoked licenses, grants and keys are rejected")
+	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; repeat for lists of other issuers (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagFilename("revocations")
@@ -236,7 +237,7 @@ func verifierOptions(fl *verifyFlags, machine *sdk.ActivationRequest) ([]verify.
 		}
 	}
 	if fl.strictRevocations {
-		if fl.revocations == "" {
+		if len(fl.revocations) == 0 {
 			problems = append(problems, "--strict-revocations needs --revocations FILE")
 		} else {
 			opts = append(opts, verify.RejectStaleRevocations())
@@ -289,12 +290,16 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	if err != nil {
 		return err
 	}
-	var revs *verify.RevocationList
-	if fl.revocations != "" {
-		if revs, err = loadRevocations(fl.revocations, ks); err != nil {
+	var revs []*verify.RevocationList
+	for _, path := range fl.revocations {
+		list, err := loadRevocations(path, ks)
+		if err != nil {
 			return err
 		}
-		opts = append(opts, verify.WithRevocations(revs))
+		revs = append(revs, list)
+	}
+	if len(revs) > 0 {
+		opts = append(opts, verify.WithRevocations(revs...))
 	}
 	data, _, err := a.readToken(args)
 	if err != nil {
@@ -370,9 +375,10 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 			f.add("machine", "not bound to a machine")
 		}
 	}
-	if revs != nil {
-		c := revs.Claims()
-		f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
+	for _, list := range revs {
+		if c := list.Claims(); c.Issuer == lic.Issuer || (lic.Grant != nil && c.Issuer == lic.Grant.Issuer) {
+			f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
+		}
 	}
 	if len(unchecked) > 0 {
 		f.add("checks", uncheckedText(unchecked))
