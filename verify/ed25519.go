@@ -4,38 +4,56 @@ import (
 	"crypto/ed25519"
 	"crypto/sha512"
 	"crypto/subtle"
+	"sync"
+	"sync/atomic"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 )
 
 // edKey is an Ed25519 public key prepared once for many verifications:
-// its encoding and its point, decompressed and negated, so that no
-// verification pays for point decompression.
+// its encoding, and its point decompressed and negated, with a table of
+// multiples of it built when it is used a second time. No verification by
+// it pays for point decompression, and from the second on none does the
+// 252 doublings of a double-base scalar multiplication.
 //
-// Its verify is crypto/ed25519's Verify step for step (cofactorless, RFC
-// 8032 with the strictness Go has always had): a 64-byte signature whose
-// top three bits are clear and whose S is canonical (S < l), k =
-// SHA-512(R || A || M) mod l over the key's encoding exactly as given,
-// R' = [S]B - [k]A, accepted only if R' encodes to the signature's R byte
-// for byte. A key encoding that is not a point (crypto/ed25519 refuses it
-// on every call) verifies nothing. TestEdKeyWycheproof,
-// TestEdKeyDifferential and FuzzEdKey compare it with crypto/ed25519.
+// Its verify gives crypto/ed25519's answer for every input (cofactorless
+// RFC 8032 with the strictness Go has always had): a 64-byte signature
+// whose top three bits are clear and whose S is canonical (S < l),
+// k = SHA-512(R || A || M) mod l over the key's encoding exactly as given,
+// R' = [S]B + [k](-A), accepted only if R' encodes to the signature's R
+// byte for byte. A key encoding that is not a point (crypto/ed25519
+// refuses it on every call) verifies nothing. TestEdKeyWycheproof,
+// TestEdKeyVectors, TestEdKeyDifferential and FuzzEdKey compare it with
+// crypto/ed25519.
+//
+// From the second verification by a key, the computation of R' differs:
+// [S]B and [k](-A) are both fixed-base
+// multiplications over precomputed tables (signed radix 16, 64 mixed
+// additions each and 4 doublings in all), where crypto/ed25519 does a
+// double-base multiplication with 252 doublings. Both are exact in the
+// whole group (points with a torsion component included), so R' is the
+// same point; the encoding is the canonical one.
 type edKey struct {
 	pub  [ed25519.PublicKeySize]byte
 	negA edwards25519.Point
 	ok   bool // pub decodes to a point
+
+	uses  atomic.Int64 // verifications so far
+	once  sync.Once
+	table *fixedBase // multiples of negA, built at the second verification
 }
 
-// init prepares k for pub and returns k. A pub of the wrong length
-// verifies nothing, as no point has that encoding.
+// init prepares k, a zero edKey, for pub and returns k. A pub of the
+// wrong length verifies nothing, as no point has that encoding.
 func (k *edKey) init(pub ed25519.PublicKey) *edKey {
-	*k = edKey{}
 	if len(pub) != ed25519.PublicKeySize {
 		return k
 	}
 	copy(k.pub[:], pub)
-	// SetBytes accepts the encodings crypto/ed25519 accepts: the same
-	// code, vendored in the standard library as crypto/internal/fips140/edwards25519.
+	// SetBytes accepts the encodings crypto/ed25519 accepts: it is the
+	// same code, vendored in the standard library as
+	// crypto/internal/fips140/edwards25519.
 	var a edwards25519.Point
 	if _, err := a.SetBytes(pub); err == nil {
 		k.negA.Negate(&a)
@@ -45,8 +63,16 @@ func (k *edKey) init(pub ed25519.PublicKey) *edKey {
 }
 
 // verify reports whether sig is a valid Ed25519 signature of msg by k,
-// with exactly the answer of ed25519.Verify(pub, msg, sig).
+// with exactly the answer of ed25519.Verify(pub, msg, sig). The first
+// verification by k computes R' as crypto/ed25519 does; later ones build
+// and use the table, so that a key prepared for one verification only (a
+// grant's partner key) never pays for one.
 func (k *edKey) verify(msg, sig []byte) bool {
+	return k.verifyWith(msg, sig, k.uses.Add(1) > 1)
+}
+
+// verifyWith is verify, with the table or without.
+func (k *edKey) verifyWith(msg, sig []byte, table bool) bool {
 	if !k.ok || len(sig) != ed25519.SignatureSize || sig[63]&224 != 0 {
 		return false
 	}
@@ -63,8 +89,199 @@ func (k *edKey) verify(msg, sig []byte) bool {
 	if _, err := hk.SetUniformBytes(h.Sum(digest[:0])); err != nil {
 		return false // cannot happen: the digest is 64 bytes
 	}
-	// [S]B = R + [k]A  <=>  R = [k](-A) + [S]B
-	var r edwards25519.Point
-	r.VarTimeDoubleScalarBaseMult(&hk, &k.negA, &s)
-	return subtle.ConstantTimeCompare(sig[:32], r.Bytes()) == 1
+	// [S]B = R + [k]A  <=>  R = [S]B + [k](-A)
+	if !table {
+		var r edwards25519.Point
+		r.VarTimeDoubleScalarBaseMult(&hk, &k.negA, &s)
+		return subtle.ConstantTimeCompare(sig[:32], r.Bytes()) == 1
+	}
+	k.once.Do(func() { k.table = newFixedBase(&k.negA) })
+	var r extPoint
+	r.doubleBaseMult(&s, baseTable(), &hk, k.table)
+	var enc [32]byte
+	return subtle.ConstantTimeCompare(sig[:32], r.encode(&enc)) == 1
+}
+
+// A fixedBase holds multiples of one point P for variable-time fixed-base
+// multiplication: entry [i][j] is (j+1)·256^i·P, in affine Niels form.
+// It takes 30 KiB.
+type fixedBase [32][8]nielsPoint
+
+// nielsPoint is an affine point (x, y) as y+x, y-x and 2dxy, the form
+// that a mixed addition reads.
+type nielsPoint struct{ ypx, ymx, t2d field.Element }
+
+// extPoint is a point in extended coordinates: x = X/Z, y = Y/Z,
+// xy = T/Z.
+type extPoint struct{ x, y, z, t field.Element }
+
+// d2 is 2d, d = -121665/121666 the curve constant.
+var d2 = func() *field.Element {
+	var one, num, den, d field.Element
+	one.One()
+	num.Mult32(&one, 121665)
+	num.Negate(&num)
+	den.Mult32(&one, 121666)
+	den.Invert(&den)
+	d.Multiply(&num, &den)
+	return new(field.Element).Add(&d, &d)
+}()
+
+var baseTable = sync.OnceValue(func() *fixedBase {
+	return newFixedBase(edwards25519.NewGeneratorPoint())
+})
+
+// newFixedBase builds the table of p.
+func newFixedBase(p *edwards25519.Point) *fixedBase {
+	var pts [32 * 8]edwards25519.Point
+	var base edwards25519.Point
+	base.Set(p)
+	for i := 0; i < 32; i++ {
+		row := pts[i*8 : i*8+8]
+		row[0].Set(&base)
+		for j := 1; j < 8; j++ {
+			row[j].Add(&row[j-1], &base)
+		}
+		for n := 0; n < 8; n++ {
+			base.Add(&base, &base)
+		}
+	}
+	// To affine, with one inversion for all (Montgomery's trick).
+	var zs, prods [32 * 8]field.Element
+	var acc field.Element
+	acc.One()
+	for i := range pts {
+		_, _, z, _ := pts[i].ExtendedCoordinates()
+		zs[i].Set(z)
+		prods[i].Set(&acc)
+		acc.Multiply(&acc, z)
+	}
+	acc.Invert(&acc) // 1 / (z_0 z_1 ... z_n)
+	t := new(fixedBase)
+	for i := len(pts) - 1; i >= 0; i-- {
+		var zinv, x, y field.Element
+		zinv.Multiply(&acc, &prods[i]) // 1 / z_i
+		acc.Multiply(&acc, &zs[i])
+		X, Y, _, _ := pts[i].ExtendedCoordinates()
+		x.Multiply(X, &zinv)
+		y.Multiply(Y, &zinv)
+		n := &t[i/8][i%8]
+		n.ypx.Add(&y, &x)
+		n.ymx.Subtract(&y, &x)
+		n.t2d.Multiply(&x, &y)
+		n.t2d.Multiply(&n.t2d, d2)
+	}
+	return t
+}
+
+// signedRadix16 writes s, a canonical scalar (below 2^253), as 64 digits
+// in [-8, 8] with s = sum(d_i 16^i).
+func signedRadix16(s *edwards25519.Scalar) [64]int8 {
+	b := s.Bytes()
+	var d [64]int8
+	for i := 0; i < 32; i++ {
+		d[2*i] = int8(b[i] & 15)
+		d[2*i+1] = int8(b[i] >> 4)
+	}
+	for i := 0; i < 63; i++ {
+		carry := (d[i] + 8) >> 4
+		d[i] -= carry << 4
+		d[i+1] += carry
+	}
+	return d
+}
+
+// doubleBaseMult sets v = [a]P + [b]Q for the points P and Q of the
+// tables tp and tq: the odd digits' multiples summed, times 16, plus the
+// even digits' multiples.
+func (v *extPoint) doubleBaseMult(a *edwards25519.Scalar, tp *fixedBase, b *edwards25519.Scalar, tq *fixedBase) {
+	ad, bd := signedRadix16(a), signedRadix16(b)
+	v.x.Zero()
+	v.y.One()
+	v.z.One()
+	v.t.Zero()
+	for i := 1; i < 64; i += 2 {
+		v.addDigit(&tp[i/2], ad[i])
+		v.addDigit(&tq[i/2], bd[i])
+	}
+	for n := 0; n < 4; n++ {
+		v.double()
+	}
+	for i := 0; i < 64; i += 2 {
+		v.addDigit(&tp[i/2], ad[i])
+		v.addDigit(&tq[i/2], bd[i])
+	}
+}
+
+// addDigit adds d times the point of row to v: row[d-1] for d > 0, its
+// negation for d < 0, nothing for 0.
+func (v *extPoint) addDigit(row *[8]nielsPoint, d int8) {
+	switch {
+	case d > 0:
+		v.addNiels(&row[d-1], false)
+	case d < 0:
+		v.addNiels(&row[-d-1], true)
+	}
+}
+
+// addNiels sets v = v + q, or v - q when neg (a mixed addition: 7
+// multiplications).
+func (v *extPoint) addNiels(q *nielsPoint, neg bool) {
+	qp, qm := &q.ypx, &q.ymx
+	if neg { // -(x, y) = (-x, y): y+x and y-x trade places, 2dxy changes sign
+		qp, qm = qm, qp
+	}
+	var ypx, ymx, pp, mm, tt2d, z2 field.Element
+	ypx.Add(&v.y, &v.x)
+	ymx.Subtract(&v.y, &v.x)
+	pp.Multiply(&ypx, qp)
+	mm.Multiply(&ymx, qm)
+	tt2d.Multiply(&v.t, &q.t2d)
+	z2.Add(&v.z, &v.z)
+	var e, f, g, h field.Element
+	e.Subtract(&pp, &mm)
+	h.Add(&pp, &mm)
+	if neg {
+		g.Subtract(&z2, &tt2d)
+		f.Add(&z2, &tt2d)
+	} else {
+		g.Add(&z2, &tt2d)
+		f.Subtract(&z2, &tt2d)
+	}
+	// Completed (e:h:g:f) to extended.
+	v.x.Multiply(&e, &f)
+	v.y.Multiply(&h, &g)
+	v.z.Multiply(&g, &f)
+	v.t.Multiply(&e, &h)
+}
+
+// double sets v = 2v.
+func (v *extPoint) double() {
+	var xx, yy, zz2, s field.Element
+	xx.Square(&v.x)
+	yy.Square(&v.y)
+	zz2.Square(&v.z)
+	zz2.Add(&zz2, &zz2)
+	s.Add(&v.x, &v.y)
+	s.Square(&s)
+	var e, h, g, f field.Element
+	h.Add(&yy, &xx)
+	g.Subtract(&yy, &xx)
+	e.Subtract(&s, &h)
+	f.Subtract(&zz2, &g)
+	v.x.Multiply(&e, &f)
+	v.y.Multiply(&h, &g)
+	v.z.Multiply(&g, &f)
+	v.t.Multiply(&e, &h)
+}
+
+// encode writes the canonical 32-byte encoding of v to out and returns it.
+func (v *extPoint) encode(out *[32]byte) []byte {
+	var zinv, x, y field.Element
+	zinv.Invert(&v.z)
+	x.Multiply(&v.x, &zinv)
+	y.Multiply(&v.y, &zinv)
+	copy(out[:], y.Bytes())
+	out[31] |= byte(x.IsNegative() << 7)
+	return out[:]
 }

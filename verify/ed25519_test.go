@@ -6,20 +6,23 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/licet/licet/internal/vectors"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
 
-// sameAsStd fails t unless verify's prepared-key Ed25519 verification and
-// crypto/ed25519 give the same answer for (pub, msg, sig). It returns that
-// answer.
+// sameAsStd fails t unless verify's prepared-key Ed25519 verification,
+// without and with its table of multiples, and crypto/ed25519 give the
+// same answer for (pub, msg, sig). It returns that answer.
 func sameAsStd(t testing.TB, what string, pub, msg, sig []byte) bool {
 	t.Helper()
 	want := ed25519.Verify(pub, msg, sig)
-	if got := verify.Ed25519Verify(pub, msg, sig); got != want {
-		t.Fatalf("%s: prepared key says %v, crypto/ed25519 says %v\npub %x\nmsg %x\nsig %x", what, got, want, pub, msg, sig)
+	plain, table := verify.Ed25519Verify(pub, msg, sig)
+	if plain != want || table != want {
+		t.Fatalf("%s: prepared key says %v (first use) and %v (with its table), crypto/ed25519 says %v\npub %x\nmsg %x\nsig %x",
+			what, plain, table, want, pub, msg, sig)
 	}
 	return want
 }
@@ -165,7 +168,7 @@ func TestEdKeyDifferential(t *testing.T) {
 	}
 	// A wrong key length: crypto/ed25519 panics, the prepared key verifies
 	// nothing.
-	if verify.Ed25519Verify(make([]byte, 31), nil, make([]byte, 64)) {
+	if plain, table := verify.Ed25519Verify(make([]byte, 31), nil, make([]byte, 64)); plain || table {
 		t.Error("a 31-byte key verifies")
 	}
 	t.Logf("%d cases, %d accepted by both", total, accepted)
@@ -197,11 +200,54 @@ func FuzzEdKey(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xff}, 32), msg, bytes.Repeat([]byte{0xff}, 64))
 	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
 		if len(pub) != ed25519.PublicKeySize {
-			if verify.Ed25519Verify(pub, msg, sig) {
+			if plain, table := verify.Ed25519Verify(pub, msg, sig); plain || table {
 				t.Fatalf("a %d-byte key verifies", len(pub))
 			}
 			return
 		}
 		sameAsStd(t, "fuzz", pub, msg, sig)
 	})
+}
+
+// TestEdKeyTableOnSecondUse: a trusted key's first verification goes
+// without the table of multiples, the second builds it; both verify.
+func TestEdKeyTableOnSecondUse(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{6}, 32))
+	pub := priv.Public().(ed25519.PublicKey)
+	l := typicalLicenseAt(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	tok, err := token.SignLicense(priv, l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := verify.NewKeySet(verify.Key{PublicKey: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.New(ks, verify.AnyProductInsecure(), verify.AnyVersionInsecure(),
+		verify.WithClock(func() time.Time { return l.IssuedAt }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := token.KeyID(pub)
+	for i, wantTable := range []bool{false, true, true} {
+		if _, err := v.Verify(tok); err != nil {
+			t.Fatalf("verification %d: %v", i+1, err)
+		}
+		if uses, built := ks.Ed25519KeyUses(kid); uses != int64(i+1) || built != wantTable {
+			t.Fatalf("after verification %d: %d uses, table built %v; want %d, %v", i+1, uses, built, i+1, wantTable)
+		}
+	}
+	bad := bytes.Clone(tok)
+	bad[len(bad)-1] ^= 1
+	if _, err := v.Verify(bad); verify.CodeOf(err) != verify.CodeBadSignature {
+		t.Fatalf("flipped signature with the table: %v", err)
+	}
+}
+
+func typicalLicenseAt(now time.Time) *token.License {
+	return &token.License{
+		Issuer: "acme", Subject: "customer-1", Audience: []string{"widget"},
+		IssuedAt: now.Add(-time.Hour), Expiry: now.Add(time.Hour),
+		ID: bytes.Repeat([]byte{1}, token.IDSize), Tier: "pro", Scopes: []string{"api:read"},
+	}
 }

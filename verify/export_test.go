@@ -2,9 +2,22 @@ package verify
 
 import "crypto/ed25519"
 
-// Ed25519Verify is the verification of a trusted key prepared by
-// [NewKeySet], exported for the equivalence tests against crypto/ed25519.
-func Ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
+// Ed25519Verify is the verification of a key prepared like the trusted
+// keys of [NewKeySet], exported for the equivalence tests against
+// crypto/ed25519: its answers without the table of multiples (a key's
+// first verification) and with it (every later one).
+func Ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) (plain, table bool) {
 	var k edKey
-	return k.init(pub).verify(msg, sig)
+	k.init(pub)
+	return k.verifyWith(msg, sig, false), k.verifyWith(msg, sig, true)
+}
+
+// Ed25519KeyUses returns how many verifications the prepared key of the
+// trusted key pub has done, and whether its table is built.
+func (s *KeySet) Ed25519KeyUses(kid []byte) (int64, bool) {
+	k, ok := s.Lookup(kid)
+	if !ok {
+		return 0, false
+	}
+	return k.ed.uses.Load(), k.ed.table != nil
 }
