@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -18,9 +17,9 @@ import (
 	"github.com/licet/licet/verify"
 )
 
-// wycheproofPath is the Wycheproof Ed25519 file, relative to this package's
-// directory (repository root/../shared/vectors).
-const wycheproofPath = "../../shared/vectors/wycheproof/ed25519_test.json"
+// wycheproofPath is the Wycheproof Ed25519 file, copied unchanged into
+// testdata/external (see its README for provenance).
+const wycheproofPath = "../testdata/external/wycheproof/ed25519_test.json"
 
 // Counts of the pinned file (C2SP/wycheproof testvectors_v1, commit
 // dac1dd47): a truncated or swapped file fails the test.
@@ -57,17 +56,28 @@ type wpCase struct {
 	pk, msg, sig []byte
 }
 
-// loadWycheproof reads the shared Wycheproof file. It skips the test when
-// the file is absent, except under CI=true, where that is a failure.
+// loadWycheproof reads the Wycheproof file; it is part of the repository,
+// so the test never skips.
+// TestExternalVectorsUnchanged pins the copied external files to the
+// bytes their publishers released.
+func TestExternalVectorsUnchanged(t *testing.T) {
+	for path, sum := range map[string]string{
+		"../testdata/external/cose-wg/eddsa-sig-01.json":     "fc5129133b9c7a892f4fd68b603828552a0e94750b54ce9fd666f2a853b4d543",
+		"../testdata/external/wycheproof/ed25519_test.json": "752d2ea7d7c6cf4736381b6cbacb61f8182b126ab7cd9b058f00c50084975536",
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != sum {
+			t.Errorf("%s: SHA-256 %s, want %s: the file was changed", path, got, sum)
+		}
+	}
+}
+
 func loadWycheproof(t *testing.T) []wpCase {
 	t.Helper()
 	data, err := os.ReadFile(wycheproofPath)
-	if errors.Is(err, os.ErrNotExist) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Wycheproof vectors missing at %s (CI=true: the shared/ directory must be next to the repository)", wycheproofPath)
-		}
-		t.Skipf("Wycheproof vectors not found at %s: shared/vectors is not next to the repository; skipping", wycheproofPath)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

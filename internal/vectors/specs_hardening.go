@@ -59,7 +59,7 @@ func hardeningSpecs() []*spec {
 	s = add(vec("key-not-valid-grant-key-retired", "key_not_valid",
 		"The partner key is also a trusted key, retired (not_after) before the license's iat.",
 		signLicense(KeyPartner, partnerLicense("key-not-valid-grant-key-retired"), g)))
-	s.keys = []string{vendorLine, keyLine(KeyPartner, "not_after=2026-01-01T00:00:00Z")}
+	s.keys = []string{vendorLine, keyLine(KeyPartner, "not_after=2025-12-31T00:00:00Z")}
 	s = add(vec("wrong-issuer-grant-key", "wrong_issuer",
 		"The partner key is also a trusted key of issuer acme; the license's iss is reseller.",
 		signLicense(KeyPartner, partnerLicense("wrong-issuer-grant-key"), g)))
