@@ -139,27 +139,69 @@ type fileSig struct {
 	err    string
 }
 
+// notRegularError reports a path that is not a regular file: a FIFO, a
+// device, a socket or a directory, none of which a licensing file is.
+type notRegularError struct{ mode fs.FileMode }
+
+func (e *notRegularError) Error() string {
+	kind := "a directory"
+	switch t := e.mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	case t&fs.ModeDir == 0:
+		kind = "a special file (" + t.String() + ")"
+	}
+	return "not a regular file: it is " + kind + "; point the path at a file"
+}
+
+// openRegular opens path for reading only if it is a regular file, and
+// never blocks: the type is checked before opening (a FIFO would block
+// the open until a writer comes) and again on the open file (the path may
+// have been replaced in between), which is opened non-blocking on unix.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, &notRegularError{fi.Mode()}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fi, &notRegularError{fi.Mode()}
+	}
+	return f, fi, nil
+}
+
 // readFile reads a small file, at most limit bytes, refusing what is not
-// a regular file. The signature is set even when err is not nil.
+// a regular file without blocking on it. The signature is set even when
+// err is not nil.
 func readFile(path string, limit int64) ([]byte, fileSig, error) {
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fileSig{}, &notFoundError{"not found", err}
 		}
-		return nil, fileSig{err: err.Error()}, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fileSig{err: err.Error()}, err
-	}
-	sig := fileSig{exists: true, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if !fi.Mode().IsRegular() {
-		err := fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-		sig.err = err.Error()
+		sig := fileSig{err: err.Error()}
+		if fi != nil {
+			sig.exists, sig.mtime = true, fi.ModTime().UnixNano()
+		}
 		return nil, sig, err
 	}
+	defer f.Close()
+	sig := fileSig{exists: true, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		sig.err = err.Error()

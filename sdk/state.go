@@ -110,7 +110,7 @@ func (st *state) highWater() time.Time {
 
 // readState reads the state file; a missing file is an empty state.
 func readState(path string) (*state, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &state{Version: stateVersion}, nil
 	}
