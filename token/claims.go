@@ -41,6 +41,8 @@ type License struct {
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
+
+	scopeIdx *scopeIndex // of Scopes, built by UnmarshalClaims (scope.go)
 }
 
 // Perpetual reports whether the license has no expiry.
@@ -48,8 +50,11 @@ func (l *License) Perpetual() bool { return l.Expiry.IsZero() }
 
 // Allows reports whether the granted scopes cover scope (section 5). It
 // does not allocate; a required scope that is a pattern or contains white
-// space is never covered.
-func (l *License) Allows(scope string) bool { return Covers(l.Scopes, scope) }
+// space is never covered. On a decoded license its cost does not grow
+// with the number of scopes (an index built at decoding); assign a new
+// Scopes slice rather than change one in place, which the index would
+// not see.
+func (l *License) Allows(scope string) bool { return allows(l.scopeIdx, l.Scopes, scope) }
 
 type licenseWire struct {
 	Iss      text              `cbor:"1,keyasint"`
@@ -180,6 +185,7 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 		}
 		l.Constraint = c
 	}
+	l.scopeIdx = newScopeIndex(l.Scopes)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package token
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 
@@ -137,4 +138,104 @@ func (c *VersionCache) Parse(s string) (version.Constraints, error) {
 	c.m[s] = v
 	c.mu.Unlock()
 	return v, nil
+}
+
+// scopeIndexMin is the number of scopes from which a decoded license
+// carries a [scopeIndex]; below it a linear scan is as fast.
+const scopeIndexMin = 9
+
+// scopeSeed seeds the index's hash: one per process.
+var scopeSeed = maphash.MakeSeed()
+
+// scopeIndex answers "do these scopes cover required?" with a number of
+// hash probes that depends on required only (one, plus one per ':' in
+// it), not on the number of scopes: an open-addressing table of the exact
+// scopes, and of the patterns "area:*" under their prefix "area:". It is
+// built once, when a license is decoded, and never changed: concurrent
+// reads are safe.
+type scopeIndex struct {
+	scopes []string // what the index was built from
+	star   bool     // "*" is among them
+	slots  []int32  // 1 + index into scopes; 0 is empty. len is a power of 2
+}
+
+// newScopeIndex returns the index of scopes, or nil when there are too
+// few to need one.
+func newScopeIndex(scopes []string) *scopeIndex {
+	if len(scopes) < scopeIndexMin || len(scopes) > 1<<30 {
+		return nil
+	}
+	size := 1
+	for size < 2*len(scopes) {
+		size <<= 1
+	}
+	ix := &scopeIndex{scopes: scopes, slots: make([]int32, size)}
+	mask := uint64(size - 1)
+	for i, s := range scopes {
+		if s == "*" {
+			ix.star = true
+			continue
+		}
+		key := s
+		if IsPattern(s) {
+			key = s[:len(s)-1] // "area:*" under "area:"
+		}
+		for h := maphash.String(scopeSeed, key) & mask; ; h = (h + 1) & mask {
+			if ix.slots[h] == 0 {
+				ix.slots[h] = int32(i + 1)
+				break
+			}
+		}
+	}
+	return ix
+}
+
+// valid reports whether ix was built from scopes (the same slice, not a
+// replacement assigned since).
+func (ix *scopeIndex) valid(scopes []string) bool {
+	return ix != nil && len(ix.scopes) == len(scopes) && &ix.scopes[0] == &scopes[0]
+}
+
+// covers is [Covers] for the scopes ix was built from, required being a
+// valid scope that is not a pattern.
+func (ix *scopeIndex) covers(required string) bool {
+	if ix.star || ix.has(required, false) {
+		return true
+	}
+	// "area:*" covers every scope longer than "area:" that starts with
+	// it: look up each prefix ending in ':' that leaves something after.
+	for i := 0; i < len(required)-1; i++ {
+		if required[i] == ':' && ix.has(required[:i+1], true) {
+			return true
+		}
+	}
+	return false
+}
+
+// has reports whether the index holds key: an exact scope equal to it, or
+// when pattern is set a pattern key + "*".
+func (ix *scopeIndex) has(key string, pattern bool) bool {
+	mask := uint64(len(ix.slots) - 1)
+	for h := maphash.String(scopeSeed, key) & mask; ix.slots[h] != 0; h = (h + 1) & mask {
+		s := ix.scopes[ix.slots[h]-1]
+		if !pattern && s == key {
+			return true
+		}
+		if pattern && len(s) == len(key)+1 && s[len(key)] == '*' && s[:len(key)] == key {
+			return true
+		}
+	}
+	return false
+}
+
+// allows is [License.Allows]: through the index when the license has one
+// for its current Scopes, by a linear scan otherwise.
+func allows(ix *scopeIndex, scopes []string, required string) bool {
+	if !ix.valid(scopes) {
+		return Covers(scopes, required)
+	}
+	if !ValidScope(required) || IsPattern(required) {
+		return false
+	}
+	return ix.covers(required)
 }

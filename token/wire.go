@@ -274,6 +274,10 @@ func readTexts(b []byte) ([]string, error) {
 		return nil, errors.New("array longer than its item")
 	}
 	out := make([]string, 0, n)
+	// One copy of the array's contents for all its strings, which are
+	// substrings of it: one allocation, not one per element.
+	start := r.off
+	all := string(b[start:])
 	for i := uint64(0); i < n; i++ {
 		major, l, err := r.head()
 		if err != nil {
@@ -285,11 +289,11 @@ func readTexts(b []byte) ([]string, error) {
 		if l > uint64(len(b)-r.off) {
 			return nil, errTruncated
 		}
-		s := b[r.off : r.off+int(l)]
-		if !utf8.Valid(s) {
+		s := all[r.off-start : r.off-start+int(l)]
+		if !utf8.ValidString(s) {
 			return nil, errors.New("invalid UTF-8 in text string")
 		}
-		out = append(out, string(s))
+		out = append(out, s)
 		r.off += int(l)
 	}
 	if r.off != len(b) {
