@@ -29,19 +29,39 @@ func readFile(path, what string, limit int64) ([]byte, error) {
 	return data, err
 }
 
-// readFileUpTo reads at most the first n bytes of a file.
+// readFileUpTo reads at most the first n bytes of a file. A pipe (a FIFO,
+// or <(command) in a shell) is read without ever blocking in open: one
+// that nobody writes to reads as nothing and is an error; devices and
+// sockets are refused.
 func readFileUpTo(path, what string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fileError(err, path, what)
+	}
+	pipe := fi.Mode()&fs.ModeNamedPipe != 0
+	switch {
+	case fi.IsDir():
+		return nil, ioError(fmt.Errorf("%s is a directory, not %s", path, what), "give the path of a file")
+	case !fi.Mode().IsRegular() && !pipe:
+		return nil, ioError(fmt.Errorf("%s is not a regular file (%s), not %s", path, fi.Mode().Type(), what), "give the path of a file")
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
 		return nil, fileError(err, path, what)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, ioError(fmt.Errorf("%s is a directory, not %s", path, what), "give the path of a file")
+	if pipe {
+		f.Fd() // back to blocking reads: wait for the writer's data, or EOF
+	} else if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return nil, ioError(fmt.Errorf("%s is not a regular file, not %s", path, what), "give the path of a file")
 	}
 	data, err := io.ReadAll(io.LimitReader(f, n))
 	if err != nil {
 		return nil, fileError(err, path, what)
+	}
+	if pipe && len(data) == 0 {
+		return nil, ioError(fmt.Errorf("%s is a named pipe (FIFO) that nobody writes to: nothing to read (%s)", path, what),
+			"give the path of a regular file, or write into the pipe from another process")
 	}
 	return data, nil
 }
