@@ -161,6 +161,9 @@ func TestAdversarialSize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := v.Verify(tc.in, tc.scopes...)
 			require.Equal(t, tc.want, verify.CodeOf(err), "error: %v", err)
+			if raceEnabled {
+				return // allocation bounds: without -race only
+			}
 			bytesPer, allocsPer := advAllocs(func() { _, _ = v.Verify(tc.in, tc.scopes...) }, 50)
 			t.Logf("input %6d bytes: %8.0f bytes and %5.1f allocations per call (%.2fx input)",
 				len(tc.in), bytesPer, allocsPer, bytesPer/float64(len(tc.in)))
@@ -190,7 +193,7 @@ func TestAdversarialSize(t *testing.T) {
 // takes, both measured in the same test (the best of interleaved rounds,
 // so that a noisy machine slows both alike).
 func TestAdversarialSizeTime(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("timing")
 	}
 	v := verifier(t, keyset(t))
