@@ -128,6 +128,8 @@ type Filter struct {
 	ExpiringBy    time.Time
 	ExpiringAfter time.Time
 	Unwritten     bool // only entries whose write did not finish
+	// NotRenewed leaves out licenses that a later entry renews.
+	NotRenewed bool
 	// OrderByExpiry sorts by expiry (soonest first) instead of in the
 	// order of recording.
 	OrderByExpiry bool
@@ -172,6 +174,9 @@ func (l *Ledger) List(ctx context.Context, f Filter) ([]*Entry, error) {
 	}
 	if f.Unwritten {
 		add("written = ?", false)
+	}
+	if f.NotRenewed {
+		conds = append(conds, "id NOT IN (SELECT renewed_from FROM entries WHERE renewed_from <> '')")
 	}
 	query := "SELECT " + entryColumns + " FROM entries"
 	if len(conds) > 0 {

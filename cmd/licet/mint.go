@@ -279,6 +279,9 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		return err
 	}
 	defer led.Close()
+	if err := checkOrderFree(led, fl.order); err != nil {
+		return err
+	}
 	key, err := a.unlockKey(fl.key, data, info)
 	if err != nil {
 		return err
