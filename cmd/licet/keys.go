@@ -313,6 +313,17 @@ func saveKeyring(s *keys.TrustStore, path string) error {
 	return nil
 }
 
+// privateKeyGiven is the error for a private key file where a public key
+// belongs: a keyring is shared, the private key must not be.
+func privateKeyGiven(path string) error {
+	pub := "ID.pub"
+	if strings.HasSuffix(path, ".key") {
+		pub = strings.TrimSuffix(path, ".key") + ".pub"
+	}
+	return usageError(fmt.Sprintf("pass the public key file (%s, written next to the private key by 'licet keys new'); 'licet keys show %s' prints the public key PEM to save as one", pub, path),
+		"%s is a private key file: a keyring holds public keys only (the private key stays with whoever signs)", path)
+}
+
 func newTrustAddCmd(a *app) *cobra.Command {
 	var keyring, issuer, notBefore, notAfter, note string
 	cmd := &cobra.Command{
@@ -357,6 +368,9 @@ key may have signed. TIME is RFC 3339 or unix seconds.`,
 			info, err := keys.ReadKeyInfo(data)
 			if err != nil {
 				return failure(fmt.Errorf("%s: %v", path, err), "give the vendor's public key file (ID.pub)")
+			}
+			if info.Private {
+				return privateKeyGiven(path)
 			}
 			tk.Key = info.Public.Key
 			tk.Issuer = info.Public.Issuer
