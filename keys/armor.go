@@ -63,8 +63,8 @@ func parseArmor(data []byte) (*armor, error) {
 		return nil, errors.New("keys: not a key file: no PEM block (-----BEGIN ...-----) found")
 	}
 	begin := lines[i]
-	typ, ok := strings.CutPrefix(begin, "-----BEGIN ")
-	if typ, ok = strings.CutSuffix(typ, "-----"); !ok || typ == "" || strings.Contains(typ, "-----") {
+	typ, ok := strings.CutSuffix(strings.TrimPrefix(begin, "-----BEGIN "), "-----")
+	if !ok || typ == "" || strings.Contains(typ, "-----") {
 		return nil, fmt.Errorf("keys: line %d: malformed PEM BEGIN line", i+1)
 	}
 	a.typ = typ

@@ -53,7 +53,10 @@ func dropWideKeys(data []byte) ([]byte, bool) {
 		}
 		wide := (km == majorUint || km == majorNint) && karg > math.MaxInt64
 		r.off = from
-		if r.walk(0, true, false) != nil || r.walk(0, true, false) != nil {
+		if r.walk(0, true, false) != nil { // the key
+			return nil, false
+		}
+		if r.walk(0, true, false) != nil { // the value
 			return nil, false
 		}
 		if wide {

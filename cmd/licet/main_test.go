@@ -15,9 +15,9 @@ import (
 
 // TestMain makes the test binary act as the licet command inside scripts.
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"licet": func() int { return run(os.Args[1:], newOSApp()) },
-	}))
+	testscript.Main(m, map[string]func(){
+		"licet": func() { os.Exit(run(os.Args[1:], newOSApp())) },
+	})
 }
 
 // TestScripts runs the black-box tests in testdata/script: the built
