@@ -130,6 +130,8 @@ type Filter struct {
 	Unwritten     bool // only entries whose write did not finish
 	// NotRenewed leaves out licenses that a later entry renews.
 	NotRenewed bool
+	// RenewedFrom keeps the renewals of the license with this id.
+	RenewedFrom string
 	// OrderByExpiry sorts by expiry (soonest first) instead of in the
 	// order of recording.
 	OrderByExpiry bool
@@ -174,6 +176,9 @@ func (l *Ledger) List(ctx context.Context, f Filter) ([]*Entry, error) {
 	}
 	if f.Unwritten {
 		add("written = ?", false)
+	}
+	if f.RenewedFrom != "" {
+		add("renewed_from = ?", f.RenewedFrom)
 	}
 	if f.NotRenewed {
 		conds = append(conds, "id NOT IN (SELECT renewed_from FROM entries WHERE renewed_from <> '')")
