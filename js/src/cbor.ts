@@ -176,10 +176,8 @@ function readItem(r: Reader, depth: number, tags: boolean): Item {
       for (let i = 0; i < n; i++) {
         const k = readItem(r, depth + 1, tags);
         const id = keyID(k);
-        if (id !== null) {
-          if (seen.has(id)) throw malformed(`duplicate map key ${describeKey(k)}`);
-          seen.add(id);
-        }
+        if (seen.has(id)) throw malformed(`duplicate map key ${describeKey(k)}`);
+        seen.add(id);
         v[i] = [k, readItem(r, depth + 1, tags)];
       }
       return { t: 'map', v, s, e: r.off };
@@ -237,10 +235,10 @@ function half(bits: number): number {
 
 /**
  * keyID returns a string that is equal for two map keys exactly when the
- * Go decoder takes them for the same key, or null for a key that never
- * equals another (NaN). Arrays and maps cannot be keys.
+ * Go verifier takes them for the same key. Arrays, maps and tags cannot
+ * be keys (FORMAT section 9, "Map keys").
  */
-function keyID(k: Item): string | null {
+function keyID(k: Item): string {
   switch (k.t) {
     case 'uint':
       return 'u' + k.v;
@@ -255,12 +253,9 @@ function keyID(k: Item): string | null {
     case 'simple':
       return 's' + k.v;
     case 'float':
-      if (Number.isNaN(k.v)) return null;
+      // Compared by value (+0 and -0 are one key), and NaN equals NaN:
+      // no map may hold two NaN keys (the Go decoder's reading).
       return 'f' + (k.v === 0 ? '0' : String(k.v));
-    case 'tag': {
-      const inner = keyID(k.v);
-      return inner === null ? null : 'g' + k.n + ':' + inner;
-    }
     default:
       throw malformed(`a map key of type ${k.t}`);
   }

@@ -581,7 +581,13 @@ export function inspect(input: Input): Unverified {
     switch (m.header.typ) {
       case TYPE_LICENSE:
         u.license = decodeLicense(m.payload);
-        if (m.header.grant) u.embeddedGrant = decodeGrant(m.header.grant.payload);
+        if (m.header.grant) {
+          try {
+            u.embeddedGrant = decodeGrant(m.header.grant.payload);
+          } catch (e) {
+            asCode(e, 'malformed', 'embedded grant claims');
+          }
+        }
         break;
       case TYPE_GRANT:
         u.grant = decodeGrant(m.payload);
