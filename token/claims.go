@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -253,7 +252,7 @@ func (l *License) Validate() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("token: invalid license: %s", strings.Join(errs, "; "))
+		return &ValidationError{Object: "license", Problems: errs}
 	}
 	return nil
 }
@@ -466,7 +465,7 @@ func (g *Grant) Validate() error {
 		errs = append(errs, "max grace must be a non-negative whole number of seconds")
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("token: invalid grant: %s", strings.Join(errs, "; "))
+		return &ValidationError{Object: "grant", Problems: errs}
 	}
 	return nil
 }
@@ -600,12 +599,12 @@ func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
 	}
 	for _, id := range r.IDs {
 		if len(id) != IDSize {
-			return nil, fmt.Errorf("token: invalid revocation list: id of %d bytes, want %d", len(id), IDSize)
+			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("id of %d bytes, want %d", len(id), IDSize)}}
 		}
 	}
 	for _, kid := range r.KeyIDs {
 		if len(kid) != KeyIDSize {
-			return nil, fmt.Errorf("token: invalid revocation list: key id of %d bytes, want %d", len(kid), KeyIDSize)
+			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("key id of %d bytes, want %d", len(kid), KeyIDSize)}}
 		}
 	}
 	payload, err := r.MarshalClaims()

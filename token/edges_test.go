@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,4 +21,19 @@ func TestPatternDoesNotCoverItsPrefix(t *testing.T) {
 	l := &token.License{Scopes: []string{"api:*"}}
 	require.False(t, l.Allows("api:"))
 	require.True(t, l.Allows("api:read"))
+}
+
+// TestValidationErrorIsTyped: callers read the problems from the error,
+// not from its text.
+func TestValidationErrorIsTyped(t *testing.T) {
+	_, err := token.SignLicense(testKey("vendor"), &token.License{Grace: -1}, nil)
+	var ve *token.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "license", ve.Object)
+	require.Greater(t, len(ve.Problems), 2)
+	require.Contains(t, ve.Problems, "no product (aud)")
+	require.Equal(t, "token: invalid license: "+strings.Join(ve.Problems, "; "), err.Error())
+	_, err = token.SignGrant(testKey("vendor"), &token.Grant{})
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "grant", ve.Object)
 }
