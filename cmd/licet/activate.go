@@ -222,14 +222,14 @@ func applyRequest(lic *token.License, req *sdk.ActivationRequest, path string) [
 		lic.Audience = []string{req.Product}
 	} else if !slices.Contains(lic.Audience, req.Product) {
 		problems = append(problems, fmt.Sprintf("--aud %s does not name %s, the product of the activation request %s: leave --aud out, or add --aud %s",
-			strings.Join(lic.Audience, ", "), req.Product, path, req.Product))
+			strings.Join(lic.Audience, ", "), safeText(req.Product), path, safeText(req.Product)))
 	}
 	bind := req.Bind()
 	for _, k := range sortedKeys(bind) {
 		v := bind[k]
 		if have, ok := lic.Bind[k]; ok && have != v {
 			problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with the activation request %s, which binds %s=%s: leave that --bind out",
-				k, have, path, k, v))
+				k, have, path, k, safeText(v)))
 			continue
 		}
 		if lic.Bind == nil {

@@ -104,7 +104,7 @@ the reason.`,
 			}
 			fmt.Fprintln(a.stdout, unverifiedBanner)
 			f := newFields(a.stdout, "")
-			f.add("type", fmt.Sprintf("%s (%s)", typeName(h.Typ), h.Typ))
+			f.add("type", fmt.Sprintf("%s (%s)", safeText(typeName(h.Typ)), safeText(h.Typ)))
 			f.add("form", u.Form.String())
 			f.add("alg", algName(h.Alg))
 			switch {

@@ -244,7 +244,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	}
 	if req != nil && len(lic.Audience) > 1 {
 		a.warn("the machine fingerprint of %s is for %s only: on that machine %s computes another fingerprint and refuses this license (binding_mismatch); mint one license per product, each from its own request",
-			fl.fromRequest, req.Product, strings.Join(slices.DeleteFunc(slices.Clone(lic.Audience), func(p string) bool { return p == req.Product }), ", "))
+			fl.fromRequest, safeText(req.Product), safeList(slices.DeleteFunc(slices.Clone(lic.Audience), func(p string) bool { return p == req.Product })))
 	}
 	if fl.format == "raw" && fl.out == "" && a.stdoutTerminal() {
 		return usageError("write it to a file with -o FILE, or choose --format text or pem", "not writing raw bytes to a terminal")
@@ -299,7 +299,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	}
 	if req != nil {
 		fmt.Fprintf(a.stderr, "licet: the license is bound to the machine of %s: product %s, %s=%s (machine id from %s)\n",
-			fl.fromRequest, req.Product, sdk.BindingKey, req.Fingerprint, sourceText(req.Source))
+			fl.fromRequest, safeText(req.Product), sdk.BindingKey, safeText(req.Fingerprint), safeText(sourceText(req.Source)))
 	}
 	return nil
 }

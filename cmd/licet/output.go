@@ -157,24 +157,27 @@ func (f *fields) add(name, value string) {
 
 func (f *fields) flush() { f.tw.Flush() }
 
+// joinPairs returns "k=v, ..." in key order, every key and value through
+// safeText: they come from tokens.
 func joinPairs[V any](m map[string]V) string {
 	parts := make([]string, 0, len(m))
 	for _, k := range sortedKeys(m) {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+		parts = append(parts, safeText(k)+"="+safeText(fmt.Sprint(m[k])))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// printLicense prints a license's claims, one per line.
+// printLicense prints a license's claims, one per line. Every text claim
+// goes through safeText: the token may be anyone's.
 func printLicense(f *fields, l *token.License, kid []byte) {
-	f.add("issuer", l.Issuer)
-	f.add("subject", l.Subject)
-	f.add("products", strings.Join(l.Audience, ", "))
-	f.add("tier", l.Tier)
-	f.add("scopes", strings.Join(l.Scopes, ", "))
-	f.add("versions", l.Versions)
+	f.add("issuer", safeText(l.Issuer))
+	f.add("subject", safeText(l.Subject))
+	f.add("products", safeList(l.Audience))
+	f.add("tier", safeText(l.Tier))
+	f.add("scopes", safeList(l.Scopes))
+	f.add("versions", safeText(l.Versions))
 	f.add("limits", joinPairs(l.Limits))
-	f.add("rights", strings.Join(l.Rights, ", "))
+	f.add("rights", safeList(l.Rights))
 	f.add("bind", joinPairs(l.Bind))
 	f.add("meta", joinPairs(l.Meta))
 	f.add("issued at", rfc3339(l.IssuedAt))
@@ -185,22 +188,22 @@ func printLicense(f *fields, l *token.License, kid []byte) {
 	if l.Grace > 0 {
 		f.add("grace", formatDuration(l.Grace))
 	}
-	f.add("crit", strings.Join(l.Crit, ", "))
+	f.add("crit", safeList(l.Crit))
 	f.add("license id", hex.EncodeToString(l.ID))
 	f.add("key id", hex.EncodeToString(kid))
 }
 
 // printGrant prints a grant's claims, one per line.
 func printGrant(f *fields, g *token.Grant, kid []byte) {
-	f.add("vendor", g.Issuer)
-	f.add("partner", g.Subject)
+	f.add("vendor", safeText(g.Issuer))
+	f.add("partner", safeText(g.Subject))
 	f.add("partner key id", hex.EncodeToString(token.KeyID(g.Key)))
-	f.add("products", strings.Join(g.Audience, ", "))
-	f.add("tiers", strings.Join(g.Tiers, ", "))
-	f.add("scopes", strings.Join(g.Scopes, ", "))
+	f.add("products", safeList(g.Audience))
+	f.add("tiers", safeList(g.Tiers))
+	f.add("scopes", safeList(g.Scopes))
 	f.add("limit caps", joinPairs(g.Limits))
-	f.add("rights", strings.Join(g.Rights, ", "))
-	f.add("versions", g.Versions)
+	f.add("rights", safeList(g.Rights))
+	f.add("versions", safeText(g.Versions))
 	if g.MaxLife != nil {
 		f.add("max life", formatDuration(*g.MaxLife)+" (from issue to expiry plus grace)")
 	}
@@ -218,7 +221,7 @@ func printGrant(f *fields, g *token.Grant, kid []byte) {
 
 // printRevocations prints a revocation list.
 func printRevocations(f *fields, r *token.Revocations, kid []byte) {
-	f.add("issuer", r.Issuer)
+	f.add("issuer", safeText(r.Issuer))
 	f.add("seq", fmt.Sprint(r.Seq))
 	f.add("issued at", rfc3339(r.IssuedAt))
 	f.add("next update", rfc3339(r.NextUpdate))
