@@ -15,17 +15,35 @@ func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}
-	ascii := true
+	var seen byte // the union of the classes of s's bytes
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
-			return false
-		case c >= 0x80:
-			ascii = false
-		}
+		seen |= scopeByteClass[s[i]]
 	}
-	return ascii || !strings.ContainsFunc(s, isUnicodeSpace)
+	switch {
+	case seen&classSpace != 0:
+		return false
+	case seen&classHigh != 0:
+		return !strings.ContainsFunc(s, isUnicodeSpace)
+	}
+	return true
 }
+
+// Classes of a scope's bytes: ASCII white space, and bytes of multi-byte
+// UTF-8 sequences (which may encode Unicode white space).
+const (
+	classSpace = 1 << iota
+	classHigh
+)
+
+var scopeByteClass = func() (t [256]byte) {
+	for _, c := range " \t\n\r\v\f" {
+		t[c] = classSpace
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = classHigh
+	}
+	return t
+}()
 
 func isUnicodeSpace(r rune) bool {
 	return r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) ||
@@ -156,20 +174,20 @@ var scopeSeed = maphash.MakeSeed()
 type scopeIndex struct {
 	scopes []string // what the index was built from
 	star   bool     // "*" is among them
-	slots  []int32  // 1 + index into scopes; 0 is empty. len is a power of 2
+	slots  []uint16 // 1 + index into scopes; 0 is empty. len is a power of 2
 }
 
 // newScopeIndex returns the index of scopes, or nil when there are too
 // few to need one.
 func newScopeIndex(scopes []string) *scopeIndex {
-	if len(scopes) < scopeIndexMin || len(scopes) > 1<<30 {
+	if len(scopes) < scopeIndexMin || len(scopes) >= 1<<16-1 {
 		return nil
 	}
 	size := 1
 	for size < 2*len(scopes) {
 		size <<= 1
 	}
-	ix := &scopeIndex{scopes: scopes, slots: make([]int32, size)}
+	ix := &scopeIndex{scopes: scopes, slots: make([]uint16, size)}
 	mask := uint64(size - 1)
 	for i, s := range scopes {
 		if s == "*" {
@@ -182,7 +200,7 @@ func newScopeIndex(scopes []string) *scopeIndex {
 		}
 		for h := maphash.String(scopeSeed, key) & mask; ; h = (h + 1) & mask {
 			if ix.slots[h] == 0 {
-				ix.slots[h] = int32(i + 1)
+				ix.slots[h] = uint16(i + 1)
 				break
 			}
 		}

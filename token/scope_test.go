@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +212,34 @@ func BenchmarkAllowsScaling(b *testing.B) {
 		ts += t2.Sub(t1)
 	}
 	b.ReportMetric(float64(tl)/float64(ts), "x-16-scopes")
+}
+
+// TestDecodeTextArraysUTF8: text arrays are decoded with one string for
+// all elements and an ASCII fast path; non-ASCII elements are still
+// checked one by one: valid ones (also after a length byte above 0x7f)
+// decode, invalid UTF-8 anywhere is malformed.
+func TestDecodeTextArraysUTF8(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes: head 0x78 0xc8
+	for _, tc := range []struct {
+		name   string
+		scopes []string
+		ok     bool
+	}{
+		{"ascii", manyScopes(20), true},
+		{"non-ascii", append(manyScopes(20), "café:menü", long, "日本:*"), true},
+		{"invalid last", append(manyScopes(20), "caf\xe9"), false},
+		{"invalid first", append([]string{"\xff"}, manyScopes(20)...), false},
+		{"truncated sequence", []string{"a", "\xe6\x97", "b"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			payload := claimsWithScopes(t, tc.scopes)
+			l, err := token.DecodeLicense(payload, nil)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want ok %v", err, tc.ok)
+			}
+			if tc.ok && !slices.Equal(l.Scopes, tc.scopes) {
+				t.Fatalf("scopes %q, want %q", l.Scopes, tc.scopes)
+			}
+		})
+	}
 }

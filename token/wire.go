@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -278,6 +279,7 @@ func readTexts(b []byte) ([]string, error) {
 	// substrings of it: one allocation, not one per element.
 	start := r.off
 	all := string(b[start:])
+	ascii := isASCII(all) // then every element is valid UTF-8
 	for i := uint64(0); i < n; i++ {
 		major, l, err := r.head()
 		if err != nil {
@@ -290,7 +292,7 @@ func readTexts(b []byte) ([]string, error) {
 			return nil, errTruncated
 		}
 		s := all[r.off-start : r.off-start+int(l)]
-		if !utf8.ValidString(s) {
+		if !ascii && !utf8.ValidString(s) {
 			return nil, errors.New("invalid UTF-8 in text string")
 		}
 		out = append(out, s)
@@ -300,4 +302,20 @@ func readTexts(b []byte) ([]string, error) {
 		return nil, errors.New("trailing bytes after array")
 	}
 	return out, nil
+}
+
+// isASCII reports whether s has no byte above 0x7f, eight bytes at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
