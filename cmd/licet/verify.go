@@ -325,7 +325,7 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 				return err
 			}
 		} else {
-			fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, out.Message)
+			fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, safeText(out.Message))
 		}
 		return &exitError{code: exitRejected, hint: rejectionHint(verr, fl)}
 	}
@@ -355,17 +355,17 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	if lic.InGrace {
 		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Expiry), rfc3339(lic.Expiry.Add(lic.Grace))))
 	}
-	f.add("licensee", lic.Subject)
-	f.add("issuer", fmt.Sprintf("%s (key %x)", lic.Issuer, lic.KeyID))
+	f.add("licensee", safeText(lic.Subject))
+	f.add("issuer", fmt.Sprintf("%s (key %x)", safeText(lic.Issuer), lic.KeyID))
 	if lic.Grant != nil {
-		f.add("under grant", fmt.Sprintf("%x from %s to partner %s, until %s", lic.Grant.ID, lic.Grant.Issuer, lic.Grant.Subject, rfc3339(lic.Grant.Expiry)))
+		f.add("under grant", fmt.Sprintf("%x from %s to partner %s, until %s", lic.Grant.ID, safeText(lic.Grant.Issuer), safeText(lic.Grant.Subject), rfc3339(lic.Grant.Expiry)))
 	}
-	f.add("products", strings.Join(lic.Audience, ", "))
-	f.add("tier", lic.Tier)
-	f.add("scopes", strings.Join(lic.Scopes, ", "))
-	f.add("versions", lic.Versions)
+	f.add("products", safeList(lic.Audience))
+	f.add("tier", safeText(lic.Tier))
+	f.add("scopes", safeList(lic.Scopes))
+	f.add("versions", safeText(lic.Versions))
 	f.add("limits", joinPairs(lic.Limits))
-	f.add("rights", strings.Join(lic.Rights, ", "))
+	f.add("rights", safeList(lic.Rights))
 	f.add("expires", formatExpiry(lic.Expiry))
 	f.add("license id", hex.EncodeToString(lic.ID))
 	if machine != nil {
