@@ -63,13 +63,25 @@
 // 0600) keeps the highest time seen (license and revocation list issue
 // times, and the time of every check, whatever its outcome: a clock set
 // back after the license expired is caught too) and the highest
-// revocation list sequence number per issuer. A clock set back behind that mark by more
-// than Config.ClockTolerance is a *[ClockRollbackError]; an older or
-// removed revocation list is a *[ListRollbackError]; both deny everything
-// until put right. A state file that cannot be read is a *[StateError],
-// never a panic. Without a state file the same checks run against what
-// the running process has seen. The state file is a tripwire, not a
-// vault: whoever can delete it resets it.
+// revocation list sequence number per issuer. A clock set back behind
+// that mark by more than Config.ClockTolerance is a
+// *[ClockRollbackError]; an older or removed revocation list is a
+// *[ListRollbackError]; both deny everything until put right. A state
+// file that cannot be read is a *[StateError], never a panic. Without a
+// state file the same checks run against what the running process has
+// seen. The state file is a tripwire, not a vault: whoever can delete it
+// resets it.
+//
+// A revocation list applies only to its own issuer's licenses (and to
+// licenses minted under that issuer's grants). Config.RevocationsPath
+// holds one list, or one list per issuer (PEM blocks or text tokens one
+// after another). An issuer whose list was seen must keep one: a file
+// that now holds only another issuer's list is a *[ListRollbackError]
+// (Missing) for the first issuer, so one issuer's list can neither
+// replace nor un-revoke another's. A list issued after the clock (beyond
+// the leeway) is a *[RevocationsError] that says to check the clock; it
+// never raises the high-water mark, so a list dated in the future cannot
+// lock the product out once the clock or the list is put right.
 //
 // # Enforcing
 //
@@ -80,23 +92,39 @@
 // verify ("scope_missing" with the "scope" that is missing, "expired",
 // "revoked", ...) and this package's Code constants ("no_license",
 // "tier_too_low", "rate_limited", "clock_rollback", ...); see [CodeOf].
-// The rate limit is the license's "rpm" limit ([LimitRPM]), enforced with
-// golang.org/x/time/rate.
+// The body holds the code and a generic message only, nothing about the
+// license, the machine or the server; Config.Logger (a *slog.Logger)
+// receives the detail of each refusal. The rate limit is the license's
+// "rpm" limit ([LimitRPM]), enforced with golang.org/x/time/rate in one
+// bucket per [License] that reloads resize but never refill.
 //
 // # Machine binding and offline activation
 //
 // [Fingerprint] hashes this machine's identity ([Machine]: the
 // LICET_MACHINE_ID environment variable, then /etc/machine-id, then
 // /var/lib/dbus/machine-id, then the host name) with the product id, so
-// the raw id never leaves the machine. [Load] passes it to verification as
-// the "host" binding: a license whose "bind" claim names another
-// fingerprint is refused (binding_mismatch). For an air-gapped site,
-// [NewActivationRequest] builds the JSON [ActivationRequest] that `licet
-// activate request` writes; the vendor mints a license bound to it with
-// `licet mint --from-request`.
+// the raw id never leaves the machine, and with a label that tells an id
+// from LICET_MACHINE_ID apart from the machine's own: the override cannot
+// reproduce the fingerprint of a machine whose id it repeats. [Load]
+// passes it to verification as the "host" binding: a license whose "bind"
+// claim names another fingerprint is refused (binding_mismatch). For an
+// air-gapped site, [NewActivationRequest] builds the JSON
+// [ActivationRequest] that `licet activate request` writes; the vendor
+// mints a license bound to it with `licet mint --from-request`, and
+// [ParseActivationRequest] reads only the documented member names, each
+// once.
+//
+// Binding deters copying a license to another machine; it does not stop
+// whoever controls the machine: root, a container or user namespace, or
+// a cloned virtual machine can present any machine id. Fingerprints of
+// ids from /etc/machine-id, /var/lib/dbus/machine-id and the host name
+// are those of earlier versions; the fingerprint of a LICET_MACHINE_ID
+// value changed when the label was added, so a license bound from such a
+// request before must be minted again from a new request.
 //
 // # Dependencies
 //
-// sdk imports the standard library, packages verify and token, and
-// golang.org/x/time/rate; a test enforces it.
+// sdk imports the standard library, packages verify and token (and a
+// small internal JSON checker), and golang.org/x/time/rate; a test
+// enforces it.
 package sdk
