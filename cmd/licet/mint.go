@@ -21,7 +21,7 @@ type mintFlags struct {
 	fromRequest                             string
 	expires, notBefore, grace               string
 	prefix, format, out                     string
-	ledger, order                           string
+	ledger, order, template, policy         string
 	days                                    int
 	perpetual, force, json                  bool
 	aud, scopes, limits, rights, bind, meta []string
@@ -57,7 +57,17 @@ to that machine. The request's product becomes the aud (--aud may be left
 out; if given, it must name that product), and the request's machine
 fingerprint is added to the bind claim as host=FINGERPRINT (a different
 --bind host=... is refused). A request that is not one, or was modified,
-is refused (exit 1), naming the file.`,
+is refused (exit 1), naming the file.
+
+Records: every license is recorded in the issuer's ledger before its file is
+written (--ledger FILE or postgres:// URL, LICET_LEDGER, default licet.db
+beside the key; see 'licet ledger'), with --order REF, an order reference
+that is issued only once. --json prints the id, file, expiry and ledger
+index (and the token itself without -o).
+
+Templates: --template NAME fills the terms from the policy file (--policy,
+LICET_POLICY, default licet.toml beside the key; see 'licet template');
+flags given override it, --limit and --meta name by name.`,
 		Example: `  licet mint --key acme.key --sub customer-42 --aud acme-db --tier pro --days 365
   licet mint --key acme.key --sub customer-42 --aud acme-db --aud acme-cli --tier enterprise \
       --scope api:read --scope 'reports:*' --versions '>= 2.0, < 4.0' \
@@ -66,7 +76,8 @@ is refused (exit 1), naming the file.`,
   licet mint --key acme.key --sub lab --aud acme-db --tier trial --perpetual --prefix acme
   licet mint --key globex.key --grant globex.grant --sub customer-9 --aud acme-db --tier pro \
       --scope api:read --limit seats=10 --days 365
-  licet mint --key acme.key --from-request req.json --sub customer-42 --tier pro --days 365 -o customer-42.lic`,
+  licet mint --key acme.key --from-request req.json --sub customer-42 --tier pro --days 365 -o customer-42.lic
+  licet mint --key acme.key --template pro --sub customer-43 --order PO-1188 --json -o customer-43.lic`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			return a.mint(cmd, &fl)
@@ -94,6 +105,8 @@ is refused (exit 1), naming the file.`,
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under (embedded in the license)")
 	f.StringVar(&fl.fromRequest, "from-request", "", "bind to the machine of the activation request `FILE` ('licet activate request'); its product is the aud")
+	f.StringVar(&fl.template, "template", "", "fill the license's terms from template `NAME` of the policy file; flags override")
+	f.StringVar(&fl.policy, "policy", "", policyFlagUsage)
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
 	f.StringVar(&fl.order, "order", "", "order reference `REF` recorded with the license (unique in the ledger)")
 	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the token too, without -o)")
@@ -230,6 +243,9 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 
 func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	now := a.now().UTC().Truncate(time.Second)
+	if err := a.applyTemplateFlag(cmd, fl.template, fl.policy, fl.key); err != nil {
+		return err
+	}
 	var req *sdk.ActivationRequest
 	if fl.fromRequest != "" {
 		var err error
