@@ -30,6 +30,7 @@ type Verifier struct {
 	leeway     time.Duration
 	revs       map[string]*RevocationList // by issuer
 	staleOK    bool
+	results    *resultCache // WithResultCache; nil: none (cache.go)
 	cache      token.VersionCache
 	verMu      sync.RWMutex
 	verOK      map[string]bool // constraint text -> satisfied by version
@@ -213,6 +214,9 @@ func (l *License) HasRight(name string) bool {
 // exactly one code.
 func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error) {
 	now := v.clock()
+	if c := v.results.get(in); c != nil {
+		return v.recheck(c, now, requiredScopes)
+	}
 
 	// 1. Envelope.
 	m, _, err := token.Decode(in)
@@ -342,6 +346,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 			return nil, err
 		}
 	}
+	v.results.put(in, out)
 	// 15. Scopes.
 	for _, s := range requiredScopes {
 		if !l.Allows(s) {

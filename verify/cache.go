@@ -1,0 +1,141 @@
+package verify
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// WithResultCache makes the verifier remember up to n licenses that
+// verified, by their exact bytes. Verifying the same bytes again then
+// skips decoding and the signature, and re-does only what can change
+// while the verifier does not: the checks that read the clock (the
+// grant's window, not-before and issued-at, expiry and grace, stale
+// revocation lists) and the required scopes, in the order of a full
+// verification, so that the answer is the one a full verification would
+// give. Everything else a verification looks at (keys, product, version,
+// binding, revocation lists) is fixed when the verifier is built.
+//
+// A License returned from the cache shares its claims (slices and maps)
+// with it and with every other caller of the same bytes: treat them as
+// read-only. n must be at least 1; when n licenses are remembered the
+// cache starts again empty.
+func WithResultCache(n int) Option {
+	return func(v *Verifier) error {
+		if n < 1 {
+			return errors.New("verify: result cache of fewer than 1 entry")
+		}
+		v.results = &resultCache{max: n, m: make(map[string]*License, min(n, 64))}
+		return nil
+	}
+}
+
+// CacheStats reports how many verifications the verifier's result cache
+// answered (hits) and how many it did not (misses). Both are 0 without
+// [WithResultCache].
+func (v *Verifier) CacheStats() (hits, misses uint64) {
+	if v.results == nil {
+		return 0, 0
+	}
+	return v.results.hits.Load(), v.results.misses.Load()
+}
+
+// resultCache maps the exact bytes of licenses that verified to what they
+// verified to, without the parts that depend on the clock (InGrace and
+// Warnings are empty).
+type resultCache struct {
+	mu           sync.RWMutex
+	max          int
+	m            map[string]*License
+	hits, misses atomic.Uint64
+}
+
+// get returns the remembered license for in, nil if none (or no cache).
+func (c *resultCache) get(in []byte) *License {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	l := c.m[string(in)]
+	c.mu.RUnlock()
+	if l == nil {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return l
+}
+
+// put remembers that in verified to out, as of every check that does not
+// read the clock.
+func (c *resultCache) put(in []byte, out *License) {
+	if c == nil {
+		return
+	}
+	e := *out
+	e.InGrace, e.Warnings = false, nil
+	e.KeyID = e.kid[:]
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[string(in)] = &e
+	c.mu.Unlock()
+}
+
+// recheck finishes the verification of a license remembered by the cache:
+// the checks of [Verifier.Verify] that read the clock, and the scopes.
+// TestResultCacheMatchesVerify runs both on a sweep of clocks.
+func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []string) (*License, error) {
+	out := new(License)
+	*out = *cached
+	out.KeyID = out.kid[:]
+	l := &out.License
+	// 4 (grant path): the grant's window.
+	if g := out.Grant; g != nil {
+		start := g.IssuedAt
+		if !g.NotBefore.IsZero() {
+			start = g.NotBefore
+		}
+		if start.After(now.Add(v.leeway)) {
+			return nil, fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
+		}
+		if now.After(g.Expiry.Add(v.leeway)) {
+			return nil, fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+		}
+	}
+	// 10. Not yet valid.
+	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
+		return nil, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
+	}
+	if l.IssuedAt.After(now.Add(v.leeway)) {
+		return nil, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
+	}
+	// 11. Expiry and grace.
+	if !l.Expiry.IsZero() {
+		end := l.Expiry.Add(v.leeway)
+		if now.After(end) {
+			if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
+				return nil, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
+			}
+			out.InGrace = true
+		}
+	}
+	// 14. Revocation lists, for their staleness (the license passed them).
+	if err := v.checkRevoked(out, v.revs[l.Issuer], now); err != nil {
+		return nil, err
+	}
+	if g := out.Grant; g != nil && g.Issuer != l.Issuer {
+		if err := v.checkRevoked(out, v.revs[g.Issuer], now); err != nil {
+			return nil, err
+		}
+	}
+	// 15. Scopes.
+	for _, s := range requiredScopes {
+		if !l.Allows(s) {
+			return nil, fail(CodeScopeMissing, s, "license does not grant scope %q", s)
+		}
+	}
+	return out, nil
+}
