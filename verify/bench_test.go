@@ -29,7 +29,7 @@ func typicalLicense() *token.License {
 	}
 }
 
-func benchSetup(b *testing.B) (*verify.Verifier, []byte, ed25519.PublicKey, ed25519.PrivateKey) {
+func benchSetup(b testing.TB) (*verify.Verifier, []byte, ed25519.PublicKey, ed25519.PrivateKey) {
 	seed := make([]byte, 32)
 	priv := ed25519.NewKeyFromSeed(seed)
 	pub := priv.Public().(ed25519.PublicKey)
