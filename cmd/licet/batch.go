@@ -26,8 +26,8 @@ const batchExitAfterEnv = "LICET_TEST_BATCH_EXIT_AFTER"
 
 type batchFlags struct {
 	key, outDir, policy, ledger, grant, format, progress string
-	workers                                             int
-	json                                                bool
+	workers                                              int
+	json                                                 bool
 }
 
 func newBatchCmd(a *app) *cobra.Command {
@@ -275,4 +275,3 @@ func (a *app) reportBatch(outcomes []*ledger.BatchOutcome, led *ledger.Ledger, f
 	}
 	return nil
 }
-
