@@ -270,6 +270,7 @@ func (s *settings) getenv(name string) string {
 // verifier returns a verifier for the configuration and lists.
 func (s *settings) verifier(lists []*verify.RevocationList) (*verify.Verifier, error) {
 	opts := []verify.Option{
+		resultCache(), // cache.go: an unchanged license is not verified again in full
 		verify.WithProduct(s.cfg.Product),
 		verify.WithClock(s.clock),
 		verify.WithLeeway(s.leeway),
