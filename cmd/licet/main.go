@@ -217,6 +217,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newTemplateCmd(a),
 		newDemoCmd(a),
 		newVersionCmd(a),
+		newPageCmd(a),
 		newCompletionCmd(a, root),
 	)
 	root.InitDefaultHelpCmd()
