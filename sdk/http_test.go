@@ -307,7 +307,7 @@ func TestProblemBodiesTellNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{fp, "acme", product, "customer-42", v.dir, "other-host-fingerprint", `"pro"`, "7"}
+	secrets := []string{fp, "acme", product, "customer-42", v.dir, "other-host-fingerprint", `"pro"`, "7 requests", "allows 7"}
 
 	// Bound to another machine: the verify message names both values.
 	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) {
