@@ -48,9 +48,11 @@ this machine:
 
   licet mint --from-request req.json --key VENDOR.key --sub CUSTOMER --tier T --days 365
 
-The fingerprint is a SHA-256 of the machine id labelled with the product:
-the raw machine id never leaves the machine, and the request holds no
-secret. The machine id is, in this order: the LICET_MACHINE_ID environment
+The fingerprint is a SHA-256 of the machine id labelled with the product
+and with its source: the raw machine id never leaves the machine, the
+request holds no secret, and an id given through LICET_MACHINE_ID gives
+another fingerprint than the same id read from /etc/machine-id (a license
+for one does not verify under the other). The machine id is, in this order: the LICET_MACHINE_ID environment
 variable, /etc/machine-id, /var/lib/dbus/machine-id, the host name. In a
 container /etc/machine-id is often missing and the host name changes when
 the container is recreated: set LICET_MACHINE_ID to a stable value (the
