@@ -273,3 +273,46 @@ func BenchmarkVerifyCachedVsEd25519(b *testing.B) {
 	b.ReportMetric(float64(cached)/20/float64(raw), "x-ed25519")
 	b.ReportMetric(float64(cached)/20/float64(b.N), "ns/cached")
 }
+
+// TestConcurrentVerifiers: goroutines verifying at once through one fresh
+// verifier (the key's table built by whichever comes second, the result
+// cache filled and read) all succeed; run with -race.
+func TestConcurrentVerifiers(t *testing.T) {
+	_, tok, pub, priv := benchSetup(t)
+	other := typicalLicense()
+	other.Subject = "other"
+	tok2, err := token.SignLicense(priv, other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range [][]verify.Option{nil, {verify.WithResultCache(1)}} {
+		ks, err := verify.NewKeySet(verify.Key{PublicKey: pub, Issuer: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := verify.New(ks, append([]verify.Option{verify.WithProduct("widget-server"), verify.WithProductVersion("3.1.0"),
+			verify.WithClock(func() time.Time { return benchNow })}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 8)
+		for g := 0; g < 8; g++ {
+			go func() {
+				var err error
+				for i := 0; i < 20 && err == nil; i++ {
+					in := tok
+					if (g+i)%3 == 0 {
+						in = tok2
+					}
+					_, err = v.Verify(in, "api:read")
+				}
+				errs <- err
+			}()
+		}
+		for g := 0; g < 8; g++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
