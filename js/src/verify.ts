@@ -274,7 +274,7 @@ export class Verifier {
   private readonly leeway: number; // ms
   private readonly revs = new Map<string, RevocationList>();
   private readonly staleOK: boolean;
-  private readonly partners = new Map<string, PublicKey>();
+  private readonly partners = new Map<string, { pub: PublicKey; kid: Uint8Array }>();
 
   /** The constructor throws an Error (not a LicetError) for a bad configuration. */
   constructor(
@@ -348,7 +348,7 @@ export class Verifier {
     if (m.header.grant) {
       // 4 (grant path): the grant's signature by a trusted key makes its partner key trustworthy.
       chain = await this.checkGrant(m, now);
-      signer = this.partnerKey(chain.grant.key);
+      signer = (await this.partnerKey(chain.grant.key)).pub;
     } else {
       // 4. Key.
       key = this.keys.lookup(kid);
@@ -437,12 +437,14 @@ export class Verifier {
     return out;
   }
 
-  private partnerKey(raw: Uint8Array): PublicKey {
+  /** partnerKey prepares a grant's partner key once (a bounded cache: 64 keys). */
+  private async partnerKey(raw: Uint8Array): Promise<{ pub: PublicKey; kid: Uint8Array }> {
     const id = hex(raw);
     let k = this.partners.get(id);
     if (!k) {
+      const copy = raw.slice();
+      k = { pub: new PublicKey(copy), kid: await keyID(copy) };
       if (this.partners.size >= 64) this.partners.clear();
-      k = new PublicKey(raw.slice());
       this.partners.set(id, k);
     }
     return k;
@@ -475,7 +477,7 @@ export class Verifier {
     const start = g.notBefore ?? g.issuedAt;
     if (start * 1000 > now + this.leeway) throw fail('grant_invalid', `grant is not valid before ${iso(start)}`, iso(start));
     if (now > g.expiry * 1000 + this.leeway) throw fail('grant_invalid', `grant expired at ${iso(g.expiry)}`, iso(g.expiry));
-    const partnerKid = await keyID(g.key);
+    const partnerKid = (await this.partnerKey(g.key)).kid;
     if (!bytesEqual(m.header.kid, partnerKid)) {
       throw fail('grant_violation', `license signed by key ${hex(m.header.kid)}, not the partner key ${hex(partnerKid)} named by the grant`, hex(m.header.kid));
     }
