@@ -195,3 +195,10 @@ func hexBytes(t testing.TB, s string) []byte {
 	}
 	return b
 }
+
+// exampleKey and exampleLicense serve the examples, which have no testing.T.
+func exampleKey() *keys.PrivateKey { return testKey(&testing.T{}, "acme") }
+
+func exampleLicense(k *keys.PrivateKey, sub string) []byte {
+	return mintLicense(&testing.T{}, k, licenseSpec{sub: sub, tier: "pro", days: 365}, nil)
+}
