@@ -8,14 +8,10 @@ import {
   Constraints, KeySet, LicetError, Verifier, Version, base64Encode, coversScope, fromHex,
   parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, validScope,
 } from '../dist/index.js';
-import { loadVectors, VECTOR_DIR } from './vectors.mjs';
+import { VECTOR_DIR, loadVectors } from './vectors.mjs';
+import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, signObject } from './helpers.mjs';
 import {
-  CTI, EXP, IAT, NOW, Raw, T_GRANT, T_LICENSE, T_REVOCATIONS, bytes, enc, grantClaims, head, keyPair,
-  licenseClaims, protectedHeader, sign1, signObject,
-} from './helpers.mjs';
-
-import {
-  claimCases, envelopeCases, formCases, grantCases, grantTok, headerCases, license, partner,
+  claimCases, envelopeCases, formCases, grantCases, grantTok, headerCases, partner,
   partnerLicense, stranger, text, valid, vendor, withClaim,
 } from './cases.mjs';
 
