@@ -325,6 +325,7 @@ export class Verifier {
    * it throws a LicetError carrying exactly one code.
    */
   async verify(input: Input, requiredScopes: string[] = []): Promise<License> {
+    if (!Array.isArray(requiredScopes)) throw new TypeError('licet: required scopes are an array of strings');
     const now = ms(this.clock());
     const lw = this.leeway;
 

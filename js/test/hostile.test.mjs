@@ -166,6 +166,7 @@ test('verifier options', async (t) => {
     await v.verify(valid.buffer.slice(valid.byteOffset, valid.byteOffset + valid.length));
     await v.verify(text);
     await assert.rejects(v.verify(42), TypeError);
+    await assert.rejects(v.verify(valid, 'api:read'), TypeError, 'a string is not a list of scopes');
   });
 });
 
