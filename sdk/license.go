@@ -288,8 +288,6 @@ func (l *License) reverify() error {
 	return nil
 }
 
-// maxLists bounds the number of revocation lists in one file.
-const maxLists = 64
 
 // takeRevocations checks the revocation lists read from path: each signed
 // by a trusted key, at most one per issuer, none issued after now (beyond
@@ -302,27 +300,15 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 	}
 	var lists []*verify.RevocationList
 	if readErr == nil {
-		objs, err := splitObjects(data)
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil, &RevocationsError{Path: path, Err: errors.New("the file is empty: write a revocation list into it, or remove it")}
+		}
+		parsed, err := verify.ParseRevocationLists(data, l.s.keys)
 		if err != nil {
 			return nil, &RevocationsError{Path: path, Err: err}
 		}
-		if len(objs) > maxLists {
-			return nil, &RevocationsError{Path: path, Err: fmt.Errorf("%d revocation lists in one file, at most %d", len(objs), maxLists)}
-		}
-		byIssuer := make(map[string]bool, len(objs))
-		for i, obj := range objs {
-			list, err := verify.ParseRevocations(obj, l.s.keys)
-			if err != nil {
-				if len(objs) > 1 {
-					err = fmt.Errorf("list %d of %d: %w", i+1, len(objs), err)
-				}
-				return nil, &RevocationsError{Path: path, Err: err}
-			}
+		for _, list := range parsed {
 			iss := list.Issuer()
-			if byIssuer[iss] {
-				return nil, &RevocationsError{Path: path, Err: fmt.Errorf("two revocation lists of issuer %q: keep only the newest (highest seq)", iss)}
-			}
-			byIssuer[iss] = true
 			if iat := list.IssuedAt(); iat.After(now.Add(l.s.leeway)) {
 				return nil, &RevocationsError{Path: path, Err: fmt.Errorf(
 					"the list of issuer %q is issued at %s, after this machine's clock (%s): check the clock, or install a list issued before now",
@@ -348,38 +334,6 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 		l.st.Seq[list.Issuer()] = list.Seq()
 	}
 	return lists, nil
-}
-
-// splitObjects splits a revocation list file into its objects: one raw
-// COSE_Sign1, or one or more PEM blocks or text tokens separated by white
-// space. Each piece is left for verify to decode strictly.
-func splitObjects(data []byte) ([][]byte, error) {
-	if len(data) > 0 && data[0]>>5 == 6 { // a CBOR tag: the raw form
-		return [][]byte{data}, nil
-	}
-	s := bytes.TrimSpace(data)
-	if len(s) == 0 {
-		return nil, errors.New("the file is empty: write a revocation list into it, or remove it")
-	}
-	const begin, end = "-----BEGIN ", "-----END "
-	if !bytes.HasPrefix(s, []byte(begin)) {
-		return bytes.Fields(s), nil
-	}
-	var objs [][]byte
-	for len(s) > 0 {
-		if !bytes.HasPrefix(s, []byte(begin)) {
-			return nil, fmt.Errorf("data after PEM block %d is not another PEM block", len(objs))
-		}
-		n := len(s)
-		if i := bytes.Index(s, []byte(end)); i >= 0 {
-			if j := bytes.Index(s[i+len(end):], []byte("-----")); j >= 0 {
-				n = i + len(end) + j + len("-----")
-			}
-		}
-		objs = append(objs, s[:n])
-		s = bytes.TrimSpace(s[n:])
-	}
-	return objs, nil
 }
 
 // saveState raises the high-water mark to now (and to the issue times of

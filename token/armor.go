@@ -216,3 +216,53 @@ func Decode(in []byte) (*Message, Form, error) {
 	}
 	return m, form, nil
 }
+
+// Split returns the objects of a file that holds one or more of them: one
+// raw object, or armored objects one after another (PEM blocks, or compact
+// text tokens separated by white space). Each part is left for [Unarmor]
+// or [Decode] to judge; Split only cuts. Input over MaxObjects *
+// [MaxTokenSize] bytes is refused.
+func Split(in []byte) ([][]byte, error) {
+	if len(in) > MaxObjects*MaxTokenSize {
+		return nil, malformedf("input of %d bytes exceeds the %d-byte limit for %d objects", len(in), MaxObjects*MaxTokenSize, MaxObjects)
+	}
+	s := in
+	for len(s) > 0 && isASCIISpace(s[0]) {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return nil, malformedf("empty input")
+	}
+	if s[0] == 0xd2 { // raw CBOR: exactly one object
+		return [][]byte{in}, nil
+	}
+	s = trimASCIISpace(s)
+	const begin, end = "-----BEGIN ", "-----END "
+	var objs [][]byte
+	if !bytes.HasPrefix(s, []byte(begin)) {
+		for _, f := range bytes.FieldsFunc(s, func(r rune) bool { return r < 0x80 && isASCIISpace(byte(r)) }) {
+			objs = append(objs, f)
+		}
+	} else {
+		for len(s) > 0 {
+			if !bytes.HasPrefix(s, []byte(begin)) {
+				return nil, malformedf("data after PEM block %d is not another PEM block", len(objs))
+			}
+			n := len(s)
+			if i := bytes.Index(s, []byte(end)); i >= 0 {
+				if j := bytes.Index(s[i+len(end):], []byte("-----")); j >= 0 {
+					n = i + len(end) + j + len("-----")
+				}
+			}
+			objs = append(objs, s[:n])
+			s = trimASCIISpace(s[n:])
+		}
+	}
+	if len(objs) > MaxObjects {
+		return nil, malformedf("%d objects in one input, at most %d", len(objs), MaxObjects)
+	}
+	return objs, nil
+}
+
+// MaxObjects is the most objects [Split] returns from one input.
+const MaxObjects = 64

@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -36,4 +37,51 @@ func TestValidationErrorIsTyped(t *testing.T) {
 	_, err = token.SignGrant(testKey("vendor"), &token.Grant{})
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, "grant", ve.Object)
+}
+
+func TestSplit(t *testing.T) {
+	raw := envelope(mustMarshal(t, map[any]any{1: -8, 4: bytes.Repeat([]byte{1}, 8), 16: token.TypeRevocations}), []byte{0xa0}, []byte{0xa0}, make([]byte, 64))
+	text, err := token.EncodeText(raw, "")
+	require.NoError(t, err)
+	pemForm := string(token.EncodePEM(raw, token.PEMRevocations, nil))
+
+	for name, tc := range map[string]struct {
+		in   string
+		want int
+	}{
+		"one raw":           {string(raw), 1},
+		"raw with newline":  {string(raw) + "\n", 1},
+		"one text":          {text + "\n", 1},
+		"two texts":         {text + "\n\n" + text + "\n", 2},
+		"two PEM blocks":    {pemForm + "\n" + pemForm, 2},
+		"three PEM, spaced": {" \n" + pemForm + pemForm + "\r\n" + pemForm + "\n", 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			objs, err := token.Split([]byte(tc.in))
+			require.NoError(t, err)
+			require.Len(t, objs, tc.want)
+			for _, o := range objs {
+				_, _, err := token.Decode(o)
+				require.NoError(t, err)
+			}
+		})
+	}
+	for name, in := range map[string]string{
+		"empty":               " \n\t",
+		"text after PEM":      pemForm + text,
+		"too many":            strings.Repeat(text+"\n", token.MaxObjects+1),
+		"over the size limit": strings.Repeat(" ", token.MaxObjects*token.MaxTokenSize+1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := token.Split([]byte(in))
+			require.ErrorIs(t, err, token.ErrMalformed)
+		})
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := token.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/licet/licet/token"
@@ -125,4 +127,38 @@ func (r *RevocationList) check(l *License) *Error {
 // is stale: nothing can be confirmed) instead of adding a warning.
 func RejectStaleRevocations() Option {
 	return func(v *Verifier) error { v.staleOK = false; return nil }
+}
+
+// ParseRevocationLists checks every revocation list in a file that holds
+// one or more (see [token.Split]: PEM blocks or text tokens one after
+// another, or one raw list), each as [ParseRevocations] does, and refuses
+// two lists of one issuer. The result goes to [WithRevocations].
+func ParseRevocationLists(in []byte, keys *KeySet) ([]*RevocationList, error) {
+	objs, err := token.Split(in)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "revocation lists")
+	}
+	lists := make([]*RevocationList, 0, len(objs))
+	seen := make(map[string]bool, len(objs))
+	for i, obj := range objs {
+		list, err := ParseRevocations(obj, keys)
+		if err != nil {
+			if len(objs) > 1 {
+				var ve *Error
+				if errors.As(err, &ve) {
+					c := *ve
+					c.Message = fmt.Sprintf("list %d of %d: %s", i+1, len(objs), ve.Message)
+					return nil, &c
+				}
+			}
+			return nil, err
+		}
+		iss := list.Issuer()
+		if seen[iss] {
+			return nil, fail(CodeMalformed, iss, "two revocation lists of issuer %q: keep only the newest (highest seq)", iss)
+		}
+		seen[iss] = true
+		lists = append(lists, list)
+	}
+	return lists, nil
 }

@@ -688,3 +688,33 @@ func TestRetiredKeySignsRevocations(t *testing.T) {
 	_, err = verify.ParseRevocations(list, early)
 	requireCode(t, err, verify.CodeKeyNotValid)
 }
+
+// TestParseRevocationLists: one file, one list per issuer.
+func TestParseRevocationLists(t *testing.T) {
+	ks := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(other), Issuer: "beta"})
+	week := now.Add(7 * 24 * time.Hour)
+	acme := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week, Seq: 1})
+	beta := signRevocations(t, other, &token.Revocations{Issuer: "beta", IssuedAt: now, NextUpdate: week, Seq: 2})
+	pemOf := func(raw []byte) []byte { return token.EncodePEM(raw, token.PEMRevocations, nil) }
+
+	lists, err := verify.ParseRevocationLists(append(pemOf(acme), pemOf(beta)...), ks)
+	require.NoError(t, err)
+	require.Len(t, lists, 2)
+	require.Equal(t, "acme", lists[0].Issuer())
+	require.Equal(t, "beta", lists[1].Issuer())
+	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(lists...))
+	require.NoError(t, err)
+
+	lists, err = verify.ParseRevocationLists(acme, ks)
+	require.NoError(t, err)
+	require.Len(t, lists, 1)
+
+	_, err = verify.ParseRevocationLists(append(pemOf(acme), pemOf(acme)...), ks)
+	requireCode(t, err, verify.CodeMalformed)
+	require.ErrorContains(t, err, `two revocation lists of issuer "acme"`)
+	_, err = verify.ParseRevocationLists(append(pemOf(acme), pemOf(forge(beta))...), ks)
+	requireCode(t, err, verify.CodeBadSignature)
+	require.ErrorContains(t, err, "list 2 of 2")
+	_, err = verify.ParseRevocationLists([]byte("  \n"), ks)
+	requireCode(t, err, verify.CodeMalformed)
+}

@@ -64,6 +64,17 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
 			},
+			// concat DST SRC...: write the SRC files one after another to DST.
+			"concat": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: concat DST SRC...")
+				}
+				var all []byte
+				for _, src := range args[1:] {
+					all = append(all, ts.ReadFile(src)...)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), all, 0o644))
+			},
 			// filemode FILE MODE: the file's permission bits are MODE (octal).
 			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {

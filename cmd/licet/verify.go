@@ -94,7 +94,7 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
 	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
-	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; repeat for lists of other issuers (each applies to its own issuer's licenses)")
+	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; one list per issuer, several in one file or with a repeated flag (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagFilename("revocations")
@@ -143,14 +143,15 @@ func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
 	return ks, nil
 }
 
-// loadRevocations reads a revocation list and checks that a trusted key
-// signed it. Any problem is exit code 2: the license was not judged.
-func loadRevocations(path string, ks *verify.KeySet) (*verify.RevocationList, error) {
-	data, err := readFileUpTo(path, "a revocation list", token.MaxTokenSize+1)
+// loadRevocations reads a file of one or more revocation lists (one per
+// issuer) and checks that trusted keys signed them. Any problem is exit
+// code 2: the license was not judged.
+func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, error) {
+	data, err := readFileUpTo(path, "a revocation list", token.MaxObjects*token.MaxTokenSize+1)
 	if err != nil {
 		return nil, err
 	}
-	list, err := verify.ParseRevocations(data, ks)
+	lists, err := verify.ParseRevocationLists(data, ks)
 	if err != nil {
 		msg := err.Error()
 		var verr *verify.Error
@@ -163,7 +164,7 @@ func loadRevocations(path string, ks *verify.KeySet) (*verify.RevocationList, er
 		return nil, usageError("the list must be a revocation list signed by a trusted vendor key (--pub or --keyring)",
 			"%s: refusing the revocation list: %s", path, msg)
 	}
-	return list, nil
+	return lists, nil
 }
 
 // verifierOptions turns the flags into options, and lists what is not
@@ -292,11 +293,11 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	}
 	var revs []*verify.RevocationList
 	for _, path := range fl.revocations {
-		list, err := loadRevocations(path, ks)
+		lists, err := loadRevocations(path, ks)
 		if err != nil {
 			return err
 		}
-		revs = append(revs, list)
+		revs = append(revs, lists...)
 	}
 	if len(revs) > 0 {
 		opts = append(opts, verify.WithRevocations(revs...))
