@@ -170,6 +170,10 @@ async function run() {
 }
 
 async function takeFile(file) {
+  if (file.size > 64 * 1024) {
+    show('error', 'Not a license', '', `${file.name} is ${file.size} bytes: a license or key file is a few kilobytes at most`, [], [], '');
+    return;
+  }
   const buf = new Uint8Array(await file.arrayBuffer());
   const text = new TextDecoder().decode(buf);
   if (text.includes('-----BEGIN PUBLIC KEY-----')) {

@@ -149,6 +149,11 @@ test('license files: chosen and dropped, raw bytes too', async () => {
   }, tokenText('expired'));
   r = await verdict(page);
   assert.equal(r.code, 'expired');
+  // A large file is refused without being read as a license.
+  await page.evaluate(() => { document.getElementById('verdict').textContent = ''; });
+  await page.setInputFiles('#token-file', { name: 'movie.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(200 * 1024) });
+  r = await verdict(page);
+  assert.equal(r.verdict, 'Not a license');
   // Dropping a public key file fills the key field.
   await page.fill('#pubkey', '');
   await page.evaluate((pem) => {
