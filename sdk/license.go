@@ -288,7 +288,6 @@ func (l *License) reverify() error {
 	return nil
 }
 
-
 // takeRevocations checks the revocation lists read from path: each signed
 // by a trusted key, at most one per issuer, none issued after now (beyond
 // the leeway), none older than a list already seen from its issuer, and

@@ -62,7 +62,7 @@ type wpCase struct {
 // bytes their publishers released.
 func TestExternalVectorsUnchanged(t *testing.T) {
 	for path, sum := range map[string]string{
-		"../testdata/external/cose-wg/eddsa-sig-01.json":     "fc5129133b9c7a892f4fd68b603828552a0e94750b54ce9fd666f2a853b4d543",
+		"../testdata/external/cose-wg/eddsa-sig-01.json":    "fc5129133b9c7a892f4fd68b603828552a0e94750b54ce9fd666f2a853b4d543",
 		"../testdata/external/wycheproof/ed25519_test.json": "752d2ea7d7c6cf4736381b6cbacb61f8182b126ab7cd9b058f00c50084975536",
 	} {
 		data, err := os.ReadFile(path)
