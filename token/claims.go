@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-version"
 )
@@ -231,7 +232,7 @@ func (l *License) Validate() error {
 		errs = append(errs, err.Error())
 	}
 	if l.Versions != "" {
-		if _, err := version.NewConstraint(l.Versions); err != nil {
+		if _, err := validateCache.Parse(l.Versions); err != nil {
 			errs = append(errs, fmt.Sprintf("version constraint %q: %v", l.Versions, err))
 		}
 	}
@@ -251,10 +252,37 @@ func (l *License) Validate() error {
 			errs = append(errs, err.Error())
 		}
 	}
+	texts := map[string][]string{"issuer": {l.Issuer}, "subject": {l.Subject}, "product": l.Audience, "tier": {l.Tier}, "right": l.Rights}
+	for k, v := range l.Bind {
+		texts["binding"] = append(texts["binding"], k, v)
+	}
+	for k := range l.Limits {
+		texts["limit name"] = append(texts["limit name"], k)
+	}
+	errs = append(errs, unprintable(texts)...)
 	if len(errs) > 0 {
 		return &ValidationError{Object: "license", Problems: errs}
 	}
 	return nil
+}
+
+// unprintable lists the texts that a terminal could be fooled by: control
+// characters, format characters (bidi overrides, zero-width joiners) and
+// line or paragraph separators. Issuers refuse them before signing;
+// verifiers accept any UTF-8, and printers escape.
+func unprintable(texts map[string][]string) []string {
+	var out []string
+	for _, what := range []string{"issuer", "subject", "partner", "product", "tier", "right", "binding", "limit name"} {
+		for _, t := range texts[what] {
+			for _, r := range t {
+				if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+					out = append(out, fmt.Sprintf("%s %q holds the control or format character %U: use printable text", what, t, r))
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // MarshalClaims returns the deterministic CBOR encoding of l, the payload
@@ -464,6 +492,12 @@ func (g *Grant) Validate() error {
 	if d := g.MaxGrace; d != nil && (*d < 0 || *d%time.Second != 0) {
 		errs = append(errs, "max grace must be a non-negative whole number of seconds")
 	}
+	limitNames := make([]string, 0, len(g.Limits))
+	for k := range g.Limits {
+		limitNames = append(limitNames, k)
+	}
+	errs = append(errs, unprintable(map[string][]string{"issuer": {g.Issuer}, "partner": {g.Subject},
+		"product": g.Audience, "tier": g.Tiers, "right": g.Rights, "limit name": limitNames})...)
 	if len(errs) > 0 {
 		return &ValidationError{Object: "grant", Problems: errs}
 	}

@@ -131,6 +131,10 @@ type VersionCache struct {
 	m  map[string]version.Constraints
 }
 
+// validateCache holds the constraints that License.Validate parsed: an
+// issuer validates the same few constraints on every mint.
+var validateCache VersionCache
+
 // versionCacheSize bounds the cache; when full it starts again empty.
 const versionCacheSize = 64
 
