@@ -85,3 +85,28 @@ func mustMarshal(t *testing.T, v any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// TestValidateRefusesControlText: an issuer cannot sign text that would
+// fool a terminal (escape sequences, bidi overrides).
+func TestValidateRefusesControlText(t *testing.T) {
+	for name, edit := range map[string]func(*token.License){
+		"sub with ESC":        func(l *token.License) { l.Subject = "acme\x1b[2Kvalid" },
+		"sub with CR":         func(l *token.License) { l.Subject = "a\rb" },
+		"aud with RLO":        func(l *token.License) { l.Audience = []string{"db\u202e"} },
+		"tier with NEL":       func(l *token.License) { l.Tier = "pro\u0085" },
+		"binding value LS":    func(l *token.License) { l.Bind = map[string]string{"host": "a\u2028b"} },
+		"right with ZWJ":      func(l *token.License) { l.Rights = []string{"em\u200dbed"} },
+		"limit name with NUL": func(l *token.License) { l.Limits = map[string]uint64{"se\x00ats": 1} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := sampleLicense()
+			edit(l)
+			var ve *token.ValidationError
+			require.ErrorAs(t, l.Validate(), &ve)
+			require.Contains(t, strings.Join(ve.Problems, "\n"), "control or format character")
+		})
+	}
+	l := sampleLicense()
+	l.Subject = "Zoë Ünïcode 名前"
+	require.NoError(t, l.Validate())
+}

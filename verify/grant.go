@@ -88,11 +88,11 @@ func Violations(g *token.Grant, l *token.License) []string {
 	}
 	for _, a := range l.Audience {
 		if !contains(g.Audience, a) {
-			add("product %q is not in the grant (%s)", a, strings.Join(g.Audience, ", "))
+			add("product %q is not in the grant (%s)", a, quoteList(g.Audience))
 		}
 	}
 	if !contains(g.Tiers, "*") && !contains(g.Tiers, l.Tier) {
-		add("tier %q is not in the grant (%s)", l.Tier, strings.Join(g.Tiers, ", "))
+		add("tier %q is not in the grant (%s)", l.Tier, quoteList(g.Tiers))
 	}
 	for _, s := range l.Scopes {
 		covered := false
@@ -103,7 +103,7 @@ func Violations(g *token.Grant, l *token.License) []string {
 			}
 		}
 		if !covered {
-			add("scope %q is not covered by the grant's scopes (%s)", s, strings.Join(g.Scopes, ", "))
+			add("scope %q is not covered by the grant's scopes (%s)", s, quoteList(g.Scopes))
 		}
 	}
 	for _, name := range sortedKeys(g.Limits) {

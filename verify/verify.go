@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -295,7 +296,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 	}
 	// 9. Product.
 	if !v.anyProduct && !contains(l.Audience, v.product) {
-		return nil, fail(CodeWrongProduct, v.product, "license is for %s, not %q", strings.Join(l.Audience, ", "), v.product)
+		return nil, fail(CodeWrongProduct, v.product, "license is for %s, not %q", quoteList(l.Audience), v.product)
 	}
 	// 10. Not yet valid.
 	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
@@ -330,10 +331,10 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 			continue
 		}
 		if !ok {
-			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, and this machine has no %s value", k, want, k)
+			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, and this machine has no %s value", plain(k), want, plain(k))
 		}
 		if have != want {
-			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, this machine has %q", k, want, have)
+			return nil, fail(CodeBindingMismatch, k, "license is bound to %s=%q, this machine has %q", plain(k), want, have)
 		}
 	}
 	// 14. Revocation: the list of the license's issuer, and the list of
@@ -398,6 +399,30 @@ func (v *Verifier) checkVersion(c version.Constraints, s, what string) *Error {
 		return fail(CodeVersionNotCovered, v.versionStr, "%s covers versions %q, not %s", what, s, v.versionStr)
 	}
 	return nil
+}
+
+// quoteList prints claim text quoted, so that a signed token cannot put
+// control characters into a message.
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// plain returns s as it is when it is plain printable text without
+// spaces or quotes, and quoted otherwise.
+func plain(s string) string {
+	for _, r := range s {
+		if !strconv.IsPrint(r) || r == ' ' || r == '"' || r == '\\' {
+			return strconv.Quote(s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {

@@ -718,3 +718,32 @@ func TestParseRevocationLists(t *testing.T) {
 	_, err = verify.ParseRevocationLists([]byte("  \n"), ks)
 	requireCode(t, err, verify.CodeMalformed)
 }
+
+// TestMessagesQuoteClaimText: text from a signed token reaches messages
+// quoted, never raw (an escape sequence cannot reach a terminal or log).
+func TestMessagesQuoteClaimText(t *testing.T) {
+	evil := "x\x1b]0;pwned\a\u202e"
+	v := verifier(t, keyset(t))
+	// Issuers refuse such text (token.Validate); a hand-made issuer signs it anyway.
+	mint := func(t *testing.T, signer ed25519.PrivateKey, l *token.License, grant []byte) []byte {
+		payload, err := l.MarshalClaims()
+		require.NoError(t, err)
+		if grant == nil {
+			raw, err := token.Sign(signer, token.TypeLicense, payload)
+			require.NoError(t, err)
+			return raw
+		}
+		return advSigned(signer, advMap(1, -8, 4, token.KeyID(pub(signer)), 13, cbor.RawMessage(grant), 16, token.TypeLicense), payload)
+	}
+	_, err := v.Verify(mint(t, vendor, license(func(l *token.License) { l.Audience = []string{evil} }), nil))
+	requireCode(t, err, verify.CodeWrongProduct)
+	_, err2 := v.Verify(mint(t, vendor, license(func(l *token.License) { l.Bind = map[string]string{evil: "v"} }), nil))
+	requireCode(t, err2, verify.CodeBindingMismatch)
+	grant := signGrant(t, vendor, grantFor())
+	_, err3 := v.Verify(mint(t, partner, partnerLicense(func(l *token.License) { l.Tier = evil }), grant))
+	requireCode(t, err3, verify.CodeGrantViolation)
+	for _, e := range []error{err, err2, err3} {
+		require.NotContains(t, e.Error(), "\x1b")
+		require.NotContains(t, e.Error(), "\u202e")
+	}
+}
