@@ -125,7 +125,7 @@ async function run() {
     const revs = $('revocations').value.trim();
     if (revs) {
       try {
-        opts.revocations = [await licet.parseRevocations(revs, keys)];
+        opts.revocations = await licet.parseRevocationLists(revs, keys);
       } catch (e) {
         throw new Error(`revocation list: ${e.message}`);
       }

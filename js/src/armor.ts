@@ -203,3 +203,51 @@ export function base64Encode(b: Uint8Array, url: boolean): string {
   }
   return s;
 }
+
+/** The most objects splitObjects returns from one input. */
+export const MAX_OBJECTS = 64;
+
+/**
+ * splitObjects splits an input that holds one or more objects, as Go's
+ * token.Split does: PEM blocks one after another, or text tokens separated
+ * by ASCII white space, or exactly one raw object.
+ */
+export function splitObjects(input: Uint8Array): Uint8Array[] {
+  if (input.length > MAX_OBJECTS * MAX_TOKEN_SIZE) {
+    throw malformed(`input of ${input.length} bytes exceeds the ${MAX_OBJECTS * MAX_TOKEN_SIZE}-byte limit for ${MAX_OBJECTS} objects`);
+  }
+  let i = 0;
+  while (i < input.length && isSpace(input[i]!)) i++;
+  if (i === input.length) throw malformed('empty input');
+  if (input[i] === 0xd2) return [input];
+  let s = trimSpace(input.subarray(i));
+  const objs: Uint8Array[] = [];
+  const begin = '-----BEGIN ';
+  const text = latin1(s);
+  if (!text.startsWith(begin)) {
+    let start = -1;
+    for (let j = 0; j <= s.length; j++) {
+      const sp = j === s.length || isSpace(s[j]!);
+      if (!sp && start < 0) start = j;
+      if (sp && start >= 0) {
+        objs.push(s.subarray(start, j));
+        start = -1;
+      }
+    }
+  } else {
+    while (s.length > 0) {
+      const t = latin1(s);
+      if (!t.startsWith(begin)) throw malformed(`data after PEM block ${objs.length} is not another PEM block`);
+      let n = s.length;
+      const e = t.indexOf('-----END ');
+      if (e >= 0) {
+        const k = t.indexOf('-----', e + 9);
+        if (k >= 0) n = k + 5;
+      }
+      objs.push(s.subarray(0, n));
+      s = trimSpace(s.subarray(n));
+    }
+  }
+  if (objs.length > MAX_OBJECTS) throw malformed(`${objs.length} objects in one input, at most ${MAX_OBJECTS}`);
+  return objs;
+}

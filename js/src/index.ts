@@ -20,12 +20,12 @@
 export { CODES, type Code, LicetError, isLicetError } from './errors.js';
 export {
   DEFAULT_LEEWAY_SECONDS, KeySet, type Input, type License, RevocationList, type TimeInput,
-  type TrustedKey, type Unverified, Verifier, type VerifierOptions, inspect, parseRevocations, violations,
+  type TrustedKey, type Unverified, Verifier, type VerifierOptions, inspect, parseRevocationLists, parseRevocations, violations,
 } from './verify.js';
 export type { GrantClaims, LicenseClaims, RevocationClaims } from './claims.js';
 export { parsePublicKeyPEM, type PublicKeyFile } from './pubkey.js';
 export { coversScope, isPattern, patternCovers, validScope } from './scope.js';
 export { Constraints, Version } from './version.js';
 export { keyID, useFallbackForTesting, webCryptoEd25519 } from './ed25519.js';
-export { base64Decode, base64Encode, validPrefix, DEFAULT_PREFIX } from './armor.js';
+export { base64Decode, base64Encode, splitObjects, validPrefix, DEFAULT_PREFIX } from './armor.js';
 export { hex, fromHex } from './cbor.js';

@@ -1,5 +1,6 @@
 // The verifier: FORMAT section 8, in order, with the reading of section 9.
 
+import { splitObjects } from './armor.js';
 import { bytesEqual, hex } from './cbor.js';
 import {
   type GrantClaims, type LicenseClaims, type RevocationClaims,
@@ -56,6 +57,20 @@ function toBytes(input: Input): Uint8Array {
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (input instanceof Uint8Array) return input;
   throw new TypeError('licet: a token is a Uint8Array, an ArrayBuffer or a string');
+}
+
+/**
+ * quote prints text from a token for a message: JSON-quoted, with the
+ * invisible and bidirectional controls escaped too, so that a signed token
+ * cannot reorder or hide what a message says.
+ */
+function quote(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+function quoteList(list: string[]): string {
+  return list.map(quote).join(', ');
 }
 
 function iso(seconds: number): string {
@@ -191,7 +206,7 @@ export async function parseRevocations(input: Input, keys: KeySet): Promise<Revo
   const alg = checkAlg(m.header.alg);
   if (alg) throw alg;
   if (m.header.typ !== TYPE_REVOCATIONS) {
-    throw fail('wrong_type', `object type is ${JSON.stringify(m.header.typ)}, want a revocation list`, m.header.typ);
+    throw fail('wrong_type', `object type is ${quote(m.header.typ)}, want a revocation list`, m.header.typ);
   }
   const key = keys.lookup(m.header.kid);
   const kid = hex(m.header.kid);
@@ -209,9 +224,43 @@ export async function parseRevocations(input: Input, keys: KeySet): Promise<Revo
   // after a rotation the retired key may be the only one products trust.
   checkUsable({ ...key, notAfter: null }, r.issuedAt, 'revocation list');
   if (key.issuer !== '' && r.issuer !== key.issuer) {
-    throw fail('wrong_issuer', `revocation list issuer ${JSON.stringify(r.issuer)} is not the key's issuer ${JSON.stringify(key.issuer)}`, r.issuer);
+    throw fail('wrong_issuer', `revocation list issuer ${quote(r.issuer)} is not the key's issuer ${quote(key.issuer)}`, r.issuer);
   }
   return new RevocationList(r, m.header.kid.slice());
+}
+
+/**
+ * parseRevocationLists checks every revocation list in an input that holds
+ * one or more (PEM blocks or text tokens one after another, or one raw
+ * list), each as parseRevocations does, and refuses two lists of one
+ * issuer (malformed). The result goes to the revocations option.
+ */
+export async function parseRevocationLists(input: Input, keys: KeySet): Promise<RevocationList[]> {
+  let objs: Uint8Array[];
+  try {
+    objs = splitObjects(toBytes(input));
+  } catch (e) {
+    asCode(e, 'malformed', 'revocation lists');
+  }
+  const lists: RevocationList[] = [];
+  const seen = new Set<string>();
+  for (const [i, obj] of objs.entries()) {
+    let list: RevocationList;
+    try {
+      list = await parseRevocations(obj, keys);
+    } catch (e) {
+      if (objs.length > 1 && e instanceof LicetError) {
+        throw fail(e.code, `list ${i + 1} of ${objs.length}: ${e.message.replace(/^licet: [a-z_]+: /, '')}`, e.detail);
+      }
+      throw e;
+    }
+    if (seen.has(list.issuer)) {
+      throw fail('malformed', `two revocation lists of issuer ${quote(list.issuer)}: keep only the newest (highest seq)`, list.issuer);
+    }
+    seen.add(list.issuer);
+    lists.push(list);
+  }
+  return lists;
 }
 
 /** VerifierOptions configure a Verifier; product (or anyProductInsecure) is required. */
@@ -294,7 +343,7 @@ export class Verifier {
       try {
         this.version = Version.parse(opts.productVersion);
       } catch (e) {
-        throw new Error(`licet: product version ${JSON.stringify(opts.productVersion)}: ${(e as Error).message}`);
+        throw new Error(`licet: product version ${quote(opts.productVersion)}: ${(e as Error).message}`);
       }
       this.versionStr = opts.productVersion;
     }
@@ -310,10 +359,10 @@ export class Verifier {
     for (const list of opts.revocations ?? []) {
       if (!(list instanceof RevocationList)) throw new Error('licet: a revocation list must come from parseRevocations');
       if (this.revs.has(list.issuer)) {
-        throw new Error(`licet: two revocation lists of issuer ${JSON.stringify(list.issuer)}: give only the newest (highest seq)`);
+        throw new Error(`licet: two revocation lists of issuer ${quote(list.issuer)}: give only the newest (highest seq)`);
       }
       if (list.claims.issuedAt * 1000 > now + this.leeway) {
-        throw new Error(`licet: the revocation list of issuer ${JSON.stringify(list.issuer)} is issued at ${iso(list.claims.issuedAt)}, after the current time ${new Date(now).toISOString()}: refusing it (check this machine's clock, or the list)`);
+        throw new Error(`licet: the revocation list of issuer ${quote(list.issuer)} is issued at ${iso(list.claims.issuedAt)}, after the current time ${new Date(now).toISOString()}: refusing it (check this machine's clock, or the list)`);
       }
       this.revs.set(list.issuer, list);
     }
@@ -340,7 +389,7 @@ export class Verifier {
     const alg = checkAlg(m.header.alg);
     if (alg) throw alg;
     if (m.header.typ !== TYPE_LICENSE) {
-      throw fail('wrong_type', `object type is ${JSON.stringify(m.header.typ)}, want a license (${TYPE_LICENSE})`, m.header.typ);
+      throw fail('wrong_type', `object type is ${quote(m.header.typ)}, want a license (${TYPE_LICENSE})`, m.header.typ);
     }
     const kid = m.header.kid.slice();
     let signer: PublicKey;
@@ -374,19 +423,19 @@ export class Verifier {
       if (pk) {
         checkUsable(pk, l.issuedAt, 'license');
         if (pk.issuer !== '' && l.issuer !== pk.issuer) {
-          throw fail('wrong_issuer', `license issuer ${JSON.stringify(l.issuer)} is not the issuer ${JSON.stringify(pk.issuer)} of its signing key`, l.issuer);
+          throw fail('wrong_issuer', `license issuer ${quote(l.issuer)} is not the issuer ${quote(pk.issuer)} of its signing key`, l.issuer);
         }
       }
     } else {
       // 7. Key usable. 8. Issuer.
       checkUsable(key!, l.issuedAt, 'license');
       if (key!.issuer !== '' && l.issuer !== key!.issuer) {
-        throw fail('wrong_issuer', `license issuer ${JSON.stringify(l.issuer)} is not the key's issuer ${JSON.stringify(key!.issuer)}`, l.issuer);
+        throw fail('wrong_issuer', `license issuer ${quote(l.issuer)} is not the key's issuer ${quote(key!.issuer)}`, l.issuer);
       }
     }
     // 9. Product.
     if (!this.anyProduct && !l.audience.includes(this.product)) {
-      throw fail('wrong_product', `license is for ${l.audience.join(', ')}, not ${JSON.stringify(this.product)}`, this.product);
+      throw fail('wrong_product', `license is for ${quoteList(l.audience)}, not ${quote(this.product)}`, this.product);
     }
     // 10. Not yet valid.
     if (l.notBefore !== null && l.notBefore * 1000 > now + lw) {
@@ -414,10 +463,10 @@ export class Verifier {
       const have = this.binding.get(k);
       if (have === undefined && this.anyBinding) continue;
       if (have === undefined) {
-        throw fail('binding_mismatch', `license is bound to ${k}=${JSON.stringify(want)}, and this machine has no ${k} value`, k);
+        throw fail('binding_mismatch', `license is bound to ${quote(k)}=${quote(want)}, and this machine has no ${quote(k)} value`, k);
       }
       if (have !== want) {
-        throw fail('binding_mismatch', `license is bound to ${k}=${JSON.stringify(want)}, this machine has ${JSON.stringify(have)}`, k);
+        throw fail('binding_mismatch', `license is bound to ${quote(k)}=${quote(want)}, this machine has ${quote(have)}`, k);
       }
     }
     const out: License = {
@@ -433,7 +482,7 @@ export class Verifier {
     if (chain && chain.grant.issuer !== l.issuer) this.checkRevoked(out, this.revs.get(chain.grant.issuer), now);
     // 15. Scopes.
     for (const s of requiredScopes) {
-      if (!coversScope(l.scopes, s)) throw fail('scope_missing', `license does not grant scope ${JSON.stringify(s)}`, s);
+      if (!coversScope(l.scopes, s)) throw fail('scope_missing', `license does not grant scope ${quote(s)}`, s);
     }
     return out;
   }
@@ -459,7 +508,7 @@ export class Verifier {
     const alg = checkAlg(gm.header.alg);
     if (alg) throw fail('grant_invalid', `grant: ${alg.message.replace(/^licet: \w+: /, '')}`, alg.detail);
     if (gm.header.typ !== TYPE_GRANT) {
-      throw fail('grant_invalid', `the embedded object has type ${JSON.stringify(gm.header.typ)}, not a grant`, gm.header.typ);
+      throw fail('grant_invalid', `the embedded object has type ${quote(gm.header.typ)}, not a grant`, gm.header.typ);
     }
     const gkid = hex(gm.header.kid);
     const key = this.keys.lookup(gm.header.kid);
@@ -473,7 +522,7 @@ export class Verifier {
     }
     checkUsable(key, g.issuedAt, 'grant');
     if (key.issuer !== '' && g.issuer !== key.issuer) {
-      throw fail('grant_invalid', `grant issuer ${JSON.stringify(g.issuer)} is not the key's issuer ${JSON.stringify(key.issuer)}`, g.issuer);
+      throw fail('grant_invalid', `grant issuer ${quote(g.issuer)} is not the key's issuer ${quote(key.issuer)}`, g.issuer);
     }
     const start = g.notBefore ?? g.issuedAt;
     if (start * 1000 > now + this.leeway) throw fail('grant_invalid', `grant is not valid before ${iso(start)}`, iso(start));
@@ -489,10 +538,10 @@ export class Verifier {
     if (c === null) return;
     if (this.version === null) {
       if (this.anyVersion) return;
-      throw fail('version_not_covered', `${what} covers versions ${JSON.stringify(c.source)} and no product version was given`);
+      throw fail('version_not_covered', `${what} covers versions ${quote(c.source)} and no product version was given`);
     }
     if (!c.check(this.version)) {
-      throw fail('version_not_covered', `${what} covers versions ${JSON.stringify(c.source)}, not ${this.versionStr}`, this.versionStr);
+      throw fail('version_not_covered', `${what} covers versions ${quote(c.source)}, not ${this.versionStr}`, this.versionStr);
     }
   }
 
@@ -509,9 +558,9 @@ export class Verifier {
     if (list.stale(now)) {
       const since = iso(list.claims.nextUpdate);
       if (!this.staleOK) {
-        throw fail('revoked', `the revocation list of ${JSON.stringify(list.issuer)} is stale since ${since} (strict revocations): the license itself is not known to be revoked, but no license of this issuer is accepted until a fresh list is loaded`, 'stale');
+        throw fail('revoked', `the revocation list of ${quote(list.issuer)} is stale since ${since} (strict revocations): the license itself is not known to be revoked, but no license of this issuer is accepted until a fresh list is loaded`, 'stale');
       }
-      out.warnings.push(`revocation list of ${JSON.stringify(list.issuer)} is stale since ${since}`);
+      out.warnings.push(`revocation list of ${quote(list.issuer)} is stale since ${since}`);
     }
   }
 }
@@ -522,26 +571,26 @@ export class Verifier {
  */
 export function violations(g: GrantClaims, l: LicenseClaims): string[] {
   const out: string[] = [];
-  if (l.issuer !== g.subject) out.push(`issuer ${JSON.stringify(l.issuer)} is not the grant's partner ${JSON.stringify(g.subject)}`);
+  if (l.issuer !== g.subject) out.push(`issuer ${quote(l.issuer)} is not the grant's partner ${quote(g.subject)}`);
   for (const a of l.audience) {
-    if (!g.audience.includes(a)) out.push(`product ${JSON.stringify(a)} is not in the grant (${g.audience.join(', ')})`);
+    if (!g.audience.includes(a)) out.push(`product ${quote(a)} is not in the grant (${quoteList(g.audience)})`);
   }
   if (!g.tiers.includes('*') && !g.tiers.includes(l.tier)) {
-    out.push(`tier ${JSON.stringify(l.tier)} is not in the grant (${g.tiers.join(', ')})`);
+    out.push(`tier ${quote(l.tier)} is not in the grant (${quoteList(g.tiers)})`);
   }
   for (const s of l.scopes) {
     if (!g.scopes.some((p) => patternCovers(p, s))) {
-      out.push(`scope ${JSON.stringify(s)} is not covered by the grant's scopes (${g.scopes.join(', ')})`);
+      out.push(`scope ${quote(s)} is not covered by the grant's scopes (${quoteList(g.scopes)})`);
     }
   }
   for (const name of [...g.limits.keys()].sort()) {
     const cap = g.limits.get(name)!;
     const n = l.limits.get(name);
-    if (n === undefined) out.push(`limit ${JSON.stringify(name)} is capped at ${cap} by the grant and missing from the license`);
-    else if (n > cap) out.push(`limit ${name}=${n} is above the grant's cap of ${cap}`);
+    if (n === undefined) out.push(`limit ${quote(name)} is capped at ${cap} by the grant and missing from the license`);
+    else if (n > cap) out.push(`limit ${quote(name)}=${n} is above the grant's cap of ${cap}`);
   }
   for (const r of l.rights) {
-    if (!g.rights.includes(r)) out.push(`right ${JSON.stringify(r)} is not in the grant`);
+    if (!g.rights.includes(r)) out.push(`right ${quote(r)} is not in the grant`);
   }
   if (l.expiry === null) out.push(`perpetual license: a license under a grant must expire by ${iso(g.expiry)}`);
   else if (l.expiry > g.expiry) out.push(`expiry ${iso(l.expiry)} is after the grant's expiry ${iso(g.expiry)}`);
@@ -599,7 +648,7 @@ export function inspect(input: Input): Unverified {
         u.revocations = decodeRevocations(m.payload);
         break;
       default:
-        throw new Malformed(`unknown object type ${JSON.stringify(m.header.typ)}`);
+        throw new Malformed(`unknown object type ${quote(m.header.typ)}`);
     }
     return u;
   } catch (e) {

@@ -107,6 +107,23 @@ test('revocation lists: per issuer, refused from the future, stale', async (t) =
     const revoked = await KeySet.create([{ publicKey: vendor.pub, issuer: 'acme', revoked: true }]);
     await assert.rejects(parseRevocations(revocationList(listClaims()), revoked), (e) => e.code === 'key_not_valid');
   });
+  await t.test('several lists in one input (PEM blocks or text tokens), one per issuer', async () => {
+    const { parseRevocationLists, base64Encode } = await import('../dist/index.js');
+    const a = revocationList(listClaims({ cti: [CTI] }));
+    const b = revocationList(new Map([[1, 'beta'], [4, EXP], [6, IAT], ['seq', 1], ['cti', []]]), stranger);
+    const pemOf = (raw) => `-----BEGIN LICET REVOCATIONS-----\n${base64Encode(raw, false).replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END LICET REVOCATIONS-----\n`;
+    const textOf = (raw) => 'licet1.' + base64Encode(raw, true);
+    for (const input of [pemOf(a) + '\n' + pemOf(b), `${textOf(a)}\n${textOf(b)}\n`]) {
+      const lists = await parseRevocationLists(input, keys);
+      assert.deepEqual(lists.map((l) => l.issuer), ['acme', 'beta']);
+      assert.equal(await outcome(valid, mk({ revocations: lists })), 'revoked');
+    }
+    assert.equal((await parseRevocationLists(a, keys)).length, 1, 'one raw list');
+    await assert.rejects(parseRevocationLists(`${textOf(a)} ${textOf(a)}`, keys), (e) => e.code === 'malformed' && /two revocation lists/.test(e.message));
+    await assert.rejects(parseRevocationLists(pemOf(a) + 'trailing', keys), (e) => e.code === 'malformed');
+    await assert.rejects(parseRevocationLists(`${textOf(a)} ${textOf(revocationList(listClaims(), partner))}`, keys), (e) => e.code === 'unknown_key' && /list 2 of 2/.test(e.message));
+    await assert.rejects(parseRevocationLists(' \n', keys), (e) => e.code === 'malformed');
+  });
   await t.test('list codes', async () => {
     await assert.rejects(parseRevocations(valid, keys), (e) => e.code === 'wrong_type');
     await assert.rejects(parseRevocations(revocationList(listClaims(), partner), keys), (e) => e.code === 'unknown_key');
@@ -168,6 +185,14 @@ test('verifier options', async (t) => {
     await assert.rejects(v.verify(42), TypeError);
     await assert.rejects(v.verify(valid, 'api:read'), TypeError, 'a string is not a list of scopes');
   });
+});
+
+test('messages quote text from the token: no control or bidi characters get through', async () => {
+  const evil = 'x\u001b]0;pwned\u0007\u202e';
+  const v = await verifier({ binding: {} });
+  for (const [tok, code] of [[withClaim(3, evil), 'wrong_product'], [withClaim('bind', { [evil]: 'v' }), 'binding_mismatch']]) {
+    await assert.rejects(v.verify(tok), (e) => e.code === code && !/[\u001b\u202e]/.test(e.message));
+  }
 });
 
 test('version constraints follow hashicorp/go-version', () => {
