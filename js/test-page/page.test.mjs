@@ -118,6 +118,18 @@ test('pasted licenses: valid, rejected with their codes, claims shown', async ()
   r = await check(page, tokenText('valid-basic'), { product: '', version: '' });
   assert.equal(r.verdict, 'VALID');
   assert.ok(r.notes.some((n) => /product not checked/.test(n)), r.notes.join('; '));
+  // A revocation list pasted with the license.
+  await page.fill('#revocations', vector('revoked-license').revocations);
+  r = await check(page, tokenText('revoked-license'));
+  assert.equal(r.code, 'revoked');
+  r = await check(page, tokenText('valid-basic'));
+  assert.equal(r.verdict, 'VALID');
+  assert.ok(!r.notes.some((n) => /revocation not checked/.test(n)));
+  await page.fill('#revocations', 'licet1.AAAA');
+  r = await check(page, tokenText('valid-basic'));
+  assert.equal(r.verdict, 'Cannot verify');
+  assert.match(r.message, /revocation list/);
+  await page.fill('#revocations', '');
   r = await check(page, tokenText('valid-basic'), { at: 'yesterday' });
   assert.equal(r.verdict, 'Cannot verify');
   await page.fill('#pubkey', pubPEM(VENDOR, 'someone-else'));
