@@ -67,7 +67,7 @@ type licenseWire struct {
 	Tier     text              `cbor:"tier"`
 	Scopes   texts             `cbor:"scopes"`
 	Versions text              `cbor:"versions"`
-	Limits   map[string]uint64 `cbor:"limits"`
+	Limits   uintMap           `cbor:"limits"`
 	Rights   texts             `cbor:"rights"`
 	Bind     map[string]string `cbor:"bind"`
 	Grace    seconds           `cbor:"grace"`
@@ -366,7 +366,7 @@ type grantWire struct {
 	Cnf      *cnf              `cbor:"8,keyasint"`
 	Tiers    texts             `cbor:"tiers"`
 	Scopes   texts             `cbor:"scopes"`
-	Limits   map[string]uint64 `cbor:"limits"`
+	Limits   uintMap           `cbor:"limits"`
 	Rights   texts             `cbor:"rights"`
 	Versions text              `cbor:"versions"`
 	MaxLife  seconds           `cbor:"maxlife"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +110,57 @@ func TestValidateRefusesControlText(t *testing.T) {
 	l := sampleLicense()
 	l.Subject = "Zoë Ünïcode 名前"
 	require.NoError(t, l.Validate())
+}
+
+// TestUnsignedClaimsRefuseSimpleValues: a CBOR simple value is not an
+// unsigned integer (found by the JS verifier's differential test).
+func TestUnsignedClaimsRefuseSimpleValues(t *testing.T) {
+	base := claims(t, baseClaims())
+	text := func(s string) []byte { return append([]byte{0x60 | byte(len(s))}, s...) }
+	for name, kv := range map[string][2][]byte{
+		"limit simple(5)":    {text("limits"), append(append([]byte{0xa1}, text("seats")...), 0xe5)},
+		"limit simple(100)":  {text("limits"), append(append([]byte{0xa1}, text("seats")...), 0xf8, 0x64)},
+		"limit negative":     {text("limits"), append(append([]byte{0xa1}, text("seats")...), 0x20)},
+		"limit float":        {text("limits"), append(append([]byte{0xa1}, text("seats")...), 0xf9, 0x3c, 0x00)},
+		"limit key twice":    {text("limits"), append(append(append(append([]byte{0xa2}, text("seats")...), 0x01), text("seats")...), 0x02)},
+		"limit key not text": {text("limits"), []byte{0xa1, 0x01, 0x01}},
+		"grace simple(64)":   {text("grace"), []byte{0xf8, 0x40}},
+		"grace true":         {text("grace"), []byte{0xf5}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := token.DecodeLicense(withExtra(t, base, kv[0], kv[1]), nil)
+			require.ErrorIs(t, err, token.ErrMalformed)
+		})
+	}
+	l, err := token.DecodeLicense(withExtra(t, base, text("limits"), append(append([]byte{0xa1}, text("seats")...), 0x18, 0x64)), nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(100), l.Limits["seats"])
+
+	r := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 5}
+	rb, err := r.MarshalClaims()
+	require.NoError(t, err)
+	i := bytes.Index(rb, append(text("seq"), 0x05))
+	require.Positive(t, i)
+	bad := append(append(append([]byte{}, rb[:i]...), append(text("seq"), 0xe5)...), rb[i+5:]...)
+	_, err = token.DecodeRevocations(bad)
+	require.ErrorIs(t, err, token.ErrMalformed)
+}
+
+// TestHeaderValuesStrict: the values of known header labels obey the
+// strict rules too, whatever their type (found by the JS differential
+// test): malformed, not unsupported_alg or wrong_type.
+func TestHeaderValuesStrict(t *testing.T) {
+	kid := bytes.Repeat([]byte{1}, 8)
+	for name, hdr := range map[string][]byte{
+		"alg as a map with a duplicate key": mustHex("a3" + "01a2010101 02" + "0448" + "0101010101010101" + "10" + "6474797065"),
+		"alg as invalid UTF-8 text":         append(append(mustHex("a3"+"0162ff00"+"0448"), kid...), mustHex("106474797065")...),
+		"typ as an array with a dup map":    append(append(mustHex("a3"+"0127"+"0448"), kid...), mustHex("1081a201010102")...),
+		"alg null":                          append(append(mustHex("a3"+"01f6"+"0448"), kid...), mustHex("106474797065")...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := token.ParseMessage(envelope(hdr, []byte{0xa0}, []byte{0xa0}, make([]byte, 64)))
+			require.ErrorIs(t, err, token.ErrMalformed)
+			t.Log(err)
+		})
+	}
 }

@@ -192,8 +192,9 @@ func (m *Message) parseHeader(embedded bool) error {
 
 // checkHeaderItems checks the shape of a protected header: a definite map
 // whose labels are integers or text, with no tag anywhere except a tag 18
-// directly on the value of label 13. The rest of strict decoding is left to
-// the CBOR library.
+// directly on the value of label 13, and every value strict at every level
+// (duplicate keys, null and undefined, UTF-8, limits). Duplicate labels
+// are left to the CBOR library.
 func checkHeaderItems(b []byte) error {
 	r := reader{b: b}
 	major, n, err := r.head()
@@ -233,7 +234,11 @@ func checkHeaderItems(b []byte) error {
 				return malformedf("embedded grant (label 13) must be a COSE_Sign1 with tag 18")
 			}
 		}
-		if err := r.skip(1); err != nil {
+		// Every value, known label or not, obeys the strict rules at
+		// every level: a known label of the wrong type (alg as a map,
+		// typ as an array) is reported by its own check only when it is
+		// well formed.
+		if err := r.walk(1, false, true); err != nil {
 			return wrapMalformed("protected header", err)
 		}
 	}
@@ -243,41 +248,6 @@ func checkHeaderItems(b []byte) error {
 	return nil
 }
 
-// skip moves past one data item that contains no tag.
-func (r *reader) skip(depth int) error {
-	if depth > MaxNesting {
-		return malformedf("nested deeper than %d", MaxNesting)
-	}
-	major, n, err := r.head()
-	if err != nil {
-		return err
-	}
-	left := uint64(len(r.b) - r.off)
-	switch major {
-	case majorBytes, majorText:
-		if n > left {
-			return errTruncated
-		}
-		r.off += int(n)
-	case majorArray, majorMap:
-		if major == majorMap {
-			if n > left/2 {
-				return errTruncated
-			}
-			n *= 2
-		} else if n > left {
-			return errTruncated
-		}
-		for i := uint64(0); i < n; i++ {
-			if err := r.skip(depth + 1); err != nil {
-				return err
-			}
-		}
-	case majorTag:
-		return malformedf("tag %d is not allowed here", n)
-	}
-	return nil
-}
 
 // protectedWire is the protected header as decoded. Its field types alias
 // the header bytes where they can, so that parsing a header does not

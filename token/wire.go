@@ -67,7 +67,8 @@ type seconds struct {
 
 func (s *seconds) UnmarshalCBOR(b []byte) error {
 	s.ok = true
-	if err := decodeStrict(b, &s.v); err != nil {
+	var err error
+	if s.v, err = readUint(b); err != nil {
 		return err
 	}
 	if s.v > uint64(maxSeconds) {
@@ -116,7 +117,62 @@ type uintVal struct {
 
 func (u *uintVal) UnmarshalCBOR(b []byte) error {
 	u.ok = true
-	return decodeStrict(b, &u.v)
+	var err error
+	u.v, err = readUint(b)
+	return err
+}
+
+// uintMap is a {* tstr => uint} claim ("limits"), read by hand: the CBOR
+// library reads simple values into unsigned integers.
+type uintMap map[string]uint64
+
+func (m *uintMap) UnmarshalCBOR(b []byte) error {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
+		return err
+	}
+	if major != majorMap {
+		return fmt.Errorf("want a map of text to unsigned integers, got CBOR major type %d", major)
+	}
+	if n > uint64(len(b)-r.off)/2 {
+		return errors.New("map longer than its item")
+	}
+	out := make(map[string]uint64, n)
+	for i := uint64(0); i < n; i++ {
+		from := r.off
+		if err := r.walk(1, false, false); err != nil {
+			return err
+		}
+		k, err := readText(b[from:r.off])
+		if err != nil {
+			return fmt.Errorf("limit name: %w", err)
+		}
+		if _, dup := out[k]; dup {
+			return fmt.Errorf("duplicate map key %q", k)
+		}
+		from = r.off
+		if err := r.walk(1, false, false); err != nil {
+			return err
+		}
+		if out[k], err = readUint(b[from:r.off]); err != nil {
+			return fmt.Errorf("limit %q: %w", k, err)
+		}
+	}
+	if r.off != len(b) {
+		return errors.New("trailing bytes after map")
+	}
+	*m = out
+	return nil
+}
+
+// coseInt is an integer COSE_Key parameter, read by hand (see uintMap).
+type coseInt int64
+
+func (c *coseInt) UnmarshalCBOR(b []byte) error {
+	v, err := readInt(b)
+	*c = coseInt(v)
+	return err
 }
 
 type byteList struct {
@@ -168,9 +224,9 @@ func audienceValue(aud []string) any {
 
 // coseKey is the COSE_Key of a grant's cnf claim: {1: 1, -1: 6, -2: x}.
 type coseKey struct {
-	Kty int64  `cbor:"1,keyasint"`
-	Crv int64  `cbor:"-1,keyasint"`
-	X   []byte `cbor:"-2,keyasint"`
+	Kty coseInt `cbor:"1,keyasint"`
+	Crv coseInt `cbor:"-1,keyasint"`
+	X   []byte  `cbor:"-2,keyasint"`
 }
 
 // cnf is the RFC 8747 confirmation claim holding a COSE_Key at label 1.
@@ -260,6 +316,23 @@ func readInt(b []byte) (int64, error) {
 		return -1 - int64(n), nil
 	}
 	return int64(n), nil
+}
+
+// readUint reads exactly one unsigned integer (major type 0): not a
+// simple value, not a negative integer.
+func readUint(b []byte) (uint64, error) {
+	r := reader{b: b}
+	major, n, err := r.head()
+	if err != nil {
+		return 0, err
+	}
+	if r.off != len(b) {
+		return 0, errors.New("trailing bytes after integer")
+	}
+	if major != majorUint {
+		return 0, fmt.Errorf("want an unsigned integer, got CBOR major type %d", major)
+	}
+	return n, nil
 }
 
 func readTexts(b []byte) ([]string, error) {

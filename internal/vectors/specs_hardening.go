@@ -110,6 +110,18 @@ func hardeningSpecs() []*spec {
 		Seq: 3, IDs: [][]byte{lic.ID}, KeyIDs: [][]byte{kidOf(KeyVendor)},
 	})), ""))
 
+	// A CBOR simple value is not an unsigned integer; values of known
+	// header labels are strict too (both found by the JS verifier's
+	// differential test against Go).
+	txt := func(t string) []byte { return append([]byte{0x60 | byte(len(t))}, t...) }
+	add(mal("malformed-limit-simple-value", StageClaims, "limits {\"seats\": simple(5)}: a simple value (0xe5) is not an unsigned integer.",
+		signClaims(KeyVendor, addPair(marshal(claims("malformed-limit-simple-value")), txt("limits"), cat([]byte{0xa1}, txt("seats"), []byte{0xe5})))))
+	add(mal("malformed-grace-simple-value", StageClaims, "grace is simple(64) (0xf8 0x40), not an unsigned integer.",
+		signClaims(KeyVendor, addPair(marshal(claims("malformed-grace-simple-value")), txt("grace"), []byte{0xf8, 0x40}))))
+	add(mal("malformed-header-alg-duplicate-map", StageEnvelope, "alg is a map that repeats key 1: strict decoding holds inside known header labels of any type (malformed, not unsupported_alg).",
+		signEnvelope(PrivateKey(KeyVendor), cat([]byte{0xa3, 0x01, 0xa2, 0x01, 0x01, 0x01, 0x02}, []byte{0x04}, bstr(kidOf(KeyVendor)), []byte{0x10}, txt(token.TypeLicense)),
+			marshal(claims("malformed-header-alg-duplicate-map")))))
+
 	// Forms: ASCII white space around any form is ignored, PEM is one
 	// canonical block of the object's type.
 	good := signLicense(KeyVendor, license("valid-raw-trailing-newline"), nil)
