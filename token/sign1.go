@@ -248,7 +248,6 @@ func checkHeaderItems(b []byte) error {
 	return nil
 }
 
-
 // protectedWire is the protected header as decoded. Its field types alias
 // the header bytes where they can, so that parsing a header does not
 // allocate.
