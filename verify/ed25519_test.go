@@ -3,10 +3,15 @@ package verify_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha512"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"filippo.io/edwards25519"
 
 	"github.com/licet/licet/internal/vectors"
 	"github.com/licet/licet/token"
@@ -249,5 +254,77 @@ func typicalLicenseAt(now time.Time) *token.License {
 		Issuer: "acme", Subject: "customer-1", Audience: []string{"widget"},
 		IssuedAt: now.Add(-time.Hour), Expiry: now.Add(time.Hour),
 		ID: bytes.Repeat([]byte{1}, token.IDSize), Tier: "pro", Scopes: []string{"api:read"},
+	}
+}
+
+// TestEdKeyTorsionKeys: keys with a small-order component (A + T, T of
+// order 2, 4 or 8) and signatures made by A. Cofactorless verification
+// accepts exactly when [k]T is the identity, which depends on k mod 8:
+// both paths must agree with crypto/ed25519 case by case, so the
+// fixed-base tables must be exact in the whole group, not only in the
+// prime-order subgroup.
+func TestEdKeyTorsionKeys(t *testing.T) {
+	var torsion []*edwards25519.Point
+	for _, h := range []string{
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // (0, -1): order 2
+		"0000000000000000000000000000000000000000000000000000000000000080", // (sqrt(-1), 0)-ish: order 4
+		"0000000000000000000000000000000000000000000000000000000000000000", // order 4
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+	} {
+		b, _ := hex.DecodeString(h)
+		p, err := new(edwards25519.Point).SetBytes(b)
+		if err != nil {
+			continue
+		}
+		if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) != 1 {
+			t.Fatalf("%s is not of small order", h)
+		}
+		torsion = append(torsion, p)
+	}
+	if len(torsion) < 3 {
+		t.Fatalf("only %d small-order points decoded", len(torsion))
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	random64 := func() []byte {
+		b := make([]byte, 64)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	accepted, rejected := 0, 0
+	for i := 0; i < 200; i++ {
+		// A secret scalar a, A = [a]B, and a signature (R, S) made for
+		// the key A' = A + T: S = r + H(R || A' || M)·a, so that
+		// [S]B - [k]A' = R - [k]T.
+		h := sha512.Sum512(random64()[:32])
+		a, err := new(edwards25519.Scalar).SetBytesWithClamping(h[:32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		A := new(edwards25519.Point).ScalarBaseMult(a)
+		msg := []byte(fmt.Sprintf("message %d", i))
+		for _, tp := range torsion {
+			pub := new(edwards25519.Point).Add(A, tp).Bytes()
+			r, _ := new(edwards25519.Scalar).SetUniformBytes(random64())
+			R := new(edwards25519.Point).ScalarBaseMult(r).Bytes()
+			kh := sha512.New()
+			kh.Write(R)
+			kh.Write(pub)
+			kh.Write(msg)
+			k, _ := new(edwards25519.Scalar).SetUniformBytes(kh.Sum(nil))
+			S := new(edwards25519.Scalar).MultiplyAdd(k, a, r)
+			sig := append(R, S.Bytes()...)
+			if sameAsStd(t, "torsion key", pub, msg, sig) {
+				accepted++
+			} else {
+				rejected++
+			}
+		}
+	}
+	t.Logf("torsion keys: %d accepted, %d rejected by both", accepted, rejected)
+	if accepted == 0 || rejected == 0 {
+		t.Fatal("the cases do not exercise both answers")
 	}
 }
