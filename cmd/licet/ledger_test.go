@@ -242,3 +242,43 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEKeepingRecords runs the shell block of README's "Keeping
+// records" section, as a vendor would from a fresh clone, with licet on
+// PATH and a new key.
+func TestREADMEKeepingRecords(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	start := strings.Index(s, "## Keeping records")
+	if start < 0 {
+		t.Fatal(`README has no "## Keeping records" section`)
+	}
+	sec := s[start:]
+	from := strings.Index(sec, "```sh\n")
+	to := strings.Index(sec[from+6:], "```\n")
+	if from < 0 || to < 0 {
+		t.Fatal("no shell block in Keeping records")
+	}
+	script := "set -e\nlicet keys new --issuer acme >/dev/null 2>&1\n" + sec[from+6:from+6+to]
+	dir := t.TempDir()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LICET_PASSPHRASE=readme-test", "LICET_LEDGER=", "LICET_POLICY=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README block failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"batch of 2 orders: 2 issued", "ok: 4 entries in 1 logs verify", "renews ", "revocation list seq 1 (1 ids"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"customer-42.lic", "customer-42-renewed.lic", "licenses/PO-2001.lic", "revoked.pem", "ledger.csv", "due.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the README block did not write %s", f)
+		}
+	}
+}
