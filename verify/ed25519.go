@@ -102,6 +102,39 @@ func (k *edKey) verifyWith(msg, sig []byte, table bool) bool {
 	return subtle.ConstantTimeCompare(sig[:32], r.encode(&enc)) == 1
 }
 
+// partnerKeys prepares the partner keys of grants, which are not in the
+// key set, and keeps the last few: a product sees licenses under few
+// grants, so the second license under a grant (or the same one again)
+// finds its key decompressed, and from then on with its table. The
+// prepared key depends only on the key's bytes, which the grant's
+// signature has vouched for before get is called.
+type partnerKeys struct {
+	mu sync.Mutex
+	m  map[[ed25519.PublicKeySize]byte]*edKey
+}
+
+// maxPartnerKeys bounds partnerKeys; when full it starts again empty.
+const maxPartnerKeys = 16
+
+// get returns pub prepared.
+func (p *partnerKeys) get(pub ed25519.PublicKey) *edKey {
+	if len(pub) != ed25519.PublicKeySize {
+		return new(edKey).init(pub) // verifies nothing
+	}
+	id := [ed25519.PublicKeySize]byte(pub)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k, ok := p.m[id]; ok {
+		return k
+	}
+	if p.m == nil || len(p.m) >= maxPartnerKeys {
+		p.m = make(map[[ed25519.PublicKeySize]byte]*edKey)
+	}
+	k := new(edKey).init(pub)
+	p.m[id] = k
+	return k
+}
+
 // A fixedBase holds multiples of one point P for variable-time fixed-base
 // multiplication: entry [i][j] is (j+1)·256^i·P, in affine Niels form.
 // It takes 30 KiB.

@@ -32,6 +32,7 @@ type Verifier struct {
 	revs       map[string]*RevocationList // by issuer
 	staleOK    bool
 	results    *resultCache // WithResultCache; nil: none (cache.go)
+	partners   partnerKeys  // grants' partner keys, prepared (ed25519.go)
 	cache      token.VersionCache
 	verMu      sync.RWMutex
 	verOK      map[string]bool // constraint text -> satisfied by version
@@ -237,8 +238,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 	copy(out.kid[:], m.Header.KID) // m aliases the caller's buffer
 	out.KeyID = out.kid[:]
 	var signer *edKey
-	var partner edKey // a grant's partner key, prepared for this verification only
-	var key *Key      // the trusted key at the root of the chain
+	var key *Key // the trusted key at the root of the chain
 	var g *chain
 	if m.Header.Grant != nil {
 		// 4 (grant path). The grant is checked first: its signature by a
@@ -246,7 +246,7 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		if g, err = v.checkGrant(m, now); err != nil {
 			return nil, err
 		}
-		key, signer = g.vendorKey, partner.init(g.grant.Key)
+		key, signer = g.vendorKey, v.partners.get(g.grant.Key)
 		out.Grant, out.GrantKeyID = g.grant, g.msg.Header.KID
 	} else {
 		// 4. Key.
