@@ -328,3 +328,31 @@ func TestEdKeyTorsionKeys(t *testing.T) {
 		t.Fatal("the cases do not exercise both answers")
 	}
 }
+
+// TestPartnerKeysPrepared: licenses under grants of 20 partner keys (more
+// than the verifier keeps prepared), each verified three times in two
+// rounds, all verify; a changed signature under a key already prepared
+// does not.
+func TestPartnerKeysPrepared(t *testing.T) {
+	v := verifier(t, keyset(t))
+	var toks [][]byte
+	for i := 0; i < 20; i++ {
+		p := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(100 + i)}, 32))
+		g := signGrant(t, vendor, grantFor(func(g *token.Grant) { g.Key = p.Public().(ed25519.PublicKey) }))
+		toks = append(toks, mint(t, p, partnerLicense(), g))
+	}
+	for round := 0; round < 2; round++ {
+		for i, tok := range toks {
+			for j := 0; j < 3; j++ {
+				if _, err := v.Verify(tok, "api:read"); err != nil {
+					t.Fatalf("round %d, partner %d, verification %d: %v", round, i, j+1, err)
+				}
+			}
+		}
+	}
+	bad := bytes.Clone(toks[19])
+	bad[len(bad)-2] ^= 1
+	if _, err := v.Verify(bad); verify.CodeOf(err) != verify.CodeBadSignature {
+		t.Fatalf("changed signature under a prepared partner key: %v", err)
+	}
+}
