@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/licet/licet/token"
 )
@@ -242,4 +243,27 @@ func TestDecodeTextArraysUTF8(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAllows: for any set of granted scopes (newline-separated, at least
+// nine so that the decoded license carries an index) and any required
+// scope, Allows on the decoded license gives token.Covers's answer.
+func FuzzAllows(f *testing.F) {
+	f.Add("api:read\napi:*\nreports:*\na:b:c:*\n*x\nx:\n:\n::*\nz", "api:write")
+	f.Add("a\nb\nc\nd\ne\nf\ng\nh\ni:*", "i:j")
+	f.Fuzz(func(t *testing.T, granted, required string) {
+		scopes := strings.Split(granted, "\n")
+		if len(scopes) < 9 || len(scopes) > 200 {
+			return
+		}
+		for _, s := range scopes {
+			if !token.ValidScope(s) || !utf8.ValidString(s) {
+				return
+			}
+		}
+		l := decodedWithScopes(t, scopes)
+		if got, want := l.Allows(required), token.Covers(scopes, required); got != want {
+			t.Fatalf("scopes %q: Allows(%q) = %v, Covers says %v", scopes, required, got, want)
+		}
+	})
 }
