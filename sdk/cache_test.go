@@ -15,11 +15,17 @@ import (
 	"github.com/licet/licet/verify"
 )
 
-// TestReverifyFromCache: polls of an unchanged license file under an
-// unchanged verifier are answered by the verifier's result cache (no new
-// signature verification), yet still see the clock: the license expires
-// on time. A changed file is verified in full.
-func TestReverifyFromCache(t *testing.T) {
+// cacheFixture is a handle on a license file at path, minted by mint,
+// with a settable clock.
+type cacheFixture struct {
+	lic   *License
+	now   time.Time
+	clock *atomic.Int64
+	mint  func(subject string, exp time.Time)
+}
+
+func newCacheFixture(tb testing.TB) *cacheFixture {
+	tb.Helper()
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	var clockNs atomic.Int64
 	clockNs.Store(now.UnixNano())
@@ -28,9 +34,9 @@ func TestReverifyFromCache(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, ed25519.SeedSize))
 	der, err := x509.MarshalPKIXPublicKey(priv.Public())
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir := tb.TempDir()
 	path := filepath.Join(dir, "license.lic")
 	mint := func(subject string, exp time.Time) {
 		l := &token.License{
@@ -40,10 +46,10 @@ func TestReverifyFromCache(t *testing.T) {
 		}
 		raw, err := token.SignLicense(priv, l, nil)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := os.WriteFile(path, token.EncodePEM(raw, token.PEMLicense, nil), 0o600); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	mint("customer-1", now.Add(24*time.Hour))
@@ -58,8 +64,18 @@ func TestReverifyFromCache(t *testing.T) {
 		},
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return &cacheFixture{lic: lic, now: now, clock: &clockNs, mint: mint}
+}
+
+// TestReverifyFromCache: polls of an unchanged license file under an
+// unchanged verifier are answered by the verifier's result cache (no new
+// signature verification), yet still see the clock: the license expires
+// on time. A changed file is verified in full.
+func TestReverifyFromCache(t *testing.T) {
+	fx := newCacheFixture(t)
+	lic, now, clockNs, mint := fx.lic, fx.now, fx.clock, fx.mint
 	stats := func() (uint64, uint64) { return lic.verifierCacheStats() }
 	if h, _ := stats(); h != 0 {
 		t.Fatalf("%d cache hits after Load", h)
@@ -102,5 +118,20 @@ func TestReverifyFromCache(t *testing.T) {
 	}
 	if c := lic.Claims(); c == nil || c.Subject != "customer-2-renewed" {
 		t.Fatalf("claims after renewal: %+v", c)
+	}
+}
+
+// BenchmarkReloadUnchanged is one poll of an unchanged license file: the
+// file looked at, the license answered by the verifier's result cache.
+func BenchmarkReloadUnchanged(b *testing.B) {
+	fx := newCacheFixture(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := fx.lic.Reload(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if h, _ := fx.lic.verifierCacheStats(); h < uint64(b.N) {
+		b.Fatalf("%d cache hits in %d reloads", h, b.N)
 	}
 }
