@@ -240,9 +240,7 @@ func Split(in []byte) ([][]byte, error) {
 	const begin, end = "-----BEGIN ", "-----END "
 	var objs [][]byte
 	if !bytes.HasPrefix(s, []byte(begin)) {
-		for _, f := range bytes.FieldsFunc(s, func(r rune) bool { return r < 0x80 && isASCIISpace(byte(r)) }) {
-			objs = append(objs, f)
-		}
+		objs = bytes.FieldsFunc(s, func(r rune) bool { return r < 0x80 && isASCIISpace(byte(r)) })
 	} else {
 		for len(s) > 0 {
 			if !bytes.HasPrefix(s, []byte(begin)) {
