@@ -212,4 +212,3 @@ func TestParseActivationRequestRefuses(t *testing.T) {
 		})
 	}
 }
-
