@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
@@ -57,7 +58,7 @@ func newCacheFixture(tb testing.TB) *cacheFixture {
 		TrustedKeys: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
 		Issuer:      "acme", Product: "widget", LicensePath: path, EnvVar: "-", ConfigDirName: "-",
 		Clock: clock, Leeway: time.Minute,
-		Machine: &Machine{
+		Machine: &machine.Machine{
 			Getenv:   func(string) string { return "" },
 			ReadFile: func(string) ([]byte, error) { return []byte("0123456789abcdef0123456789abcdef\n"), nil },
 			Hostname: func() (string, error) { return "test-host", nil },

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/verify"
 )
 
@@ -101,10 +102,10 @@ type Config struct {
 
 	// Machine is where the machine fingerprint comes from; nil reads the
 	// real machine (LICET_MACHINE_ID through Getenv). The fingerprint is
-	// passed to verification as the "host" binding ([BindingKey]), so a
-	// license minted from an [ActivationRequest] verifies here and
-	// nowhere else.
-	Machine *Machine
+	// passed to verification as the "host" binding
+	// ([machine.BindingKey]), so a license minted from a
+	// [machine.ActivationRequest] verifies here and nowhere else.
+	Machine *machine.Machine
 	// Binding holds further binding values (or a fixed "host", which then
 	// replaces the fingerprint).
 	Binding map[string]string
@@ -238,13 +239,13 @@ func (c Config) settings() (*settings, error) {
 	}
 
 	s.binding = make(map[string]string, len(c.Binding)+1)
-	if _, fixed := c.Binding[BindingKey]; !fixed {
+	if _, fixed := c.Binding[machine.BindingKey]; !fixed {
 		m := c.Machine
 		if m == nil {
-			m = &Machine{Getenv: getenv}
+			m = &machine.Machine{Getenv: getenv}
 		}
 		if fp, err := m.Fingerprint(c.Product); err == nil {
-			s.binding[BindingKey] = fp
+			s.binding[machine.BindingKey] = fp
 		} else {
 			s.fpErr = err
 		}

@@ -7,8 +7,8 @@ import (
 )
 
 // TestDependencies keeps sdk's imports to the standard library, token,
-// verify and golang.org/x/time/rate (partners pay for every dependency of
-// what they embed), and keeps it off the rest of licet (keys, cmd): sdk is
+// verify, machine and golang.org/x/time/rate (partners pay for every
+// dependency of what they embed), and keeps it off the rest of licet (keys, cmd): sdk is
 // built on verify, never the reverse or sideways.
 func TestDependencies(t *testing.T) {
 	gobin, err := exec.LookPath("go")
@@ -22,7 +22,9 @@ func TestDependencies(t *testing.T) {
 	allowed := map[string]bool{
 		"github.com/licet/licet/token":  true,
 		"github.com/licet/licet/verify": true,
-		"golang.org/x/time/rate":        true,
+		// Standard library and token only: fingerprints.
+		"github.com/licet/licet/machine": true,
+		"golang.org/x/time/rate":         true,
 		// Standard library only: the strict JSON member check shared
 		// with keys.
 		"github.com/licet/licet/internal/strictjson": true,
@@ -48,6 +50,7 @@ func TestDependencies(t *testing.T) {
 	for _, pkg := range strings.Fields(string(out)) {
 		if strings.HasPrefix(pkg, "github.com/licet/licet/") && pkg != "github.com/licet/licet/sdk" &&
 			pkg != "github.com/licet/licet/token" && pkg != "github.com/licet/licet/verify" &&
+			pkg != "github.com/licet/licet/machine" &&
 			!strings.HasPrefix(pkg, "github.com/licet/licet/internal/") {
 			t.Errorf("sdk depends on %s", pkg)
 		}

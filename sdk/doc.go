@@ -100,19 +100,16 @@
 //
 // # Machine binding and offline activation
 //
-// [Fingerprint] hashes this machine's identity ([Machine]: the
-// LICET_MACHINE_ID environment variable, then /etc/machine-id, then
-// /var/lib/dbus/machine-id, then the host name) with the product id, so
-// the raw id never leaves the machine, and with a label that tells an id
-// from LICET_MACHINE_ID apart from the machine's own: the override cannot
-// reproduce the fingerprint of a machine whose id it repeats. [Load]
-// passes it to verification as the "host" binding: a license whose "bind"
-// claim names another fingerprint is refused (binding_mismatch). For an
-// air-gapped site, [NewActivationRequest] builds the JSON
-// [ActivationRequest] that `licet activate request` writes; the vendor
-// mints a license bound to it with `licet mint --from-request`, and
-// [ParseActivationRequest] reads only the documented member names, each
-// once.
+// [Load] passes this machine's fingerprint (package
+// [github.com/licet/licet/machine]: a hash of LICET_MACHINE_ID,
+// /etc/machine-id, /var/lib/dbus/machine-id or the host name, labelled
+// with the product and with whether the id came from LICET_MACHINE_ID) to
+// verification as the "host" binding: a license whose "bind" claim names
+// another fingerprint is refused (binding_mismatch). For an air-gapped
+// site, `licet activate request` writes a [machine.ActivationRequest] and
+// the vendor mints a license bound to it with `licet mint --from-request`
+// ([machine.ActivationRequest.Apply]). [Config.Machine] replaces the
+// machine's identity sources in tests.
 //
 // Binding deters copying a license to another machine; it does not stop
 // whoever controls the machine: root, a container or user namespace, or
@@ -124,7 +121,7 @@
 //
 // # Dependencies
 //
-// sdk imports the standard library, packages verify and token (and a
-// small internal JSON checker), and golang.org/x/time/rate; a test
+// sdk imports the standard library, packages verify, token and machine
+// (and a small internal JSON checker), and golang.org/x/time/rate; a test
 // enforces it.
 package sdk

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 )
@@ -55,8 +56,8 @@ func newVendor(t testing.TB, name string) *vendor {
 	}
 }
 
-// machine is a fixed machine identity.
-var machine = &sdk.Machine{
+// testMachine is a fixed machine identity.
+var testMachine = &machine.Machine{
 	Getenv:   func(string) string { return "" },
 	ReadFile: func(string) ([]byte, error) { return []byte("0123456789abcdef0123456789abcdef\n"), nil },
 	Hostname: func() (string, error) { return "test-host", nil },
@@ -74,7 +75,7 @@ func (v *vendor) config() sdk.Config {
 		ConfigDirName:  "-",
 		Tiers:          []string{"free", "pro", "enterprise"},
 		Clock:          v.clock.Func(),
-		Machine:        machine,
+		Machine:        testMachine,
 	}
 }
 

@@ -303,7 +303,7 @@ func TestProblemBodiesTellNothing(t *testing.T) {
 	var logBuf strings.Builder
 	cfg := v.config()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
-	fp, err := machine.Fingerprint(product)
+	fp, err := testMachine.Fingerprint(product)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -231,7 +232,7 @@ func TestStatusWarnings(t *testing.T) {
 	cfg := v.config()
 	cfg.RevocationsPath = v.path("revoked.pem")
 	write(t, cfg.RevocationsPath, v.revocations(1, t0.Add(-40*24*time.Hour))) // next update 10 days ago
-	cfg.Machine = &sdk.Machine{
+	cfg.Machine = &machine.Machine{
 		Getenv:   func(string) string { return "" },
 		ReadFile: func(string) ([]byte, error) { return nil, errors.New("denied") },
 		Hostname: func() (string, error) { return " ", nil },
@@ -239,7 +240,7 @@ func TestStatusWarnings(t *testing.T) {
 	write(t, cfg.LicensePath, v.mint(v.license(nil)))
 	lic := mustLoad(t, cfg)
 	ws := strings.Join(lic.Status().Warnings, "\n")
-	for _, want := range []string{`revocation list of "acme" is stale since`, "no machine fingerprint: sdk: no machine identity"} {
+	for _, want := range []string{`revocation list of "acme" is stale since`, "no machine fingerprint: machine: no machine identity"} {
 		if !strings.Contains(ws, want) {
 			t.Errorf("warnings lack %q: %q", want, ws)
 		}

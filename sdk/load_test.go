@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -230,7 +231,7 @@ func TestLoadRefusals(t *testing.T) {
 		{"bound, machine has no id", func() []byte {
 			return v.mint(v.license(func(l *token.License) { l.Bind = map[string]string{"host": strings.Repeat("0", 64)} }))
 		}, func(c *sdk.Config) {
-			c.Machine = &sdk.Machine{
+			c.Machine = &machine.Machine{
 				Getenv:   func(string) string { return "" },
 				ReadFile: func(string) ([]byte, error) { return nil, fs.ErrNotExist },
 				Hostname: func() (string, error) { return "", errors.New("no host name") },
@@ -267,13 +268,13 @@ func TestLoadRefusals(t *testing.T) {
 
 func TestLoadBinding(t *testing.T) {
 	v := newVendor(t, "vendor")
-	fp, err := machine.Fingerprint(product)
+	fp, err := testMachine.Fingerprint(product)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := v.config()
 	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) {
-		l.Bind = map[string]string{sdk.BindingKey: fp, "cluster": "eu-1"}
+		l.Bind = map[string]string{machine.BindingKey: fp, "cluster": "eu-1"}
 	})))
 	cfg.Binding = map[string]string{"cluster": "eu-1"}
 	if lic := mustLoad(t, cfg); !lic.Allows("api:read") {
@@ -283,7 +284,7 @@ func TestLoadBinding(t *testing.T) {
 	// LICET_MACHINE_ID, read through Config.Getenv, moves the machine.
 	cfg.Machine = nil
 	cfg.Getenv = func(n string) string {
-		if n == sdk.MachineIDEnv {
+		if n == machine.IDEnv {
 			return "k8s-cluster-7"
 		}
 		return ""
@@ -291,16 +292,16 @@ func TestLoadBinding(t *testing.T) {
 	if _, err := sdk.Load(cfg); verify.CodeOf(err) != verify.CodeBindingMismatch {
 		t.Errorf("other machine id: %v", err)
 	}
-	fp7, err := (&sdk.Machine{Getenv: cfg.Getenv}).Fingerprint(product)
+	fp7, err := (&machine.Machine{Getenv: cfg.Getenv}).Fingerprint(product)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A fixed "host" value replaces the fingerprint.
-	cfg.Binding = map[string]string{sdk.BindingKey: fp, "cluster": "eu-1"}
+	cfg.Binding = map[string]string{machine.BindingKey: fp, "cluster": "eu-1"}
 	if _, err := sdk.Load(cfg); err != nil {
 		t.Errorf("fixed host binding: %v", err)
 	}
-	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Bind = map[string]string{sdk.BindingKey: fp7} })))
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Bind = map[string]string{machine.BindingKey: fp7} })))
 	cfg.Binding = nil
 	if _, err := sdk.Load(cfg); err != nil {
 		t.Errorf("license bound to LICET_MACHINE_ID: %v", err)

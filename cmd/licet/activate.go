@@ -2,18 +2,18 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/spf13/cobra"
 )
 
 // maxRequestFileSize bounds what is read from an activation request file:
-// the size sdk.ParseActivationRequest accepts.
-const maxRequestFileSize = 64 << 10
+// the size machine.ParseActivationRequest accepts.
+const maxRequestFileSize = machine.MaxActivationRequest
 
 func newActivateCmd(a *app) *cobra.Command {
 	cmd := groupCmd("activate", "Offline activation: bind a license to this machine", `  licet activate request --product acme-db -o req.json
@@ -29,10 +29,10 @@ to the vendor; the vendor mints a license bound to that machine with
 
 // activateJSON is the output of activate request --json.
 type activateJSON struct {
-	Request       *sdk.ActivationRequest `json:"request"`
-	File          *string                `json:"file"`
-	MachineIDFrom string                 `json:"machine_id_from"`
-	Warnings      []string               `json:"warnings"`
+	Request       *machine.ActivationRequest `json:"request"`
+	File          *string                    `json:"file"`
+	MachineIDFrom string                     `json:"machine_id_from"`
+	Warnings      []string                   `json:"warnings"`
 }
 
 func newActivateRequestCmd(a *app) *cobra.Command {
@@ -96,8 +96,8 @@ func checkProduct(flag, product string) []string {
 // thisMachine returns where this machine's identity comes from: the
 // app's machine (tests) or the real one, with LICET_MACHINE_ID read from
 // the app's environment.
-func (a *app) thisMachine() *sdk.Machine {
-	var m sdk.Machine
+func (a *app) thisMachine() *machine.Machine {
+	var m machine.Machine
 	if a.machine != nil {
 		m = *a.machine
 	}
@@ -109,11 +109,11 @@ func (a *app) thisMachine() *sdk.Machine {
 
 // machineRequest returns this machine's activation request for product,
 // dated now. Without a machine identity it is an exit code 2 error.
-func (a *app) machineRequest(product string) (*sdk.ActivationRequest, error) {
+func (a *app) machineRequest(product string) (*machine.ActivationRequest, error) {
 	req, err := a.thisMachine().ActivationRequest(product, a.now())
 	if err != nil {
-		return nil, ioError(fmt.Errorf("this machine: %s", strings.TrimPrefix(err.Error(), "sdk: ")),
-			fmt.Sprintf("set %s to a stable id for this machine (the same wherever the license must verify)", sdk.MachineIDEnv))
+		return nil, ioError(fmt.Errorf("this machine: %s", strings.TrimPrefix(err.Error(), "machine: ")),
+			fmt.Sprintf("set %s to a stable id for this machine (the same wherever the license must verify)", machine.IDEnv))
 	}
 	return req, nil
 }
@@ -121,13 +121,13 @@ func (a *app) machineRequest(product string) (*sdk.ActivationRequest, error) {
 // sourceText names a machine id source for people.
 func sourceText(source string) string {
 	switch source {
-	case sdk.SourceEnv:
-		return "$" + sdk.MachineIDEnv
-	case sdk.SourceMachineID:
+	case machine.SourceEnv:
+		return "$" + machine.IDEnv
+	case machine.SourceMachineID:
 		return "/etc/machine-id"
-	case sdk.SourceDBus:
+	case machine.SourceDBus:
 		return "/var/lib/dbus/machine-id"
-	case sdk.SourceHostname:
+	case machine.SourceHostname:
 		return "the host name"
 	}
 	return source
@@ -135,8 +135,8 @@ func sourceText(source string) string {
 
 // sourceWarning says what can go wrong with a machine id source, or "".
 func sourceWarning(source string) string {
-	if source == sdk.SourceHostname {
-		return fmt.Sprintf("this machine has no machine id file, so its id is the host name, which changes when the host is renamed or a container recreated (and the license with it): set %s to a stable value", sdk.MachineIDEnv)
+	if source == machine.SourceHostname {
+		return fmt.Sprintf("this machine has no machine id file, so its id is the host name, which changes when the host is renamed or a container recreated (and the license with it): set %s to a stable value", machine.IDEnv)
 	}
 	return ""
 }
@@ -163,7 +163,7 @@ func (a *app) activateRequest(product, out string, force, asJSON bool) error {
 	}
 	from := sourceText(req.Source)
 	note := ""
-	if req.Source == sdk.SourceEnv {
+	if req.Source == machine.SourceEnv {
 		note = "; set the same value wherever the product runs"
 	}
 	fmt.Fprintf(a.stderr, "licet: machine id from %s (source %q)%s; the request holds only its fingerprint for %s\n", from, req.Source, note, product)
@@ -196,7 +196,7 @@ func (a *app) activateRequest(product, out string, force, asJSON bool) error {
 // readRequest reads and checks an activation request file for mint
 // --from-request. A file that is not a request is exit code 1, like a
 // file that is not a grant.
-func readRequest(path string) (*sdk.ActivationRequest, error) {
+func readRequest(path string) (*machine.ActivationRequest, error) {
 	data, err := readFile(path, "an activation request", maxRequestFileSize)
 	if err != nil {
 		return nil, err
@@ -205,39 +205,35 @@ func readRequest(path string) (*sdk.ActivationRequest, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, failure(fmt.Errorf("%s: not a valid activation request: the file is empty", path), hint)
 	}
-	req, err := sdk.ParseActivationRequest(data)
+	req, err := machine.ParseActivationRequest(data)
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), "sdk: ")
+		msg := strings.TrimPrefix(err.Error(), "machine: ")
 		msg = strings.TrimPrefix(msg, "parsing activation request: ")
 		return nil, failure(fmt.Errorf("%s: not a valid activation request: %s", path, msg), hint)
 	}
 	return req, nil
 }
 
-// applyRequest binds lic to the machine of an activation request: the
-// request's product becomes the aud (an explicit aud must name it), and
-// its binding is merged into the bind claim (an explicit value for the
-// same key must agree). It returns the problems found.
-func applyRequest(lic *token.License, req *sdk.ActivationRequest, path string) []string {
-	var problems []string
-	if len(lic.Audience) == 0 {
-		lic.Audience = []string{req.Product}
-	} else if !slices.Contains(lic.Audience, req.Product) {
-		problems = append(problems, fmt.Sprintf("--aud %s does not name %s, the product of the activation request %s: leave --aud out, or add --aud %s",
-			strings.Join(lic.Audience, ", "), safeText(req.Product), path, safeText(req.Product)))
+// applyRequest binds lic to the machine of an activation request
+// (machine.ActivationRequest.Apply) and returns the conflicts with the
+// flags, if any, as problems.
+func applyRequest(lic *token.License, req *machine.ActivationRequest, path string) []string {
+	err := req.Apply(lic)
+	var ce *machine.ConflictError
+	if !errors.As(err, &ce) {
+		if err != nil {
+			return []string{fmt.Sprintf("%s: %s", path, strings.TrimPrefix(err.Error(), "machine: "))}
+		}
+		return nil
 	}
-	bind := req.Bind()
-	for _, k := range sortedKeys(bind) {
-		v := bind[k]
-		if have, ok := lic.Bind[k]; ok && have != v {
-			problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with the activation request %s, which binds %s=%s: leave that --bind out",
-				k, have, path, k, safeText(v)))
-			continue
-		}
-		if lic.Bind == nil {
-			lic.Bind = make(map[string]string, len(bind))
-		}
-		lic.Bind[k] = v
+	var problems []string
+	if ce.Audience != nil {
+		problems = append(problems, fmt.Sprintf("--aud %s does not name %s, the product of the activation request %s: leave --aud out, or add --aud %s",
+			strings.Join(ce.Audience, ", "), safeText(req.Product), path, safeText(req.Product)))
+	}
+	if ce.Bind != "" {
+		problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with the activation request %s, which binds %s=%s: leave that --bind out",
+			machine.BindingKey, ce.Bind, path, machine.BindingKey, safeText(req.Fingerprint)))
 	}
 	return problems
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/keys"
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -19,10 +20,10 @@ import (
 // fakeMachine is a machine whose identity sources are given: env is
 // LICET_MACHINE_ID, files the machine id files, host the host name ("" for
 // none).
-func fakeMachine(env string, files map[string]string, host string) *sdk.Machine {
-	return &sdk.Machine{
+func fakeMachine(env string, files map[string]string, host string) *machine.Machine {
+	return &machine.Machine{
 		Getenv: func(name string) string {
-			if name == sdk.MachineIDEnv {
+			if name == machine.IDEnv {
 				return env
 			}
 			return ""
@@ -43,7 +44,7 @@ func fakeMachine(env string, files map[string]string, host string) *sdk.Machine 
 }
 
 // machineApp is a test app on machine m, whose clock says now.
-func machineApp(m *sdk.Machine, now time.Time) (*app, *strings.Builder, *strings.Builder) {
+func machineApp(m *machine.Machine, now time.Time) (*app, *strings.Builder, *strings.Builder) {
 	a, _, _ := testApp("")
 	var stdout, stderr strings.Builder
 	a.stdout, a.stderr = &stdout, &stderr
@@ -59,15 +60,15 @@ func TestActivateRequestSources(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 500, time.UTC)
 	tests := []struct {
 		name       string
-		machine    *sdk.Machine
+		machine    *machine.Machine
 		wantSource string
 		wantFrom   string
 		wantWarn   bool
 	}{
-		{"env wins", fakeMachine("cluster-7", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), sdk.SourceEnv, "$LICET_MACHINE_ID", false},
-		{"machine-id", fakeMachine("", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), sdk.SourceMachineID, "/etc/machine-id", false},
-		{"dbus", fakeMachine("", map[string]string{"/var/lib/dbus/machine-id": "bbbb\n"}, "h"), sdk.SourceDBus, "/var/lib/dbus/machine-id", false},
-		{"host name, warned", fakeMachine("  ", nil, "container-1f2e"), sdk.SourceHostname, "the host name", true},
+		{"env wins", fakeMachine("cluster-7", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), machine.SourceEnv, "$LICET_MACHINE_ID", false},
+		{"machine-id", fakeMachine("", map[string]string{"/etc/machine-id": "aaaa\n"}, "h"), machine.SourceMachineID, "/etc/machine-id", false},
+		{"dbus", fakeMachine("", map[string]string{"/var/lib/dbus/machine-id": "bbbb\n"}, "h"), machine.SourceDBus, "/var/lib/dbus/machine-id", false},
+		{"host name, warned", fakeMachine("  ", nil, "container-1f2e"), machine.SourceHostname, "the host name", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,10 +77,10 @@ func TestActivateRequestSources(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			var got struct {
-				Request       *sdk.ActivationRequest `json:"request"`
-				File          *string                `json:"file"`
-				MachineIDFrom string                 `json:"machine_id_from"`
-				Warnings      []string               `json:"warnings"`
+				Request       *machine.ActivationRequest `json:"request"`
+				File          *string                    `json:"file"`
+				MachineIDFrom string                     `json:"machine_id_from"`
+				Warnings      []string                   `json:"warnings"`
 			}
 			dec := json.NewDecoder(strings.NewReader(stdout.String()))
 			dec.DisallowUnknownFields()
@@ -92,7 +93,7 @@ func TestActivateRequestSources(t *testing.T) {
 			}
 			r := got.Request
 			if r == nil || r.Source != tt.wantSource || r.Fingerprint != wantFP || r.Product != "acme-db" ||
-				r.Version != sdk.ActivationRequestVersion || !r.Created.Equal(now.Truncate(time.Second)) {
+				r.Version != machine.ActivationRequestVersion || !r.Created.Equal(now.Truncate(time.Second)) {
 				t.Errorf("request = %+v, want source %s, fingerprint %s, created %s", r, tt.wantSource, wantFP, now)
 			}
 			if got.File != nil {
@@ -127,10 +128,10 @@ func TestActivateRequestSources(t *testing.T) {
 // TestActivateRequestUsesAppEnvironment: LICET_MACHINE_ID comes from the
 // app's environment, not the process's.
 func TestActivateRequestUsesAppEnvironment(t *testing.T) {
-	t.Setenv(sdk.MachineIDEnv, "process-env")
+	t.Setenv(machine.IDEnv, "process-env")
 	a, stdout, stderr := machineApp(nil, time.Now())
 	a.lookupEnv = func(k string) (string, bool) {
-		if k == sdk.MachineIDEnv {
+		if k == machine.IDEnv {
 			return "app-env", true
 		}
 		return "", false
@@ -138,18 +139,18 @@ func TestActivateRequestUsesAppEnvironment(t *testing.T) {
 	if code := run([]string{"activate", "request", "--product", "p"}, a); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	req, err := sdk.ParseActivationRequest([]byte(stdout.String()))
+	req, err := machine.ParseActivationRequest([]byte(stdout.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, _ := fakeMachine("app-env", nil, "").Fingerprint("p")
-	if req.Fingerprint != want || req.Source != sdk.SourceEnv {
+	if req.Fingerprint != want || req.Source != machine.SourceEnv {
 		t.Errorf("request %+v, want the fingerprint of app-env %s", req, want)
 	}
 }
 
 func TestApplyRequest(t *testing.T) {
-	req := &sdk.ActivationRequest{Version: 1, Product: "acme-db", Fingerprint: strings.Repeat("ab", 32), Source: sdk.SourceEnv}
+	req := &machine.ActivationRequest{Version: 1, Product: "acme-db", Fingerprint: strings.Repeat("ab", 32), Source: machine.SourceEnv}
 	fp := req.Fingerprint
 	tests := []struct {
 		name     string
@@ -187,7 +188,7 @@ func TestApplyRequest(t *testing.T) {
 }
 
 // TestActivationMatchesSDK: a license minted by the CLI from a request
-// made by the CLI is accepted by sdk.Load on the same machine and refused
+// made by the CLI is accepted by machine.Load on the same machine and refused
 // on another one: the CLI and the product compute the same fingerprint.
 func TestActivationMatchesSDK(t *testing.T) {
 	t.Chdir(t.TempDir())
@@ -207,7 +208,7 @@ func TestActivationMatchesSDK(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name    string
-		machine *sdk.Machine
+		machine *machine.Machine
 		want    verify.Code
 	}{
 		{"the site", site, ""},
@@ -277,7 +278,7 @@ func FuzzMintFromRequest(f *testing.F) {
 			t.Fatalf("%s", stderr)
 		}
 		if code == exitOK {
-			req, err := sdk.ParseActivationRequest(in)
+			req, err := machine.ParseActivationRequest(in)
 			if err != nil {
 				t.Fatalf("minted from a request that does not parse: %v", err)
 			}
@@ -285,12 +286,12 @@ func FuzzMintFromRequest(f *testing.F) {
 			if err != nil || u.License == nil {
 				t.Fatalf("minted no license: %v", err)
 			}
-			if u.License.Bind[sdk.BindingKey] != req.Fingerprint || !equal(u.License.Audience, []string{req.Product}) {
+			if u.License.Bind[machine.BindingKey] != req.Fingerprint || !equal(u.License.Audience, []string{req.Product}) {
 				t.Fatalf("license aud %v bind %v, request %+v", u.License.Audience, u.License.Bind, req)
 			}
 			return
 		}
-		if _, err := sdk.ParseActivationRequest(in); err == nil && len(in) <= maxRequestFileSize {
+		if _, err := machine.ParseActivationRequest(in); err == nil && len(in) <= maxRequestFileSize {
 			// A valid request that cannot make a license (a product too
 			// long for a token, say) is refused as such.
 			if code != exitRejected {
@@ -381,7 +382,7 @@ func TestREADMEOfflineActivation(t *testing.T) {
 	// LICET_MACHINE_ID comes from the command line's environment.
 	site := fakeMachine("", map[string]string{"/etc/machine-id": "6f1e2d3c4b5a69788796a5b4c3d2e1f0\n"}, "site")
 	site.Getenv = nil
-	runLine := func(line string, m *sdk.Machine) (int, string, string) {
+	runLine := func(line string, m *machine.Machine) (int, string, string) {
 		t.Helper()
 		args := strings.Fields(line)
 		env := map[string]string{}
@@ -414,8 +415,8 @@ func TestREADMEOfflineActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := sdk.ParseActivationRequest(data)
-	if err != nil || req.Source != sdk.SourceEnv {
+	req, err := machine.ParseActivationRequest(data)
+	if err != nil || req.Source != machine.SourceEnv {
 		t.Errorf("%s: request %+v, %v; want the source env", container, req, err)
 	}
 }

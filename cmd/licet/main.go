@@ -26,7 +26,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/machine"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -62,7 +62,7 @@ type app struct {
 	// machine is where this machine's identity comes from (activate,
 	// verify --bind-machine); nil reads the real machine. LICET_MACHINE_ID
 	// is read through lookupEnv unless machine sets Getenv.
-	machine *sdk.Machine
+	machine *machine.Machine
 }
 
 func newOSApp() *app {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-version"
-	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
@@ -143,7 +143,7 @@ func checkOutputFlags(format, prefix string, prefixSet bool) []string {
 // buildLicense checks every flag and returns the license to sign, without
 // issuer, or every problem found. A non-nil req is the activation request
 // of --from-request, which supplies the aud and binds the license.
-func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req *sdk.ActivationRequest) (*token.License, []string) {
+func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req *machine.ActivationRequest) (*token.License, []string) {
 	var problems []string
 	add := func(p ...string) { problems = append(problems, p...) }
 	if fl.key == "" {
@@ -246,7 +246,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err := a.applyTemplateFlag(cmd, fl.template, fl.policy, fl.key); err != nil {
 		return err
 	}
-	var req *sdk.ActivationRequest
+	var req *machine.ActivationRequest
 	if fl.fromRequest != "" {
 		var err error
 		if req, err = readRequest(fl.fromRequest); err != nil {
@@ -315,7 +315,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	}
 	if req != nil {
 		fmt.Fprintf(a.stderr, "licet: the license is bound to the machine of %s: product %s, %s=%s (machine id from %s)\n",
-			fl.fromRequest, safeText(req.Product), sdk.BindingKey, safeText(req.Fingerprint), safeText(sourceText(req.Source)))
+			fl.fromRequest, safeText(req.Product), machine.BindingKey, safeText(req.Fingerprint), safeText(sourceText(req.Source)))
 	}
 	return nil
 }

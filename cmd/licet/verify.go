@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/keys"
-	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
@@ -168,9 +168,9 @@ func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, 
 }
 
 // verifierOptions turns the flags into options, and lists what is not
-// checked. machine is this machine's activation request for --product when
+// checked. here is this machine's activation request for --product when
 // --bind-machine is set (nil without --product, which is then a problem).
-func verifierOptions(fl *verifyFlags, machine *sdk.ActivationRequest) ([]verify.Option, []string, error) {
+func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest) ([]verify.Option, []string, error) {
 	var problems, unchecked []string
 	var opts []verify.Option
 	switch {
@@ -197,16 +197,16 @@ func verifierOptions(fl *verifyFlags, machine *sdk.ActivationRequest) ([]verify.
 	problems = append(problems, p...)
 	if fl.bindMachine {
 		switch {
-		case fl.product == "" || machine == nil:
+		case fl.product == "" || here == nil:
 			problems = append(problems, "--bind-machine needs --product: the machine fingerprint is computed for one product")
-		case hasKey(bind, sdk.BindingKey) && bind[sdk.BindingKey] != machine.Fingerprint:
+		case hasKey(bind, machine.BindingKey) && bind[machine.BindingKey] != here.Fingerprint:
 			problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with --bind-machine, which gives %s=%s: give one of them",
-				sdk.BindingKey, bind[sdk.BindingKey], sdk.BindingKey, machine.Fingerprint))
+				machine.BindingKey, bind[machine.BindingKey], machine.BindingKey, here.Fingerprint))
 		default:
 			if bind == nil {
 				bind = make(map[string]string, 1)
 			}
-			bind[sdk.BindingKey] = machine.Fingerprint
+			bind[machine.BindingKey] = here.Fingerprint
 		}
 	}
 	if len(bind) > 0 {
@@ -262,9 +262,9 @@ func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
 			return "the license has a version constraint: pass --product-version"
 		}
 	case verify.CodeBindingMismatch:
-		if fl.bindMachine && verr.Detail == sdk.BindingKey {
+		if fl.bindMachine && verr.Detail == machine.BindingKey {
 			return fmt.Sprintf("the license is bound to another machine (or another %s): run 'licet activate request --product %s' here and ask the vendor for a license from that request",
-				sdk.MachineIDEnv, fl.product)
+				machine.IDEnv, fl.product)
 		}
 		return "the license is bound to another machine: check --bind, or ask the vendor for a license for this machine"
 	case verify.CodeExpired:
@@ -276,14 +276,14 @@ func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
 }
 
 func (a *app) verify(args []string, fl *verifyFlags) error {
-	var machine *sdk.ActivationRequest
+	var here *machine.ActivationRequest
 	if fl.bindMachine && fl.product != "" {
 		var err error
-		if machine, err = a.machineRequest(fl.product); err != nil {
+		if here, err = a.machineRequest(fl.product); err != nil {
 			return err
 		}
 	}
-	opts, unchecked, err := verifierOptions(fl, machine)
+	opts, unchecked, err := verifierOptions(fl, here)
 	if err != nil {
 		return err
 	}
@@ -369,9 +369,9 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	f.add("rights", safeList(lic.Rights))
 	f.add("expires", formatExpiry(lic.Expiry))
 	f.add("license id", hex.EncodeToString(lic.ID))
-	if machine != nil {
-		if _, bound := lic.Bind[sdk.BindingKey]; bound {
-			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(machine.Source)))
+	if here != nil {
+		if _, bound := lic.Bind[machine.BindingKey]; bound {
+			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(here.Source)))
 		} else {
 			f.add("machine", "not bound to a machine")
 		}

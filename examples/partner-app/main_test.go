@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -64,7 +65,7 @@ func (w *world) config() sdk.Config {
 	cfg.StatePath = filepath.Join(w.dir, "state.json")
 	cfg.EnvVar, cfg.ConfigDirName = "-", "-"
 	cfg.Clock = w.clock
-	cfg.Machine = &sdk.Machine{
+	cfg.Machine = &machine.Machine{
 		Getenv:   func(string) string { return "" },
 		ReadFile: func(string) ([]byte, error) { return []byte("test-machine"), nil },
 	}

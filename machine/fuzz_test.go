@@ -1,10 +1,10 @@
-package sdk_test
+package machine_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/machine"
 )
 
 // FuzzParseActivationRequest: whatever arrives from a customer site, the
@@ -18,7 +18,7 @@ func FuzzParseActivationRequest(f *testing.F) {
 	f.Add([]byte(`{"version":1e400}`))
 	f.Add([]byte(`{"product":"\ud800"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := sdk.ParseActivationRequest(data)
+		r, err := machine.ParseActivationRequest(data)
 		if err != nil {
 			return
 		}
@@ -29,7 +29,7 @@ func FuzzParseActivationRequest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := sdk.ParseActivationRequest(out)
+		back, err := machine.ParseActivationRequest(out)
 		if err != nil || !back.Created.Equal(r.Created) || back.Fingerprint != r.Fingerprint || back.Product != r.Product {
 			t.Fatalf("round trip: %v", err)
 		}
