@@ -229,6 +229,30 @@ CREATE TABLE IF NOT EXISTS hashes (
 // migrate creates the tables once, under a lock so that concurrent first
 // openers do not race, and checks the schema version.
 func (l *Ledger) migrate(ctx context.Context) error {
+	// SQLite answers SQLITE_BUSY at once, without its busy handler, when
+	// several processes open a new file together (switching it to WAL
+	// needs an exclusive lock): try again for a while.
+	deadline := time.Now().Add(30 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := l.migrateOnce(ctx)
+		if err == nil || l.postgres || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports an SQLite lock conflict.
+func isBusy(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
+}
+
+func (l *Ledger) migrateOnce(ctx context.Context) error {
 	ddl := schema
 	if l.postgres {
 		ddl = strings.NewReplacer("BLOB", "BYTEA", "BOOL", "BOOLEAN").Replace(ddl)
