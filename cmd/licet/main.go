@@ -194,11 +194,16 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
   licet verify license.pem --pub acme.pub --product acme-db`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.NoArgs,
+		Args:          noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				return a.printVersion(false)
+			}
 			return cmd.Help()
 		},
 	}
+	root.Flags().Bool("version", false, "print the licet version (as 'licet version')")
+	root.SetFlagErrorFunc(flagError)
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -236,19 +241,10 @@ func groupCmd(use, short, example string) *cobra.Command {
 		Use:     use,
 		Short:   short,
 		Example: example,
-		Args:    cobra.ArbitraryArgs,
+		Args:    noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names := make([]string, 0, len(cmd.Commands()))
-			for _, c := range cmd.Commands() {
-				if c.IsAvailableCommand() {
-					names = append(names, c.Name())
-				}
-			}
-			hint := fmt.Sprintf("see '%s --help'", cmd.CommandPath())
-			if len(args) > 0 {
-				return usageError(hint, "unknown command %q for %q (want one of: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
-			}
-			return usageError(hint, "%q needs a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
+			return usageError(fmt.Sprintf("see '%s --help'", cmd.CommandPath()),
+				"%q needs a subcommand: %s", cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "))
 		},
 	}
 }

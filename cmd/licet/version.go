@@ -36,21 +36,26 @@ func newVersionCmd(a *app) *cobra.Command {
   licet version --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			v, rev := buildVersion()
-			if asJSON {
-				return writeJSON(a.stdout, map[string]string{
-					"version": v, "revision": rev, "go": runtime.Version(),
-					"platform": runtime.GOOS + "/" + runtime.GOARCH,
-				})
-			}
-			fmt.Fprintf(a.stdout, "licet %s", v)
-			if rev != "" {
-				fmt.Fprintf(a.stdout, " (%s)", rev)
-			}
-			fmt.Fprintf(a.stdout, " %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return nil
+			return a.printVersion(asJSON)
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
+}
+
+// printVersion prints what 'licet version' and 'licet --version' print.
+func (a *app) printVersion(asJSON bool) error {
+	v, rev := buildVersion()
+	if asJSON {
+		return writeJSON(a.stdout, map[string]string{
+			"version": v, "revision": rev, "go": runtime.Version(),
+			"platform": runtime.GOOS + "/" + runtime.GOARCH,
+		})
+	}
+	fmt.Fprintf(a.stdout, "licet %s", v)
+	if rev != "" {
+		fmt.Fprintf(a.stdout, " (%s)", rev)
+	}
+	fmt.Fprintf(a.stdout, " %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
 }
