@@ -20,6 +20,13 @@ import (
 // keys may be mixed. A token or order reference already in the ledger is
 // a [*DuplicateError] and nothing is appended.
 func (l *Ledger) Append(ctx context.Context, recs ...Record) ([]*Entry, error) {
+	return l.appendHooked(ctx, recs, nil, nil)
+}
+
+// appendHooked is Append with two hooks run inside the transaction: before
+// runs once every log is locked, after once every head is updated (with
+// each log's new root). An error from either rolls everything back.
+func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after func(tx *sql.Tx, logs map[string]*logState) error) ([]*Entry, error) {
 	entries := make([]*Entry, len(recs))
 	byKID := map[string][]int{}
 	seenID, seenOrder := map[string]bool{}, map[string]bool{}
@@ -78,6 +85,11 @@ func (l *Ledger) Append(ctx context.Context, recs ...Record) ([]*Entry, error) {
 		}
 		logs[kid] = g
 	}
+	if before != nil {
+		if err := before(tx, logs); err != nil {
+			return nil, err
+		}
+	}
 	for _, e := range entries { // in the order given: the recording order
 		if err := l.appendEntry(ctx, tx, logs[e.KID], e); err != nil {
 			return nil, err
@@ -85,6 +97,11 @@ func (l *Ledger) Append(ctx context.Context, recs ...Record) ([]*Entry, error) {
 	}
 	for _, kid := range kids {
 		if err := l.updateHead(ctx, tx, logs[kid]); err != nil {
+			return nil, err
+		}
+	}
+	if after != nil {
+		if err := after(tx, logs); err != nil {
 			return nil, err
 		}
 	}
@@ -116,6 +133,7 @@ func (l *Ledger) checkDuplicate(ctx context.Context, tx *sql.Tx, e *Entry) error
 type logState struct {
 	kid  string
 	size int64
+	root tlog.Hash // set by updateHead
 	pub  ed25519.PublicKey
 	hr   *txHashReader
 }
@@ -151,6 +169,7 @@ func (l *Ledger) updateHead(ctx context.Context, tx *sql.Tx, g *logState) error 
 	if err != nil {
 		return l.wrap("hashing the log of "+g.kid+" in", err)
 	}
+	g.root = root
 	_, err = tx.ExecContext(ctx, l.q("UPDATE logs SET size = ?, root = ?, pub = ? WHERE kid = ?"), g.size, root[:], nullBytes(g.pub), g.kid)
 	return l.wrap("appending to", err)
 }

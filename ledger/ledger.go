@@ -218,6 +218,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS entries_id ON entries (id);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_order ON entries (order_ref) WHERE order_ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_exp ON entries (exp);
 CREATE INDEX IF NOT EXISTS entries_sub ON entries (sub);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	kid      TEXT NOT NULL,
+	size     BIGINT NOT NULL,
+	root     BLOB NOT NULL,
+	note     BLOB NOT NULL,
+	grant_id TEXT NOT NULL,
+	source   TEXT NOT NULL,
+	recorded BIGINT NOT NULL,
+	PRIMARY KEY (kid, size)
+);
 CREATE TABLE IF NOT EXISTS hashes (
 	kid  TEXT NOT NULL,
 	idx  BIGINT NOT NULL,

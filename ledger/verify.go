@@ -29,9 +29,10 @@ const maxProblems = 20
 // positions are 0..size-1 without gaps, each entry's indexed fields are
 // those its raw bytes carry, its header names the log's key, its signature
 // verifies (when the log holds the public key), every stored hash equals
-// the one recomputed, and the stored tree head equals the recomputed root.
-// It returns an error only when the ledger cannot be read; problems found
-// are in the report.
+// the one recomputed, the stored tree head equals the recomputed root, and
+// so does every stored checkpoint of a mirrored log at its size. It
+// returns an error only when the ledger cannot be read; problems found are
+// in the report.
 func (l *Ledger) Verify(ctx context.Context) (*Report, error) {
 	logs, err := l.Logs(ctx)
 	if err != nil {
@@ -124,6 +125,9 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error)
 		if root != g.Root {
 			report("the stored root %s is not the root %s recomputed from the %d entries: the history was rewritten", g.Root, root, n)
 		}
+	}
+	if err := l.checkCheckpoints(ctx, g, n, &mem, report); err != nil {
+		return 0, nil, err
 	}
 	return n, problems, nil
 }
