@@ -36,7 +36,9 @@ func testApp(stdin string) (*app, *bytes.Buffer, *bytes.Buffer) {
 	}, &stdout, &stderr
 }
 
+// TestParseDate: every time flag takes the same DATE forms.
 func TestParseDate(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name, in   string
 		startOfDay bool
@@ -46,20 +48,28 @@ func TestParseDate(t *testing.T) {
 		{"day is its start for not-before", "2027-06-30", true, "2027-06-30T00:00:00Z"},
 		{"rfc3339 utc", "2027-06-30T12:00:00Z", false, "2027-06-30T12:00:00Z"},
 		{"rfc3339 offset becomes utc", "2027-06-30T12:00:00+02:00", false, "2027-06-30T10:00:00Z"},
+		{"unix seconds", "4102444800", false, "2100-01-01T00:00:00Z"},
+		{"unix zero", "0", true, "1970-01-01T00:00:00Z"},
+		{"negative unix", "-86400", false, "1969-12-31T00:00:00Z"},
+		{"days from now", "30d", false, "2026-03-31T12:00:00Z"},
+		{"hours from now", "12h", true, "2026-03-02T00:00:00Z"},
+		{"days and hours from now", "1d12h", false, "2026-03-03T00:00:00Z"},
 		{"month 13", "2027-13-01", false, ""},
 		{"no zero padding", "2027-6-30", false, ""},
 		{"words", "tomorrow", false, ""},
-		{"unix seconds are not a date", "1700000000", false, ""},
+		{"unix too large", "99999999999999", false, ""},
+		{"negative duration", "-5m", false, ""},
 		{"empty", "", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseDate(tt.in, tt.startOfDay)
+			got, err := parseDate(tt.in, tt.startOfDay, now)
 			if tt.want == "" {
 				if err == nil {
 					t.Fatalf("parseDate(%q) = %v, want an error", tt.in, got)
 				}
-				if !strings.Contains(err.Error(), "is not a DATE") {
+				if !strings.Contains(err.Error(), "is not a DATE: use YYYY-MM-DD, RFC 3339 (2026-01-31T12:00:00Z), unix seconds, or a duration from now (30d, 36h)") ||
+					strings.Contains(err.Error(), "strconv") {
 					t.Errorf("error %q does not say what a DATE is", err)
 				}
 				return
@@ -69,37 +79,6 @@ func TestParseDate(t *testing.T) {
 			}
 			if s := got.Format(time.RFC3339); s != tt.want {
 				t.Errorf("parseDate(%q) = %s, want %s", tt.in, s, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseTime(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-	}{
-		{"rfc3339", "2100-01-02T03:04:05Z", "2100-01-02T03:04:05Z"},
-		{"unix seconds", "4102444800", "2100-01-01T00:00:00Z"},
-		{"unix zero", "0", "1970-01-01T00:00:00Z"},
-		{"negative unix", "-86400", "1969-12-31T00:00:00Z"},
-		{"a bare date is not a time", "2100-01-01", ""},
-		{"too large", "99999999999999", ""},
-		{"words", "now", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseTime(tt.in)
-			if tt.want == "" {
-				if err == nil {
-					t.Fatalf("parseTime(%q) = %v, want an error", tt.in, got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := got.Format(time.RFC3339); s != tt.want {
-				t.Errorf("parseTime(%q) = %s, want %s", tt.in, s, tt.want)
 			}
 		})
 	}
@@ -124,6 +103,10 @@ func TestParseDuration(t *testing.T) {
 		{"empty", "", 0, true},
 		{"weeks are not a unit", "2w", 0, true},
 		{"absurd days", "999999999999d", 0, true},
+		{"more days than a time.Duration holds", "1000000d", 0, true},
+		{"100 years", "36600d", 36600 * 24 * time.Hour, false},
+		{"over 100 years", "36601d", 0, true},
+		{"over 100 years in hours", "878425h", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,12 +129,23 @@ func TestParseDuration(t *testing.T) {
 
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		30 * 24 * time.Hour: "30d",
-		36 * time.Hour:      "36h0m0s",
-		90 * time.Second:    "1m30s",
+		0:                          "0s",
+		30 * 24 * time.Hour:        "30d",
+		400 * 24 * time.Hour:       "400d",
+		36 * time.Hour:             "1d12h",
+		12 * time.Hour:             "12h",
+		90 * time.Second:           "1m30s",
+		24*time.Hour + time.Second: "1d1s",
+		500 * time.Millisecond:     "500ms",
+		-36 * time.Hour:            "-1d12h",
 	} {
 		if got := formatDuration(d); got != want {
 			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+		if d >= time.Second {
+			if back, err := parseDuration(formatDuration(d)); err != nil || back != d {
+				t.Errorf("parseDuration(formatDuration(%v)) = %v, %v", d, back, err)
+			}
 		}
 	}
 }
@@ -473,33 +467,6 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestParseNextUpdate(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, in, want string
-	}{
-		{"date", "2026-04-30", "2026-04-30T23:59:59Z"},
-		{"rfc3339", "2026-04-30T10:00:00Z", "2026-04-30T10:00:00Z"},
-		{"days from now", "30d", "2026-03-31T12:00:00Z"},
-		{"hours from now", "12h", "2026-03-02T00:00:00Z"},
-		{"neither", "soon", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseNextUpdate(tt.in, now)
-			if tt.want == "" {
-				if err == nil {
-					t.Fatalf("parseNextUpdate(%q) = %v, want an error", tt.in, got)
-				}
-				return
-			}
-			if err != nil || got.Format(time.RFC3339) != tt.want {
-				t.Errorf("parseNextUpdate(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
-			}
-		})
-	}
 }
 
 func TestDedupe(t *testing.T) {

@@ -142,7 +142,7 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 	}
 	if fl.expires == "" {
 		add("--expires is required: the end of the grant")
-	} else if t, err := parseDate(fl.expires, false); err != nil {
+	} else if t, err := parseDate(fl.expires, false, now); err != nil {
 		add("--expires " + err.Error())
 	} else if !t.After(now) {
 		add(fmt.Sprintf("--expires %s is in the past", t.Format(time.RFC3339)))
@@ -150,7 +150,7 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 		g.Expiry = t
 	}
 	if fl.notBefore != "" {
-		t, err := parseDate(fl.notBefore, true)
+		t, err := parseDate(fl.notBefore, true, now)
 		switch {
 		case err != nil:
 			add("--not-before " + err.Error())

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/licet/licet/token"
 )
@@ -118,68 +117,6 @@ func (a *app) readToken(args []string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return data, arg, nil
-}
-
-// parseDate parses a DATE: YYYY-MM-DD (the end of that day, UTC, or its
-// start when startOfDay) or RFC 3339.
-func parseDate(s string, startOfDay bool) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		if startOfDay {
-			return t, nil
-		}
-		return t.Add(24*time.Hour - time.Second), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not a DATE: use YYYY-MM-DD or RFC 3339 (2026-01-31T12:00:00Z)", s)
-}
-
-// parseTime parses a TIME: RFC 3339 or unix seconds.
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > -62135596800 && n < 253402300800 {
-		return time.Unix(n, 0).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not a TIME: use RFC 3339 (2026-01-31T12:00:00Z) or unix seconds", s)
-}
-
-var daysPrefix = regexp.MustCompile(`^([0-9]+)d`)
-
-// parseDuration parses a DURATION: a Go duration ("36h", "90m") with days
-// ("90d", "1d12h") allowed. Negative durations are refused.
-func parseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 15m, 1d12h", s)
-	var d time.Duration
-	rest := s
-	if m := daysPrefix.FindStringSubmatch(s); m != nil {
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > 100000*365 {
-			return 0, bad
-		}
-		d = time.Duration(n) * 24 * time.Hour
-		rest = s[len(m[0]):]
-	}
-	if rest != "" {
-		r, err := time.ParseDuration(rest)
-		if err != nil || r < 0 {
-			return 0, bad
-		}
-		d += r
-	} else if d == 0 && s != "0d" {
-		return 0, bad
-	}
-	return d, nil
-}
-
-// formatDuration prints d in days when it is a whole number of them.
-func formatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
 }
 
 // parsePairs parses repeated k=v flag values into a map, reporting empty

@@ -327,12 +327,14 @@ func privateKeyGiven(path string) error {
 func newTrustAddCmd(a *app) *cobra.Command {
 	var keyring, issuer, notBefore, notAfter, note string
 	cmd := &cobra.Command{
-		Use:   "add --keyring FILE PUBFILE [--issuer ID] [--not-before TIME] [--not-after TIME] [--note TEXT]",
+		Use:   "add --keyring FILE PUBFILE [--issuer ID] [--not-before DATE] [--not-after DATE] [--note TEXT]",
 		Short: "Trust a public key",
 		Long: `Add the public key in PUBFILE to the keyring (created if missing). The
 issuer comes from the key file or --issuer; licenses signed by the key must
 carry it. --not-before and --not-after bound the issue time (iat) of what the
-key may have signed. TIME is RFC 3339 or unix seconds.`,
+key may have signed.
+
+` + dateHelp,
 		Example: `  licet keys trust add --keyring trusted.json acme.pub
   licet keys trust add --keyring trusted.json vendor-openssl.pub --issuer acme --note "from the 2026 contract"`,
 		Args:              cobra.ExactArgs(1),
@@ -345,12 +347,12 @@ key may have signed. TIME is RFC 3339 or unix seconds.`,
 			tk := keys.TrustedKey{Note: note}
 			var err error
 			if notBefore != "" {
-				if tk.NotBefore, err = parseTime(notBefore); err != nil {
+				if tk.NotBefore, err = parseDate(notBefore, true, a.now()); err != nil {
 					problems = append(problems, "--not-before "+err.Error())
 				}
 			}
 			if notAfter != "" {
-				if tk.NotAfter, err = parseTime(notAfter); err != nil {
+				if tk.NotAfter, err = parseDate(notAfter, false, a.now()); err != nil {
 					problems = append(problems, "--not-after "+err.Error())
 				}
 			}
@@ -405,8 +407,8 @@ key may have signed. TIME is RFC 3339 or unix seconds.`,
 	f := cmd.Flags()
 	f.StringVar(&keyring, "keyring", "", "keyring `FILE` (created if missing)")
 	f.StringVar(&issuer, "issuer", "", "issuer `ID`, when the key file names none")
-	f.StringVar(&notBefore, "not-before", "", "the key signs nothing issued before `TIME`")
-	f.StringVar(&notAfter, "not-after", "", "the key signs nothing issued after `TIME` (retired)")
+	f.StringVar(&notBefore, "not-before", "", "the key signs nothing issued before `DATE`")
+	f.StringVar(&notAfter, "not-after", "", "the key signs nothing issued after `DATE` (retired)")
 	f.StringVar(&note, "note", "", "free `TEXT` kept with the key")
 	_ = cmd.MarkFlagFilename("keyring", "json")
 	return cmd
@@ -589,21 +591,23 @@ func newTrustRevokeCmd(a *app) *cobra.Command {
 }
 
 func newTrustRetireCmd(a *app) *cobra.Command {
-	return trustEditCmd(a, "retire --keyring FILE KID|KEYFILE [--at TIME]", "Retire a key: it keeps verifying what it signed before",
-		`Retire the key with id KID (or the key in KEYFILE) at TIME (default now): licenses it issued
+	return trustEditCmd(a, "retire --keyring FILE KID|KEYFILE [--at DATE]", "Retire a key: it keeps verifying what it signed before",
+		`Retire the key with id KID (or the key in KEYFILE) at DATE (default now): licenses it issued
 before then keep verifying, anything it issued later is key_not_valid. For a
-key replaced in a rotation. TIME is RFC 3339 or unix seconds.`,
+key replaced in a rotation.
+
+`+dateHelp,
 		`  licet keys trust retire --keyring trusted.json 0011223344556677
   licet keys trust retire --keyring trusted.json acme-2025.pub --at 2026-06-30T00:00:00Z`,
 		func(cmd *cobra.Command) func(*keys.TrustStore, *keys.TrustedKey) (string, error) {
 			var at string
 			var t time.Time
-			cmd.Flags().StringVar(&at, "at", "", "retirement `TIME` (default now)")
+			cmd.Flags().StringVar(&at, "at", "", "retirement `DATE` (default now)")
 			cmd.PreRunE = func(*cobra.Command, []string) error {
 				t = a.now().UTC().Truncate(time.Second)
 				if at != "" {
 					var err error
-					if t, err = parseTime(at); err != nil {
+					if t, err = parseDate(at, true, a.now()); err != nil {
 						return usageError("see 'licet keys trust retire --help'", "--at %v", err)
 					}
 				}

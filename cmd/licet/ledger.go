@@ -167,14 +167,14 @@ func unwrittenError(err error, e *ledger.Entry) error {
 // encodeBase64 is the raw bytes of an entry in JSON.
 func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
-// parseWithin parses the --within or --expiring DURATION of the ledger
-// commands into the end of the window from now.
+// parseWithin parses the --within or --expiring DATE of the ledger
+// commands (usually a DURATION from now) into the end of the window.
 func parseWithin(flag, s string, now time.Time) (time.Time, error) {
-	d, err := parseDuration(s)
+	t, err := parseDate(s, false, now)
 	if err != nil {
-		return time.Time{}, usageError("for example: 30d, 12h", "--%s %v", flag, err)
+		return time.Time{}, usageError("for example: 30d, 12h, 2026-12-31", "--%s %v", flag, err)
 	}
-	return now.Add(d), nil
+	return t, nil
 }
 
 // ledgerCmdFlags are the --ledger and --key of the ledger commands, which

@@ -40,8 +40,11 @@ LICET_LEDGER, else licet.db beside --key, else licet.db here.`
 // ledgerFilterFlags are the filters of list, export and expiring.
 type ledgerFilterFlags struct {
 	kind, sub, tier, partner, product, expiring string
-	unwritten                                   bool
-	limit                                       int
+	// expiringFlag names the flag expiring came from: --expiring, or
+	// --within for 'ledger expiring'.
+	expiringFlag string
+	unwritten    bool
+	limit        int
 }
 
 func (f *ledgerFilterFlags) add(cmd *cobra.Command, expiring bool) {
@@ -52,10 +55,10 @@ func (f *ledgerFilterFlags) add(cmd *cobra.Command, expiring bool) {
 	fs.StringVar(&f.partner, "partner", "", "only grants to, and licenses issued under a grant by, partner `ID`")
 	fs.StringVar(&f.product, "product", "", "only entries for `PRODUCT`")
 	if expiring {
-		fs.StringVar(&f.expiring, "expiring", "", "only licenses and grants that expire within `DURATION` from now (30d)")
+		fs.StringVar(&f.expiring, "expiring", "", "only licenses and grants that expire by `DATE`, usually a DURATION from now (30d)")
 	}
 	fs.BoolVar(&f.unwritten, "unwritten", false, "only entries whose file was never written (an interrupted mint)")
-	fs.IntVar(&f.limit, "limit", 0, "at most `N` entries")
+	fs.Var(intFlag{&f.limit}, "limit", "at most `N` entries")
 }
 
 func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {
@@ -71,7 +74,11 @@ func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {
 		return lf, usageError("", "--limit %d: give a number >= 0", f.limit)
 	}
 	if f.expiring != "" {
-		by, err := parseWithin("expiring", f.expiring, now)
+		flag := f.expiringFlag
+		if flag == "" {
+			flag = "expiring"
+		}
+		by, err := parseWithin(flag, f.expiring, now)
 		if err != nil {
 			return lf, err
 		}
@@ -139,7 +146,7 @@ func newLedgerListCmd(a *app) *cobra.Command {
 	var ff ledgerFilterFlags
 	var tf tableFlags
 	cmd := &cobra.Command{
-		Use:   "list [--sub ID] [--tier T] [--partner ID] [--product P] [--expiring DURATION] [--json | --csv]",
+		Use:   "list [--sub ID] [--tier T] [--partner ID] [--product P] [--expiring DATE] [--json | --csv]",
 		Short: "List what was signed, with filters",
 		Long: `List the ledger's entries in the order they were recorded: a table, a JSON
 array (--json) or CSV (--csv). Filters combine.`,
@@ -178,7 +185,7 @@ func newLedgerExpiringCmd(a *app) *cobra.Command {
 	var tf tableFlags
 	var within string
 	cmd := &cobra.Command{
-		Use:   "expiring --within DURATION [--json | --csv]",
+		Use:   "expiring --within DATE [--json | --csv]",
 		Short: "List licenses that expire soon (exit 1 if any: for cron)",
 		Long: `List the licenses (or, with --kind grant, the grants) that expire within
 DURATION from now, soonest first. Licenses already expired and licenses that
@@ -194,7 +201,7 @@ the JSON (--json) when the command fails.`,
 			if within == "" {
 				return usageError("for example: licet ledger expiring --within 30d", "--within is required: the window from now")
 			}
-			ff.expiring = within
+			ff.expiring, ff.expiringFlag = within, "within"
 			f, err := ff.filter(a.now())
 			if err != nil {
 				return err
@@ -220,7 +227,7 @@ the JSON (--json) when the command fails.`,
 	lf.add(cmd)
 	ff.add(cmd, false)
 	tf.add(cmd)
-	cmd.Flags().StringVar(&within, "within", "", "the window from now, a `DURATION` such as 30d (required)")
+	cmd.Flags().StringVar(&within, "within", "", "the end of the window, a `DATE`: usually a DURATION from now such as 30d (required)")
 	return cmd
 }
 

@@ -38,8 +38,9 @@ a product version constraint, numeric limits, contract rights, a machine
 binding and vendor metadata. Every input is checked before anything is
 signed, and every problem is reported at once.
 
-DATE is YYYY-MM-DD (the end of that day, UTC; for --not-before its start)
-or RFC 3339. DURATION is a Go duration with days allowed (90d, 36h, 1d12h).
+DATE is YYYY-MM-DD (the end of that day, UTC; for --not-before its start),
+RFC 3339, unix seconds, or a DURATION from now. DURATION is a number and a
+unit: 90d, 36h, 15m, 1d12h.
 The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
 
 The license goes to stdout, or to -o FILE (never overwritten without
@@ -95,7 +96,7 @@ flags given override it, --limit and --meta name by name.`,
 	f.StringArrayVar(&fl.bind, "bind", nil, "machine binding `KEY=VALUE`, e.g. host=3f2a9c (repeatable)")
 	f.StringArrayVar(&fl.meta, "meta", nil, "vendor metadata `KEY=VALUE`, never interpreted (repeatable)")
 	f.StringVar(&fl.expires, "expires", "", "expiry `DATE`")
-	f.IntVar(&fl.days, "days", 0, "expire `N` days from now")
+	f.Var(intFlag{&fl.days}, "days", "expire `N` days from now")
 	f.BoolVar(&fl.perpetual, "perpetual", false, "never expire (the version constraint still applies)")
 	f.StringVar(&fl.notBefore, "not-before", "", "not valid before `DATE`")
 	f.StringVar(&fl.grace, "grace", "", "after expiry, keep verifying (flagged) for `DURATION`, e.g. 30d")
@@ -199,7 +200,7 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 	case n > 1:
 		add("choose one of --expires, --days and --perpetual")
 	case fl.expires != "":
-		t, err := parseDate(fl.expires, false)
+		t, err := parseDate(fl.expires, false, now)
 		if err != nil {
 			add("--expires " + err.Error())
 		} else if !t.After(now) {
@@ -215,7 +216,7 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 		}
 	}
 	if fl.notBefore != "" {
-		t, err := parseDate(fl.notBefore, true)
+		t, err := parseDate(fl.notBefore, true, now)
 		switch {
 		case err != nil:
 			add("--not-before " + err.Error())

@@ -43,7 +43,7 @@ names). A license already renewed is refused unless --again.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.key, "key", "", "private key `FILE` that signs (required)")
-	f.IntVar(&fl.days, "days", 0, "the new license runs `N` days from the old expiry (or from now, when it has passed)")
+	f.Var(intFlag{&fl.days}, "days", "the new license runs `N` days from the old expiry (or from now, when it has passed)")
 	f.StringVar(&fl.expires, "expires", "", "the new expiry `DATE`")
 	f.StringVar(&fl.order, "order", "", "order reference `REF` of the renewal (unique in the ledger)")
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
@@ -70,7 +70,7 @@ func renewExpiry(cmd *cobra.Command, fl *renewFlags, e *ledger.Entry, now time.T
 	case days:
 		return ledger.RenewalStart(e, now).Add(time.Duration(fl.days) * 24 * time.Hour), nil
 	}
-	t, err := parseDate(fl.expires, false)
+	t, err := parseDate(fl.expires, false, now)
 	if err != nil {
 		return time.Time{}, usageError("", "--expires %v", err)
 	}

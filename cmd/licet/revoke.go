@@ -65,17 +65,6 @@ name the --from file, which is then replaced.`,
 	return cmd
 }
 
-// parseNextUpdate parses a DATE, or a DURATION from now.
-func parseNextUpdate(s string, now time.Time) (time.Time, error) {
-	if t, err := parseDate(s, false); err == nil {
-		return t, nil
-	}
-	if d, err := parseDuration(s); err == nil {
-		return now.Add(d), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither a DATE (YYYY-MM-DD, RFC 3339) nor a DURATION (30d, 12h)", s)
-}
-
 func (a *app) revoke(fl *revokeFlags) error {
 	now := a.now().UTC().Truncate(time.Second)
 	var problems []string
@@ -86,7 +75,7 @@ func (a *app) revoke(fl *revokeFlags) error {
 	r := &token.Revocations{IssuedAt: now, Seq: 1}
 	if fl.nextUpdate == "" {
 		add("--next-update is required: when the next list is due (30d, or a DATE)")
-	} else if t, err := parseNextUpdate(fl.nextUpdate, now); err != nil {
+	} else if t, err := parseDate(fl.nextUpdate, false, now); err != nil {
 		add("--next-update " + err.Error())
 	} else if !t.After(now) {
 		add(fmt.Sprintf("--next-update %s is not in the future", t.Format(time.RFC3339)))

@@ -71,7 +71,8 @@ machine is rejected (binding_mismatch); an unbound license stays valid.
 Exit codes: 0 valid (also in its grace period, with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
-TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
+DATE is YYYY-MM-DD (its start for --at), RFC 3339, unix seconds or a
+DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
   licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
   cat license.txt | licet verify - --pub acme.pub --product acme-db --json
@@ -92,7 +93,7 @@ TIME is RFC 3339 or unix seconds; DURATION a Go duration or days (2d).`,
 	f.StringArrayVar(&fl.scopes, "scope", nil, "required `SCOPE` (repeatable)")
 	f.StringArrayVar(&fl.bind, "bind", nil, "this machine's binding `KEY=VALUE` (repeatable)")
 	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
-	f.StringVar(&fl.at, "at", "", "verify as of `TIME` instead of now")
+	f.StringVar(&fl.at, "at", "", "verify as of `DATE` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
 	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; one list per issuer, several in one file or with a repeated flag (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
@@ -170,7 +171,7 @@ func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, 
 // verifierOptions turns the flags into options, and lists what is not
 // checked. here is this machine's activation request for --product when
 // --bind-machine is set (nil without --product, which is then a problem).
-func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest) ([]verify.Option, []string, error) {
+func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest, now time.Time) ([]verify.Option, []string, error) {
 	var problems, unchecked []string
 	var opts []verify.Option
 	switch {
@@ -222,7 +223,7 @@ func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest) ([]verify
 		}
 	}
 	if fl.at != "" {
-		t, err := parseTime(fl.at)
+		t, err := parseDate(fl.at, true, now)
 		if err != nil {
 			problems = append(problems, "--at "+err.Error())
 		} else {
@@ -283,7 +284,7 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 			return err
 		}
 	}
-	opts, unchecked, err := verifierOptions(fl, here)
+	opts, unchecked, err := verifierOptions(fl, here, a.now())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/policy"
+)
+
+// dateHelp says what every time flag takes, for the commands' help.
+const dateHelp = `DATE is YYYY-MM-DD (the end of that day, UTC; its start for --not-before
+and --at), RFC 3339 (2026-01-31T12:00:00Z), unix seconds, or a DURATION
+from now (30d, 36h, 1d12h).`
+
+// parseDate parses the DATE of every time flag (--expires, --not-before,
+// --not-after, --at, --next-update, --within, --expiring): YYYY-MM-DD
+// (the end of that day, UTC, or its start when startOfDay), RFC 3339,
+// unix seconds, or a DURATION from now.
+func parseDate(s string, startOfDay bool, now time.Time) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if startOfDay {
+			return t, nil
+		}
+		return t.Add(24*time.Hour - time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > -62135596800 && n < 253402300800 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if d, err := parseDuration(s); err == nil && s != "" && s[0] >= '0' && s[0] <= '9' {
+		return now.UTC().Add(d).Truncate(time.Second), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a DATE: use YYYY-MM-DD, RFC 3339 (2026-01-31T12:00:00Z), unix seconds, or a duration from now (30d, 36h)", s)
+}
+
+// parseDuration parses a DURATION: a number and a unit (90d, 36h, 15m,
+// 1d12h), days allowed; negative durations are refused. It is the
+// policy file's parser, so that a template and a flag read alike.
+//
+// A duration over 100 years (36600d) is refused: policy.ParseDuration
+// takes more days than a time.Duration holds.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := policy.ParseDuration(s)
+	if i := strings.IndexByte(s, 'd'); err == nil && i > 0 {
+		if n, nerr := strconv.Atoi(s[:i]); nerr == nil && n > 36600 {
+			err = errors.New("too long")
+		}
+	}
+	if err != nil || d < 0 || d > maxDuration {
+		return 0, fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 15m, 1d12h (at most 36600d)", s)
+	}
+	return d, nil
+}
+
+// maxDuration is the longest DURATION: 100 years, as --days.
+const maxDuration = 36600 * 24 * time.Hour
+
+// formatDuration prints d the way DURATION flags take it, in days, hours,
+// minutes and seconds: 400d, 36h as 1d12h, 90s as 1m30s. Parts of a
+// second are printed as Go does (500ms).
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + formatDuration(-d)
+	}
+	if d == 0 {
+		return "0s"
+	}
+	if d < time.Second || d%time.Second != 0 {
+		return d.String()
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d    time.Duration
+		unit string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.unit)
+			d -= n * u.d
+		}
+	}
+	return b.String()
+}
+
+// intFlag is an int flag whose bad values are reported without Go's
+// parser in the message ("not a whole number", not strconv.ParseInt).
+type intFlag struct{ p *int }
+
+func (f intFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f intFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return fmt.Errorf("too large")
+		}
+		return fmt.Errorf("not a whole number")
+	}
+	*f.p = n
+	return nil
+}
+
+func (intFlag) Type() string { return "int" }
