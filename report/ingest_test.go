@@ -1,0 +1,334 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/report"
+)
+
+// TestIngestTwoReports is the partner's story: three licenses, a report,
+// two more, a report since the first; the vendor ingests both and its
+// ledger then mirrors the partner's log exactly.
+func TestIngestTwoReports(t *testing.T) {
+	for _, b := range []struct {
+		name     string
+		location func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newWorld(t, b.location(t))
+			w.mint(3, "pro")
+			r1 := w.create(0)
+			w.mint(2, "team")
+			r2 := w.create(3)
+
+			in, err := w.ingest(r1, report.IngestOptions{Grant: w.grantID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Start != 0 || in.Size != 3 || len(in.Entries) != 3 || in.Grant.Subject != "globex" || in.KID != kidOf(w.partner) {
+				t.Fatalf("first ingest = %+v", in)
+			}
+			in, err = w.ingest(r2, report.IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Start != 3 || in.Size != 5 || len(in.Entries) != 2 || in.Entries[1].Index != 4 || in.Entries[1].Tier != "team" {
+				t.Fatalf("second ingest = %+v", in)
+			}
+			ph, _ := w.pled.TreeHead(ctx, kidOf(w.partner))
+			if h := w.head(); h != ph {
+				t.Fatalf("the vendor's mirror %v is not the partner's log %v", h, ph)
+			}
+			es, _ := w.vled.List(ctx, ledger.Filter{Partner: "globex", Kind: ledger.KindLicense})
+			if len(es) != 5 {
+				t.Fatalf("the vendor's ledger lists %d licenses of globex", len(es))
+			}
+			cps, _ := w.vled.Checkpoints(ctx, kidOf(w.partner))
+			if len(cps) != 2 || cps[1].GrantID != w.grantID || !strings.HasSuffix(cps[1].Source, "report-2.json") || !strings.Contains(string(cps[1].Note), "\n5\n") {
+				t.Fatalf("checkpoints = %+v", cps)
+			}
+			if rep, err := w.vled.Verify(ctx); err != nil || !rep.OK() {
+				t.Fatalf("Verify = %+v, %v", rep, err)
+			}
+			// Nothing new since: an empty report is accepted and adds nothing.
+			in, err = w.ingest(w.create(5), report.IngestOptions{})
+			if err != nil || len(in.Entries) != 0 || in.Size != 5 {
+				t.Fatalf("an empty report: %+v, %v", in, err)
+			}
+		})
+	}
+}
+
+// refused checks that err is a refusal with code and a message holding
+// want, and that nothing was ingested.
+func refused(t *testing.T, w *world, err error, code report.Code, want string, before int64) {
+	t.Helper()
+	if report.CodeOf(err) != code {
+		t.Fatalf("err = %v (code %q), want code %q", err, report.CodeOf(err), code)
+	}
+	t.Logf("refused: %v", err)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant it to say %q", err, want)
+	}
+	if h := w.head(); h.N != before {
+		t.Errorf("the refused report changed the mirror: %d entries, want %d", h.N, before)
+	}
+	cps, _ := w.vled.Checkpoints(context.Background(), kidOf(w.partner))
+	for _, cp := range cps {
+		if cp.Size > before {
+			t.Errorf("the refused report's checkpoint (%d) was stored", cp.Size)
+		}
+	}
+}
+
+// TestIngestRefuses covers every way a report is refused, each with its
+// own code and message, nothing ingested.
+func TestIngestRefuses(t *testing.T) {
+	// setup returns a world where the partner minted 5 licenses, the
+	// first report (3) and the second (since 3), nothing ingested.
+	setup := func(t *testing.T) (w *world, r1, r2 []byte) {
+		w = newWorld(t, "")
+		w.mint(3, "pro")
+		r1 = w.create(0)
+		w.mint(2, "pro")
+		return w, r1, w.create(3)
+	}
+	ingested := func(t *testing.T, w *world, data []byte) {
+		t.Helper()
+		if _, err := w.ingest(data, report.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"MalformedNotJSON", func(t *testing.T) {
+			w, _, _ := setup(t)
+			_, err := w.ingest([]byte("licet1.abc"), report.IngestOptions{})
+			refused(t, w, err, report.CodeMalformed, "not a licet report file", 0)
+		}},
+		{"MalformedUnknownMember", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := []byte(strings.Replace(string(r1), `"licet_report": 1,`, `"licet_report": 1, "royalty": 0,`, 1))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeMalformed, `unknown field "royalty"`, 0)
+		}},
+		{"MalformedVersion", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			_, err := w.ingest(edit(t, r1, func(r *report.Report) { r.Version = 2 }), report.IngestOptions{})
+			refused(t, w, err, report.CodeMalformed, "licet_report is 2, not 1", 0)
+		}},
+		{"TamperedCheckpointSize", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) {
+				r.Checkpoint = strings.Replace(r.Checkpoint, "\n3\n", "\n2\n", 1)
+				r.Entries = r.Entries[:2]
+			})
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeTampered, "the checkpoint's signature by licet/log/"+kidOf(w.partner)+" does not verify", 0)
+		}},
+		{"TamperedEntry", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) { r.Entries[1][len(r.Entries[1])-1] ^= 1 })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeTampered, "entry 1: its signature does not verify under the grant's key", 0)
+		}},
+		{"WrongKey", func(t *testing.T) {
+			w, _, _ := setup(t)
+			// A checkpoint of the right log signed by another key.
+			impostor := testKey(t, "impostor")
+			data := marshal(t, forge(t, impostor, w.grantID, kidOf(w.partner), w.minted[:3], 0, w.minted[:3]))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeWrongKey, "the checkpoint is not signed by the grant's key licet/log/"+kidOf(w.partner), 0)
+		}},
+		{"ReorderedEntries", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) { r.Entries[0], r.Entries[1] = r.Entries[1], r.Entries[0] })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeReordered, "entries were reordered, replaced or dropped after the checkpoint was signed", 0)
+		}},
+		{"ReorderedAfterFirstReport", func(t *testing.T) {
+			w, r1, r2 := setup(t)
+			ingested(t, w, r1)
+			data := edit(t, r2, func(r *report.Report) { r.Entries[0], r.Entries[1] = r.Entries[1], r.Entries[0] })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeReordered, "were reordered", 3)
+		}},
+		{"DroppedEntry", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) { r.Entries = append(r.Entries[:1], r.Entries[2:]...) })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeDropped, "the checkpoint covers entries 0 to 2 (3), but the report holds 2: entries were dropped or added", 0)
+		}},
+		{"DroppedAndDuplicated", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) { r.Entries[1] = r.Entries[0] })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeReordered, "entry 1 (license "+idOf(t, w.minted[0])+" for \"customer-1\") repeats entry 0: entries were replaced or duplicated", 0)
+		}},
+		{"MissingFirstReport", func(t *testing.T) {
+			w, _, r2 := setup(t)
+			_, err := w.ingest(r2, report.IngestOptions{})
+			refused(t, w, err, report.CodeDropped, "the report starts at entry 3, but 0 entries of this log were ingested: entries 0 to 2 are missing; ask the partner for a report --since 0", 0)
+		}},
+		{"OutsideGrantTier", func(t *testing.T) {
+			w, _, _ := setup(t)
+			bad := w.license(w.partner, "enterprise", 10, w.grant)
+			w.record(bad)
+			if _, err := report.Create(context.Background(), w.pled, report.CreateOptions{Grant: w.grant, Signer: w.partner.Signer(), Now: t0}); report.CodeOf(err) != report.CodeOutsideGrant ||
+				!strings.Contains(err.Error(), "nothing was signed") || !strings.Contains(err.Error(), `tier "enterprise" is not in the grant`) {
+				t.Fatalf("Create with an entry outside the grant: %v", err)
+			}
+			data := marshal(t, forge(t, w.partner, w.grantID, kidOf(w.partner), w.minted, 0, w.minted))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeOutsideGrant, `entry 5 (license `+idOf(t, bad)+` for "customer-6") is outside grant `+w.grantID+`: tier "enterprise" is not in the grant ("pro", "team")`, 0)
+		}},
+		{"OutsideGrantNoGrant", func(t *testing.T) {
+			w, _, _ := setup(t)
+			w.record(w.license(w.partner, "pro", 1, nil))
+			data := marshal(t, forge(t, w.partner, w.grantID, kidOf(w.partner), w.minted, 0, w.minted))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeOutsideGrant, "carries no grant", 0)
+		}},
+		{"OutsideGrantAnotherVendor", func(t *testing.T) {
+			w, _, _ := setup(t)
+			// initech's grant to the same key: not in acme's ledger.
+			other := testKey(t, "initech")
+			elsewhere := openLedger(t, "")
+			w2 := &world{t: t, vled: elsewhere}
+			foreignGrant := w2.signGrant(other, w.partner, []string{"pro"})
+			w.record(w.license(w.partner, "pro", 1, foreignGrant))
+			data := marshal(t, forge(t, w.partner, w.grantID, kidOf(w.partner), w.minted, 0, w.minted))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeOutsideGrant, "which is not one you issued", 0)
+		}},
+		{"OutsideGrantRevocationList", func(t *testing.T) {
+			w, _, _ := setup(t)
+			list := revocations(t, w.partner)
+			w.record(list)
+			data := marshal(t, forge(t, w.partner, w.grantID, kidOf(w.partner), w.minted, 0, w.minted))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeOutsideGrant, "entry 5 is a revocation list, not a license", 0)
+		}},
+		{"OtherGrantExpected", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			initech := testKey(t, "initech")
+			otherGrant := w.signGrant(w.vendor, initech, []string{"pro"})
+			_, err := w.ingest(r1, report.IngestOptions{Grant: idOf(t, otherGrant)})
+			refused(t, w, err, report.CodeOtherGrant, "the report is for grant "+w.grantID+` (partner "globex"), not for grant `+idOf(t, otherGrant), 0)
+		}},
+		{"OtherGrantSpliced", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			// The report names another partner's grant: its key did not sign.
+			initech := testKey(t, "initech")
+			otherGrant := idOf(t, w.signGrant(w.vendor, initech, []string{"pro"}))
+			data := edit(t, r1, func(r *report.Report) { r.GrantID = otherGrant })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeWrongKey, "a report of another grant", 0)
+			data = edit(t, r1, func(r *report.Report) { r.GrantID, r.KID = otherGrant, kidOf(initech) })
+			_, err = w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeWrongKey, "not signed by the grant's key licet/log/"+kidOf(initech), 0)
+		}},
+		{"UnknownGrant", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			data := edit(t, r1, func(r *report.Report) { r.GrantID = strings.Repeat("ab", 16) })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeUnknownGrant, "grant abababababababababababababababab is not in the ledger", 0)
+		}},
+		{"ReplayedSameReport", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			ingested(t, w, r1)
+			_, err := w.ingest(r1, report.IngestOptions{})
+			refused(t, w, err, report.CodeReplayed, "the report's checkpoint covers 3 entries and 3 of this log were ingested already", 3)
+		}},
+		{"ReplayedOldReport", func(t *testing.T) {
+			w, r1, r2 := setup(t)
+			ingested(t, w, r1)
+			ingested(t, w, r2)
+			_, err := w.ingest(r1, report.IngestOptions{})
+			refused(t, w, err, report.CodeReplayed, "a replayed or old report", 5)
+		}},
+		{"Overlapping", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			ingested(t, w, r1)
+			_, err := w.ingest(w.create(1), report.IngestOptions{})
+			refused(t, w, err, report.CodeReplayed, "the report starts at entry 1 and repeats entries 1 to 2, ingested already; ask the partner for a report --since 3", 3)
+		}},
+		{"InconsistentRewrittenLog", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			ingested(t, w, r1)
+			// The partner starts its ledger over: five other licenses, and a
+			// report since 3 from that log.
+			w.pled, w.minted = openLedger(t, ""), nil
+			w.mint(5, "pro")
+			_, err := w.ingest(w.create(3), report.IngestOptions{})
+			refused(t, w, err, report.CodeInconsistent, "does not extend the last one ingested, of 3 entries", 3)
+			checkEvidence(t, err, 3, 5)
+		}},
+		{"InconsistentOlderCheckpoint", func(t *testing.T) {
+			w, r1, r2 := setup(t)
+			ingested(t, w, r1)
+			ingested(t, w, r2)
+			// A checkpoint of 2 entries that are not the first two ingested.
+			alt := [][]byte{w.minted[1], w.minted[0]}
+			data := marshal(t, forge(t, w.partner, w.grantID, kidOf(w.partner), alt, 0, alt))
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeInconsistent, "the partner signed two different histories", 5)
+			checkEvidence(t, err, 3, 2)
+		}},
+		{"NotMirrored", func(t *testing.T) {
+			w, r1, _ := setup(t)
+			// The vendor's ledger records a license of the partner's key
+			// itself (one ledger shared by both).
+			if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.minted[0]}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.ingest(r1, report.IngestOptions{})
+			refused(t, w, err, report.CodeNotMirrored, "did not come from reports", 1)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, c.run)
+	}
+}
+
+// checkEvidence checks the evidence file that err names: mode 0600, both
+// signed checkpoints.
+func checkEvidence(t *testing.T, err error, earlier, later int64) {
+	t.Helper()
+	var re *report.Error
+	if !errors.As(err, &re) || re.Evidence == "" || !strings.Contains(err.Error(), "evidence kept in "+re.Evidence) {
+		t.Fatalf("no evidence file in %v", err)
+	}
+	fi, serr := os.Stat(re.Evidence)
+	if serr != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("evidence file: %v, %v", fi, serr)
+	}
+	data, _ := os.ReadFile(re.Evidence)
+	var ev report.Evidence
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != report.EvidenceKind || ev.Earlier.Size != earlier || ev.Later.Size != later || ev.Partner != "globex" ||
+		!strings.Contains(ev.Earlier.Note, "\n— licet/log/") || !strings.Contains(ev.Later.Note, "\n— licet/log/") || len(ev.Report) == 0 {
+		t.Fatalf("evidence = %+v", ev)
+	}
+	// Both notes verify with the partner's key alone.
+	w := testKey(t, "globex")
+	for _, n := range []string{ev.Earlier.Note, ev.Later.Note} {
+		if _, err := report.OpenCheckpoint([]byte(n), w.Public().Key); err != nil {
+			t.Errorf("an evidence note does not verify: %v", err)
+		}
+	}
+}
