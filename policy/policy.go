@@ -23,6 +23,27 @@
 // Every key is checked: an unknown key, a template naming a product that
 // [products] does not list (when it lists any), a bad scope, version
 // constraint or duration is an error that names the file and the template.
+//
+// # Royalties
+//
+// A vendor whose partners mint under grants prices their licenses per
+// tier, for the royalty statements of "licet report statement":
+//
+//	[royalties]
+//	currency = "EUR"              # ISO 4217 code, shown with every sum
+//	seats    = "seats"            # the limit that counts seats (default)
+//
+//	[royalties.prices.pro]
+//	per_seat_year = "120.00"      # seats x years of the license's term
+//
+//	[royalties.prices.team]
+//	flat = "50"                   # per license
+//
+//	[royalties.prices."*"]        # every other tier
+//	flat = "10"
+//
+// Amounts are decimal numbers with at most two decimals, written as
+// strings (or TOML numbers); see [Royalties].
 package policy
 
 import (
@@ -50,6 +71,8 @@ const maxFileSize = 1 << 20
 type Policy struct {
 	Products  map[string]*Product
 	Templates map[string]*Template
+	// Royalties is nil when the file has no [royalties] table.
+	Royalties *Royalties
 }
 
 // Product is a product the issuer sells.
@@ -76,6 +99,7 @@ type Template struct {
 type fileWire struct {
 	Products  map[string]productWire  `toml:"products"`
 	Templates map[string]templateWire `toml:"templates"`
+	Royalties *royaltiesWire          `toml:"royalties"`
 }
 
 type productWire struct {
@@ -138,6 +162,11 @@ func Parse(data []byte, name string) (*Policy, error) {
 			problems = append(problems, fmt.Sprintf("template %s: %s", tn, pr))
 		}
 		p.Templates[tn] = t
+	}
+	if w.Royalties != nil {
+		var probs []string
+		p.Royalties, probs = checkRoyalties(w.Royalties)
+		problems = append(problems, probs...)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("policy: %s: %s", name, strings.Join(problems, "; "))
