@@ -616,7 +616,8 @@ func sortedCopy(in [][]byte) [][]byte {
 	return out
 }
 
-// SignRevocations encodes r and signs it with the vendor's signer.
+// SignRevocations encodes r, its ids and key ids sorted and without
+// duplicates, and signs it with the vendor's signer.
 func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
 	switch {
 	case r.Issuer == "":
@@ -636,7 +637,9 @@ func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
 			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("key id of %d bytes, want %d", len(kid), KeyIDSize)}}
 		}
 	}
-	payload, err := r.MarshalClaims()
+	sorted := *r
+	sorted.IDs, sorted.KeyIDs = sortedSet(r.IDs), sortedSet(r.KeyIDs)
+	payload, err := sorted.MarshalClaims()
 	if err != nil {
 		return nil, fmt.Errorf("token: encoding revocation list: %w", err)
 	}

@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,47 @@ func TestHeaderValuesStrict(t *testing.T) {
 			_, err := token.ParseMessage(envelope(hdr, []byte{0xa0}, []byte{0xa0}, make([]byte, 64)))
 			require.ErrorIs(t, err, token.ErrMalformed)
 			t.Log(err)
+		})
+	}
+}
+
+func TestRevocationsExtend(t *testing.T) {
+	vendor, other := testKey("vendor"), testKey("other")
+	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.IDSize) }
+	kid := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.KeyIDSize) }
+	first := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 4,
+		IDs: [][]byte{id(3), id(1), id(3)}, KeyIDs: [][]byte{kid(9)}}
+	prev, err := token.SignRevocations(vendor, first)
+	require.NoError(t, err)
+	u, err := token.ParseUnverified(prev)
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{id(1), id(3)}, u.Revocations.IDs, "sorted, without duplicates")
+
+	next := &token.Revocations{Issuer: "acme", IssuedAt: t0.Add(time.Minute), NextUpdate: t0.Add(2 * time.Hour), IDs: [][]byte{id(2), id(1)}}
+	require.NoError(t, next.Extend(token.EncodePEM(prev, token.PEMRevocations, nil), vendor.Public().(ed25519.PublicKey)))
+	require.Equal(t, uint64(5), next.Seq)
+	raw, err := token.SignRevocations(vendor, next)
+	require.NoError(t, err)
+	u, err = token.ParseUnverified(raw)
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{id(1), id(2), id(3)}, u.Revocations.IDs)
+	require.Equal(t, [][]byte{kid(9)}, u.Revocations.KeyIDs)
+
+	for name, tc := range map[string]struct {
+		prev []byte
+		pub  ed25519.PublicKey
+		iss  string
+		want string
+	}{
+		"another key":    {prev, other.Public().(ed25519.PublicKey), "acme", "not signed by key"},
+		"another issuer": {prev, vendor.Public().(ed25519.PublicKey), "beta", `of issuer "acme", not "beta"`},
+		"not a list":     {envelope(mustMarshal(t, map[any]any{1: -8, 4: kid(1), 16: token.TypeLicense}), []byte{0xa0}, []byte{0xa0}, make([]byte, 64)), vendor.Public().(ed25519.PublicKey), "acme", "not a revocation list"},
+		"garbage":        {[]byte("nope"), vendor.Public().(ed25519.PublicKey), "acme", "previous list"},
+		"modified":       {append(prev[:len(prev)-1:len(prev)-1], prev[len(prev)-1]^1), vendor.Public().(ed25519.PublicKey), "acme", "or modified"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := &token.Revocations{Issuer: tc.iss}
+			require.ErrorContains(t, r.Extend(tc.prev, tc.pub), tc.want)
 		})
 	}
 }
