@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"time"
 	"unicode"
@@ -595,25 +594,17 @@ func DecodeRevocations(payload []byte) (*Revocations, error) {
 }
 
 // MarshalClaims returns the deterministic CBOR encoding of r. Ids are
-// sorted so that the same list always encodes the same way.
+// sorted and deduplicated so that the same list always encodes the same
+// way.
 func (r *Revocations) MarshalClaims() ([]byte, error) {
-	ids := sortedCopy(r.IDs)
+	ids := sortedSet(r.IDs)
 	if ids == nil {
 		ids = [][]byte{}
 	}
 	return encMode.Marshal(revocationsOut{
 		Iss: r.Issuer, Exp: r.NextUpdate.Unix(), Iat: r.IssuedAt.Unix(),
-		Seq: r.Seq, Cti: ids, Kid: sortedCopy(r.KeyIDs),
+		Seq: r.Seq, Cti: ids, Kid: sortedSet(r.KeyIDs),
 	})
-}
-
-func sortedCopy(in [][]byte) [][]byte {
-	if len(in) == 0 {
-		return nil
-	}
-	out := append([][]byte(nil), in...)
-	sort.Slice(out, func(i, j int) bool { return string(out[i]) < string(out[j]) })
-	return out
 }
 
 // SignRevocations encodes r, its ids and key ids sorted and without
@@ -637,9 +628,7 @@ func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
 			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("key id of %d bytes, want %d", len(kid), KeyIDSize)}}
 		}
 	}
-	sorted := *r
-	sorted.IDs, sorted.KeyIDs = sortedSet(r.IDs), sortedSet(r.KeyIDs)
-	payload, err := sorted.MarshalClaims()
+	payload, err := r.MarshalClaims()
 	if err != nil {
 		return nil, fmt.Errorf("token: encoding revocation list: %w", err)
 	}

@@ -36,8 +36,11 @@ func (r *Revocations) Extend(prev []byte, pub ed25519.PublicKey) error {
 	return nil
 }
 
-// sortedSet returns list sorted, without duplicates.
+// sortedSet returns list sorted, without duplicates; nil when empty.
 func sortedSet(list [][]byte) [][]byte {
+	if len(list) == 0 {
+		return nil
+	}
 	out := slices.Clone(list)
 	slices.SortFunc(out, bytes.Compare)
 	return slices.CompactFunc(out, bytes.Equal)
