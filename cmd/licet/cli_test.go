@@ -223,10 +223,13 @@ func TestReadToken(t *testing.T) {
 		name, arg, stdin, want, wantName string
 		wantErr                          string
 	}{
-		{"file", "license.txt", "", "from the file", "license.txt", ""},
-		{"token string", tok, "", tok, "the token argument", ""},
-		{"pem string", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----", "", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----", "the token argument", ""},
-		{"stdin", "-", "piped", "piped", "stdin", ""},
+		{"file", "license.txt", "", "fromthefile\n", "license.txt", ""},
+		{"token string", tok, "", tok + "\n", "the token argument", ""},
+		{"pem string", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----", "", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----\n", "the token argument", ""},
+		{"stdin", "-", "piped", "piped\n", "stdin", ""},
+		{"token string broken by a mail client", "> " + tok[:30] + "\n> " + tok[30:], "", tok + "\n", "the token argument", ""},
+		{"token string with spaces", tok[:10] + " " + tok[10:40] + "\t" + tok[40:], "", tok + "\n", "the token argument", ""},
+		{"stdin quoted", "-", "> " + tok[:20] + "\r\n> " + tok[20:] + "\r\n", tok + "\n", "stdin", ""},
 		{"missing file", "nothere.pem", "", "", "", "nothere.pem: no such file"},
 		{"short dotted name is a file", "abc.def", "", "", "", "abc.def: no such file"},
 	}
@@ -253,7 +256,7 @@ func TestReadToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _, _ := testApp("")
-	if data, _, err := a.readToken([]string{tok}); err != nil || string(data) != "file named like a token" {
+	if data, _, err := a.readToken([]string{tok}); err != nil || string(data) != "filenamedlikeatoken\n" {
 		t.Errorf("readToken(file named like a token) = %q, %v", data, err)
 	}
 	// No argument and a terminal on stdin: nothing to read.

@@ -226,7 +226,7 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 // readGrant reads the grant a partner mints under: a grant object, not
 // verified here (the product verifies it), with its raw bytes to embed.
 func readGrant(path string) ([]byte, *token.Grant, error) {
-	data, err := readFileUpTo(path, "a grant file", token.MaxTokenSize+1)
+	data, err := readTokenFile(path, "a grant file", token.MaxTokenSize+1)
 	if err != nil {
 		return nil, nil, err
 	}

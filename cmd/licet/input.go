@@ -85,7 +85,8 @@ var textToken = regexp.MustCompile(`^[a-z0-9-]{1,32}\.[A-Za-z0-9_-]{32,}$`)
 
 // readToken reads the token argument of inspect and verify: a token
 // string, a file in any of the three forms, or "-" (or nothing) for stdin.
-// It returns the bytes and a name for messages.
+// It returns the bytes, with pasting undone ([normalizePasted]), and a
+// name for messages.
 func (a *app) readToken(args []string) ([]byte, string, error) {
 	arg := "-"
 	if len(args) > 0 {
@@ -95,20 +96,20 @@ func (a *app) readToken(args []string) ([]byte, string, error) {
 		if len(args) == 0 && a.stdinTerminal() {
 			return nil, "", usageError("pass a token, a file, or '-' and pipe the token in", "no token given")
 		}
-		data, err := io.ReadAll(io.LimitReader(a.stdin, token.MaxTokenSize+1))
+		data, err := io.ReadAll(io.LimitReader(a.stdin, 2*(token.MaxTokenSize+1)))
 		if err != nil {
 			return nil, "", ioError(fmt.Errorf("reading stdin: %v", err), "")
 		}
-		return data, "stdin", nil
+		return pastedUpTo(data, token.MaxTokenSize+1), "stdin", nil
 	}
-	trimmed := strings.TrimSpace(arg)
-	if strings.HasPrefix(trimmed, "-----BEGIN ") || textToken.MatchString(trimmed) {
+	pasted := normalizePasted([]byte(arg))
+	if bytes.HasPrefix(pasted, []byte("-----BEGIN ")) || textToken.Match(bytes.TrimSpace(pasted)) {
 		if _, err := os.Stat(arg); err != nil {
-			return []byte(arg), "the token argument", nil
+			return pasted, "the token argument", nil
 		}
 	}
 	// One byte more than a token may have: the decoder refuses it as malformed.
-	data, err := readFileUpTo(arg, "a token file", token.MaxTokenSize+1)
+	data, err := readTokenFile(arg, "a token file", token.MaxTokenSize+1)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) && strings.Contains(ee.err.Error(), "no such file") {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/licet/licet/keys"
@@ -74,6 +75,22 @@ func TestScripts(t *testing.T) {
 					all = append(all, ts.ReadFile(src)...)
 				}
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), all, 0o644))
+			},
+			// mailquote SRC DST: write SRC to DST as a mail client quotes a
+			// reply: lines cut at 60 columns, each prefixed by "> ".
+			"mailquote": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: mailquote SRC DST")
+				}
+				var b strings.Builder
+				for _, line := range strings.Split(strings.TrimRight(ts.ReadFile(args[0]), "\n"), "\n") {
+					for len(line) > 60 {
+						b.WriteString("> " + line[:60] + "\n")
+						line = line[60:]
+					}
+					b.WriteString("> " + line + "\n")
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
 			},
 			// filemode FILE MODE: the file's permission bits are MODE (octal).
 			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {

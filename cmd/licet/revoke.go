@@ -174,7 +174,7 @@ func parseRevokeFlags(fl *revokeFlags) (ids, kids [][]byte, problems []string) {
 
 // readObjectID returns the id (cti) of the license or grant in a file.
 func readObjectID(path string) ([]byte, error) {
-	data, err := readFileUpTo(path, "a license or grant", token.MaxTokenSize+1)
+	data, err := readTokenFile(path, "a license or grant", token.MaxTokenSize+1)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func readObjectID(path string) ([]byte, error) {
 // readRevocations reads the list to extend: it must be a revocation list
 // signed by pub, the key that signs the new one, for the same issuer.
 func readRevocations(path string, pub []byte, issuer string) (*token.Revocations, error) {
-	data, err := readFileUpTo(path, "a revocation list", token.MaxTokenSize+1)
+	data, err := readTokenFile(path, "a revocation list", token.MaxTokenSize+1)
 	if err != nil {
 		return nil, err
 	}

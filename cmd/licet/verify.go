@@ -148,7 +148,7 @@ func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
 // issuer) and checks that trusted keys signed them. Any problem is exit
 // code 2: the license was not judged.
 func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, error) {
-	data, err := readFileUpTo(path, "a revocation list", token.MaxObjects*token.MaxTokenSize+1)
+	data, err := readTokenFile(path, "a revocation list", token.MaxObjects*token.MaxTokenSize+1)
 	if err != nil {
 		return nil, err
 	}
