@@ -223,10 +223,10 @@ func TestReadToken(t *testing.T) {
 		name, arg, stdin, want, wantName string
 		wantErr                          string
 	}{
-		{"file", "license.txt", "", "fromthefile\n", "license.txt", ""},
+		{"file", "license.txt", "", "from the file", "license.txt", ""},
 		{"token string", tok, "", tok + "\n", "the token argument", ""},
 		{"pem string", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----", "", "-----BEGIN LICET LICENSE-----\nAAAA\n-----END LICET LICENSE-----\n", "the token argument", ""},
-		{"stdin", "-", "piped", "piped\n", "stdin", ""},
+		{"stdin", "-", "piped", "piped", "stdin", ""},
 		{"token string broken by a mail client", "> " + tok[:30] + "\n> " + tok[30:], "", tok + "\n", "the token argument", ""},
 		{"token string with spaces", tok[:10] + " " + tok[10:40] + "\t" + tok[40:], "", tok + "\n", "the token argument", ""},
 		{"stdin quoted", "-", "> " + tok[:20] + "\r\n> " + tok[20:] + "\r\n", tok + "\n", "stdin", ""},
@@ -256,7 +256,7 @@ func TestReadToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _, _ := testApp("")
-	if data, _, err := a.readToken([]string{tok}); err != nil || string(data) != "filenamedlikeatoken\n" {
+	if data, _, err := a.readToken([]string{tok}); err != nil || string(data) != "file named like a token" {
 		t.Errorf("readToken(file named like a token) = %q, %v", data, err)
 	}
 	// No argument and a terminal on stdin: nothing to read.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/pem"
+
+	"github.com/licet/licet/token"
 )
 
 // normalizePasted undoes what mail, chat and terminals do to a token
@@ -67,10 +69,18 @@ func unquote(lines [][]byte) {
 
 // joinTextTokens removes the white space inside compact text tokens: the
 // base64url text holds no ".", so a word with one starts a token and a
-// word without one continues the token before it.
+// word without one continues the token before it. Text that does not
+// start with a token prefix (licet1.) is returned as it is.
 func joinTextTokens(text []byte) []byte {
+	words := bytes.Fields(text)
+	if len(words) == 0 {
+		return text
+	}
+	if prefix, _, ok := bytes.Cut(words[0], []byte(".")); !ok || !token.ValidPrefix(string(prefix)) {
+		return text
+	}
 	var out []byte
-	for i, w := range bytes.Fields(text) {
+	for i, w := range words {
 		if i > 0 && bytes.IndexByte(w, '.') >= 0 {
 			out = append(out, '\n')
 		}

@@ -65,7 +65,8 @@ func TestNormalizePasted(t *testing.T) {
 		{"pem rewrapped with spaces", rewrapped, ""},
 		{"pem rewrapped and quoted", quote(rewrapped, "> "), ""},
 		// Left for the token package to refuse.
-		{"some lines quoted", "> " + text[:50] + "\n" + text[50:], ">\n" + text + "\n"},
+		{"some lines quoted", "> " + text[:50] + "\n" + text[50:], "> " + text[:50] + "\n" + text[50:]},
+		{"words before a token kept", "your license:\n" + text, "your license:\n" + text},
 		{"two text tokens stay two", text + "\n" + wrap(text, 50, "\n"), text + "\n" + text + "\n"},
 		{"text before a pem block kept", "hello\n" + pemForm, "hello\n" + pemForm},
 		{"broken pem kept", "-----BEGIN LICET LICENSE-----\n!!\n-----END LICET LICENSE-----", "-----BEGIN LICET LICENSE-----\n!!\n-----END LICET LICENSE-----\n"},
