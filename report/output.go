@@ -1,0 +1,189 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText writes the statement as tables for people: per partner and
+// tier, then per month.
+func (s *Statement) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "Royalty statement %s, UTC\n", s.Period)
+	if len(s.Vendors) > 0 {
+		fmt.Fprintf(w, "Vendor: %s\n", strings.Join(s.Vendors, ", "))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARTNER\tTIER\tLICENSES\tSEATS\tSEAT-YEARS\tPRICE\tROYALTY")
+	for _, r := range s.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Partner, r.Tier, r.Licenses, r.Seats, r.SeatYears, r.Price, r.Royalty)
+	}
+	fmt.Fprintf(tw, "TOTAL\t\t%d\t\t\t\t%s\n", s.Licenses, s.money(s.Royalty))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(s.Rows) == 0 {
+		fmt.Fprintln(w, "(no reported license was issued in the period)")
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MONTH\tLICENSES\tROYALTY")
+	for _, m := range s.Months {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", m.Label(), m.Licenses, m.Royalty)
+	}
+	return tw.Flush()
+}
+
+// money is an amount with the currency, when there is one.
+func (s *Statement) money(a fmt.Stringer) string {
+	if s.Currency == "" {
+		return a.String()
+	}
+	return a.String() + " " + s.Currency
+}
+
+// csvHeader is the header line of WriteCSV.
+var csvHeader = []string{"partner", "grant", "license", "sub", "tier", "iat", "start", "exp", "seats", "seat_years", "basis", "price", "royalty", "currency"}
+
+// WriteCSV writes one line per license, with a header line. Amounts have
+// two decimals; text that a spreadsheet would take for a formula (starting
+// with = + - @) is prefixed with a quote.
+func (s *Statement) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, l := range s.Lines {
+		rec := []string{
+			cell(l.Partner), l.GrantID, l.LicenseID, cell(l.Subject), cell(l.Tier),
+			rfc3339(l.Issued), rfc3339(l.Start), rfc3339(l.Expires),
+			strconv.FormatUint(l.Seats, 10), l.SeatYears.String(), string(l.Price.Basis), l.Price.Amount.String(),
+			l.Royalty.String(), s.Currency,
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cell defuses spreadsheet formulas in text from tokens.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// statementJSON is the JSON form of a statement: amounts are strings with
+// two decimals, never floating point.
+type statementJSON struct {
+	Period   periodJSON  `json:"period"`
+	Vendors  []string    `json:"vendors"`
+	Currency string      `json:"currency"`
+	Licenses int         `json:"licenses"`
+	Royalty  string      `json:"royalty"`
+	Tiers    []string    `json:"tiers"`
+	Partners []string    `json:"partners"`
+	Rows     []rowJSON   `json:"rows"`
+	Months   []monthJSON `json:"months"`
+	Lines    []lineJSON  `json:"lines"`
+}
+
+type periodJSON struct {
+	Name    string `json:"name"`
+	Start   string `json:"start"`
+	LastDay string `json:"last_day"`
+}
+
+type rowJSON struct {
+	Partner   string `json:"partner"`
+	Tier      string `json:"tier"`
+	Basis     string `json:"basis"`
+	Price     string `json:"price"`
+	Licenses  int    `json:"licenses"`
+	Seats     uint64 `json:"seats"`
+	SeatYears string `json:"seat_years"`
+	Royalty   string `json:"royalty"`
+}
+
+type monthJSON struct {
+	Month    string                   `json:"month"`
+	Licenses int                      `json:"licenses"`
+	Royalty  string                   `json:"royalty"`
+	ByTier   map[string]tierMonthJSON `json:"by_tier"`
+}
+
+type tierMonthJSON struct {
+	Licenses int    `json:"licenses"`
+	Royalty  string `json:"royalty"`
+}
+
+type lineJSON struct {
+	Partner   string  `json:"partner"`
+	Grant     string  `json:"grant"`
+	License   string  `json:"license"`
+	Sub       string  `json:"sub"`
+	Tier      string  `json:"tier"`
+	Iat       string  `json:"iat"`
+	Start     string  `json:"start"`
+	Exp       *string `json:"exp"`
+	Seats     uint64  `json:"seats"`
+	SeatYears string  `json:"seat_years"`
+	Basis     string  `json:"basis"`
+	Price     string  `json:"price"`
+	Royalty   string  `json:"royalty"`
+}
+
+// MarshalJSON encodes the statement with amounts as decimal strings.
+func (s *Statement) MarshalJSON() ([]byte, error) {
+	j := statementJSON{
+		Period:   periodJSON{Name: s.Period.Name, Start: s.Period.Start.Format(time.DateOnly), LastDay: s.Period.LastDay().Format(time.DateOnly)},
+		Vendors:  nonNil(s.Vendors),
+		Currency: s.Currency, Licenses: s.Licenses, Royalty: s.Royalty.String(), Tiers: nonNil(s.Tiers), Partners: nonNil(s.Partners),
+		Rows: []rowJSON{}, Months: []monthJSON{}, Lines: []lineJSON{},
+	}
+	for _, r := range s.Rows {
+		j.Rows = append(j.Rows, rowJSON{Partner: r.Partner, Tier: r.Tier, Basis: string(r.Price.Basis), Price: r.Price.Amount.String(),
+			Licenses: r.Licenses, Seats: r.Seats, SeatYears: r.SeatYears.String(), Royalty: r.Royalty.String()})
+	}
+	for _, m := range s.Months {
+		mj := monthJSON{Month: m.Label(), Licenses: m.Licenses, Royalty: m.Royalty.String(), ByTier: map[string]tierMonthJSON{}}
+		for t, tm := range m.ByTier {
+			mj.ByTier[t] = tierMonthJSON{Licenses: tm.Licenses, Royalty: tm.Royalty.String()}
+		}
+		j.Months = append(j.Months, mj)
+	}
+	for _, l := range s.Lines {
+		var exp *string
+		if !l.Expires.IsZero() {
+			e := rfc3339(l.Expires)
+			exp = &e
+		}
+		j.Lines = append(j.Lines, lineJSON{Partner: l.Partner, Grant: l.GrantID, License: l.LicenseID, Sub: l.Subject, Tier: l.Tier,
+			Iat: rfc3339(l.Issued), Start: rfc3339(l.Start), Exp: exp, Seats: l.Seats, SeatYears: l.SeatYears.String(),
+			Basis: string(l.Price.Basis), Price: l.Price.Amount.String(), Royalty: l.Royalty.String()})
+	}
+	return json.Marshal(j)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,282 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/policy"
+	"github.com/licet/licet/token"
+)
+
+// year is the length of a seat-year: 365 days.
+const year = 365 * 24 * time.Hour
+
+// StatementOptions selects and prices a statement.
+type StatementOptions struct {
+	Period    Period
+	Royalties *policy.Royalties
+	// Partner, when set, keeps the licenses of this partner only.
+	Partner string
+}
+
+// Statement is what partners owe for the licenses they issued in a period:
+// every license reported (ingested from a report, see [Ingest]) whose iat
+// lies in the period, priced by tier.
+type Statement struct {
+	Period   Period
+	Vendors  []string // the grants' issuers
+	Currency string
+	Rows     []*Row   // per partner and tier
+	Months   []*Month // per month of the period
+	Lines    []*Line  // per license, by issue time
+	Tiers    []string // every tier with a license, sorted
+	Partners []string // every partner with a license, sorted
+	Licenses int
+	Royalty  policy.Amount
+}
+
+// Row is the licenses of one tier issued by one partner in the period.
+type Row struct {
+	Partner   string
+	Tier      string
+	Price     *policy.Price
+	Licenses  int
+	Seats     uint64
+	SeatYears policy.Amount // in hundredths, like money
+	Royalty   policy.Amount
+}
+
+// Month is what was issued in one month, in total and per tier.
+type Month struct {
+	Start    time.Time
+	Licenses int
+	Royalty  policy.Amount
+	ByTier   map[string]*TierMonth
+}
+
+// TierMonth is one tier's share of a month.
+type TierMonth struct {
+	Licenses int
+	Royalty  policy.Amount
+}
+
+// Label returns the month as YYYY-MM.
+func (m *Month) Label() string { return m.Start.Format("2006-01") }
+
+// Line is one license of a statement.
+type Line struct {
+	Partner   string
+	GrantID   string
+	LicenseID string
+	Subject   string
+	Tier      string
+	Issued    time.Time
+	Start     time.Time // the term's start: nbf when later than iat
+	Expires   time.Time
+	Seats     uint64
+	SeatYears policy.Amount // seats x years of the term, in hundredths
+	Price     *policy.Price
+	Royalty   policy.Amount
+}
+
+// BuildStatement prices the reported licenses of the period. A tier
+// without a price (and no "*" price) is an error that names it, as is a
+// per-seat-year price for a license without an expiry.
+func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOptions) (*Statement, error) {
+	if opt.Royalties == nil {
+		return nil, errors.New("report: no prices: the policy file has no [royalties] table")
+	}
+	entries, err := reportedLicenses(ctx, led, opt)
+	if err != nil {
+		return nil, err
+	}
+	s := &Statement{Period: opt.Period, Currency: opt.Royalties.Currency}
+	unpriced := map[string]int{}
+	var problems []string
+	for _, e := range entries {
+		line, err := priceLine(e, opt.Royalties)
+		var np *noPriceError
+		switch {
+		case errors.As(err, &np):
+			unpriced[np.tier]++
+			continue
+		case err != nil:
+			problems = append(problems, err.Error())
+			continue
+		}
+		s.Lines = append(s.Lines, line)
+	}
+	for _, tier := range sortedKeys(unpriced) {
+		problems = append(problems, fmt.Sprintf("tier %q (%d licenses) has no price: add [royalties.prices.%s] (per_seat_year or flat), or a \"*\" price", tier, unpriced[tier], tomlKey(tier)))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("report: cannot price the statement: %s", strings.Join(problems, "; "))
+	}
+	s.total(entries)
+	return s, nil
+}
+
+// reportedLicenses returns the licenses of every mirrored log issued in
+// the period, by issue time.
+func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOptions) ([]*ledger.Entry, error) {
+	cps, err := led.Checkpoints(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []*ledger.Entry
+	seen := map[string]bool{}
+	for _, cp := range cps {
+		if seen[cp.KID] {
+			continue
+		}
+		seen[cp.KID] = true
+		es, err := led.List(ctx, ledger.Filter{Kind: ledger.KindLicense, KID: cp.KID, Partner: opt.Partner})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if opt.Period.Contains(e.IssuedAt) {
+				out = append(out, e)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
+	return out, nil
+}
+
+type noPriceError struct{ tier string }
+
+func (e *noPriceError) Error() string { return "no price for tier " + e.tier }
+
+// priceLine prices one license.
+func priceLine(e *ledger.Entry, r *policy.Royalties) (*Line, error) {
+	p, ok := r.Price(e.Tier)
+	if !ok {
+		return nil, &noPriceError{e.Tier}
+	}
+	m, err := token.ParseMessage(e.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("license %s cannot be read: %v", e.ID, err)
+	}
+	lic, err := token.DecodeLicense(m.Payload, nil)
+	if err != nil {
+		return nil, fmt.Errorf("license %s cannot be read: %v", e.ID, err)
+	}
+	l := &Line{Partner: e.Partner, GrantID: e.GrantID, LicenseID: e.ID, Subject: e.Subject, Tier: e.Tier,
+		Issued: e.IssuedAt, Start: e.IssuedAt, Expires: e.Expiry, Seats: 1, Price: p}
+	if n, ok := lic.Limits[r.SeatLimit]; ok {
+		l.Seats = n
+	}
+	if lic.NotBefore.After(l.Start) {
+		l.Start = lic.NotBefore
+	}
+	if p.Basis == policy.Flat {
+		l.Royalty = p.Amount
+		if !l.Expires.IsZero() {
+			l.SeatYears = termShare(100, l.Seats, l.Expires.Sub(l.Start))
+		}
+		return l, nil
+	}
+	if l.Expires.IsZero() {
+		return nil, fmt.Errorf("license %s of tier %q is perpetual: a per-seat-year price needs an expiry; price the tier flat", e.ID, e.Tier)
+	}
+	l.SeatYears = termShare(100, l.Seats, l.Expires.Sub(l.Start))
+	l.Royalty = termShare(int64(p.Amount), l.Seats, l.Expires.Sub(l.Start))
+	if l.Royalty < 0 {
+		return nil, fmt.Errorf("license %s: its royalty is too large to count (%d seats)", e.ID, l.Seats)
+	}
+	return l, nil
+}
+
+// termShare returns amount x seats x term / year, rounded half up; -1 when
+// it does not fit.
+func termShare(amount int64, seats uint64, term time.Duration) policy.Amount {
+	if term <= 0 {
+		return 0
+	}
+	num := new(big.Int).Mul(big.NewInt(amount), new(big.Int).SetUint64(seats))
+	num.Mul(num, big.NewInt(int64(term/time.Second)))
+	den := big.NewInt(int64(year / time.Second))
+	num.Add(num, new(big.Int).Quo(den, big.NewInt(2)))
+	num.Quo(num, den)
+	if !num.IsInt64() {
+		return -1
+	}
+	return policy.Amount(num.Int64())
+}
+
+// total fills the rows, months and totals from the lines.
+func (s *Statement) total(entries []*ledger.Entry) {
+	rows := map[[2]string]*Row{}
+	months := map[string]*Month{}
+	for _, m := range s.Period.Months() {
+		mo := &Month{Start: m, ByTier: map[string]*TierMonth{}}
+		months[mo.Label()] = mo
+		s.Months = append(s.Months, mo)
+	}
+	tiers, partners := map[string]bool{}, map[string]bool{}
+	for _, l := range s.Lines {
+		partners[l.Partner] = true
+		k := [2]string{l.Partner, l.Tier}
+		r := rows[k]
+		if r == nil {
+			r = &Row{Partner: l.Partner, Tier: l.Tier, Price: l.Price}
+			rows[k] = r
+			s.Rows = append(s.Rows, r)
+		}
+		r.Licenses++
+		r.Seats += l.Seats
+		r.SeatYears += l.SeatYears
+		r.Royalty += l.Royalty
+		mo := months[l.Issued.Format("2006-01")]
+		tm := mo.ByTier[l.Tier]
+		if tm == nil {
+			tm = &TierMonth{}
+			mo.ByTier[l.Tier] = tm
+		}
+		tm.Licenses++
+		tm.Royalty += l.Royalty
+		mo.Licenses++
+		mo.Royalty += l.Royalty
+		s.Licenses++
+		s.Royalty += l.Royalty
+		tiers[l.Tier] = true
+	}
+	sort.Slice(s.Rows, func(i, j int) bool {
+		a, b := s.Rows[i], s.Rows[j]
+		return a.Partner < b.Partner || a.Partner == b.Partner && a.Tier < b.Tier
+	})
+	s.Tiers, s.Partners = sortedKeys(tiers), sortedKeys(partners)
+	vendors := map[string]bool{}
+	for _, e := range entries {
+		if m, err := token.ParseMessage(e.Raw); err == nil && m.Header.Grant != nil {
+			if g, err := token.DecodeGrant(m.Header.Grant.Payload, nil); err == nil {
+				vendors[g.Issuer] = true
+			}
+		}
+	}
+	s.Vendors = sortedKeys(vendors)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tomlKey quotes a TOML key when it is not bare.
+func tomlKey(k string) string {
+	if k != "" && strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" {
+		return k
+	}
+	return fmt.Sprintf("%q", k)
+}
