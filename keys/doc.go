@@ -58,6 +58,8 @@
 // After decrypting, the public key derived from the seed must equal
 // Public-Key. The headers must be exactly these, in this order, in canonical
 // form (standard padded base64, lower-case hex, decimal without leading zeros).
+// [ChangePassphrase] encrypts a file again under a new passphrase, with a
+// fresh salt and nonce (`licet keys passwd`).
 //
 // The KDF parameters are stored in the file and capped when read: at most
 // [MaxKDFTime] passes, [MaxKDFMemoryKiB] KiB and [MaxKDFThreads] threads.
