@@ -1,0 +1,92 @@
+package report_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/report"
+	"github.com/licet/licet/token"
+)
+
+func TestAudit(t *testing.T) {
+	ctx := context.Background()
+	w := statementWorld(t) // 5 licenses reported, the 6th not
+	own := w.license(w.vendor, "pro", 5, nil)
+	if _, err := w.vled.Append(ctx, ledger.Record{Raw: own}); err != nil {
+		t.Fatal(err)
+	}
+	// The partner re-signs a reported license's id with more seats.
+	m, _ := token.ParseMessage(w.minted[0])
+	lic, _ := token.DecodeLicense(m.Payload, nil)
+	lic.Limits["seats"] = 99
+	twin, err := token.SignLicense(w.partner.Signer(), lic, w.grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone else signs under globex's grant.
+	forged := w.license(testKey(t, "globex"+"-thief"), "pro", 1, w.grant)
+	// Another vendor's grant to another partner.
+	elsewhere := &world{t: t, vled: openLedger(t, "")}
+	initech, umbrella := testKey(t, "initech"), testKey(t, "umbrella")
+	foreign := w.license(umbrella, "pro", 1, elsewhere.signGrant(initech, umbrella, []string{"pro"}))
+	// A license the partner signed in October but kept out of its log.
+	now := w.clock
+	w.clock = time.Date(2026, 10, 19, 9, 0, 0, 0, time.UTC)
+	unreported := w.license(w.partner, "pro", 10, w.grant)
+	w.clock = now
+	// The partner's next license, after the last report was ingested.
+	later := w.minted[5]
+
+	findings, err := report.Audit(ctx, w.vled, []report.Seen{
+		{Name: "a.lic", Raw: w.minted[0]},
+		{Name: "b.lic", Raw: w.minted[4]},
+		{Name: "own.lic", Raw: own},
+		{Name: "unreported.lic", Raw: unreported},
+		{Name: "later.lic", Raw: later},
+		{Name: "twin.lic", Raw: twin},
+		{Name: "forged.lic", Raw: forged},
+		{Name: "foreign.lic", Raw: foreign},
+		{Name: "junk", Raw: []byte("junk")},
+		{Name: "list.pem", Raw: revocations(t, w.vendor)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		status report.Status
+		detail string
+	}{
+		{report.Reported, "entry 0 of the log of globex's key " + kidOf(w.partner)},
+		{report.Reported, "entry 4 of the log"},
+		{report.Issued, "issued by acme, entry"},
+		{report.Missing, "issued 2026-10-20, before the last report was ingested (2026-11-11, 5 entries, "},
+		{report.Missing, "after the last report was ingested (2026-11-11, 5 entries): the next report should hold it"},
+		{report.Differs, `a report holds a license with this id but other terms (tier "pro", licensee "customer-1", issued 2026-10-06): this one was not reported`},
+		{report.Invalid, "its signature does not verify under the grant's key"},
+		{report.Foreign, `which is not in the ledger`},
+		{report.Invalid, "not a signed licet object"},
+		{report.Invalid, "a revocation list, not a license"},
+	}
+	for i, f := range findings {
+		t.Logf("%s: %s: %s", f.Name, f.Status, f.Detail)
+		if f.Status != want[i].status || !strings.Contains(f.Detail, want[i].detail) {
+			t.Errorf("%s: %s: %s\nwant %s: ...%s...", f.Name, f.Status, f.Detail, want[i].status, want[i].detail)
+		}
+	}
+	if f := findings[3]; f.Partner != "globex" || f.GrantID != w.grantID || f.Subject != "customer-11" || !f.Status.Unreported() {
+		t.Errorf("the missing license: %+v", f)
+	}
+	if findings[0].Status.Unreported() || findings[7].Status.Unreported() {
+		t.Error("reported or foreign licenses count as unreported")
+	}
+	// A partner that never reported.
+	fresh := newWorld(t, "")
+	fresh.mint(1, "pro")
+	findings, _ = report.Audit(ctx, fresh.vled, []report.Seen{{Name: "x", Raw: fresh.minted[0]}})
+	if findings[0].Status != report.Missing || !strings.Contains(findings[0].Detail, "globex has reported nothing of key") {
+		t.Errorf("never reported: %+v", findings[0])
+	}
+}
