@@ -84,6 +84,7 @@ expiry and ledger index. Exit code 0 when every order is issued.`,
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagDirname("out-dir")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 

@@ -74,6 +74,7 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	_ = cmd.MarkFlagFilename("partner-pub", "pub", "pem")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 

@@ -211,34 +211,3 @@ func problemsError(what string, problems []string, hint string) error {
 	}
 	return &exitError{code: exitUsage, err: errors.New(b.String()), hint: hint}
 }
-
-// passphrase returns LICET_PASSPHRASE (an empty value counts as unset) or
-// prompts for one on the terminal.
-// When confirm is set (a new key), the terminal prompt asks twice.
-func (a *app) passphrase(prompt string, confirm bool) ([]byte, error) {
-	if p, ok := a.lookupEnv("LICET_PASSPHRASE"); ok && p != "" {
-		return []byte(p), nil
-	}
-	if !a.stdinTerminal() {
-		return nil, usageError("set LICET_PASSPHRASE, or run licet on a terminal to be asked",
-			"a passphrase is needed and stdin is not a terminal")
-	}
-	fmt.Fprint(a.stderr, prompt)
-	p, err := a.readPassword()
-	fmt.Fprintln(a.stderr)
-	if err != nil {
-		return nil, failure(fmt.Errorf("reading the passphrase: %v", err), "")
-	}
-	if confirm {
-		fmt.Fprint(a.stderr, "Repeat the passphrase: ")
-		p2, err := a.readPassword()
-		fmt.Fprintln(a.stderr)
-		if err != nil {
-			return nil, failure(fmt.Errorf("reading the passphrase: %v", err), "")
-		}
-		if !bytes.Equal(p, p2) {
-			return nil, failure(errors.New("the two passphrases differ"), "run the command again")
-		}
-	}
-	return p, nil
-}

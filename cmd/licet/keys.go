@@ -25,7 +25,7 @@ func newKeysCmd(a *app) *cobra.Command {
   licet keys trust add --keyring trusted.json acme.pub`)
 	cmd.Long = `Create signing keys (an encrypted private key file and a public key file),
 show what a key file holds, and keep a keyring of trusted public keys.`
-	cmd.AddCommand(newKeysNewCmd(a), newKeysShowCmd(a), newTrustCmd(a))
+	cmd.AddCommand(newKeysNewCmd(a), newKeysShowCmd(a), newKeysPasswdCmd(a), newTrustCmd(a))
 	return cmd
 }
 
@@ -40,11 +40,13 @@ encrypted under a passphrase, and a public key file to give to products and
 customers. The default file names are ID.key and ID.pub in the current
 directory; existing files are never overwritten without --force.
 
-The passphrase comes from LICET_PASSPHRASE or, on a terminal, a prompt that
-asks twice. --no-passphrase writes an UNENCRYPTED private key: for CI and
-tests only.`,
+The passphrase comes from --passphrase-file (the first line of the file),
+LICET_PASSPHRASE or, on a terminal, a prompt that asks twice.
+--no-passphrase writes an UNENCRYPTED private key: for CI and tests only.
+'licet keys passwd' changes the passphrase later.`,
 		Example: `  licet keys new --issuer acme
   LICET_PASSPHRASE=... licet keys new --issuer acme --out-priv /secure/acme.key --out-pub acme.pub
+  licet keys new --issuer acme --passphrase-file ~/.config/licet/acme.pass
   licet keys new --issuer ci-test --no-passphrase --force`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -56,6 +58,9 @@ tests only.`,
 			}
 			if outPub == "" {
 				outPub = issuer + ".pub"
+			}
+			if noPassphrase && a.passphraseFile != "" {
+				return usageError("", "give either --no-passphrase or --passphrase-file, not both")
 			}
 			if filepath.Clean(outPriv) == filepath.Clean(outPub) {
 				return usageError("", "--out-priv and --out-pub name the same file %s", outPriv)
@@ -119,6 +124,7 @@ tests only.`,
 	f.BoolVar(&force, "force", false, "overwrite existing key files")
 	_ = cmd.MarkFlagFilename("out-priv", "key")
 	_ = cmd.MarkFlagFilename("out-pub", "pub")
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 
@@ -246,7 +252,7 @@ func (a *app) unlockKey(path string, data []byte, info *keys.KeyInfo) (*keys.Pri
 		return nil, err
 	case errors.Is(err, keys.ErrWrongPassphrase):
 		return nil, failure(fmt.Errorf("%s: wrong passphrase, or the key file was modified", path),
-			"the passphrase comes from LICET_PASSPHRASE or the terminal prompt")
+			"the passphrase comes from --passphrase-file, LICET_PASSPHRASE or the terminal prompt")
 	case errors.Is(err, keys.ErrKDFTooExpensive):
 		return nil, failure(fmt.Errorf("%s: %v", path, err), "the file asks for more work than licet allows; it was not written by licet")
 	case err != nil:

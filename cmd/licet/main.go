@@ -63,6 +63,8 @@ type app struct {
 	// verify --bind-machine); nil reads the real machine. LICET_MACHINE_ID
 	// is read through lookupEnv unless machine sets Getenv.
 	machine *machine.Machine
+	// passphraseFile is --passphrase-file of the command that runs.
+	passphraseFile string
 }
 
 func newOSApp() *app {
@@ -217,6 +219,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newGrantCmd(a),
 		newRevokeCmd(a),
 		newLedgerCmd(a),
+		newReportCmd(a),
 		newBatchCmd(a),
 		newRenewCmd(a),
 		newTemplateCmd(a),

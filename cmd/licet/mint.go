@@ -45,7 +45,8 @@ The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
 
 The license goes to stdout, or to -o FILE (never overwritten without
 --force), in the text form (licet1.xxx, the default), PEM, or raw bytes.
-The passphrase of an encrypted key comes from LICET_PASSPHRASE or a prompt.
+The passphrase of an encrypted key comes from --passphrase-file (its first
+line), LICET_PASSPHRASE or a prompt.
 
 A partner mints with its own key under the vendor's grant (--grant FILE):
 the grant is embedded in the license, and anything outside it (product,
@@ -116,6 +117,7 @@ flags given override it, --limit and --meta name by name.`,
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 

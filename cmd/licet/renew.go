@@ -56,6 +56,7 @@ names). A license already renewed is refused unless --again.`,
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 

@@ -62,6 +62,7 @@ name the --from file, which is then replaced.`,
 	_ = cmd.MarkFlagFilename("from")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
+	addPassphraseFileFlag(cmd, a)
 	return cmd
 }
 
