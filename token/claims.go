@@ -607,9 +607,11 @@ func (r *Revocations) MarshalClaims() ([]byte, error) {
 	})
 }
 
-// SignRevocations encodes r, its ids and key ids sorted and without
-// duplicates, and signs it with the vendor's signer.
+// SignRevocations sorts r's ids and key ids and drops duplicates (in r
+// itself, so that the caller sees what was signed), then encodes r and
+// signs it with the vendor's signer.
 func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
+	r.IDs, r.KeyIDs = sortedSet(r.IDs), sortedSet(r.KeyIDs)
 	switch {
 	case r.Issuer == "":
 		return nil, errors.New("token: invalid revocation list: issuer is empty")

@@ -183,6 +183,7 @@ func TestRevocationsExtend(t *testing.T) {
 	require.Equal(t, uint64(5), next.Seq)
 	raw, err := token.SignRevocations(vendor, next)
 	require.NoError(t, err)
+	require.Len(t, next.IDs, 3, "SignRevocations leaves the signed set in r")
 	u, err = token.ParseUnverified(raw)
 	require.NoError(t, err)
 	require.Equal(t, [][]byte{id(1), id(2), id(3)}, u.Revocations.IDs)

@@ -472,16 +472,6 @@ func FuzzInspect(f *testing.F) {
 	})
 }
 
-func TestDedupe(t *testing.T) {
-	got := dedupe([][]byte{{3}, {1}, {3}, {2}, {1}, {3}})
-	if len(got) != 3 || got[0][0] != 1 || got[1][0] != 2 || got[2][0] != 3 {
-		t.Errorf("dedupe = %v, want [[1] [2] [3]]", got)
-	}
-	if got := dedupe(nil); len(got) != 0 {
-		t.Errorf("dedupe(nil) = %v", got)
-	}
-}
-
 // TestFileErrors checks the messages for files that cannot be read, also
 // the permission case that the scripts skip when run as root.
 func TestFileErrors(t *testing.T) {

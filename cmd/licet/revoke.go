@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -109,15 +107,14 @@ func (a *app) revoke(fl *revokeFlags) error {
 	r.IDs = append(r.IDs, ids...)
 	r.Issuer = info.Public.Issuer
 	if fl.from != "" {
-		old, err := readRevocations(fl.from, info.Public.Key, r.Issuer)
+		prev, err := readTokenFile(fl.from, "a revocation list", token.MaxTokenSize+1)
 		if err != nil {
 			return err
 		}
-		r.Seq = old.Seq + 1
-		r.IDs = append(old.IDs, r.IDs...)
-		r.KeyIDs = append(old.KeyIDs, r.KeyIDs...)
+		if err := r.Extend(prev, info.Public.Key); err != nil {
+			return failure(fmt.Errorf("--from %s: %s", fl.from, strings.TrimPrefix(err.Error(), "token: ")), "--from takes a list written by 'licet revoke' with the same --key")
+		}
 	}
-	r.IDs, r.KeyIDs = dedupe(r.IDs), dedupe(r.KeyIDs)
 	key, err := a.unlockKey(fl.key, data, info)
 	if err != nil {
 		return err
@@ -189,39 +186,4 @@ func readObjectID(path string) ([]byte, error) {
 		return u.Grant.ID, nil
 	}
 	return nil, fmt.Errorf("%s is a revocation list, not a license or grant", path)
-}
-
-// readRevocations reads the list to extend: it must be a revocation list
-// signed by pub, the key that signs the new one, for the same issuer.
-func readRevocations(path string, pub []byte, issuer string) (*token.Revocations, error) {
-	data, err := readTokenFile(path, "a revocation list", token.MaxTokenSize+1)
-	if err != nil {
-		return nil, err
-	}
-	u, err := token.ParseUnverified(data)
-	if err != nil {
-		return nil, failure(fmt.Errorf("%s: not a revocation list: %s", path, strings.TrimPrefix(err.Error(), "token: ")), "")
-	}
-	if u.Revocations == nil {
-		return nil, failure(fmt.Errorf("%s is a %s, not a revocation list", path, typeName(u.Message.Header.Typ)), "--from takes a list written by 'licet revoke'")
-	}
-	if !u.Message.VerifySignature(pub) {
-		return nil, failure(fmt.Errorf("%s is not signed by --key (key %x): it was signed by key %x, or modified", path, token.KeyID(pub), u.Message.Header.KID),
-			"extend a list with the key that signed it")
-	}
-	if u.Revocations.Issuer != issuer {
-		return nil, failure(fmt.Errorf("%s is a list of issuer %q, not %q", path, u.Revocations.Issuer, issuer), "")
-	}
-	return u.Revocations, nil
-}
-
-func dedupe(list [][]byte) [][]byte {
-	sort.Slice(list, func(i, j int) bool { return bytes.Compare(list[i], list[j]) < 0 })
-	var out [][]byte
-	for _, b := range list {
-		if len(out) == 0 || !bytes.Equal(b, out[len(out)-1]) {
-			out = append(out, b)
-		}
-	}
-	return out
 }
