@@ -106,8 +106,11 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 		fmt.Fprintf(a.stdout, "nothing new from %s (grant %s): the log of key %s still holds %d licenses\n", in.Grant.Subject, j.Grant, in.KID, in.Size)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "ingested %d licenses of %s (grant %s) from %s: entries %d to %d; the log of key %s now holds %d\n",
-		len(in.Entries), in.Grant.Subject, j.Grant, path, in.Start, in.Size-1, in.KID, in.Size)
+	what := fmt.Sprintf("%d licenses of %s (grant %s) from %s: entries %d to %d", len(in.Entries), in.Grant.Subject, j.Grant, path, in.Start, in.Size-1)
+	if len(in.Entries) == 1 {
+		what = fmt.Sprintf("1 license of %s (grant %s) from %s: entry %d", in.Grant.Subject, j.Grant, path, in.Start)
+	}
+	fmt.Fprintf(a.stdout, "ingested %s; the log of key %s now holds %d\n", what, in.KID, in.Size)
 	return nil
 }
 
