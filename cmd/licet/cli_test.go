@@ -355,7 +355,7 @@ func TestVerifyJSONSchema(t *testing.T) {
 	if err := os.WriteFile("lic.raw", raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	topLevel := []string{"code", "detail", "grant", "in_grace", "license", "message", "unchecked", "valid", "warnings"}
+	topLevel := []string{"code", "detail", "grant", "in_grace", "license", "message", "revocations", "type", "unchecked", "valid", "warnings"}
 	licenseFields := []string{"aud", "bind", "exp", "grace", "iat", "id", "iss", "kid", "limits", "meta", "nbf", "perpetual", "rights", "scopes", "sub", "tier", "versions"}
 	for _, tt := range []struct {
 		name     string
@@ -399,7 +399,7 @@ func TestVerifyJSONSchema(t *testing.T) {
 	}
 	_, schema, _ := strings.Cut(string(readme), "## JSON output of verify")
 	schema, _, _ = strings.Cut(schema, "\n## ")
-	for _, f := range append(topLevel, licenseFields...) {
+	for _, f := range append(append(topLevel, licenseFields...), "partner", "expires", "next_update", "kids") {
 		if !strings.Contains(schema, "`"+f+"`") {
 			t.Errorf("README's JSON section does not document `%s`", f)
 		}

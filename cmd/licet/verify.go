@@ -21,24 +21,27 @@ type verifyFlags struct {
 	at, leeway                       string
 	revocations                      []string
 	asJSON, strictRevocations        bool
-	bindMachine                      bool
+	bindMachine, strict              bool
 }
 
 // verdictJSON is the output of verify --json: one object, also when the
 // license is rejected (then license is null and code is set).
 type verdictJSON struct {
-	Valid     bool          `json:"valid"`
-	Code      string        `json:"code"`
-	Message   string        `json:"message"`
-	Detail    string        `json:"detail"`
-	InGrace   bool          `json:"in_grace"`
-	Warnings  []string      `json:"warnings"`
-	Unchecked []string      `json:"unchecked"`
-	License   *licenseJSON  `json:"license"`
-	Grant     *grantRefJSON `json:"grant"`
+	Type        string           `json:"type"`
+	Valid       bool             `json:"valid"`
+	Code        string           `json:"code"`
+	Message     string           `json:"message"`
+	Detail      string           `json:"detail"`
+	InGrace     bool             `json:"in_grace"`
+	Warnings    []string         `json:"warnings"`
+	Unchecked   []string         `json:"unchecked"`
+	License     *licenseJSON     `json:"license"`
+	Grant       *grantRefJSON    `json:"grant"`
+	Revocations *revocationsJSON `json:"revocations"`
 }
 
-// grantRefJSON names the grant a verified license was issued under.
+// grantRefJSON names the grant a verified license was issued under, or
+// the grant verified.
 type grantRefJSON struct {
 	Partner string `json:"partner"`
 	ID      string `json:"id"`
@@ -68,6 +71,23 @@ fingerprint for --product (which it needs) the way the product does
 name) and passes it as the host binding. A license bound to another
 machine is rejected (binding_mismatch); an unbound license stays valid.
 
+A grant or a revocation list is checked too when none of the license flags
+(--product, --product-version, --scope, --bind, --bind-machine) is given,
+and the verdict says which it is ("valid grant", "valid revocation list";
+JSON "type"): signed by a trusted key (whose issuer it must carry), within
+its time window (a grant: not before its start, not past its expiry; a
+list: not issued in the future; a list past its next update is stale, a
+warning, or a rejection with --strict-revocations), a grant not revoked by
+--revocations. The summary shows the grant's partner and terms, or the
+list's seq and next update. With a license flag, only a license is valid:
+a grant or list is rejected (wrong_type), so that a script that checks a
+license for its product never takes a grant for one.
+
+--strict rejects (exit 1) what would otherwise only be listed as not
+checked: an issuer that no trusted key names (--pub keys name none), a
+version constraint without --product-version, a binding without --bind or
+--bind-machine. The message names each.
+
 Exit codes: 0 valid (also in its grace period, with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
@@ -78,7 +98,10 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
   cat license.txt | licet verify - --pub acme.pub --product acme-db --json
   licet verify license.pem --pub acme.pub --at 2027-01-01T00:00:00Z --bind host=3f2a9c
   licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine
-  LICET_MACHINE_ID=cluster-7 licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine`,
+  LICET_MACHINE_ID=cluster-7 licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine
+  licet verify globex.grant --keyring trusted.json --product acme-db     # a grant
+  licet verify revoked.pem --keyring trusted.json --strict-revocations   # a revocation list
+  licet verify license.pem --keyring trusted.json --product acme-db --strict`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -97,6 +120,7 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
 	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; one list per issuer, several in one file or with a repeated flag (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
+	f.BoolVar(&fl.strict, "strict", false, "reject when the issuer, a version constraint or a binding could not be checked")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagFilename("revocations")
 	_ = cmd.MarkFlagFilename("pub", "pub", "pem")
@@ -168,66 +192,93 @@ func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, 
 	return lists, nil
 }
 
+// verifySetup is what verify needs besides the token: the options, what
+// is not checked, the trusted keys, the revocation lists, the time and
+// leeway, and this machine's request for --bind-machine.
+type verifySetup struct {
+	opts      []verify.Option
+	unchecked []string
+	ks        *verify.KeySet
+	revs      []*verify.RevocationList
+	now       time.Time
+	leeway    time.Duration
+	here      *machine.ActivationRequest
+}
+
 // verifierOptions turns the flags into options, and lists what is not
-// checked. here is this machine's activation request for --product when
+// checked. s.here is this machine's activation request for --product when
 // --bind-machine is set (nil without --product, which is then a problem).
-func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest, now time.Time) ([]verify.Option, []string, error) {
-	var problems, unchecked []string
-	var opts []verify.Option
+func verifierOptions(fl *verifyFlags, s *verifySetup) error {
+	var problems []string
 	switch {
 	case len(fl.pubs) == 0 && fl.keyring == "":
 		problems = append(problems, "no trusted keys: give --pub FILE (repeatable) or --keyring FILE")
 	case len(fl.pubs) > 0 && fl.keyring != "":
 		problems = append(problems, "give either --pub or --keyring, not both")
 	case len(fl.pubs) > 0:
-		unchecked = append(unchecked, "issuer")
+		s.unchecked = append(s.unchecked, "issuer")
 	}
-	if fl.product != "" {
-		opts = append(opts, verify.WithProduct(fl.product))
-	} else {
-		opts = append(opts, verify.AnyProductInsecure())
-		unchecked = append(unchecked, "product")
-	}
-	if fl.productVersion != "" {
-		opts = append(opts, verify.WithProductVersion(fl.productVersion))
-	} else {
-		opts = append(opts, verify.AnyVersionInsecure())
-		unchecked = append(unchecked, "version")
-	}
-	bind, p := parsePairs("bind", fl.bind)
+	s.addOption(fl.product != "", verify.WithProduct(fl.product), verify.AnyProductInsecure(), "product")
+	s.addOption(fl.productVersion != "", verify.WithProductVersion(fl.productVersion), verify.AnyVersionInsecure(), "version")
+	bind, p := bindingFlags(fl, s.here)
 	problems = append(problems, p...)
-	if fl.bindMachine {
-		switch {
-		case fl.product == "" || here == nil:
-			problems = append(problems, "--bind-machine needs --product: the machine fingerprint is computed for one product")
-		case hasKey(bind, machine.BindingKey) && bind[machine.BindingKey] != here.Fingerprint:
-			problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with --bind-machine, which gives %s=%s: give one of them",
-				machine.BindingKey, bind[machine.BindingKey], machine.BindingKey, here.Fingerprint))
-		default:
-			if bind == nil {
-				bind = make(map[string]string, 1)
-			}
-			bind[machine.BindingKey] = here.Fingerprint
-		}
-	}
-	if len(bind) > 0 {
-		opts = append(opts, verify.WithBinding(bind))
-	} else {
-		opts = append(opts, verify.AnyBindingInsecure())
-		unchecked = append(unchecked, "binding")
-	}
+	s.addOption(len(bind) > 0, verify.WithBinding(bind), verify.AnyBindingInsecure(), "binding")
 	problems = append(problems, checkScopes("scope", fl.scopes)...)
-	for _, s := range fl.scopes {
-		if token.ValidScope(s) && token.IsPattern(s) {
-			problems = append(problems, fmt.Sprintf("--scope %q is a pattern: name the one scope this product needs", s))
+	for _, sc := range fl.scopes {
+		if token.ValidScope(sc) && token.IsPattern(sc) {
+			problems = append(problems, fmt.Sprintf("--scope %q is a pattern: name the one scope this product needs", sc))
 		}
 	}
+	problems = append(problems, clockOptions(fl, s)...)
+	if len(problems) > 0 {
+		return problemsError("verify", problems, "see 'licet verify --help'")
+	}
+	return nil
+}
+
+// addOption adds the option of a check, or its insecure opposite and the
+// name of the check to what is not checked.
+func (s *verifySetup) addOption(checked bool, opt, insecure verify.Option, name string) {
+	if checked {
+		s.opts = append(s.opts, opt)
+		return
+	}
+	s.opts = append(s.opts, insecure)
+	s.unchecked = append(s.unchecked, name)
+}
+
+// bindingFlags returns the binding of --bind and --bind-machine.
+func bindingFlags(fl *verifyFlags, here *machine.ActivationRequest) (map[string]string, []string) {
+	bind, problems := parsePairs("bind", fl.bind)
+	if !fl.bindMachine {
+		return bind, problems
+	}
+	switch {
+	case fl.product == "" || here == nil:
+		problems = append(problems, "--bind-machine needs --product: the machine fingerprint is computed for one product")
+	case hasKey(bind, machine.BindingKey) && bind[machine.BindingKey] != here.Fingerprint:
+		problems = append(problems, fmt.Sprintf("--bind %s=%s conflicts with --bind-machine, which gives %s=%s: give one of them",
+			machine.BindingKey, bind[machine.BindingKey], machine.BindingKey, here.Fingerprint))
+	default:
+		if bind == nil {
+			bind = make(map[string]string, 1)
+		}
+		bind[machine.BindingKey] = here.Fingerprint
+	}
+	return bind, problems
+}
+
+// clockOptions reads --at, --leeway and --strict-revocations.
+func clockOptions(fl *verifyFlags, s *verifySetup) []string {
+	var problems []string
+	s.leeway = verify.DefaultLeeway
 	if fl.at != "" {
-		t, err := parseDate(fl.at, true, now)
+		t, err := parseDate(fl.at, true, s.now)
 		if err != nil {
 			problems = append(problems, "--at "+err.Error())
 		} else {
-			opts = append(opts, verify.WithClock(func() time.Time { return t }))
+			s.now = t
+			s.opts = append(s.opts, verify.WithClock(func() time.Time { return t }))
 		}
 	}
 	if fl.leeway != "" {
@@ -235,20 +286,14 @@ func verifierOptions(fl *verifyFlags, here *machine.ActivationRequest, now time.
 		if err != nil {
 			problems = append(problems, "--leeway "+err.Error())
 		} else {
-			opts = append(opts, verify.WithLeeway(d))
+			s.leeway = d
+			s.opts = append(s.opts, verify.WithLeeway(d))
 		}
 	}
-	if fl.strictRevocations {
-		if len(fl.revocations) == 0 {
-			problems = append(problems, "--strict-revocations needs --revocations FILE")
-		} else {
-			opts = append(opts, verify.RejectStaleRevocations())
-		}
+	if fl.strictRevocations && len(fl.revocations) > 0 {
+		s.opts = append(s.opts, verify.RejectStaleRevocations())
 	}
-	if len(problems) > 0 {
-		return nil, nil, problemsError("verify", problems, "see 'licet verify --help'")
-	}
-	return opts, unchecked, nil
+	return problems
 }
 
 // rejectionHint says what to do about a rejection, when something helps.
@@ -272,42 +317,29 @@ func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
 		return "ask the vendor for a renewed license"
 	case verify.CodeMalformed:
 		return "the token is damaged or not a licet token: check that it was copied whole"
+	case codeUnchecked:
+		return "give what --strict asks for, or leave --strict out to accept the license with these checks skipped"
 	}
 	return ""
 }
 
 func (a *app) verify(args []string, fl *verifyFlags) error {
-	var here *machine.ActivationRequest
-	if fl.bindMachine && fl.product != "" {
-		var err error
-		if here, err = a.machineRequest(fl.product); err != nil {
-			return err
-		}
-	}
-	opts, unchecked, err := verifierOptions(fl, here, a.now())
+	s, err := a.verifySetup(fl)
 	if err != nil {
 		return err
-	}
-	ks, err := keySet(fl.pubs, fl.keyring)
-	if err != nil {
-		return err
-	}
-	var revs []*verify.RevocationList
-	for _, path := range fl.revocations {
-		lists, err := loadRevocations(path, ks)
-		if err != nil {
-			return err
-		}
-		revs = append(revs, lists...)
-	}
-	if len(revs) > 0 {
-		opts = append(opts, verify.WithRevocations(revs...))
 	}
 	data, _, err := a.readToken(args)
 	if err != nil {
 		return err
 	}
-	v, err := verify.New(ks, opts...)
+	typ := tokenType(data)
+	if fl.strictRevocations && len(fl.revocations) == 0 && typ != token.TypeRevocations {
+		return problemsError("verify", []string{"--strict-revocations needs --revocations FILE (or a revocation list to verify)"}, "see 'licet verify --help'")
+	}
+	if (typ == token.TypeGrant || typ == token.TypeRevocations) && !licenseFlags(fl) {
+		return a.verifyOther(typ, data, fl, s)
+	}
+	v, err := verify.New(s.ks, s.opts...)
 	if err != nil {
 		return usageError("see 'licet verify --help'", "%s", strings.TrimPrefix(err.Error(), "verify: "))
 	}
@@ -316,27 +348,77 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	if err != nil && !errors.As(err, &verr) {
 		return failure(err, "")
 	}
-	out := verdictJSON{Warnings: []string{}, Unchecked: nonNil(unchecked)}
-	if err != nil {
-		out.Code, out.Message, out.Detail = string(verr.Code), verr.Message, verr.Detail
-		if verr.Err != nil {
-			out.Message += ": " + strings.TrimPrefix(verr.Err.Error(), "token: ")
-		}
-		if fl.asJSON {
-			if err := writeJSON(a.stdout, out); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, safeText(out.Message))
-		}
-		return &exitError{code: exitRejected, hint: rejectionHint(verr, fl)}
+	out := verdictJSON{Type: "license", Warnings: []string{}, Unchecked: nonNil(s.unchecked)}
+	if err == nil && fl.strict {
+		verr = strictError(strictLicense(lic, s))
 	}
+	if verr != nil {
+		return a.reject(&out, verr, fl)
+	}
+	a.fillLicenseVerdict(&out, lic)
+	for _, w := range out.Warnings {
+		a.warn("%s", w)
+	}
+	if fl.asJSON {
+		return writeJSON(a.stdout, out)
+	}
+	a.printLicenseSummary(lic, fl, s)
+	return nil
+}
+
+// verifySetup reads everything verify needs besides the token.
+func (a *app) verifySetup(fl *verifyFlags) (*verifySetup, error) {
+	s := &verifySetup{now: a.now()}
+	if fl.bindMachine && fl.product != "" {
+		var err error
+		if s.here, err = a.machineRequest(fl.product); err != nil {
+			return nil, err
+		}
+	}
+	if err := verifierOptions(fl, s); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.ks, err = keySet(fl.pubs, fl.keyring); err != nil {
+		return nil, err
+	}
+	for _, path := range fl.revocations {
+		lists, err := loadRevocations(path, s.ks)
+		if err != nil {
+			return nil, err
+		}
+		s.revs = append(s.revs, lists...)
+	}
+	if len(s.revs) > 0 {
+		s.opts = append(s.opts, verify.WithRevocations(s.revs...))
+	}
+	return s, nil
+}
+
+// reject prints a rejection verdict and ends with exit code 1.
+func (a *app) reject(out *verdictJSON, verr *verify.Error, fl *verifyFlags) error {
+	out.Valid, out.License, out.Grant, out.Revocations = false, nil, nil, nil
+	out.Code, out.Message, out.Detail = string(verr.Code), verr.Message, verr.Detail
+	if verr.Err != nil {
+		out.Message += ": " + strings.TrimPrefix(verr.Err.Error(), "token: ")
+	}
+	if fl.asJSON {
+		if err := writeJSON(a.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "rejected: %s: %s\n", out.Code, safeText(out.Message))
+	}
+	return &exitError{code: exitRejected, hint: rejectionHint(verr, fl)}
+}
+
+// fillLicenseVerdict fills the verdict of a valid license.
+func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
 	out.Valid, out.Message, out.InGrace = true, "valid", lic.InGrace
 	if lic.InGrace {
-		end := lic.Expiry.Add(lic.Grace)
 		out.Message = "valid, in its grace period"
 		out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s and is in its grace period until %s: renew it",
-			rfc3339(lic.Expiry), rfc3339(end)))
+			rfc3339(lic.Expiry), rfc3339(lic.Expiry.Add(lic.Grace))))
 	}
 	out.Warnings = append(out.Warnings, lic.Warnings...)
 	out.License = newLicenseJSON(&lic.License, lic.KeyID)
@@ -346,12 +428,10 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 			Expires: rfc3339(lic.Grant.Expiry), KID: hex.EncodeToString(lic.GrantKeyID),
 		}
 	}
-	for _, w := range out.Warnings {
-		a.warn("%s", w)
-	}
-	if fl.asJSON {
-		return writeJSON(a.stdout, out)
-	}
+}
+
+// printLicenseSummary prints "valid" and the summary of a valid license.
+func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verifySetup) {
 	fmt.Fprintln(a.stdout, "valid")
 	f := newFields(a.stdout, "  ")
 	if lic.InGrace {
@@ -370,23 +450,22 @@ func (a *app) verify(args []string, fl *verifyFlags) error {
 	f.add("rights", safeList(lic.Rights))
 	f.add("expires", formatExpiry(lic.Expiry))
 	f.add("license id", hex.EncodeToString(lic.ID))
-	if here != nil {
+	if s.here != nil {
 		if _, bound := lic.Bind[machine.BindingKey]; bound {
-			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(here.Source)))
+			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(s.here.Source)))
 		} else {
 			f.add("machine", "not bound to a machine")
 		}
 	}
-	for _, list := range revs {
+	for _, list := range s.revs {
 		if c := list.Claims(); c.Issuer == lic.Issuer || (lic.Grant != nil && c.Issuer == lic.Grant.Issuer) {
 			f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
 		}
 	}
-	if len(unchecked) > 0 {
-		f.add("checks", uncheckedText(unchecked))
+	if len(s.unchecked) > 0 {
+		f.add("checks", uncheckedText(s.unchecked))
 	}
 	f.flush()
-	return nil
 }
 
 func uncheckedText(list []string) string {
