@@ -18,13 +18,14 @@ func newReportCmd(a *app) *cobra.Command {
 		`  licet report create --key globex.key --grant globex.grant -o globex-1.report
   licet report create --key globex.key --grant globex.grant --since globex-1.report -o globex-2.report
   licet report ingest globex-1.report --key acme.key
+  licet report list --key acme.key
   licet report audit --key acme.key seen/*.lic
   licet report statement --key acme.key --period 2026-Q4 --format html -o statement.html`)
 	cmd.Long = `A partner that mints under a grant reports what it issued: a signed
 checkpoint of the log of its key (a C2SP tlog-checkpoint in a signed note,
 see docs/FORMAT.md section 10) and the licenses added since its last
 report. The vendor ingests reports into its ledger, which then mirrors the
-partner's log: a report that was tampered with, reorders or drops
+partner's log ('licet report list'): a report that was tampered with, reorders or drops
 licenses, holds licenses outside the grant, belongs to another grant, or
 replays an old one is refused and nothing is stored; a checkpoint that
 contradicts an earlier one (a rewritten log) is kept as evidence.
@@ -32,7 +33,7 @@ contradicts an earlier one (a rewritten log) is kept as evidence.
 Licenses seen in the field that no report holds are evidence of
 under-reporting ('licet report audit'); the royalties owed per tier and
 month come from the prices in the policy file ('licet report statement').`
-	cmd.AddCommand(newReportCreateCmd(a), newReportIngestCmd(a), newReportAuditCmd(a), newReportStatementCmd(a))
+	cmd.AddCommand(newReportCreateCmd(a), newReportIngestCmd(a), newReportListCmd(a), newReportAuditCmd(a), newReportStatementCmd(a))
 	return cmd
 }
 

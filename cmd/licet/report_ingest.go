@@ -120,7 +120,7 @@ func ingestHint(e *report.Error) string {
 	case report.CodeInconsistent:
 		return "keep the evidence file: both checkpoints are signed by the partner's key; an honest partner can show a consistency proof"
 	case report.CodeReplayed, report.CodeDropped:
-		return "ask the partner for a report --since N, N being the number of entries ingested that the message gives"
+		return "ask the partner for a report --since N, N being the licenses ingested ('licet report list' shows it)"
 	case report.CodeUnknownGrant, report.CodeOtherGrant:
 		return "'licet ledger list --kind grant' shows the grants this ledger issued"
 	case report.CodeMalformed:
