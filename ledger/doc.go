@@ -28,6 +28,15 @@
 // "licet/log/<kid hex>", see [Origin]) and inclusion or consistency proofs
 // need.
 //
+// # Mirrored logs
+//
+// A vendor's ledger can also hold a partner's log, received in royalty
+// reports (package report): [Ledger.AppendCheckpoint] appends the
+// partner's entries only when, after those stored, they make up exactly
+// the tree of the partner's signed checkpoint, and stores the checkpoint
+// with them ([Ledger.Checkpoints]); [Ledger.Verify] checks every stored
+// checkpoint against the entries.
+//
 // # Storage
 //
 // [Open] takes a file path, which is an SQLite database (pure Go, no cgo;
