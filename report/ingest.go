@@ -58,10 +58,12 @@ type Ingested struct {
 //  6. every entry is a license signed by the grant's key under a grant
 //     the ledger issued to that key, within it (CodeTampered,
 //     CodeOutsideGrant);
-//  7. the stored entries and the new ones make up the signed tree: when
-//     they do not, a consistency proof from the last checkpoint tells
-//     reordered or dropped entries (CodeReordered) from a rewritten log
-//     (CodeInconsistent).
+//  7. the stored entries and the new ones make up the signed tree, and the
+//     report's consistency proof shows that tree extends the last one
+//     ingested: a root that differs under a valid proof means reordered,
+//     replaced or dropped entries (CodeReordered), under a failing proof a
+//     rewritten log (CodeInconsistent); a failing proof alone, an altered
+//     proof (CodeTampered).
 func Ingest(ctx context.Context, led *ledger.Ledger, data []byte, opt IngestOptions) (*Ingested, error) {
 	r, err := Parse(data)
 	if err != nil {
@@ -88,6 +90,9 @@ func Ingest(ctx context.Context, led *ledger.Ledger, data []byte, opt IngestOpti
 		return nil, err
 	}
 	if err := s.checkEntries(ctx, g.Key); err != nil {
+		return nil, err
+	}
+	if err := s.checkTree(ctx); err != nil {
 		return nil, err
 	}
 	return in, s.store(ctx)
@@ -143,8 +148,77 @@ func (s *ingestion) position(ctx context.Context) error {
 		return refuse(CodeReplayed, "the report starts at entry %d and repeats entries %d to %d, ingested already; ask the partner for a report --since %d", s.r.Start, s.r.Start, m-1, m)
 	case k != n-m:
 		return refuse(CodeDropped, "the checkpoint covers entries %d to %d (%d), but the report holds %d: entries were dropped or added", m, n-1, n-m, k)
+	case (m == 0 || n == m) && len(s.r.Proof) > 0:
+		return refuse(CodeMalformed, "the report carries a consistency proof where there is nothing to prove (from %d to %d entries)", m, n)
 	}
 	return nil
+}
+
+// checkTree computes the root of the stored entries and the new ones, and
+// checks the consistency proof from the last checkpoint ingested: both
+// must hold. A root that differs with a valid proof means the entries were
+// altered; with a failing proof, the partner's log was rewritten.
+func (s *ingestion) checkTree(ctx context.Context) error {
+	m, n := s.head.N, s.cp.Size
+	if n == m {
+		return nil
+	}
+	tree := &overlay{base: s.hr, fresh: map[int64]tlog.Hash{}}
+	for i, raw := range s.r.Entries {
+		hs, err := tlog.StoredHashes(m+int64(i), raw, tree)
+		if err != nil {
+			return err
+		}
+		base := tlog.StoredHashIndex(0, m+int64(i))
+		for j, h := range hs {
+			tree.fresh[base+int64(j)] = h
+		}
+	}
+	root, err := tlog.TreeHash(n, tree)
+	if err != nil {
+		return err
+	}
+	proofOK := m == 0 || tlog.CheckTree(s.r.proof(), n, s.cp.Root, m, s.head.Hash) == nil
+	switch {
+	case root != s.cp.Root && !proofOK:
+		return s.inconsistent(ctx, fmt.Sprintf("the report's checkpoint of %d entries (root %s) does not extend the last one ingested, of %d entries (root %s): its consistency proof fails and its entries do not make up its tree; the partner's log was rewritten (an honest log always has a proof)", n, s.cp.Root, m, s.head.Hash))
+	case root != s.cp.Root:
+		return refuse(CodeReordered, "the entries ingested and the report's %d give the root %s, not the signed %s: entries were reordered, replaced or dropped after the checkpoint was signed; nothing was ingested", len(s.r.Entries), root, s.cp.Root)
+	case !proofOK:
+		return refuse(CodeTampered, "the report's consistency proof from %d to %d entries does not verify, though its entries make up the signed tree: the proof was altered; nothing was ingested", m, n)
+	}
+	return nil
+}
+
+// overlay reads the stored hashes of a log and, over them, fresh ones.
+type overlay struct {
+	base  tlog.HashReader
+	fresh map[int64]tlog.Hash
+}
+
+func (o *overlay) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var stored []int64
+	for _, x := range indexes {
+		if _, ok := o.fresh[x]; !ok {
+			stored = append(stored, x)
+		}
+	}
+	var got []tlog.Hash
+	if len(stored) > 0 {
+		var err error
+		if got, err = o.base.ReadHashes(stored); err != nil {
+			return nil, err
+		}
+	}
+	for i, x := range indexes {
+		if h, ok := o.fresh[x]; ok {
+			out[i] = h
+		} else {
+			out[i], got = got[0], got[1:]
+		}
+	}
+	return out, nil
 }
 
 // checkEntries checks every entry against the grants the ledger issued.
@@ -198,11 +272,8 @@ func (s *ingestion) store(ctx context.Context) error {
 	var se *ledger.StartError
 	var de *ledger.DuplicateError
 	switch {
-	case errors.As(err, &rm):
-		if s.head.N > 0 && tlog.CheckTree(s.r.proof(), s.cp.Size, s.cp.Root, s.head.N, s.head.Hash) != nil {
-			return s.inconsistent(ctx, fmt.Sprintf("the report's checkpoint of %d entries (root %s) does not extend the last one ingested, of %d entries (root %s): its consistency proof fails and its entries do not make up its tree; the partner's log was rewritten (an honest log always has a proof)", s.cp.Size, s.cp.Root, s.head.N, s.head.Hash))
-		}
-		return refuse(CodeReordered, "the entries ingested and the report's %d give the root %s, not the signed %s: entries were reordered, replaced or dropped after the checkpoint was signed; nothing was ingested", len(recs), rm.Got, rm.Want)
+	case errors.As(err, &rm): // checkTree computed this root: the ledger changed since
+		return fmt.Errorf("report: the ledger's log %s changed while ingesting (%v): run this again", s.in.KID, rm)
 	case errors.As(err, &se):
 		return fmt.Errorf("report: another ingest of this log ran at the same time (it now holds %d entries): run this one again", se.Size)
 	case errors.As(err, &de):

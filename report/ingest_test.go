@@ -10,6 +10,7 @@ import (
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // TestIngestTwoReports is the partner's story: three licenses, a report,
@@ -143,6 +144,26 @@ func TestIngestRefuses(t *testing.T) {
 			data := edit(t, r1, func(r *report.Report) { r.Entries[1][len(r.Entries[1])-1] ^= 1 })
 			_, err := w.ingest(data, report.IngestOptions{})
 			refused(t, w, err, report.CodeTampered, "entry 1: its signature does not verify under the grant's key", 0)
+		}},
+		{"TamperedProof", func(t *testing.T) {
+			w, r1, r2 := setup(t)
+			ingested(t, w, r1)
+			data := edit(t, r2, func(r *report.Report) {
+				if len(r.Proof) == 0 {
+					t.Fatal("the second report has no proof")
+				}
+				r.Proof[0] = tlog.RecordHash([]byte("x")).String()
+			})
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeTampered, "the report's consistency proof from 3 to 5 entries does not verify, though its entries make up the signed tree", 3)
+		}},
+		{"ProofWithNothingToProve", func(t *testing.T) {
+			w, r1, r2 := setup(t)
+			var r report.Report
+			json.Unmarshal(r2, &r)
+			data := edit(t, r1, func(x *report.Report) { x.Proof = r.Proof })
+			_, err := w.ingest(data, report.IngestOptions{})
+			refused(t, w, err, report.CodeMalformed, "a consistency proof where there is nothing to prove (from 0 to 3 entries)", 0)
 		}},
 		{"WrongKey", func(t *testing.T) {
 			w, _, _ := setup(t)
