@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-version"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/token"
 	"github.com/spf13/cobra"
@@ -80,6 +79,33 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 
 func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 	now := a.now().UTC().Truncate(time.Second)
+	g, problems := buildGrant(cmd, fl, now)
+	const hint = "see 'licet grant --help'"
+	if len(problems) > 0 {
+		return problemsError("cannot sign the grant, nothing was signed", problems, hint)
+	}
+	pub, err := readPartnerKey(fl.partnerPub, fl.partner)
+	if err != nil {
+		return err
+	}
+	g.Key = pub.Key
+	keyData, info, err := readKeyFile(fl.key)
+	if err != nil {
+		return err
+	}
+	g.Issuer = info.Public.Issuer
+	if g.ID, err = token.NewID(nil); err != nil {
+		return failure(err, "")
+	}
+	if err := g.Validate(); err != nil {
+		return problemsError("cannot sign the grant, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid grant: "), "; "), hint)
+	}
+	return a.signGrant(g, fl, keyData, info)
+}
+
+// buildGrant checks every flag and returns the grant to sign, without
+// issuer, key and id, or every problem found.
+func buildGrant(cmd *cobra.Command, fl *grantFlags, now time.Time) (*token.Grant, []string) {
 	var problems []string
 	add := func(p ...string) { problems = append(problems, p...) }
 	if fl.key == "" {
@@ -114,20 +140,31 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 	var p []string
 	g.Limits, p = parseLimits("limit", fl.limits)
 	add(p...)
-	if cmd.Flags().Changed("versions") {
-		if _, err := version.NewConstraint(fl.versions); err != nil || strings.TrimSpace(fl.versions) == "" {
-			add(fmt.Sprintf("--versions %q is not a version constraint: use go-version syntax such as '>= 2.0, < 4.0'", fl.versions))
-		} else {
-			g.Versions = fl.versions
-		}
+	g.Versions, p = parseVersions(cmd, fl.versions)
+	add(p...)
+	add(grantCeilings(fl, g)...)
+	if fl.expires == "" {
+		add("--expires is required: the end of the grant")
+	} else {
+		g.Expiry, p = parseExpires(fl.expires, now)
+		add(p...)
 	}
+	g.NotBefore, p = parseNotBefore(fl.notBefore, g.Expiry, now)
+	add(p...)
+	add(checkOutputFlags(fl.format, "", false)...)
+	return g, problems
+}
+
+// grantCeilings reads --max-life and --max-grace into g.
+func grantCeilings(fl *grantFlags, g *token.Grant) []string {
+	var problems []string
 	if fl.maxLife != "" {
 		d, err := parseDuration(fl.maxLife)
 		switch {
 		case err != nil:
-			add("--max-life " + err.Error())
+			problems = append(problems, "--max-life "+err.Error())
 		case d < time.Second:
-			add("--max-life must be at least 1s")
+			problems = append(problems, "--max-life must be at least 1s")
 		default:
 			d = d.Truncate(time.Second)
 			g.MaxLife = &d
@@ -135,63 +172,31 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 	}
 	if fl.maxGrace != "" {
 		if d, err := parseDuration(fl.maxGrace); err != nil {
-			add("--max-grace " + err.Error())
+			problems = append(problems, "--max-grace "+err.Error())
 		} else {
 			d = d.Truncate(time.Second)
 			g.MaxGrace = &d
 		}
 	}
-	if fl.expires == "" {
-		add("--expires is required: the end of the grant")
-	} else if t, err := parseDate(fl.expires, false, now); err != nil {
-		add("--expires " + err.Error())
-	} else if !t.After(now) {
-		add(fmt.Sprintf("--expires %s is in the past", t.Format(time.RFC3339)))
-	} else {
-		g.Expiry = t
-	}
-	if fl.notBefore != "" {
-		t, err := parseDate(fl.notBefore, true, now)
-		switch {
-		case err != nil:
-			add("--not-before " + err.Error())
-		case !g.Expiry.IsZero() && !t.Before(g.Expiry):
-			add(fmt.Sprintf("--not-before %s is not before the expiry %s", t.Format(time.RFC3339), g.Expiry.Format(time.RFC3339)))
-		default:
-			g.NotBefore = t
-		}
-	}
-	add(checkOutputFlags(fl.format, "", false)...)
-	const hint = "see 'licet grant --help'"
-	if len(problems) > 0 {
-		return problemsError("cannot sign the grant, nothing was signed", problems, hint)
-	}
+	return problems
+}
 
-	data, err := readFile(fl.partnerPub, "the partner's public key file", maxKeyFileSize)
+// readPartnerKey reads --partner-pub, whose issuer (when it names one)
+// must be --partner.
+func readPartnerKey(path, partner string) (*keys.PublicKey, error) {
+	data, err := readFile(path, "the partner's public key file", maxKeyFileSize)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pub, err := keys.ParsePublicKey(data)
 	if err != nil {
-		return failure(fmt.Errorf("%s: %v", fl.partnerPub, err), "--partner-pub takes the partner's public key file (ID.pub)")
+		return nil, failure(fmt.Errorf("%s: %v", path, err), "--partner-pub takes the partner's public key file (ID.pub)")
 	}
-	if pub.Issuer != "" && pub.Issuer != fl.partner {
-		return usageError("the partner's licenses carry the issuer of its key: use --partner "+pub.Issuer+", or check the key file",
-			"%s is a key of %q, not of --partner %q", fl.partnerPub, pub.Issuer, fl.partner)
+	if pub.Issuer != "" && pub.Issuer != partner {
+		return nil, usageError("the partner's licenses carry the issuer of its key: use --partner "+pub.Issuer+", or check the key file",
+			"%s is a key of %q, not of --partner %q", path, pub.Issuer, partner)
 	}
-	g.Key = pub.Key
-	keyData, info, err := readKeyFile(fl.key)
-	if err != nil {
-		return err
-	}
-	g.Issuer = info.Public.Issuer
-	if g.ID, err = token.NewID(nil); err != nil {
-		return failure(err, "")
-	}
-	if err := g.Validate(); err != nil {
-		return problemsError("cannot sign the grant, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid grant: "), "; "), hint)
-	}
-	return a.signGrant(g, fl, keyData, info)
+	return pub, nil
 }
 
 // signGrant signs a checked grant, records it in the ledger and writes it.

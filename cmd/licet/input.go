@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/go-version"
 	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
 )
 
 // maxKeyFileSize bounds what is read from a key or keyring file.
@@ -210,4 +212,15 @@ func problemsError(what string, problems []string, hint string) error {
 		}
 	}
 	return &exitError{code: exitUsage, err: errors.New(b.String()), hint: hint}
+}
+
+// parseVersions checks the --versions constraint, when the flag is given.
+func parseVersions(cmd *cobra.Command, s string) (string, []string) {
+	if !cmd.Flags().Changed("versions") {
+		return "", nil
+	}
+	if _, err := version.NewConstraint(s); err != nil || strings.TrimSpace(s) == "" {
+		return "", []string{fmt.Sprintf("--versions %q is not a version constraint: use go-version syntax such as '>= 2.0, < 4.0'", s)}
+	}
+	return s, nil
 }

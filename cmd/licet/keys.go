@@ -50,70 +50,7 @@ LICET_PASSPHRASE or, on a terminal, a prompt that asks twice.
   licet keys new --issuer ci-test --no-passphrase --force`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			if issuer == "" {
-				return usageError("for example: licet keys new --issuer acme", "--issuer is required: the id your licenses carry as their issuer")
-			}
-			if outPriv == "" {
-				outPriv = issuer + ".key"
-			}
-			if outPub == "" {
-				outPub = issuer + ".pub"
-			}
-			if noPassphrase && a.passphraseFile != "" {
-				return usageError("", "give either --no-passphrase or --passphrase-file, not both")
-			}
-			if filepath.Clean(outPriv) == filepath.Clean(outPub) {
-				return usageError("", "--out-priv and --out-pub name the same file %s", outPriv)
-			}
-			k, err := keys.Generate(rand.Reader, issuer)
-			if err != nil {
-				return usageError("an issuer id is 1 to 64 characters of A-Z a-z 0-9 . _ : @ -", "--issuer %q: %v", issuer, err)
-			}
-			for _, p := range []string{outPriv, outPub} {
-				if err := checkDir(p); err != nil {
-					return err
-				}
-			}
-			if !force {
-				for _, p := range []string{outPriv, outPub} {
-					if _, err := os.Lstat(p); err == nil {
-						return ioError(fmt.Errorf("%s already exists; not overwriting it", p),
-							"choose other names with --out-priv/--out-pub, or pass --force to replace the files")
-					}
-				}
-			}
-			var priv []byte
-			if noPassphrase {
-				priv = k.MarshalUnencrypted()
-			} else {
-				pass, err := a.passphrase(fmt.Sprintf("Passphrase for the new key %s: ", outPriv), true)
-				if err != nil {
-					return err
-				}
-				if len(pass) == 0 {
-					return usageError("use --no-passphrase for an unencrypted key (CI and tests only)", "the passphrase is empty")
-				}
-				if priv, err = k.MarshalEncrypted(pass, keys.DefaultKDF); err != nil {
-					return failure(err, "")
-				}
-			}
-			if err := writeNew(outPriv, priv, 0o600, force); err != nil {
-				return err
-			}
-			if err := writeNew(outPub, k.Public().MarshalPEM(), 0o644, force); err != nil {
-				return err
-			}
-			state := "encrypted; keep it secret and keep a backup"
-			if noPassphrase {
-				state = "UNENCRYPTED"
-				a.warn("%s is not encrypted: anyone who reads the file can sign licenses; use it for CI and tests only", outPriv)
-			}
-			out := a.stdout
-			fmt.Fprintf(out, "created a signing key for issuer %s\n", k.Issuer)
-			fmt.Fprintf(out, "private key: %s (%s)\n", outPriv, state)
-			fmt.Fprintf(out, "public key:  %s (give it to your products and customers)\n", outPub)
-			fmt.Fprintf(out, "kid:         %s\n", hex.EncodeToString(k.KeyID()))
-			return nil
+			return a.keysNew(issuer, outPriv, outPub, noPassphrase, force)
 		}),
 	}
 	f := cmd.Flags()
@@ -126,6 +63,93 @@ LICET_PASSPHRASE or, on a terminal, a prompt that asks twice.
 	_ = cmd.MarkFlagFilename("out-pub", "pub")
 	addPassphraseFileFlag(cmd, a)
 	return cmd
+}
+
+// keysNew creates the key pair of issuer in outPriv and outPub (ISSUER.key
+// and ISSUER.pub when empty).
+func (a *app) keysNew(issuer, outPriv, outPub string, noPassphrase, force bool) error {
+	if issuer == "" {
+		return usageError("for example: licet keys new --issuer acme", "--issuer is required: the id your licenses carry as their issuer")
+	}
+	if noPassphrase && a.passphraseFile != "" {
+		return usageError("", "give either --no-passphrase or --passphrase-file, not both")
+	}
+	if outPriv == "" {
+		outPriv = issuer + ".key"
+	}
+	if outPub == "" {
+		outPub = issuer + ".pub"
+	}
+	if filepath.Clean(outPriv) == filepath.Clean(outPub) {
+		return usageError("", "--out-priv and --out-pub name the same file %s", outPriv)
+	}
+	k, err := keys.Generate(rand.Reader, issuer)
+	if err != nil {
+		return usageError("an issuer id is 1 to 64 characters of A-Z a-z 0-9 . _ : @ -", "--issuer %q: %v", issuer, err)
+	}
+	if err := checkKeyOutputs(outPriv, outPub, force); err != nil {
+		return err
+	}
+	priv, err := a.encodeNewKey(k, outPriv, noPassphrase)
+	if err != nil {
+		return err
+	}
+	if err := writeNew(outPriv, priv, 0o600, force); err != nil {
+		return err
+	}
+	if err := writeNew(outPub, k.Public().MarshalPEM(), 0o644, force); err != nil {
+		return err
+	}
+	state := "encrypted; keep it secret and keep a backup"
+	if noPassphrase {
+		state = "UNENCRYPTED"
+		a.warn("%s is not encrypted: anyone who reads the file can sign licenses; use it for CI and tests only", outPriv)
+	}
+	out := a.stdout
+	fmt.Fprintf(out, "created a signing key for issuer %s\n", k.Issuer)
+	fmt.Fprintf(out, "private key: %s (%s)\n", outPriv, state)
+	fmt.Fprintf(out, "public key:  %s (give it to your products and customers)\n", outPub)
+	fmt.Fprintf(out, "kid:         %s\n", hex.EncodeToString(k.KeyID()))
+	return nil
+}
+
+// checkKeyOutputs refuses key files in a missing directory, or (without
+// force) taken.
+func checkKeyOutputs(outPriv, outPub string, force bool) error {
+	for _, p := range []string{outPriv, outPub} {
+		if err := checkDir(p); err != nil {
+			return err
+		}
+	}
+	if !force {
+		for _, p := range []string{outPriv, outPub} {
+			if _, err := os.Lstat(p); err == nil {
+				return ioError(fmt.Errorf("%s already exists; not overwriting it", p),
+					"choose other names with --out-priv/--out-pub, or pass --force to replace the files")
+			}
+		}
+	}
+	return nil
+}
+
+// encodeNewKey returns the private key file of a new key, encrypted under
+// a passphrase unless noPassphrase.
+func (a *app) encodeNewKey(k *keys.PrivateKey, outPriv string, noPassphrase bool) ([]byte, error) {
+	if noPassphrase {
+		return k.MarshalUnencrypted(), nil
+	}
+	pass, err := a.passphrase(fmt.Sprintf("Passphrase for the new key %s: ", outPriv), true)
+	if err != nil {
+		return nil, err
+	}
+	if len(pass) == 0 {
+		return nil, usageError("use --no-passphrase for an unencrypted key (CI and tests only)", "the passphrase is empty")
+	}
+	priv, err := k.MarshalEncrypted(pass, keys.DefaultKDF)
+	if err != nil {
+		return nil, failure(err, "")
+	}
+	return priv, nil
 }
 
 // checkDir fails when the directory that would hold path does not exist.
@@ -349,65 +373,14 @@ key may have signed.
 			if err := keyringRequired(keyring); err != nil {
 				return err
 			}
-			var problems []string
-			tk := keys.TrustedKey{Note: note}
-			var err error
-			if notBefore != "" {
-				if tk.NotBefore, err = parseDate(notBefore, true, a.now()); err != nil {
-					problems = append(problems, "--not-before "+err.Error())
-				}
-			}
-			if notAfter != "" {
-				if tk.NotAfter, err = parseDate(notAfter, false, a.now()); err != nil {
-					problems = append(problems, "--not-after "+err.Error())
-				}
-			}
-			if !tk.NotBefore.IsZero() && !tk.NotAfter.IsZero() && !tk.NotAfter.After(tk.NotBefore) {
-				problems = append(problems, "--not-after must be after --not-before")
-			}
-			if len(problems) > 0 {
-				return problemsError("keys trust add", problems, "see 'licet keys trust add --help'")
-			}
-			path := args[0]
-			data, err := readFile(path, "a public key file", maxKeyFileSize)
+			tk, err := a.trustedKeyFlags(note, notBefore, notAfter)
 			if err != nil {
 				return err
 			}
-			info, err := keys.ReadKeyInfo(data)
-			if err != nil {
-				return failure(fmt.Errorf("%s: %v", path, err), "give the vendor's public key file (ID.pub)")
-			}
-			if info.Private {
-				return privateKeyGiven(path)
-			}
-			tk.Key = info.Public.Key
-			tk.Issuer = info.Public.Issuer
-			switch {
-			case issuer != "" && tk.Issuer != "" && issuer != tk.Issuer:
-				return usageError("leave out --issuer, or check that this is the right key file",
-					"--issuer %q differs from the issuer %q named in %s", issuer, tk.Issuer, path)
-			case issuer != "":
-				tk.Issuer = issuer
-			case tk.Issuer == "":
-				return usageError("pass --issuer ID: the issuer that licenses signed by this key carry",
-					"%s names no issuer", path)
-			}
-			s, created, err := loadKeyring(keyring, true)
-			if err != nil {
+			if err := readTrustedKey(args[0], issuer, tk); err != nil {
 				return err
 			}
-			if err := s.Add(tk); err != nil {
-				return failure(fmt.Errorf("%s: %v", keyring, err), "")
-			}
-			if err := saveKeyring(s, keyring); err != nil {
-				return err
-			}
-			verb := "added"
-			if created {
-				verb = "created " + keyring + " and added"
-			}
-			fmt.Fprintf(a.stdout, "%s key %s (issuer %s)\n", verb, hex.EncodeToString(tk.KeyID()), tk.Issuer)
-			return nil
+			return a.trustAdd(keyring, tk)
 		}),
 	}
 	f := cmd.Flags()
@@ -418,6 +391,85 @@ key may have signed.
 	f.StringVar(&note, "note", "", "free `TEXT` kept with the key")
 	_ = cmd.MarkFlagFilename("keyring", "json")
 	return cmd
+}
+
+// trustedKeyFlags reads --note, --not-before and --not-after of keys
+// trust add.
+func (a *app) trustedKeyFlags(note, notBefore, notAfter string) (*keys.TrustedKey, error) {
+	var problems, p []string
+	tk := &keys.TrustedKey{Note: note}
+	tk.NotBefore, p = parseKeyTime("not-before", notBefore, true, a.now())
+	problems = append(problems, p...)
+	tk.NotAfter, p = parseKeyTime("not-after", notAfter, false, a.now())
+	problems = append(problems, p...)
+	if !tk.NotBefore.IsZero() && !tk.NotAfter.IsZero() && !tk.NotAfter.After(tk.NotBefore) {
+		problems = append(problems, "--not-after must be after --not-before")
+	}
+	if len(problems) > 0 {
+		return nil, problemsError("keys trust add", problems, "see 'licet keys trust add --help'")
+	}
+	return tk, nil
+}
+
+// parseKeyTime parses an optional DATE flag of keys trust add.
+func parseKeyTime(flag, s string, startOfDay bool, now time.Time) (time.Time, []string) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseDate(s, startOfDay, now)
+	if err != nil {
+		return time.Time{}, []string{"--" + flag + " " + err.Error()}
+	}
+	return t, nil
+}
+
+// readTrustedKey reads the public key file path into tk, with its issuer
+// or --issuer.
+func readTrustedKey(path, issuer string, tk *keys.TrustedKey) error {
+	data, err := readFile(path, "a public key file", maxKeyFileSize)
+	if err != nil {
+		return err
+	}
+	info, err := keys.ReadKeyInfo(data)
+	if err != nil {
+		return failure(fmt.Errorf("%s: %v", path, err), "give the vendor's public key file (ID.pub)")
+	}
+	if info.Private {
+		return privateKeyGiven(path)
+	}
+	tk.Key = info.Public.Key
+	tk.Issuer = info.Public.Issuer
+	switch {
+	case issuer != "" && tk.Issuer != "" && issuer != tk.Issuer:
+		return usageError("leave out --issuer, or check that this is the right key file",
+			"--issuer %q differs from the issuer %q named in %s", issuer, tk.Issuer, path)
+	case issuer != "":
+		tk.Issuer = issuer
+	case tk.Issuer == "":
+		return usageError("pass --issuer ID: the issuer that licenses signed by this key carry",
+			"%s names no issuer", path)
+	}
+	return nil
+}
+
+// trustAdd adds tk to the keyring, created if missing.
+func (a *app) trustAdd(keyring string, tk *keys.TrustedKey) error {
+	s, created, err := loadKeyring(keyring, true)
+	if err != nil {
+		return err
+	}
+	if err := s.Add(*tk); err != nil {
+		return failure(fmt.Errorf("%s: %v", keyring, err), "")
+	}
+	if err := saveKeyring(s, keyring); err != nil {
+		return err
+	}
+	verb := "added"
+	if created {
+		verb = "created " + keyring + " and added"
+	}
+	fmt.Fprintf(a.stdout, "%s key %s (issuer %s)\n", verb, hex.EncodeToString(tk.KeyID()), tk.Issuer)
+	return nil
 }
 
 type trustedKeyJSON struct {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-version"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -28,7 +27,7 @@ type mintFlags struct {
 }
 
 func newMintCmd(a *app) *cobra.Command {
-	var fl mintFlags
+	fl := &mintFlags{}
 	cmd := &cobra.Command{
 		Use:   "mint --key FILE --sub ID (--aud PRODUCT | --from-request FILE) --tier T (--expires DATE | --days N | --perpetual) [flags]",
 		Short: "Sign a license",
@@ -82,9 +81,16 @@ flags given override it, --limit and --meta name by name.`,
   licet mint --key acme.key --template pro --sub customer-43 --order PO-1188 --json -o customer-43.lic`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			return a.mint(cmd, &fl)
+			return a.mint(cmd, fl)
 		}),
 	}
+	addMintFlags(cmd, fl)
+	addPassphraseFileFlag(cmd, a)
+	return cmd
+}
+
+// addMintFlags defines the flags of mint.
+func addMintFlags(cmd *cobra.Command, fl *mintFlags) {
 	f := cmd.Flags()
 	f.StringVar(&fl.key, "key", "", "private key `FILE` that signs (required)")
 	f.StringVar(&fl.sub, "sub", "", "licensee `ID`: customer or account id (required)")
@@ -117,8 +123,6 @@ flags given override it, --limit and --meta name by name.`,
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
-	addPassphraseFileFlag(cmd, a)
-	return cmd
 }
 
 func completeFormats(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -172,14 +176,9 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 		Rights:   fl.rights,
 		IssuedAt: now,
 	}
-	if cmd.Flags().Changed("versions") {
-		if _, err := version.NewConstraint(fl.versions); err != nil || strings.TrimSpace(fl.versions) == "" {
-			add(fmt.Sprintf("--versions %q is not a version constraint: use go-version syntax such as '>= 2.0, < 4.0'", fl.versions))
-		} else {
-			lic.Versions = fl.versions
-		}
-	}
 	var p []string
+	lic.Versions, p = parseVersions(cmd, fl.versions)
+	add(p...)
 	lic.Limits, p = parseLimits("limit", fl.limits)
 	add(p...)
 	lic.Bind, p = parsePairs("bind", fl.bind)
@@ -189,9 +188,20 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 	if req != nil {
 		add(applyRequest(lic, req, fl.fromRequest)...)
 	}
+	add(licenseTerm(cmd, fl, now, lic)...)
+	add(checkOutputFlags(fl.format, fl.prefix, cmd.Flags().Changed("prefix"))...)
+	add(checkOrder("order", fl.order, cmd.Flags().Changed("order"))...)
+	return lic, problems
+}
 
+// licenseTerm reads when the license runs: one of --expires, --days and
+// --perpetual, then --not-before and --grace.
+func licenseTerm(cmd *cobra.Command, fl *mintFlags, now time.Time, lic *token.License) []string {
+	var problems []string
+	add := func(p ...string) { problems = append(problems, p...) }
+	days := cmd.Flags().Changed("days")
 	n := 0
-	for _, set := range []bool{fl.expires != "", cmd.Flags().Changed("days"), fl.perpetual} {
+	for _, set := range []bool{fl.expires != "", days, fl.perpetual} {
 		if set {
 			n++
 		}
@@ -202,32 +212,17 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 	case n > 1:
 		add("choose one of --expires, --days and --perpetual")
 	case fl.expires != "":
-		t, err := parseDate(fl.expires, false, now)
-		if err != nil {
-			add("--expires " + err.Error())
-		} else if !t.After(now) {
-			add(fmt.Sprintf("--expires %s is in the past", t.Format(time.RFC3339)))
-		} else {
-			lic.Expiry = t
-		}
-	case cmd.Flags().Changed("days"):
-		if fl.days < 1 || fl.days > 100*366 {
-			add(fmt.Sprintf("--days %d: give a number of days from 1 to 36600", fl.days))
-		} else {
-			lic.Expiry = now.Add(time.Duration(fl.days) * 24 * time.Hour)
-		}
+		var p []string
+		lic.Expiry, p = parseExpires(fl.expires, now)
+		add(p...)
+	case days && (fl.days < 1 || fl.days > 100*366):
+		add(fmt.Sprintf("--days %d: give a number of days from 1 to 36600", fl.days))
+	case days:
+		lic.Expiry = now.Add(time.Duration(fl.days) * 24 * time.Hour)
 	}
-	if fl.notBefore != "" {
-		t, err := parseDate(fl.notBefore, true, now)
-		switch {
-		case err != nil:
-			add("--not-before " + err.Error())
-		case !lic.Expiry.IsZero() && !t.Before(lic.Expiry):
-			add(fmt.Sprintf("--not-before %s is not before the expiry %s", t.Format(time.RFC3339), lic.Expiry.Format(time.RFC3339)))
-		default:
-			lic.NotBefore = t
-		}
-	}
+	var p []string
+	lic.NotBefore, p = parseNotBefore(fl.notBefore, lic.Expiry, now)
+	add(p...)
 	if fl.grace != "" {
 		d, err := parseDuration(fl.grace)
 		switch {
@@ -239,9 +234,7 @@ func (a *app) buildLicense(cmd *cobra.Command, fl *mintFlags, now time.Time, req
 			lic.Grace = d.Truncate(time.Second)
 		}
 	}
-	add(checkOutputFlags(fl.format, fl.prefix, cmd.Flags().Changed("prefix"))...)
-	add(checkOrder("order", fl.order, cmd.Flags().Changed("order"))...)
-	return lic, problems
+	return problems
 }
 
 func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {

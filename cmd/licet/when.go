@@ -110,3 +110,31 @@ func (f intFlag) Set(s string) error {
 }
 
 func (intFlag) Type() string { return "int" }
+
+// parseExpires parses --expires, which must be after now.
+func parseExpires(s string, now time.Time) (time.Time, []string) {
+	t, err := parseDate(s, false, now)
+	switch {
+	case err != nil:
+		return time.Time{}, []string{"--expires " + err.Error()}
+	case !t.After(now):
+		return time.Time{}, []string{fmt.Sprintf("--expires %s is in the past", rfc3339(t))}
+	}
+	return t, nil
+}
+
+// parseNotBefore parses --not-before (none when s is empty), which must
+// be before expiry when there is one.
+func parseNotBefore(s string, expiry, now time.Time) (time.Time, []string) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseDate(s, true, now)
+	switch {
+	case err != nil:
+		return time.Time{}, []string{"--not-before " + err.Error()}
+	case !expiry.IsZero() && !t.Before(expiry):
+		return time.Time{}, []string{fmt.Sprintf("--not-before %s is not before the expiry %s", rfc3339(t), rfc3339(expiry))}
+	}
+	return t, nil
+}
