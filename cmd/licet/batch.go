@@ -79,7 +79,7 @@ expiry and ledger index. Exit code 0 when every order is issued.`,
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under")
 	f.StringVar(&fl.format, "format", "pem", "license file `FORM`: pem, text or raw")
 	f.StringVar(&fl.progress, "progress", "auto", "progress bar on stderr: `WHEN` auto (on a terminal), always or never")
-	f.Var(intFlag{&fl.workers}, "workers", "signing goroutines `N` (default: one per core)")
+	f.IntVar(&fl.workers, "workers", 0, "signing goroutines `N` (default: one per core)")
 	f.BoolVar(&fl.json, "json", false, "print every order's outcome as JSON")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagDirname("out-dir")

@@ -58,7 +58,7 @@ func (f *ledgerFilterFlags) add(cmd *cobra.Command, expiring bool) {
 		fs.StringVar(&f.expiring, "expiring", "", "only licenses and grants that expire by `DATE`, usually a DURATION from now (30d)")
 	}
 	fs.BoolVar(&f.unwritten, "unwritten", false, "only entries whose file was never written (an interrupted mint)")
-	fs.Var(intFlag{&f.limit}, "limit", "at most `N` entries")
+	fs.IntVar(&f.limit, "limit", 0, "at most `N` entries")
 }
 
 func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {

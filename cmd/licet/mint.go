@@ -103,7 +103,7 @@ func addMintFlags(cmd *cobra.Command, fl *mintFlags) {
 	f.StringArrayVar(&fl.bind, "bind", nil, "machine binding `KEY=VALUE`, e.g. host=3f2a9c (repeatable)")
 	f.StringArrayVar(&fl.meta, "meta", nil, "vendor metadata `KEY=VALUE`, never interpreted (repeatable)")
 	f.StringVar(&fl.expires, "expires", "", "expiry `DATE`")
-	f.Var(intFlag{&fl.days}, "days", "expire `N` days from now")
+	f.IntVar(&fl.days, "days", 0, "expire `N` days from now")
 	f.BoolVar(&fl.perpetual, "perpetual", false, "never expire (the version constraint still applies)")
 	f.StringVar(&fl.notBefore, "not-before", "", "not valid before `DATE`")
 	f.StringVar(&fl.grace, "grace", "", "after expiry, keep verifying (flagged) for `DURATION`, e.g. 30d")

@@ -43,7 +43,7 @@ names). A license already renewed is refused unless --again.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.key, "key", "", "private key `FILE` that signs (required)")
-	f.Var(intFlag{&fl.days}, "days", "the new license runs `N` days from the old expiry (or from now, when it has passed)")
+	f.IntVar(&fl.days, "days", 0, "the new license runs `N` days from the old expiry (or from now, when it has passed)")
 	f.StringVar(&fl.expires, "expires", "", "the new expiry `DATE`")
 	f.StringVar(&fl.order, "order", "", "order reference `REF` of the renewal (unique in the ledger)")
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,11 +51,27 @@ func subcommandNames(cmd *cobra.Command) []string {
 // flagError reports a bad flag. Under a command that has subcommands, a
 // word before the flag was meant as a subcommand: that unknown command
 // is the error ("licet keys nwe --issuer x"), not the flag.
+//
+// A value that Go's parsers refuse is reported without them: "not true
+// or false", not "strconv.ParseBool: parsing ...".
 func flagError(cmd *cobra.Command, err error) error {
 	if cmd.HasAvailableSubCommands() {
 		if args := cmd.Flags().Args(); len(args) > 0 {
 			return unknownCommand(cmd, args[0])
 		}
+	}
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		plain := "not a whole number"
+		switch {
+		case ne.Func == "ParseBool":
+			plain = "not true or false"
+		case ne.Func == "ParseFloat":
+			plain = "not a number"
+		case ne.Err == strconv.ErrRange:
+			plain = "too large"
+		}
+		return errors.New(strings.Replace(err.Error(), ne.Error(), plain, 1))
 	}
 	return err
 }

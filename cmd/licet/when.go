@@ -86,31 +86,6 @@ func formatDuration(d time.Duration) string {
 	return b.String()
 }
 
-// intFlag is an int flag whose bad values are reported without Go's
-// parser in the message ("not a whole number", not strconv.ParseInt).
-type intFlag struct{ p *int }
-
-func (f intFlag) String() string {
-	if f.p == nil {
-		return "0"
-	}
-	return strconv.Itoa(*f.p)
-}
-
-func (f intFlag) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return fmt.Errorf("too large")
-		}
-		return fmt.Errorf("not a whole number")
-	}
-	*f.p = n
-	return nil
-}
-
-func (intFlag) Type() string { return "int" }
-
 // parseExpires parses --expires, which must be after now.
 func parseExpires(s string, now time.Time) (time.Time, []string) {
 	t, err := parseDate(s, false, now)
