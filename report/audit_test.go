@@ -82,6 +82,19 @@ func TestAudit(t *testing.T) {
 	if findings[0].Status.Unreported() || findings[7].Status.Unreported() {
 		t.Error("reported or foreign licenses count as unreported")
 	}
+	// A license the vendor signed with a rotated key under its self-grant,
+	// recorded in its own ledger: issued, not reported.
+	rotated := testKey(t, "acme-2027")
+	rotated.Issuer = "acme"
+	self := w.signGrant(w.vendor, rotated, []string{"*"})
+	selfLic := w.license(rotated, "pro", 1, self)
+	if _, err := w.vled.Append(ctx, ledger.Record{Raw: selfLic}); err != nil {
+		t.Fatal(err)
+	}
+	findings, _ = report.Audit(ctx, w.vled, []report.Seen{{Name: "self.lic", Raw: selfLic}})
+	if f := findings[0]; f.Status != report.Issued || !strings.Contains(f.Detail, "issued by acme under grant "+idOf(t, self)) {
+		t.Errorf("a license under a self-grant: %s: %s", f.Status, f.Detail)
+	}
 	// A partner that never reported.
 	fresh := newWorld(t, "")
 	fresh.mint(1, "pro")
