@@ -58,7 +58,8 @@ its size, the number printed when it was made; without it the report holds
 the whole log. Nothing is signed when the log holds anything the vendor
 would refuse (a license outside its grant, one under another vendor's
 grant: use one key per vendor). The report is written to -o FILE (mode
-0600, never overwritten without --force) or stdout.`,
+0600, never overwritten without --force) or stdout. The passphrase of an
+encrypted key comes from --passphrase-file, LICET_PASSPHRASE or a prompt.`,
 		Example: `  licet report create --key globex.key --grant globex.grant -o globex-2026-10.report
   licet report create --key globex.key --grant globex.grant --since globex-2026-10.report -o globex-2026-11.report
   licet report create --key globex.key --grant globex.grant --since 3 --json -o next.report`,
@@ -73,6 +74,7 @@ grant: use one key per vendor). The report is written to -o FILE (mode
 	f.StringVarP(&fl.out, "output", "o", "", "write the report to `FILE` instead of stdout")
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.BoolVar(&fl.json, "json", false, "print what the report holds as JSON (needs -o)")
+	addPassphraseFileFlag(cmd, a)
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("output")
