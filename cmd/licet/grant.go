@@ -98,7 +98,7 @@ func (a *app) grant(cmd *cobra.Command, fl *grantFlags) error {
 		return failure(err, "")
 	}
 	if err := g.Validate(); err != nil {
-		return problemsError("cannot sign the grant, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid grant: "), "; "), hint)
+		return problemsError("cannot sign the grant, nothing was signed", validationProblems(err), hint)
 	}
 	return a.signGrant(g, fl, keyData, info)
 }

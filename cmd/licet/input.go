@@ -200,6 +200,16 @@ func checkNonEmpty(flag string, values []string) []string {
 	return nil
 }
 
+// validationProblems returns the problems of a *token.ValidationError,
+// or the error's text as one problem.
+func validationProblems(err error) []string {
+	var ve *token.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Problems
+	}
+	return []string{err.Error()}
+}
+
 // problemsError is every problem of a command line, in one message.
 func problemsError(what string, problems []string, hint string) error {
 	var b bytes.Buffer

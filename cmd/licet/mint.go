@@ -278,7 +278,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		return failure(err, "")
 	}
 	if err := lic.Validate(); err != nil {
-		return problemsError("cannot mint, nothing was signed", strings.Split(strings.TrimPrefix(err.Error(), "token: invalid license: "), "; "), hint)
+		return problemsError("cannot mint, nothing was signed", validationProblems(err), hint)
 	}
 	if err := checkGrant(fl.grant, fl.key, g, lic, info.Public.Key, info.Public.KeyID()); err != nil {
 		return err
