@@ -69,7 +69,7 @@ func Ingest(ctx context.Context, led *ledger.Ledger, data []byte, opt IngestOpti
 	if err != nil {
 		return nil, err
 	}
-	g, err := vendorGrant(ctx, led, r.GrantID)
+	g, _, err := vendorGrant(ctx, led, r.GrantID)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,11 @@ func (o *overlay) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // checkEntries checks every entry against the grants the ledger issued.
 func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) error {
-	grants := map[string]error{s.r.GrantID: nil}
+	type known struct {
+		raw []byte
+		err error
+	}
+	grants := map[string]known{}
 	seen := map[string]int64{}
 	var p problems
 	for i, raw := range s.r.Entries {
@@ -238,16 +242,16 @@ func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) err
 		}
 		seen[hexID(sl.lic.ID)] = index
 		id := hexID(sl.grant.ID)
-		err, known := grants[id]
-		if !known {
-			_, err = vendorGrant(ctx, s.led, id)
-			grants[id] = err
+		k, ok := grants[id]
+		if !ok {
+			_, k.raw, k.err = vendorGrant(ctx, s.led, id)
+			grants[id] = k
 		}
-		if err != nil {
-			p.add(CodeOutsideGrant, "%s is under grant %s, which is not one you issued: %s", sl.describe(index), id, strings.TrimPrefix(err.Error(), "report: "))
+		if k.err != nil {
+			p.add(CodeOutsideGrant, "%s is under grant %s, which is not one you issued: %s", sl.describe(index), id, strings.TrimPrefix(k.err.Error(), "report: "))
 			continue
 		}
-		if e, err := s.led.Get(ctx, id); err != nil || !bytes.Equal(e.Raw, sl.grantRaw) {
+		if !bytes.Equal(k.raw, sl.grantRaw) {
 			p.add(CodeOutsideGrant, "%s carries a grant %s whose bytes differ from those in the ledger", sl.describe(index), id)
 			continue
 		}
@@ -285,32 +289,34 @@ func (s *ingestion) store(ctx context.Context) error {
 	return nil
 }
 
-// vendorGrant returns the grant with id from the vendor's ledger, its
-// signature checked when the ledger holds the vendor's public key.
-func vendorGrant(ctx context.Context, led *ledger.Ledger, id string) (*token.Grant, error) {
+// vendorGrant returns the grant with id from the vendor's ledger and its
+// raw bytes, its signature checked when the ledger holds the vendor's
+// public key.
+func vendorGrant(ctx context.Context, led *ledger.Ledger, id string) (*token.Grant, []byte, error) {
 	e, err := led.Get(ctx, id)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return nil, refuse(CodeUnknownGrant, "grant %s is not in the ledger %s: the report is for a grant this ledger did not issue (another vendor's, or one issued with another ledger)", id, led.Location())
+		return nil, nil, refuse(CodeUnknownGrant, "grant %s is not in the ledger %s: the report is for a grant this ledger did not issue (another vendor's, or one issued with another ledger)", id, led.Location())
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case e.Kind != ledger.KindGrant || e.ID != id:
-		return nil, refuse(CodeUnknownGrant, "%s in the ledger %s is a %s, not a grant", id, led.Location(), e.Kind)
+		return nil, nil, refuse(CodeUnknownGrant, "%s in the ledger %s is a %s, not a grant", id, led.Location(), e.Kind)
 	}
 	m, err := token.ParseMessage(e.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("report: the ledger's grant %s cannot be read: %v", id, err)
+		return nil, nil, fmt.Errorf("report: the ledger's grant %s cannot be read: %v", id, err)
 	}
 	logs, err := led.Logs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, g := range logs {
 		if g.KID == e.KID && g.PublicKey != nil && !m.VerifySignature(g.PublicKey) {
-			return nil, fmt.Errorf("report: the ledger's grant %s does not verify under its key %s: the ledger was modified ('licet ledger verify')", id, e.KID)
+			return nil, nil, fmt.Errorf("report: the ledger's grant %s does not verify under its key %s: the ledger was modified ('licet ledger verify')", id, e.KID)
 		}
 	}
-	return parseGrant(e.Raw)
+	g, err := parseGrant(e.Raw)
+	return g, e.Raw, err
 }
 
 // evidenceDir is where evidence goes.
