@@ -272,8 +272,11 @@ func ParseDuration(s string) (time.Duration, error) {
 	rest := s
 	if m := daysPrefix.FindStringSubmatch(s); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > 100000*365 {
+		if err != nil {
 			return 0, bad
+		}
+		if n > MaxDurationDays {
+			return 0, fmt.Errorf("%q is longer than %d days", s, MaxDurationDays)
 		}
 		d = time.Duration(n) * 24 * time.Hour
 		rest = s[len(m[0]):]
@@ -287,8 +290,15 @@ func ParseDuration(s string) (time.Duration, error) {
 	} else if d == 0 && s != "0d" {
 		return 0, bad
 	}
+	if d > MaxDurationDays*24*time.Hour {
+		return 0, fmt.Errorf("%q is longer than %d days", s, MaxDurationDays)
+	}
 	return d, nil
 }
+
+// MaxDurationDays bounds every DURATION (about 100 years): far beyond
+// any license term, far below what time.Duration holds (292 years).
+const MaxDurationDays = 36600
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -137,3 +137,14 @@ days     = 365
 	fmt.Println(t.Tier, t.Products, t.Days, t.LimitArgs())
 	// Output: pro [acme-db] 365 [seats=25]
 }
+
+func TestParseDurationBounds(t *testing.T) {
+	for _, s := range []string{"36601d", "1000000d", "36600d1h", "99999999d", "9223372036d"} {
+		if _, err := policy.ParseDuration(s); err == nil {
+			t.Errorf("ParseDuration(%q) accepted a duration over %d days", s, policy.MaxDurationDays)
+		}
+	}
+	if d, err := policy.ParseDuration("36600d"); err != nil || d != policy.MaxDurationDays*24*time.Hour {
+		t.Errorf("ParseDuration(36600d) = %v, %v", d, err)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,26 +38,16 @@ func parseDate(s string, startOfDay bool, now time.Time) (time.Time, error) {
 }
 
 // parseDuration parses a DURATION: a number and a unit (90d, 36h, 15m,
-// 1d12h), days allowed; negative durations are refused. It is the
-// policy file's parser, so that a template and a flag read alike.
-//
-// A duration over 100 years (36600d) is refused: policy.ParseDuration
-// takes more days than a time.Duration holds.
+// 1d12h), days allowed, at most policy.MaxDurationDays; negative durations
+// are refused. It is the policy file's parser, so that a template and a
+// flag read alike.
 func parseDuration(s string) (time.Duration, error) {
 	d, err := policy.ParseDuration(s)
-	if i := strings.IndexByte(s, 'd'); err == nil && i > 0 {
-		if n, nerr := strconv.Atoi(s[:i]); nerr == nil && n > 36600 {
-			err = errors.New("too long")
-		}
-	}
-	if err != nil || d < 0 || d > maxDuration {
-		return 0, fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 15m, 1d12h (at most 36600d)", s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 15m, 1d12h (at most %dd)", s, policy.MaxDurationDays)
 	}
 	return d, nil
 }
-
-// maxDuration is the longest DURATION: 100 years, as --days.
-const maxDuration = 36600 * 24 * time.Hour
 
 // formatDuration prints d the way DURATION flags take it, in days, hours,
 // minutes and seconds: 400d, 36h as 1d12h, 90s as 1m30s. Parts of a
