@@ -67,7 +67,7 @@ func TestCheck(t *testing.T) {
 // TestREADMESnippet checks that the README's partner quickstart is this
 // package's license.go, byte for byte, so the snippet always compiles.
 func TestREADMESnippet(t *testing.T) {
-	readme, err := os.ReadFile("../../../../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
