@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/licet/licet/internal/csvsafe"
 	"io"
 	"strconv"
 	"strings"
@@ -75,12 +76,7 @@ func (s *Statement) WriteCSV(w io.Writer) error {
 }
 
 // cell defuses spreadsheet formulas in text from tokens.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func cell(s string) string { return csvsafe.Cell(s) }
 
 func rfc3339(t time.Time) string {
 	if t.IsZero() {

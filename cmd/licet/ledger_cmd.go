@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/licet/licet/internal/csvsafe"
 	"io"
 	"strconv"
 	"strings"
@@ -285,9 +286,10 @@ func writeEntriesCSV(w io.Writer, list []*ledger.Entry, withRaw bool) error {
 		if !e.Expiry.IsZero() {
 			exp = rfc3339(e.Expiry)
 		}
-		rec := []string{e.ID, string(e.Kind), e.KID, strconv.FormatInt(e.Index, 10), e.Issuer, e.Subject,
-			strings.Join(e.Audience, " "), e.Tier, rfc3339(e.IssuedAt), exp, e.GrantID, e.Partner, e.OrderRef,
-			e.RenewedFrom, strconv.FormatBool(e.Written), e.File, rfc3339(e.Recorded)}
+		c := csvsafe.Cell // text from tokens and orders stays inert in a spreadsheet
+		rec := []string{e.ID, string(e.Kind), e.KID, strconv.FormatInt(e.Index, 10), c(e.Issuer), c(e.Subject),
+			c(strings.Join(e.Audience, " ")), c(e.Tier), rfc3339(e.IssuedAt), exp, e.GrantID, c(e.Partner), c(e.OrderRef),
+			e.RenewedFrom, strconv.FormatBool(e.Written), c(e.File), rfc3339(e.Recorded)}
 		if withRaw {
 			rec = append(rec, encodeBase64(e.Raw))
 		}
