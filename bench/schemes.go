@@ -172,7 +172,6 @@ func (f *Fixture) goCOSE() (Scheme, error) {
 		return Scheme{}, err
 	}
 	kid := token.KeyID(f.Pub)
-	var cache token.VersionCache
 	return Scheme{
 		Name: "go-cose",
 		Sign: func() ([]byte, error) {
@@ -194,7 +193,7 @@ func (f *Fixture) goCOSE() (Scheme, error) {
 			if err := m.Verify(nil, verifier); err != nil {
 				return err
 			}
-			l, err := token.DecodeLicense(m.Payload, &cache)
+			l, err := token.DecodeLicense(m.Payload)
 			if err != nil {
 				return err
 			}

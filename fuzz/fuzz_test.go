@@ -147,10 +147,10 @@ func FuzzVerify(f *testing.F) {
 		if perr != nil {
 			t.Fatalf("verified, but ParseUnverified fails: %v", perr)
 		}
-		if u.License == nil || !deepEqual(normLicense(*u.License), normLicense(lic.License)) {
+		if u.License == nil || !deepEqual(normLicense(*u.License), normLicense(*lic.Claims)) {
 			t.Fatalf("verified claims differ from the unverified ones")
 		}
-		if !lic.Allows("api:read") && err2 == nil {
+		if !lic.Claims.Allows("api:read") && err2 == nil {
 			t.Fatal("verified with required scope api:read that the license does not allow")
 		}
 	})
@@ -161,7 +161,7 @@ func FuzzVerify(f *testing.F) {
 // give, and compares with what Verify gave (lic, err).
 func checkOracle(t *testing.T, payload []byte, lic *verify.License, err error) {
 	t.Helper()
-	l, derr := token.DecodeLicense(payload, nil)
+	l, derr := token.DecodeLicense(payload)
 	want, inGrace := oracle(l, derr)
 	if got := verify.CodeOf(err); got != want {
 		t.Fatalf("Verify gave %q (%v), the claims call for %q", got, err, want)
@@ -235,12 +235,12 @@ func FuzzCanonical(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		if l, err := token.DecodeLicense(in, nil); err == nil {
+		if l, err := token.DecodeLicense(in); err == nil {
 			b1, err := l.MarshalClaims()
 			if err != nil {
 				t.Fatalf("MarshalClaims of decoded claims: %v", err)
 			}
-			l2, err := token.DecodeLicense(b1, nil)
+			l2, err := token.DecodeLicense(b1)
 			if err != nil {
 				t.Fatalf("re-encoded license claims do not decode: %v\n%x", err, b1)
 			}
@@ -252,12 +252,12 @@ func FuzzCanonical(f *testing.F) {
 				t.Fatalf("canonical license claims re-encode differently (%v):\n%x\n%x", err, b1, b2)
 			}
 		}
-		if g, err := token.DecodeGrant(in, nil); err == nil {
+		if g, err := token.DecodeGrant(in); err == nil {
 			b1, err := g.MarshalClaims()
 			if err != nil {
 				t.Fatalf("MarshalClaims of decoded grant: %v", err)
 			}
-			g2, err := token.DecodeGrant(b1, nil)
+			g2, err := token.DecodeGrant(b1)
 			if err != nil {
 				t.Fatalf("re-encoded grant claims do not decode: %v\n%x", err, b1)
 			}
@@ -396,7 +396,7 @@ func FuzzGrant(f *testing.F) {
 	vendor := vectors.PrivateKey(vectors.KeyVendor)
 	partner := vectors.PrivateKey(vectors.KeyPartner)
 	f.Fuzz(func(t *testing.T, grantPayload, licensePayload []byte) {
-		g, gerr := token.DecodeGrant(grantPayload, nil)
+		g, gerr := token.DecodeGrant(grantPayload)
 		if gerr != nil && !errors.Is(gerr, token.ErrMalformed) {
 			t.Fatalf("DecodeGrant error does not wrap ErrMalformed: %v", gerr)
 		}
@@ -427,7 +427,7 @@ func FuzzGrant(f *testing.F) {
 		if gerr != nil {
 			t.Fatalf("verified under grant claims that do not decode: %v", gerr)
 		}
-		l, lerr := token.DecodeLicense(licensePayload, nil)
+		l, lerr := token.DecodeLicense(licensePayload)
 		if lerr != nil {
 			t.Fatalf("verified with license claims that do not decode: %v", lerr)
 		}

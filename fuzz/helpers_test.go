@@ -123,7 +123,7 @@ func checkVerifyResult(t *testing.T, lic *verify.License, err error) {
 		t.Fatalf("error %v (%T) is not a *verify.Error", err, err)
 	}
 	known := false
-	for _, c := range verify.Codes {
+	for _, c := range verify.Codes() {
 		if ve.Code == c {
 			known = true
 		}

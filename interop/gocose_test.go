@@ -144,7 +144,7 @@ func TestGoCOSEVerifiesLicetLicenses(t *testing.T) {
 // keys.
 func checkPayloadIsClaims(t *testing.T, payload []byte, l *token.License) {
 	t.Helper()
-	got, err := token.DecodeLicense(payload, nil)
+	got, err := token.DecodeLicense(payload)
 	if err != nil {
 		t.Fatalf("payload does not decode as license claims: %v", err)
 	}
@@ -289,7 +289,7 @@ func TestGoCOSEVerifiesGrantChain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify rejects a go-cose partner license: %v", err)
 	}
-	if got.Grant == nil || got.Issuer != "partner-1" {
+	if got.Grant == nil || got.Claims.Issuer != "partner-1" {
 		t.Fatalf("verified without its grant: %+v", got)
 	}
 }
@@ -359,8 +359,8 @@ func TestVerifyAcceptsGoCOSE(t *testing.T) {
 				if err != nil {
 					t.Fatalf("verify rejects the go-cose message: %v", err)
 				}
-				if got.Subject != l.Subject || got.Tier != l.Tier || !bytes.Equal(got.KeyID, token.KeyID(pub)) {
-					t.Fatalf("verified claims differ: sub %q tier %q kid %x", got.Subject, got.Tier, got.KeyID)
+				if got.Claims.Subject != l.Subject || got.Claims.Tier != l.Tier || !bytes.Equal(got.KeyID, token.KeyID(pub)) {
+					t.Fatalf("verified claims differ: sub %q tier %q kid %x", got.Claims.Subject, got.Claims.Tier, got.KeyID)
 				}
 			}
 			// And the verification is real: one flipped signature bit fails.
@@ -545,8 +545,8 @@ func TestVerifyRejectsGoCOSE(t *testing.T) {
 			if tc.want != "" && !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("verify error %q does not say %q", err, tc.why)
 			}
-			if tc.want == "" && got.Subject != "customer-4711" {
-				t.Fatalf("accepted license has sub %q", got.Subject)
+			if tc.want == "" && got.Claims.Subject != "customer-4711" {
+				t.Fatalf("accepted license has sub %q", got.Claims.Subject)
 			}
 			if tc.want != "" && got != nil {
 				t.Fatal("verify returned a license with an error")

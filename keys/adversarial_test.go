@@ -127,9 +127,9 @@ func advKeyCases(t *testing.T) []advKeyCase {
 	const pw = "correct horse battery staple"
 	acme := advKey(t, "acme")
 	attacker := advKey(t, "attacker")
-	enc := advEncrypted(t, acme, pw, keys.FastKDF)
-	encAgain := advEncrypted(t, acme, pw, keys.FastKDF) // same key, fresh salt and nonce
-	encAttacker := advEncrypted(t, attacker, pw, keys.FastKDF)
+	enc := advEncrypted(t, acme, pw, keys.FastKDF())
+	encAgain := advEncrypted(t, acme, pw, keys.FastKDF()) // same key, fresh salt and nonce
+	encAttacker := advEncrypted(t, attacker, pw, keys.FastKDF())
 	plain := acme.MarshalUnencrypted()
 	pubFile := acme.Public().MarshalPEM()
 	der, err := x509.MarshalPKIXPublicKey(acme.Public().Key)
@@ -336,7 +336,7 @@ func advNoPanic(t *testing.T, data []byte) {
 func TestAdversarialKeyBitFlips(t *testing.T) {
 	const pw = "pw"
 	acme := advKey(t, "acme")
-	enc := advEncrypted(t, acme, pw, keys.FastKDF)
+	enc := advEncrypted(t, acme, pw, keys.FastKDF())
 	same := 0
 	for i := 0; i < len(enc)*8; i++ {
 		data := append([]byte{}, enc...)

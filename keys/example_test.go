@@ -25,7 +25,7 @@ func Example() {
 
 	// The private key file, encrypted under a passphrase. Real files use
 	// keys.DefaultKDF; FastKDF keeps the example quick.
-	keyFile, err := vendor.MarshalEncrypted([]byte("correct horse battery staple"), keys.FastKDF)
+	keyFile, err := vendor.MarshalEncrypted([]byte("correct horse battery staple"), keys.FastKDF())
 	if err != nil {
 		panic(err)
 	}
@@ -69,7 +69,7 @@ func Example() {
 		panic(err)
 	}
 	l, err := v.Verify(lic, "api:read")
-	fmt.Println("verified:", l.Subject, l.Tier, err)
+	fmt.Println("verified:", l.Claims.Subject, l.Claims.Tier, err)
 
 	// A wrong passphrase is refused.
 	_, err = keys.ParsePrivateKey(keyFile, func() ([]byte, error) { return []byte("guess"), nil })

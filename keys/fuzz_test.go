@@ -10,7 +10,7 @@ import (
 // ReadKeyInfo, and what parses marshals back to the same key.
 func FuzzKeyFile(f *testing.F) {
 	k := Sandbox()
-	enc, err := k.marshalEncrypted(newTestRand("fuzz"), []byte("pw"), FastKDF)
+	enc, err := k.marshalEncrypted(newTestRand("fuzz"), []byte("pw"), FastKDF())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -22,11 +22,11 @@ func TestChangePassphrase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := k.MarshalEncrypted([]byte("old words"), keys.FastKDF)
+	old, err := k.MarshalEncrypted([]byte("old words"), keys.FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := keys.ChangePassphrase(old, pass("old words"), pass("new words"), keys.FastKDF)
+	out, err := keys.ChangePassphrase(old, pass("old words"), pass("new words"), keys.FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,19 +47,19 @@ func TestChangePassphrase(t *testing.T) {
 
 	// A wrong old passphrase: refused, and the new one is never asked.
 	asked := false
-	_, err = keys.ChangePassphrase(old, pass("guess"), func() ([]byte, error) { asked = true; return []byte("x"), nil }, keys.FastKDF)
+	_, err = keys.ChangePassphrase(old, pass("guess"), func() ([]byte, error) { asked = true; return []byte("x"), nil }, keys.FastKDF())
 	if !errors.Is(err, keys.ErrWrongPassphrase) || asked {
 		t.Errorf("wrong old passphrase: %v (new asked: %v)", err, asked)
 	}
 	// An empty new passphrase, or an error reading it.
-	if _, err := keys.ChangePassphrase(old, pass("old words"), pass(""), keys.FastKDF); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, err := keys.ChangePassphrase(old, pass("old words"), pass(""), keys.FastKDF()); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("empty new passphrase: %v", err)
 	}
 	boom := errors.New("no terminal")
-	if _, err := keys.ChangePassphrase(old, pass("old words"), func() ([]byte, error) { return nil, boom }, keys.FastKDF); !errors.Is(err, boom) {
+	if _, err := keys.ChangePassphrase(old, pass("old words"), func() ([]byte, error) { return nil, boom }, keys.FastKDF()); !errors.Is(err, boom) {
 		t.Errorf("new passphrase error: %v", err)
 	}
-	if _, err := keys.ChangePassphrase(old, pass("old words"), nil, keys.FastKDF); err == nil {
+	if _, err := keys.ChangePassphrase(old, pass("old words"), nil, keys.FastKDF()); err == nil {
 		t.Error("nil new passphrase accepted")
 	}
 	// KDF parameters over the caps are refused.
@@ -69,15 +69,15 @@ func TestChangePassphrase(t *testing.T) {
 
 	// An unencrypted key is encrypted; its old passphrase is not asked.
 	plain := k.MarshalUnencrypted()
-	out, err = keys.ChangePassphrase(plain, func() ([]byte, error) { t.Error("old passphrase asked for a plain key"); return nil, nil }, pass("first"), keys.FastKDF)
+	out, err = keys.ChangePassphrase(plain, func() ([]byte, error) { t.Error("old passphrase asked for a plain key"); return nil, nil }, pass("first"), keys.FastKDF())
 	if err != nil || !keys.IsEncrypted(out) {
 		t.Fatalf("plain key: %v", err)
 	}
 	// A public key file, or garbage, is no private key.
-	if _, err := keys.ChangePassphrase(k.Public().MarshalPEM(), pass("a"), pass("b"), keys.FastKDF); !errors.Is(err, keys.ErrNotPrivateKey) {
+	if _, err := keys.ChangePassphrase(k.Public().MarshalPEM(), pass("a"), pass("b"), keys.FastKDF()); !errors.Is(err, keys.ErrNotPrivateKey) {
 		t.Errorf("public key: %v", err)
 	}
-	if _, err := keys.ChangePassphrase([]byte("hello"), pass("a"), pass("b"), keys.FastKDF); err == nil {
+	if _, err := keys.ChangePassphrase([]byte("hello"), pass("a"), pass("b"), keys.FastKDF()); err == nil {
 		t.Error("garbage accepted")
 	}
 }
@@ -90,12 +90,12 @@ func TestChangePassphraseFile(t *testing.T) {
 	}
 	k, _ := keys.Generate(bytes.NewReader(bytes.Repeat([]byte{8}, 32)), "acme")
 	path := filepath.Join(t.TempDir(), "acme.key")
-	old, _ := k.MarshalEncrypted([]byte("old"), keys.FastKDF)
+	old, _ := k.MarshalEncrypted([]byte("old"), keys.FastKDF())
 	if err := keys.WriteFile(path, old, 0o600, false); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	out, err := keys.ChangePassphrase(data, pass("old"), pass("new"), keys.FastKDF)
+	out, err := keys.ChangePassphrase(data, pass("old"), pass("new"), keys.FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +114,11 @@ func TestChangePassphraseFile(t *testing.T) {
 
 func ExampleChangePassphrase() {
 	k := keys.Sandbox()
-	old, _ := k.MarshalEncrypted([]byte("old words"), keys.FastKDF)
+	old, _ := k.MarshalEncrypted([]byte("old words"), keys.FastKDF())
 	out, err := keys.ChangePassphrase(old,
 		func() ([]byte, error) { return []byte("old words"), nil },
 		func() ([]byte, error) { return []byte("new words"), nil },
-		keys.FastKDF)
+		keys.FastKDF())
 	if err != nil {
 		panic(err)
 	}

@@ -42,13 +42,13 @@ type KDFParams struct {
 	Threads   uint8
 }
 
-// DefaultKDF are the parameters of new encrypted key files: 3 passes over
-// 64 MiB with 4 threads.
-var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+// DefaultKDF returns the parameters of new encrypted key files: 3 passes
+// over 64 MiB with 4 threads.
+func DefaultKDF() KDFParams { return KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4} }
 
-// FastKDF are tiny parameters for tests only: 1 pass over 64 KiB. They are
-// still argon2id and within the caps, but protect a passphrase poorly.
-var FastKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+// FastKDF returns tiny parameters for tests only: 1 pass over 64 KiB. They
+// are still argon2id and within the caps, but protect a passphrase poorly.
+func FastKDF() KDFParams { return KDFParams{Time: 1, MemoryKiB: 64, Threads: 1} }
 
 // String returns the parameters as stored in a key file: "t=3,m=65536,p=4".
 func (p KDFParams) String() string {

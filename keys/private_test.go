@@ -66,7 +66,7 @@ func setBody(file []byte, body []byte) []byte {
 
 func TestEncryptedRoundTrip(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("correct horse"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("correct horse"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestEncryptedRoundTrip(t *testing.T) {
 	}
 
 	// Fresh salt and nonce every time.
-	data2, err := k.MarshalEncrypted([]byte("correct horse"), FastKDF)
+	data2, err := k.MarshalEncrypted([]byte("correct horse"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,34 +120,34 @@ func TestEncryptedRoundTrip(t *testing.T) {
 
 func TestEncryptedDeterministicWithRand(t *testing.T) {
 	k := testKey(t, "acme")
-	a, err := k.marshalEncrypted(newTestRand("salt"), []byte("pw"), FastKDF)
+	a, err := k.marshalEncrypted(newTestRand("salt"), []byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := k.marshalEncrypted(newTestRand("salt"), []byte("pw"), FastKDF)
+	b, err := k.marshalEncrypted(newTestRand("salt"), []byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a, b) {
 		t.Error("same randomness, different files")
 	}
-	if _, err := k.marshalEncrypted(errReader{}, []byte("pw"), FastKDF); err == nil || !strings.Contains(err.Error(), "randomness") {
+	if _, err := k.marshalEncrypted(errReader{}, []byte("pw"), FastKDF()); err == nil || !strings.Contains(err.Error(), "randomness") {
 		t.Errorf("failing randomness: err = %v", err)
 	}
 }
 
 // TestDefaultKDF is the one test that pays for DefaultKDF.
 func TestDefaultKDF(t *testing.T) {
-	if DefaultKDF != (KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}) {
-		t.Fatalf("DefaultKDF = %+v", DefaultKDF)
+	if DefaultKDF() != (KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}) {
+		t.Fatalf("DefaultKDF() = %+v", DefaultKDF())
 	}
 	k := testKey(t, "acme")
 	start := time.Now()
-	data, err := k.MarshalEncrypted([]byte("pw"), DefaultKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), DefaultKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("encrypting with DefaultKDF took %v", time.Since(start))
+	t.Logf("encrypting with DefaultKDF() took %v", time.Since(start))
 	if got := header(t, data, "KDF-Params"); got != "t=3,m=65536,p=4" {
 		t.Errorf("KDF-Params = %q", got)
 	}
@@ -157,21 +157,21 @@ func TestDefaultKDF(t *testing.T) {
 	if err != nil || !back.Key.Equal(k.Key) {
 		t.Fatalf("ParsePrivateKey = %v", err)
 	}
-	t.Logf("decrypting with DefaultKDF took %v", time.Since(start))
+	t.Logf("decrypting with DefaultKDF() took %v", time.Since(start))
 }
 
 func TestFastKDFIsArgon2idWithinCaps(t *testing.T) {
-	if err := FastKDF.check(); err != nil {
+	if err := FastKDF().check(); err != nil {
 		t.Fatal(err)
 	}
-	if FastKDF.MemoryKiB > 1024 || FastKDF.Time > 1 {
-		t.Errorf("FastKDF = %+v is not tiny", FastKDF)
+	if FastKDF().MemoryKiB > 1024 || FastKDF().Time > 1 {
+		t.Errorf("FastKDF() = %+v is not tiny", FastKDF())
 	}
 }
 
 func TestWrongPassphrase(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("right"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("right"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestWrongPassphrase(t *testing.T) {
 func TestTamperedEncryptedKey(t *testing.T) {
 	k := testKey(t, "acme")
 	other := testKey(t, "other")
-	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestTamperedEncryptedKey(t *testing.T) {
 // before the passphrase is asked for.
 func TestEncryptedKeyParseErrors(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestEncryptedKeyParseErrors(t *testing.T) {
 // complete before the final newline), and nothing panics.
 func TestTruncatedKeyFiles(t *testing.T) {
 	k := testKey(t, "acme")
-	enc, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	enc, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestTruncatedKeyFiles(t *testing.T) {
 // before any work and before the passphrase is asked for.
 func TestKDFCaps(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,12 +411,12 @@ func TestMarshalEncryptedRefuses(t *testing.T) {
 		kdf     KDFParams
 		wantErr string
 	}{
-		{"empty passphrase", k, "", FastKDF, "passphrase is empty"},
+		{"empty passphrase", k, "", FastKDF(), "passphrase is empty"},
 		{"zero passes", k, "pw", KDFParams{Time: 0, MemoryKiB: 64, Threads: 1}, "at least 1"},
 		{"zero threads", k, "pw", KDFParams{Time: 1, MemoryKiB: 64, Threads: 0}, "at least 1"},
 		{"too little memory", k, "pw", KDFParams{Time: 1, MemoryKiB: 7, Threads: 1}, "8 KiB per thread"},
-		{"invalid issuer", &PrivateKey{Issuer: "a b", Key: k.Key}, "pw", FastKDF, "issuer id"},
-		{"short key", &PrivateKey{Issuer: "acme", Key: k.Key[:32]}, "pw", FastKDF, "32 bytes, want 64"},
+		{"invalid issuer", &PrivateKey{Issuer: "a b", Key: k.Key}, "pw", FastKDF(), "issuer id"},
+		{"short key", &PrivateKey{Issuer: "acme", Key: k.Key[:32]}, "pw", FastKDF(), "32 bytes, want 64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.k.MarshalEncrypted([]byte(tc.pass), tc.kdf)
@@ -429,7 +429,7 @@ func TestMarshalEncryptedRefuses(t *testing.T) {
 
 func TestPassphraseCallback(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +539,7 @@ func TestReadKeyInfoPublic(t *testing.T) {
 // TestSignWithParsedKey: a parsed key signs like the original.
 func TestSignWithParsedKey(t *testing.T) {
 	k := testKey(t, "acme")
-	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	data, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}

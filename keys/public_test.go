@@ -109,7 +109,7 @@ func TestParsePublicKeyErrors(t *testing.T) {
 	pub := k.Public()
 	ours := string(pub.MarshalPEM())
 	plain := plainPEM(t, pub.Key)
-	enc, err := k.MarshalEncrypted([]byte("pw"), FastKDF)
+	enc, err := k.MarshalEncrypted([]byte("pw"), FastKDF())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -397,12 +397,12 @@ func TestTrustStoreKeySet(t *testing.T) {
 		want error // nil: valid
 	}{
 		{"current key", sign(current, "acme", now.AddDate(0, -1, 0)), nil},
-		{"current key, issued before its window", sign(current, "acme", t2026.Add(-time.Hour)), verify.ErrKeyNotValid},
+		{"current key, issued before its window", sign(current, "acme", t2026.Add(-time.Hour)), verify.CodeKeyNotValid},
 		{"retired key, issued before retirement", sign(retired, "acme", t2026.Add(-time.Hour)), nil},
-		{"retired key, issued after retirement", sign(retired, "acme", t2026.Add(time.Hour)), verify.ErrKeyNotValid},
-		{"revoked key", sign(revoked, "acme", t2026.Add(-time.Hour)), verify.ErrKeyNotValid},
-		{"key not in the store", sign(unknown, "acme", now), verify.ErrUnknownKey},
-		{"wrong issuer", sign(current, "evil", now), verify.ErrWrongIssuer},
+		{"retired key, issued after retirement", sign(retired, "acme", t2026.Add(time.Hour)), verify.CodeKeyNotValid},
+		{"revoked key", sign(revoked, "acme", t2026.Add(-time.Hour)), verify.CodeKeyNotValid},
+		{"key not in the store", sign(unknown, "acme", now), verify.CodeUnknownKey},
+		{"wrong issuer", sign(current, "evil", now), verify.CodeWrongIssuer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := v.Verify(tc.tok)

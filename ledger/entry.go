@@ -97,21 +97,21 @@ func Describe(raw []byte) (*Entry, error) {
 	e := &Entry{KID: hex.EncodeToString(m.Header.KID), Raw: raw}
 	switch m.Header.Typ {
 	case token.TypeLicense:
-		l, err := token.DecodeLicense(m.Payload, nil)
+		l, err := token.DecodeLicense(m.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: not a valid license: %s", strings.TrimPrefix(err.Error(), "token: "))
 		}
 		e.Kind, e.ID, e.Issuer, e.Subject = KindLicense, hex.EncodeToString(l.ID), l.Issuer, l.Subject
 		e.Audience, e.Tier, e.IssuedAt, e.Expiry = l.Audience, l.Tier, l.IssuedAt, l.Expiry
 		if m.Header.Grant != nil {
-			g, err := token.DecodeGrant(m.Header.Grant.Payload, nil)
+			g, err := token.DecodeGrant(m.Header.Grant.Payload)
 			if err != nil {
 				return nil, fmt.Errorf("ledger: the license carries an invalid grant: %s", strings.TrimPrefix(err.Error(), "token: "))
 			}
 			e.GrantID, e.Partner = hex.EncodeToString(g.ID), l.Issuer
 		}
 	case token.TypeGrant:
-		g, err := token.DecodeGrant(m.Payload, nil)
+		g, err := token.DecodeGrant(m.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: not a valid grant: %s", strings.TrimPrefix(err.Error(), "token: "))
 		}

@@ -22,7 +22,7 @@ func Renewal(e *Entry, now, expiry time.Time) (*token.License, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: entry %s: %w", e.ID, err)
 	}
-	old, err := token.DecodeLicense(m.Payload, nil)
+	old, err := token.DecodeLicense(m.Payload)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: entry %s: %w", e.ID, err)
 	}

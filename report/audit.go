@@ -90,7 +90,7 @@ func audit(ctx context.Context, led *ledger.Ledger, s Seen) (*Finding, error) {
 		f.Status, f.Detail = Invalid, "a "+kindOf(m.Header.Typ)+", not a license"
 		return f, nil
 	}
-	lic, err := token.DecodeLicense(m.Payload, nil)
+	lic, err := token.DecodeLicense(m.Payload)
 	if err != nil {
 		f.Status, f.Detail = Invalid, "not a valid license: "+strings.TrimPrefix(err.Error(), "token: ")
 		return f, nil
@@ -99,7 +99,7 @@ func audit(ctx context.Context, led *ledger.Ledger, s Seen) (*Finding, error) {
 	if m.Header.Grant == nil {
 		return auditDirect(ctx, led, f, s.Raw)
 	}
-	g, err := token.DecodeGrant(m.Header.Grant.Payload, nil)
+	g, err := token.DecodeGrant(m.Header.Grant.Payload)
 	if err != nil {
 		f.Status, f.Detail = Invalid, "it carries an invalid grant"
 		return f, nil

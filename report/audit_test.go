@@ -20,7 +20,7 @@ func TestAudit(t *testing.T) {
 	}
 	// The partner re-signs a reported license's id with more seats.
 	m, _ := token.ParseMessage(w.minted[0])
-	lic, _ := token.DecodeLicense(m.Payload, nil)
+	lic, _ := token.DecodeLicense(m.Payload)
 	lic.Limits["seats"] = 99
 	twin, err := token.SignLicense(w.partner.Signer(), lic, w.grant)
 	if err != nil {

@@ -141,7 +141,7 @@ func parseGrant(raw []byte) (*token.Grant, error) {
 	if m.Header.Typ != token.TypeGrant {
 		return nil, fmt.Errorf("report: not a grant but a %s", kindOf(m.Header.Typ))
 	}
-	g, err := token.DecodeGrant(m.Payload, nil)
+	g, err := token.DecodeGrant(m.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("report: not a valid grant: %s", strings.TrimPrefix(err.Error(), "token: "))
 	}

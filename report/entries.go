@@ -86,7 +86,7 @@ func checkSigned(raw []byte, index int64, pub ed25519.PublicKey, p *problems) *s
 		p.add(CodeTampered, "entry %d: its signature does not verify under the grant's key: the entry was altered", index)
 		return nil
 	}
-	lic, err := token.DecodeLicense(m.Payload, nil)
+	lic, err := token.DecodeLicense(m.Payload)
 	if err != nil {
 		p.add(CodeOutsideGrant, "entry %d is signed but not a valid license: %s", index, strings.TrimPrefix(err.Error(), "token: "))
 		return nil
@@ -101,7 +101,7 @@ func checkSigned(raw []byte, index int64, pub ed25519.PublicKey, p *problems) *s
 		return nil
 	}
 	s.grantRaw = m.Header.Grant.Raw
-	if s.grant, err = token.DecodeGrant(m.Header.Grant.Payload, nil); err != nil {
+	if s.grant, err = token.DecodeGrant(m.Header.Grant.Payload); err != nil {
 		p.add(CodeOutsideGrant, "%s carries an invalid grant: %s", s.describe(index), strings.TrimPrefix(err.Error(), "token: "))
 		return nil
 	}

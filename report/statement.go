@@ -164,7 +164,7 @@ func priceLine(e *ledger.Entry, r *policy.Royalties) (*Line, error) {
 	if err != nil {
 		return nil, fmt.Errorf("license %s cannot be read: %v", e.ID, err)
 	}
-	lic, err := token.DecodeLicense(m.Payload, nil)
+	lic, err := token.DecodeLicense(m.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("license %s cannot be read: %v", e.ID, err)
 	}
@@ -256,7 +256,7 @@ func (s *Statement) total(entries []*ledger.Entry) {
 	vendors := map[string]bool{}
 	for _, e := range entries {
 		if m, err := token.ParseMessage(e.Raw); err == nil && m.Header.Grant != nil {
-			if g, err := token.DecodeGrant(m.Header.Grant.Payload, nil); err == nil {
+			if g, err := token.DecodeGrant(m.Header.Grant.Payload); err == nil {
 				vendors[g.Issuer] = true
 			}
 		}

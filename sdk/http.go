@@ -183,12 +183,12 @@ func (l *License) Require(scopes ...string) func(http.Handler) http.Handler {
 				return
 			}
 			for _, sc := range scopes {
-				if !s.lic.Allows(sc) {
+				if !s.lic.Claims.Allows(sc) {
 					l.refuse(w, r, &Problem{
 						Title: "Scope not licensed", Status: http.StatusForbidden,
 						Code: string(verify.CodeScopeMissing), Scope: sc,
 					}, func() string {
-						return fmt.Sprintf("the license of %q (id %x, issuer %q) does not grant scope %q", s.lic.Subject, s.lic.ID, s.lic.Issuer, sc)
+						return fmt.Sprintf("the license of %q (id %x, issuer %q) does not grant scope %q", s.lic.Claims.Subject, s.lic.Claims.ID, s.lic.Claims.Issuer, sc)
 					})
 					return
 				}
@@ -216,7 +216,9 @@ func (l *License) RequireTier(min string) func(http.Handler) http.Handler {
 				l.refuse(w, r, &Problem{
 					Title: "Tier not licensed", Status: http.StatusForbidden,
 					Code: CodeTierTooLow, Tier: min,
-				}, func() string { return fmt.Sprintf("the license tier is %q; this needs %q or above", s.lic.Tier, min) })
+				}, func() string {
+					return fmt.Sprintf("the license tier is %q; this needs %q or above", s.lic.Claims.Tier, min)
+				})
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -289,7 +291,7 @@ func (l *License) RateLimit() func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			rpm, ok := s.lic.Limit(LimitRPM)
+			rpm, ok := s.lic.Claims.Limit(LimitRPM)
 			if !ok {
 				next.ServeHTTP(w, r)
 				return

@@ -235,11 +235,11 @@ func TestCodeOf(t *testing.T) {
 		{sdk.ErrUnlicensed, "no_license"},
 		{&sdk.ClockRollbackError{}, "clock_rollback"},
 		{fmt.Errorf("wrapped: %w", &sdk.ListRollbackError{}), "list_rollback"},
-		{&sdk.RevocationsError{Err: verify.ErrBadSignature}, "revocations_invalid"},
+		{&sdk.RevocationsError{Err: verify.CodeBadSignature}, "revocations_invalid"},
 		{&sdk.StateError{Err: errors.New("x")}, "state_invalid"},
 		{&sdk.LoadError{}, "no_license"},
-		{&sdk.LoadError{Candidates: []sdk.Candidate{{Err: verify.ErrRevoked}}}, "revoked"},
-		{verify.ErrScopeMissing, "scope_missing"},
+		{&sdk.LoadError{Candidates: []sdk.Candidate{{Err: verify.CodeRevoked}}}, "revoked"},
+		{verify.CodeScopeMissing, "scope_missing"},
 		{errors.New("disk on fire"), "internal"},
 	}
 	for _, tt := range tests {

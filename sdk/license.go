@@ -94,7 +94,7 @@ func (s *snapshot) check(now time.Time) error {
 	case s.lic == nil:
 		return ErrUnlicensed
 	case !s.deadline.IsZero() && now.After(s.deadline):
-		exp := s.lic.Expiry.UTC().Format(time.RFC3339)
+		exp := s.lic.Claims.Expiry.UTC().Format(time.RFC3339)
 		return &verify.Error{Code: verify.CodeExpired, Detail: exp, Message: "license expired at " + exp}
 	}
 	return nil
@@ -157,12 +157,12 @@ func (l *License) refresh() []error {
 	if l.good != nil {
 		lic := l.good.lic
 		snap.lic, snap.where = lic, l.good.where
-		if r, ok := l.s.ranks[lic.Tier]; ok {
+		if r, ok := l.s.ranks[lic.Claims.Tier]; ok {
 			snap.rank = r
 		}
-		if !lic.Expiry.IsZero() {
-			snap.graceStart = lic.Expiry.Add(l.s.leeway)
-			snap.deadline = snap.graceStart.Add(lic.Grace)
+		if !lic.Claims.Expiry.IsZero() {
+			snap.graceStart = lic.Claims.Expiry.Add(l.s.leeway)
+			snap.deadline = snap.graceStart.Add(lic.Claims.Grace)
 		}
 		snap.warnings = append(snap.warnings, lic.Warnings...)
 		snap.warnings = append(snap.warnings, l.good.skipped...)
@@ -348,7 +348,7 @@ func (l *License) saveState(now time.Time) {
 	}
 	raise(now)
 	if l.good != nil {
-		raise(l.good.lic.IssuedAt)
+		raise(l.good.lic.Claims.IssuedAt)
 	}
 	for _, list := range l.revs {
 		raise(list.IssuedAt())
@@ -401,8 +401,8 @@ func (l *License) Status() Status {
 	st.Licensed = st.Err == nil
 	st.Code = CodeOf(st.Err)
 	if s.lic != nil {
-		st.Subject, st.Issuer, st.Tier = s.lic.Subject, s.lic.Issuer, s.lic.Tier
-		st.ID, st.Expiry = hex.EncodeToString(s.lic.ID), s.lic.Expiry
+		st.Subject, st.Issuer, st.Tier = s.lic.Claims.Subject, s.lic.Claims.Issuer, s.lic.Claims.Tier
+		st.ID, st.Expiry = hex.EncodeToString(s.lic.Claims.ID), s.lic.Claims.Expiry
 		st.InGrace = st.Licensed && s.inGrace(now)
 	}
 	return st
@@ -435,13 +435,13 @@ func (l *License) Allows(scope string) bool {
 	if !s.deadline.IsZero() && l.s.clock().After(s.deadline) {
 		return false
 	}
-	return s.lic.Allows(scope)
+	return s.lic.Claims.Allows(scope)
 }
 
 // Tier returns the tier of the license in effect, "" when none is.
 func (l *License) Tier() string {
 	if s, ok := l.live(); ok {
-		return s.lic.Tier
+		return s.lic.Claims.Tier
 	}
 	return ""
 }
@@ -462,7 +462,7 @@ func (l *License) TierAtLeast(min string) bool {
 // "rpm", ...) and whether it sets one.
 func (l *License) Limit(name string) (uint64, bool) {
 	if s, ok := l.live(); ok {
-		return s.lic.Limit(name)
+		return s.lic.Claims.Limit(name)
 	}
 	return 0, false
 }
@@ -471,7 +471,7 @@ func (l *License) Limit(name string) (uint64, bool) {
 // ("embed", "redistribute", ...).
 func (l *License) HasRight(name string) bool {
 	s, ok := l.live()
-	return ok && s.lic.HasRight(name)
+	return ok && s.lic.Claims.HasRight(name)
 }
 
 // ExpiresIn returns the time left until the license in effect expires:
@@ -482,10 +482,10 @@ func (l *License) ExpiresIn() time.Duration {
 	if !s.live(now) {
 		return 0
 	}
-	if s.lic.Expiry.IsZero() {
+	if s.lic.Claims.Expiry.IsZero() {
 		return math.MaxInt64
 	}
-	return s.lic.Expiry.Sub(now)
+	return s.lic.Claims.Expiry.Sub(now)
 }
 
 // InGrace reports whether the license in effect is past its expiry and
@@ -504,7 +504,7 @@ func (l *License) Claims() *token.License {
 	if s.lic == nil {
 		return nil
 	}
-	c := s.lic.License
+	c := *s.lic.Claims
 	c.Audience = slices.Clone(c.Audience)
 	c.ID = bytes.Clone(c.ID)
 	c.Scopes = slices.Clone(c.Scopes)

@@ -146,7 +146,7 @@ func TestExpiryWithoutPolling(t *testing.T) {
 		}
 	}
 	var ve *verify.Error
-	if err := lic.Err(); !errors.As(err, &ve) || ve.Detail != exp.Format(time.RFC3339) || !errors.Is(err, verify.ErrExpired) {
+	if err := lic.Err(); !errors.As(err, &ve) || ve.Detail != exp.Format(time.RFC3339) || !errors.Is(err, verify.CodeExpired) {
 		t.Errorf("Err = %#v", err)
 	}
 	// The claims stay readable after expiry.

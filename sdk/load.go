@@ -53,7 +53,7 @@ func (c Candidate) String() string {
 
 // LoadError reports that no place held a valid license: it lists every
 // place looked at and why each failed. errors.Is and errors.As see the
-// failure of each candidate, so errors.Is(err, verify.ErrExpired) tells
+// failure of each candidate, so errors.Is(err, verify.CodeExpired) tells
 // whether an expired license was found.
 type LoadError struct {
 	Product    string

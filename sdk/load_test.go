@@ -156,7 +156,7 @@ func TestLoadErrorListsEveryPlace(t *testing.T) {
 	if kinds[0] != sdk.KindPath || kinds[1] != sdk.KindEnv || kinds[2] != sdk.KindConfigDir {
 		t.Errorf("kinds %v", kinds)
 	}
-	if !errors.Is(lerr, fs.ErrNotExist) || !errors.Is(lerr, verify.ErrExpired) || !errors.Is(lerr, verify.ErrMalformed) {
+	if !errors.Is(lerr, fs.ErrNotExist) || !errors.Is(lerr, verify.CodeExpired) || !errors.Is(lerr, verify.CodeMalformed) {
 		t.Error("errors.Is does not see the candidates' errors")
 	}
 	if lerr.NotFound() {

@@ -370,7 +370,7 @@ func TestRevokedWhileRunning(t *testing.T) {
 	// A newer list that names the license denies at once.
 	write(t, cfg.RevocationsPath, v.revocations(2, t0, claims.ID))
 	err = lic.Reload()
-	if !errors.Is(err, verify.ErrRevoked) || lic.Allows("api:read") || sdk.CodeOf(lic.Err()) != "revoked" {
+	if !errors.Is(err, verify.CodeRevoked) || lic.Allows("api:read") || sdk.CodeOf(lic.Err()) != "revoked" {
 		t.Fatalf("revoked: %v", err)
 	}
 	// A fresh license in its place is taken.
@@ -400,7 +400,7 @@ func TestRollbackAfterExpiry(t *testing.T) {
 			write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Expiry = t0.Add(24 * time.Hour) })))
 			lic := mustLoad(t, cfg)
 			v.clock.Set(t0.Add(10 * 24 * time.Hour)) // long expired
-			if err := lic.Reload(); !errors.Is(err, verify.ErrExpired) {
+			if err := lic.Reload(); !errors.Is(err, verify.CodeExpired) {
 				t.Fatalf("Reload after expiry: %v", err)
 			}
 			if withFile {

@@ -171,10 +171,10 @@ func (o *observer) events() {
 				o.opts.OnGrace(o.l.Status())
 			}
 		}
-	case !o.expiring && !s.lic.Expiry.IsZero() && s.lic.Expiry.Sub(now) <= o.opts.ExpiringWithin:
+	case !o.expiring && !s.lic.Claims.Expiry.IsZero() && s.lic.Claims.Expiry.Sub(now) <= o.opts.ExpiringWithin:
 		o.expiring = true
 		if o.opts.OnExpiring != nil {
-			o.opts.OnExpiring(o.l.Status(), s.lic.Expiry.Sub(now))
+			o.opts.OnExpiring(o.l.Status(), s.lic.Claims.Expiry.Sub(now))
 		}
 	}
 }

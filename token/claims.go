@@ -41,7 +41,7 @@ type License struct {
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
 
-	scopeIdx *scopeIndex // of Scopes, built by UnmarshalClaims (scope.go)
+	scopeIdx *scopeIndex // of Scopes, built by DecodeLicense (scope.go)
 }
 
 // Perpetual reports whether the license has no expiry.
@@ -54,6 +54,22 @@ func (l *License) Perpetual() bool { return l.Expiry.IsZero() }
 // Scopes slice rather than change one in place, which the index would
 // not see.
 func (l *License) Allows(scope string) bool { return allows(l.scopeIdx, l.Scopes, scope) }
+
+// Limit returns a numeric limit and whether the license sets it.
+func (l *License) Limit(name string) (uint64, bool) {
+	n, ok := l.Limits[name]
+	return n, ok
+}
+
+// HasRight reports whether the license carries a contract right.
+func (l *License) HasRight(name string) bool {
+	for _, r := range l.Rights {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
 
 type licenseWire struct {
 	Iss      text              `cbor:"1,keyasint"`
@@ -105,11 +121,10 @@ var understood = map[string]bool{
 // DecodeLicense decodes and checks a license claims set (a COSE payload)
 // strictly: required claims present, every claim of its type, scopes well
 // formed, "crit" naming only understood claims, "versions" parsable.
-// Version constraints are parsed through cache, which may be nil.
 // Every error wraps [ErrMalformed].
-func DecodeLicense(payload []byte, cache *VersionCache) (*License, error) {
+func DecodeLicense(payload []byte) (*License, error) {
 	l := new(License)
-	if err := l.UnmarshalClaims(payload, cache); err != nil {
+	if err := l.decode(payload); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -117,8 +132,7 @@ func DecodeLicense(payload []byte, cache *VersionCache) (*License, error) {
 
 var licenseWirePool = sync.Pool{New: func() any { return new(licenseWire) }}
 
-// UnmarshalClaims is [DecodeLicense] into l, which it overwrites.
-func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
+func (l *License) decode(payload []byte) error {
 	w := licenseWirePool.Get().(*licenseWire)
 	defer func() {
 		*w = licenseWire{}
@@ -178,7 +192,7 @@ func (l *License) UnmarshalClaims(payload []byte, cache *VersionCache) error {
 		Crit:      w.Crit.v,
 	}
 	if w.Versions.ok {
-		c, err := cache.Parse(w.Versions.v)
+		c, err := constraints.Parse(w.Versions.v)
 		if err != nil {
 			return wrapMalformed("license claims: versions", err)
 		}
@@ -231,7 +245,7 @@ func (l *License) Validate() error {
 		errs = append(errs, err.Error())
 	}
 	if l.Versions != "" {
-		if _, err := validateCache.Parse(l.Versions); err != nil {
+		if _, err := constraints.Parse(l.Versions); err != nil {
 			errs = append(errs, fmt.Sprintf("version constraint %q: %v", l.Versions, err))
 		}
 	}
@@ -392,7 +406,7 @@ type grantOut struct {
 
 // DecodeGrant decodes and checks a grant claims set strictly. Every error
 // wraps [ErrMalformed].
-func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
+func DecodeGrant(payload []byte) (*Grant, error) {
 	var w grantWire
 	wide, err := decodeMap(strictDM, payload, &w)
 	if err != nil {
@@ -438,7 +452,7 @@ func DecodeGrant(payload []byte, cache *VersionCache) (*Grant, error) {
 		Versions: w.Versions.v, MaxLife: w.MaxLife.ceiling(), MaxGrace: w.MaxGrace.ceiling(),
 	}
 	if w.Versions.ok {
-		c, err := cache.Parse(w.Versions.v)
+		c, err := constraints.Parse(w.Versions.v)
 		if err != nil {
 			return nil, wrapMalformed("grant claims: versions", err)
 		}

@@ -129,7 +129,7 @@ func FuzzAppendLicenseClaims(f *testing.F) {
 	}
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		l, err := DecodeLicense(payload, nil)
+		l, err := DecodeLicense(payload)
 		if err != nil {
 			return
 		}

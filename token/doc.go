@@ -39,7 +39,7 @@
 // them: then the license is malformed.
 //
 // Scopes are non-empty strings without white space; a granted "area:*"
-// covers every scope starting with "area:", and "*" covers all ([Covers]).
+// covers every scope starting with "area:", and "*" covers all ([License.Allows]).
 //
 // # Forms
 //

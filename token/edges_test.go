@@ -129,11 +129,11 @@ func TestUnsignedClaimsRefuseSimpleValues(t *testing.T) {
 		"grace true":         {text("grace"), []byte{0xf5}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := token.DecodeLicense(withExtra(t, base, kv[0], kv[1]), nil)
+			_, err := token.DecodeLicense(withExtra(t, base, kv[0], kv[1]))
 			require.ErrorIs(t, err, token.ErrMalformed)
 		})
 	}
-	l, err := token.DecodeLicense(withExtra(t, base, text("limits"), append(append([]byte{0xa1}, text("seats")...), 0x18, 0x64)), nil)
+	l, err := token.DecodeLicense(withExtra(t, base, text("limits"), append(append([]byte{0xa1}, text("seats")...), 0x18, 0x64)))
 	require.NoError(t, err)
 	require.Equal(t, uint64(100), l.Limits["seats"])
 

@@ -55,18 +55,19 @@ func IsPattern(s string) bool {
 	return s == "*" || strings.HasSuffix(s, ":*")
 }
 
-// CoversScope reports whether the granted scope or pattern covers the
+// coversScope reports whether the granted scope or pattern covers the
 // required scope: "*" covers everything, "area:*" covers every scope that
 // starts with "area:", anything else covers itself only. A required scope
 // is never a pattern: a required scope that is one is covered by nothing.
-func CoversScope(granted, required string) bool {
+// [License.Allows] is the exported form, over a license's scopes.
+func coversScope(granted, required string) bool {
 	if !ValidScope(required) || IsPattern(required) {
 		return false
 	}
 	return covers(granted, required)
 }
 
-// covers is CoversScope for a required scope already known to be valid.
+// covers is coversScope for a required scope already known to be valid.
 func covers(granted, required string) bool {
 	if granted == "*" {
 		return true
@@ -77,8 +78,9 @@ func covers(granted, required string) bool {
 	return granted == required
 }
 
-// Covers reports whether any of the granted scopes covers required.
-func Covers(granted []string, required string) bool {
+// coversAny reports whether any of the granted scopes covers required:
+// what [License.Allows] answers without its index.
+func coversAny(granted []string, required string) bool {
 	if !ValidScope(required) || IsPattern(required) {
 		return false
 	}
@@ -107,7 +109,7 @@ func PatternCovers(outer, inner string) bool {
 		// "api:*" covers "api:read:*" and "api:*".
 		return strings.HasPrefix(inner[:len(inner)-1], outer[:len(outer)-1])
 	}
-	return CoversScope(outer, inner)
+	return coversScope(outer, inner)
 }
 
 func checkScopes(scopes []string, patternsAllowed bool) error {
@@ -122,27 +124,23 @@ func checkScopes(scopes []string, patternsAllowed bool) error {
 	return nil
 }
 
-// VersionCache is a bounded, concurrency-safe cache of parsed version
+// versionCache is a bounded, concurrency-safe cache of parsed version
 // constraints. Parsing a constraint costs far more than checking one, and
-// a product sees few distinct constraints. A nil *VersionCache parses every
-// time.
-type VersionCache struct {
+// a product (or an issuer) sees few distinct constraints.
+type versionCache struct {
 	mu sync.RWMutex
 	m  map[string]version.Constraints
 }
 
-// validateCache holds the constraints that License.Validate parsed: an
-// issuer validates the same few constraints on every mint.
-var validateCache VersionCache
+// constraints holds the constraints that decoding and License.Validate
+// parsed: the same few come back on every verification and every mint.
+var constraints versionCache
 
 // versionCacheSize bounds the cache; when full it starts again empty.
 const versionCacheSize = 64
 
 // Parse parses a version constraint in hashicorp/go-version syntax.
-func (c *VersionCache) Parse(s string) (version.Constraints, error) {
-	if c == nil {
-		return version.NewConstraint(s)
-	}
+func (c *versionCache) Parse(s string) (version.Constraints, error) {
 	c.mu.RLock()
 	v, ok := c.m[s]
 	c.mu.RUnlock()
@@ -254,7 +252,7 @@ func (ix *scopeIndex) has(key string, pattern bool) bool {
 // for its current Scopes, by a linear scan otherwise.
 func allows(ix *scopeIndex, scopes []string, required string) bool {
 	if !ix.valid(scopes) {
-		return Covers(scopes, required)
+		return coversAny(scopes, required)
 	}
 	if !ValidScope(required) || IsPattern(required) {
 		return false

@@ -18,7 +18,7 @@ import (
 func decodedWithScopes(tb testing.TB, scopes []string) *token.License {
 	tb.Helper()
 	payload := claimsWithScopes(tb, scopes)
-	l, err := token.DecodeLicense(payload, nil)
+	l, err := token.DecodeLicense(payload)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestDecodeScopesAllocations(t *testing.T) {
 	allocs := func(n int) float64 {
 		payload := claimsWithScopes(t, manyScopes(n))
 		return testing.AllocsPerRun(50, func() {
-			if _, err := token.DecodeLicense(payload, nil); err != nil {
+			if _, err := token.DecodeLicense(payload); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -234,7 +234,7 @@ func TestDecodeTextArraysUTF8(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			payload := claimsWithScopes(t, tc.scopes)
-			l, err := token.DecodeLicense(payload, nil)
+			l, err := token.DecodeLicense(payload)
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v, want ok %v", err, tc.ok)
 			}

@@ -113,7 +113,7 @@ func TestSignLicenseRoundTrip(t *testing.T) {
 	require.True(t, m.VerifySignature(priv.Public().(ed25519.PublicKey)))
 	require.False(t, m.VerifySignature(testKey("other").Public().(ed25519.PublicKey)))
 
-	got, err := token.DecodeLicense(m.Payload, nil)
+	got, err := token.DecodeLicense(m.Payload)
 	require.NoError(t, err)
 	require.NotNil(t, got.Constraint)
 	got.Constraint = nil
@@ -364,7 +364,7 @@ func baseClaims() map[any]any {
 }
 
 func TestDecodeLicenseStrict(t *testing.T) {
-	_, err := token.DecodeLicense(claims(t, baseClaims()), nil)
+	_, err := token.DecodeLicense(claims(t, baseClaims()))
 	require.NoError(t, err)
 
 	with := func(k any, v any) []byte {
@@ -434,7 +434,7 @@ func TestDecodeLicenseStrict(t *testing.T) {
 		{"indefinite map", append([]byte{0xbf}, append(claims(t, baseClaims())[1:], 0xff)...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := token.DecodeLicense(tc.payload, nil)
+			_, err := token.DecodeLicense(tc.payload)
 			require.ErrorIs(t, err, token.ErrMalformed)
 		})
 	}
@@ -447,7 +447,7 @@ func TestDecodeLicenseStrict(t *testing.T) {
 		dup := claims(t, baseClaims())
 		dup = append([]byte{0xa7}, dup[1:]...)
 		dup = append(dup, claims(t, extra)[1:]...)
-		_, err = token.DecodeLicense(dup, nil)
+		_, err = token.DecodeLicense(dup)
 		require.ErrorIs(t, err, token.ErrMalformed)
 		require.Contains(t, err.Error(), "duplicate")
 	}
@@ -455,7 +455,7 @@ func TestDecodeLicenseStrict(t *testing.T) {
 	unknownDup = append([]byte{0xa8}, unknownDup[1:]...)
 	unknownDup = append(unknownDup, claims(t, map[any]any{"x": 1})[1:]...)
 	unknownDup = append(unknownDup, claims(t, map[any]any{"x": 2})[1:]...)
-	_, err = token.DecodeLicense(unknownDup, nil)
+	_, err = token.DecodeLicense(unknownDup)
 	require.ErrorIs(t, err, token.ErrMalformed, "duplicate unknown claims")
 
 	// Duplicates nested inside values the struct decoder skips: an
@@ -464,39 +464,39 @@ func TestDecodeLicenseStrict(t *testing.T) {
 		"map":          mustHex("a2 6161 01 6161 02"),
 		"map in array": mustHex("81 a2 01 01 01 02"),
 	} {
-		_, err = token.DecodeLicense(with("x-future", v), nil)
+		_, err = token.DecodeLicense(with("x-future", v))
 		require.ErrorIs(t, err, token.ErrMalformed, name)
 		require.ErrorContains(t, err, "duplicate", name)
 	}
-	_, err = token.DecodeLicense(with("x-future", cbor.RawMessage(mustHex("a2 6161 01 6162 02"))), nil)
+	_, err = token.DecodeLicense(with("x-future", cbor.RawMessage(mustHex("a2 6161 01 6162 02"))))
 	require.NoError(t, err, "distinct keys in an unknown claim")
 
 	nestedDup := with("limits", cbor.RawMessage(mustHex("a2 65 7365617473 01 65 7365617473 02")))
-	_, err = token.DecodeLicense(nestedDup, nil)
+	_, err = token.DecodeLicense(nestedDup)
 	require.ErrorIs(t, err, token.ErrMalformed)
 
 	// Unknown claims are ignored; claim names are case-sensitive, so
 	// "Tier" is an unknown claim and "tier" is still required.
-	l, err := token.DecodeLicense(with("x-future", map[string]any{"a": []int{1, 2}}), nil)
+	l, err := token.DecodeLicense(with("x-future", map[string]any{"a": []int{1, 2}}))
 	require.NoError(t, err)
 	require.Equal(t, "pro", l.Tier)
 	m := baseClaims()
 	delete(m, "tier")
 	m["Tier"] = "pro"
-	_, err = token.DecodeLicense(claims(t, m), nil)
+	_, err = token.DecodeLicense(claims(t, m))
 	require.ErrorIs(t, err, token.ErrMalformed)
 
 	// Known claims in crit are fine; multi-product aud decodes as a list.
-	l, err = token.DecodeLicense(with("crit", []string{"bind", "versions"}), nil)
+	l, err = token.DecodeLicense(with("crit", []string{"bind", "versions"}))
 	require.NoError(t, err)
 	require.Equal(t, []string{"bind", "versions"}, l.Crit)
-	l, err = token.DecodeLicense(with(3, []string{"a", "b"}), nil)
+	l, err = token.DecodeLicense(with(3, []string{"a", "b"}))
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "b"}, l.Audience)
-	l, err = token.DecodeLicense(with(4, int64(-100)), nil)
+	l, err = token.DecodeLicense(with(4, int64(-100)))
 	require.NoError(t, err)
 	require.Equal(t, int64(-100), l.Expiry.Unix())
-	l, err = token.DecodeLicense(with(4, int64(4102444800)), nil) // 2100
+	l, err = token.DecodeLicense(with(4, int64(4102444800))) // 2100
 	require.NoError(t, err)
 	require.Equal(t, 2100, l.Expiry.Year())
 }

@@ -26,12 +26,12 @@ func ParseUnverified(in []byte) (*Unverified, error) {
 	u := &Unverified{Message: m, Form: form}
 	switch m.Header.Typ {
 	case TypeLicense:
-		u.License, err = DecodeLicense(m.Payload, nil)
+		u.License, err = DecodeLicense(m.Payload)
 		if err == nil && m.Header.Grant != nil {
-			u.EmbeddedGrant, err = DecodeGrant(m.Header.Grant.Payload, nil)
+			u.EmbeddedGrant, err = DecodeGrant(m.Header.Grant.Payload)
 		}
 	case TypeGrant:
-		u.Grant, err = DecodeGrant(m.Payload, nil)
+		u.Grant, err = DecodeGrant(m.Payload)
 	case TypeRevocations:
 		u.Revocations, err = DecodeRevocations(m.Payload)
 	default:

@@ -1144,8 +1144,8 @@ func advNoPanic(t *testing.T, v *verify.Verifier, ks *verify.KeySet, in []byte) 
 		"ParseRevocations": func() { _, _ = verify.ParseRevocations(in, ks) },
 		"Decode":           func() { _, _, _ = token.Decode(in) },
 		"ParseMessage":     func() { _, _ = token.ParseMessage(in) },
-		"DecodeLicense":    func() { _, _ = token.DecodeLicense(in, nil) },
-		"DecodeGrant":      func() { _, _ = token.DecodeGrant(in, nil) },
+		"DecodeLicense":    func() { _, _ = token.DecodeLicense(in) },
+		"DecodeGrant":      func() { _, _ = token.DecodeGrant(in) },
 		"DecodeRevs":       func() { _, _ = token.DecodeRevocations(in) },
 	} {
 		func() {
@@ -1217,7 +1217,7 @@ func TestAdversarialBitFlips(t *testing.T) {
 				_, err = v.Verify(buf)
 			}()
 			require.Error(t, err, "%s: bit %d flipped still verifies", name, i)
-			require.Contains(t, verify.Codes, verify.CodeOf(err), "%s bit %d: %v", name, i, err)
+			require.Contains(t, verify.Codes(), verify.CodeOf(err), "%s bit %d: %v", name, i, err)
 		}
 	}
 }

@@ -93,7 +93,7 @@ func BenchmarkAllows(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if !l.Allows("reports:monthly") {
+		if !l.Claims.Allows("reports:monthly") {
 			b.Fatal("not allowed")
 		}
 	}

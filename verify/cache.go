@@ -91,7 +91,7 @@ func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []stri
 	out := new(License)
 	*out = *cached
 	out.KeyID = out.kid[:]
-	l := &out.License
+	l := out.Claims
 	// 4 (grant path): the grant's window.
 	if g := out.Grant; g != nil {
 		start := g.IssuedAt

@@ -56,11 +56,11 @@ func sweepTimes(vec *vectors.Vector) []time.Time {
 	marks := []time.Time{vec.Now}
 	lw := vec.Leeway
 	if m, _, err := token.Decode(vec.Token); err == nil {
-		if l, err := token.DecodeLicense(m.Payload, nil); err == nil {
+		if l, err := token.DecodeLicense(m.Payload); err == nil {
 			marks = append(marks, l.IssuedAt.Add(-lw), l.NotBefore.Add(-lw), l.Expiry.Add(lw), l.Expiry.Add(lw+l.Grace))
 		}
 		if g := m.Header.Grant; g != nil {
-			if gr, err := token.DecodeGrant(g.Payload, nil); err == nil {
+			if gr, err := token.DecodeGrant(g.Payload); err == nil {
 				marks = append(marks, gr.IssuedAt.Add(-lw), gr.NotBefore.Add(-lw), gr.Expiry.Add(lw))
 			}
 		}
@@ -98,7 +98,7 @@ func sameOutcome(t *testing.T, what string, want *verify.License, wantErr error,
 	// Parsed version constraints hold functions, which DeepEqual cannot
 	// compare: their source text (Versions) is compared instead.
 	g, w := *got, *want
-	g.Constraint, w.Constraint = nil, nil
+	g.Claims.Constraint, w.Claims.Constraint = nil, nil
 	if g.Grant != nil && w.Grant != nil {
 		gg, wg := *g.Grant, *w.Grant
 		gg.Constraint, wg.Constraint = nil, nil
@@ -173,7 +173,7 @@ func TestResultCacheBounds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("verification %d: %v", i+1, err)
 		}
-		if lic.Subject == "" {
+		if lic.Claims.Subject == "" {
 			t.Fatal("empty license")
 		}
 	}

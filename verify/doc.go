@@ -12,7 +12,7 @@
 //		verify.WithProductVersion("3.1.0"))
 //	lic, err := v.Verify(tokenBytes, "api:read")
 //	switch {
-//	case errors.Is(err, verify.ErrExpired):
+//	case errors.Is(err, verify.CodeExpired):
 //		// ask for a renewal
 //	case err != nil:
 //		// verify.CodeOf(err) is a stable string such as "scope_missing"

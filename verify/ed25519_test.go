@@ -76,7 +76,7 @@ func TestEdKeyVectors(t *testing.T) {
 		}
 		if g := m.Header.Grant; g != nil {
 			msgs = append(msgs, g)
-			if gr, err := token.DecodeGrant(g.Payload, nil); err == nil {
+			if gr, err := token.DecodeGrant(g.Payload); err == nil {
 				pubs = append(pubs, gr.Key)
 			}
 		}

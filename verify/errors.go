@@ -5,8 +5,12 @@ import (
 	"fmt"
 )
 
-// Code is one of the stable error codes of FORMAT section 8.
+// Code is one of the stable error codes of FORMAT section 8. A Code is an
+// error too, so that errors.Is(err, verify.CodeExpired) tests the code of
+// any error Verify returns.
 type Code string
+
+func (c Code) Error() string { return string(c) }
 
 // The codes, in the order the checks run.
 const (
@@ -28,20 +32,22 @@ const (
 	CodeGrantViolation    Code = "grant_violation"
 )
 
-// Codes lists every code.
-var Codes = []Code{
-	CodeMalformed, CodeUnsupportedAlg, CodeWrongType, CodeUnknownKey,
-	CodeBadSignature, CodeKeyNotValid, CodeWrongIssuer, CodeWrongProduct,
-	CodeNotYetValid, CodeExpired, CodeVersionNotCovered, CodeBindingMismatch,
-	CodeRevoked, CodeScopeMissing, CodeGrantInvalid, CodeGrantViolation,
+// Codes returns every code, in the order the checks run.
+func Codes() []Code {
+	return []Code{
+		CodeMalformed, CodeUnsupportedAlg, CodeWrongType, CodeUnknownKey,
+		CodeBadSignature, CodeKeyNotValid, CodeWrongIssuer, CodeWrongProduct,
+		CodeNotYetValid, CodeExpired, CodeVersionNotCovered, CodeBindingMismatch,
+		CodeRevoked, CodeScopeMissing, CodeGrantInvalid, CodeGrantViolation,
+	}
 }
 
 // Error is the error every verification failure returns: exactly one code,
 // a human message and, where there is one, the detail that failed (which
 // scope, which version, which key id).
 //
-// Use errors.Is with the sentinels ([ErrExpired], ...) to test the code, and
-// errors.As with *Error to read the message and detail.
+// Use errors.Is with a [Code] (errors.Is(err, verify.CodeExpired)) to test
+// the code, and errors.As with *Error to read the message and detail.
 type Error struct {
 	Code    Code
 	Message string // what failed, for people
@@ -63,32 +69,17 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is an *Error with the same code, so that
-// errors.Is(err, verify.ErrExpired) tests the code.
+// Is reports whether target is e's [Code], or an *Error with the same
+// code.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	switch t := target.(type) {
+	case Code:
+		return t == e.Code
+	case *Error:
+		return t.Code == e.Code
+	}
+	return false
 }
-
-// Sentinels, one per code, for errors.Is.
-var (
-	ErrMalformed         = &Error{Code: CodeMalformed}
-	ErrUnsupportedAlg    = &Error{Code: CodeUnsupportedAlg}
-	ErrWrongType         = &Error{Code: CodeWrongType}
-	ErrUnknownKey        = &Error{Code: CodeUnknownKey}
-	ErrBadSignature      = &Error{Code: CodeBadSignature}
-	ErrKeyNotValid       = &Error{Code: CodeKeyNotValid}
-	ErrWrongIssuer       = &Error{Code: CodeWrongIssuer}
-	ErrWrongProduct      = &Error{Code: CodeWrongProduct}
-	ErrNotYetValid       = &Error{Code: CodeNotYetValid}
-	ErrExpired           = &Error{Code: CodeExpired}
-	ErrVersionNotCovered = &Error{Code: CodeVersionNotCovered}
-	ErrBindingMismatch   = &Error{Code: CodeBindingMismatch}
-	ErrRevoked           = &Error{Code: CodeRevoked}
-	ErrScopeMissing      = &Error{Code: CodeScopeMissing}
-	ErrGrantInvalid      = &Error{Code: CodeGrantInvalid}
-	ErrGrantViolation    = &Error{Code: CodeGrantViolation}
-)
 
 func fail(code Code, detail string, format string, args ...any) *Error {
 	return &Error{Code: code, Detail: detail, Message: fmt.Sprintf(format, args...)}
@@ -103,6 +94,10 @@ func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var c Code
+	if errors.As(err, &c) {
+		return c
 	}
 	return ""
 }

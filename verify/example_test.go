@@ -38,10 +38,10 @@ func Example() {
 	}
 
 	lic, err := v.Verify(tok, "api:read")
-	fmt.Println(lic.Subject, lic.Tier, err)
+	fmt.Println(lic.Claims.Subject, lic.Claims.Tier, err)
 
 	_, err = v.Verify(tok, "billing:export")
-	fmt.Println(verify.CodeOf(err), errors.Is(err, verify.ErrScopeMissing))
+	fmt.Println(verify.CodeOf(err), errors.Is(err, verify.CodeScopeMissing))
 
 	var ve *verify.Error
 	if errors.As(err, &ve) {

@@ -40,7 +40,7 @@ func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 	if !verifySignature(key.ed, gm) {
 		return nil, fail(CodeGrantInvalid, hex.EncodeToString(gm.Header.KID), "grant signature does not verify")
 	}
-	g, err := token.DecodeGrant(gm.Payload, &v.cache)
+	g, err := token.DecodeGrant(gm.Payload)
 	if err != nil {
 		return nil, failErr(CodeGrantInvalid, err, "grant claims")
 	}

@@ -110,8 +110,8 @@ func (r *RevocationList) RevokesKey(kid []byte) bool {
 
 func (r *RevocationList) check(l *License) *Error {
 	switch {
-	case r.RevokesID(l.ID):
-		return fail(CodeRevoked, hex.EncodeToString(l.ID), "license %x is revoked", l.ID)
+	case r.RevokesID(l.Claims.ID):
+		return fail(CodeRevoked, hex.EncodeToString(l.Claims.ID), "license %x is revoked", l.Claims.ID)
 	case r.RevokesKey(l.KeyID):
 		return fail(CodeRevoked, hex.EncodeToString(l.KeyID), "signing key %x is revoked", l.KeyID)
 	case l.Grant != nil && r.RevokesID(l.Grant.ID):

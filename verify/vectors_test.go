@@ -11,22 +11,22 @@ import (
 
 // sentinels maps each code to its sentinel error.
 var sentinels = map[verify.Code]error{
-	verify.CodeMalformed:         verify.ErrMalformed,
-	verify.CodeUnsupportedAlg:    verify.ErrUnsupportedAlg,
-	verify.CodeWrongType:         verify.ErrWrongType,
-	verify.CodeUnknownKey:        verify.ErrUnknownKey,
-	verify.CodeBadSignature:      verify.ErrBadSignature,
-	verify.CodeKeyNotValid:       verify.ErrKeyNotValid,
-	verify.CodeWrongIssuer:       verify.ErrWrongIssuer,
-	verify.CodeWrongProduct:      verify.ErrWrongProduct,
-	verify.CodeNotYetValid:       verify.ErrNotYetValid,
-	verify.CodeExpired:           verify.ErrExpired,
-	verify.CodeVersionNotCovered: verify.ErrVersionNotCovered,
-	verify.CodeBindingMismatch:   verify.ErrBindingMismatch,
-	verify.CodeRevoked:           verify.ErrRevoked,
-	verify.CodeScopeMissing:      verify.ErrScopeMissing,
-	verify.CodeGrantInvalid:      verify.ErrGrantInvalid,
-	verify.CodeGrantViolation:    verify.ErrGrantViolation,
+	verify.CodeMalformed:         verify.CodeMalformed,
+	verify.CodeUnsupportedAlg:    verify.CodeUnsupportedAlg,
+	verify.CodeWrongType:         verify.CodeWrongType,
+	verify.CodeUnknownKey:        verify.CodeUnknownKey,
+	verify.CodeBadSignature:      verify.CodeBadSignature,
+	verify.CodeKeyNotValid:       verify.CodeKeyNotValid,
+	verify.CodeWrongIssuer:       verify.CodeWrongIssuer,
+	verify.CodeWrongProduct:      verify.CodeWrongProduct,
+	verify.CodeNotYetValid:       verify.CodeNotYetValid,
+	verify.CodeExpired:           verify.CodeExpired,
+	verify.CodeVersionNotCovered: verify.CodeVersionNotCovered,
+	verify.CodeBindingMismatch:   verify.CodeBindingMismatch,
+	verify.CodeRevoked:           verify.CodeRevoked,
+	verify.CodeScopeMissing:      verify.CodeScopeMissing,
+	verify.CodeGrantInvalid:      verify.CodeGrantInvalid,
+	verify.CodeGrantViolation:    verify.CodeGrantViolation,
 }
 
 // vectorVerifier builds the verifier a vector's header describes.
@@ -64,7 +64,7 @@ func TestVectors(t *testing.T) {
 				t.Errorf("in grace = %v, want %v", lic.InGrace, v.InGrace)
 			}
 			for _, s := range v.Scopes {
-				if !lic.Allows(s) {
+				if !lic.Claims.Allows(s) {
 					t.Errorf("verified license does not allow required scope %q", s)
 				}
 			}
@@ -96,7 +96,7 @@ func TestVectors(t *testing.T) {
 			t.Errorf("malformed error does not wrap token.ErrMalformed: %v", err)
 		}
 	})
-	for _, c := range verify.Codes {
+	for _, c := range verify.Codes() {
 		if !seen[string(c)] {
 			t.Errorf("no vector expects %s", c)
 		}

@@ -33,7 +33,6 @@ type Verifier struct {
 	staleOK    bool
 	results    *resultCache // WithResultCache; nil: none (cache.go)
 	partners   partnerKeys  // grants' partner keys, prepared (ed25519.go)
-	cache      token.VersionCache
 	verMu      sync.RWMutex
 	verOK      map[string]bool // constraint text -> satisfied by version
 }
@@ -175,7 +174,9 @@ func New(keys *KeySet, opts ...Option) (*Verifier, error) {
 // License is a verified license: its claims, the key that signed it and
 // the state it verified in.
 type License struct {
-	token.License
+	// Claims are the license's claims (tier, scopes, limits, rights...;
+	// Claims.Allows, Claims.Limit and Claims.HasRight answer questions).
+	Claims *token.License
 	// KeyID is the id of the key that signed the license: a trusted key,
 	// or the partner key of its grant.
 	KeyID []byte
@@ -192,22 +193,6 @@ type License struct {
 	Warnings []string
 
 	kid [token.KeyIDSize]byte
-}
-
-// Limit returns a numeric limit and whether the license sets it.
-func (l *License) Limit(name string) (uint64, bool) {
-	n, ok := l.Limits[name]
-	return n, ok
-}
-
-// HasRight reports whether the license carries a contract right.
-func (l *License) HasRight(name string) bool {
-	for _, r := range l.Rights {
-		if r == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Verify checks a license in any form (raw, compact text or PEM) and
@@ -262,10 +247,11 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "signature does not verify")
 	}
 	// 6. Claims.
-	if err := out.License.UnmarshalClaims(m.Payload, &v.cache); err != nil {
+	l, err := token.DecodeLicense(m.Payload)
+	if err != nil {
 		return nil, failErr(CodeMalformed, err, "license claims")
 	}
-	l := &out.License
+	out.Claims = l
 
 	if g != nil {
 		// G. The license within the grant.

@@ -86,8 +86,9 @@ func requireCode(t *testing.T, err error, code verify.Code) {
 	require.True(t, errors.As(err, &ve))
 	require.Equal(t, code, ve.Code)
 	require.NotEmpty(t, ve.Message)
-	for _, c := range verify.Codes {
+	for _, c := range verify.Codes() {
 		require.Equal(t, c == code, errors.Is(err, &verify.Error{Code: c}), "errors.Is for %s", c)
+		require.Equal(t, c == code, errors.Is(err, c), "errors.Is with the Code %s", c)
 	}
 }
 
@@ -105,14 +106,14 @@ func TestValid(t *testing.T) {
 			require.NoError(t, err)
 			require.False(t, l.InGrace)
 			require.Equal(t, token.KeyID(pub(vendor)), l.KeyID)
-			require.Equal(t, "customer-1", l.Subject)
-			require.True(t, l.Allows("reports:q3"))
-			require.False(t, l.Allows("api:write"))
-			n, ok := l.Limit("seats")
+			require.Equal(t, "customer-1", l.Claims.Subject)
+			require.True(t, l.Claims.Allows("reports:q3"))
+			require.False(t, l.Claims.Allows("api:write"))
+			n, ok := l.Claims.Limit("seats")
 			require.True(t, ok)
 			require.Equal(t, uint64(10), n)
-			require.True(t, l.HasRight("embed"))
-			require.False(t, l.HasRight("redistribute"))
+			require.True(t, l.Claims.HasRight("embed"))
+			require.False(t, l.Claims.HasRight("redistribute"))
 			require.Nil(t, l.Grant)
 		})
 	}
@@ -229,8 +230,8 @@ func TestErrorDetail(t *testing.T) {
 	require.True(t, errors.As(err, &ve))
 	require.Equal(t, "billing:export", ve.Detail)
 	require.Contains(t, err.Error(), "scope_missing")
-	require.True(t, errors.Is(err, verify.ErrScopeMissing))
-	require.False(t, errors.Is(err, verify.ErrExpired))
+	require.True(t, errors.Is(err, verify.CodeScopeMissing))
+	require.False(t, errors.Is(err, verify.CodeExpired))
 
 	v = verifier(t, keyset(t), verify.WithProductVersion("1.9"))
 	_, err = v.Verify(mint(t, vendor, license(), nil))
@@ -285,8 +286,8 @@ func TestTimeBoundaries(t *testing.T) {
 	}), nil)
 	l, err := verifier(t, ks, verify.WithClock(func() time.Time { return time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC) })).Verify(far)
 	require.NoError(t, err)
-	require.Equal(t, 2200, l.Expiry.Year())
-	require.Equal(t, 1969, l.IssuedAt.Year())
+	require.Equal(t, 2200, l.Claims.Expiry.Year())
+	require.Equal(t, 1969, l.Claims.IssuedAt.Year())
 }
 
 func TestKeyWindows(t *testing.T) {
@@ -507,7 +508,7 @@ func TestRotationBySelfGrant(t *testing.T) {
 	v := verifier(t, keyset(t)) // ships only the old key
 	l, err := v.Verify(mint(t, newKey, license(func(l *token.License) { l.IssuedAt = now }), self), "api:read")
 	require.NoError(t, err)
-	require.Equal(t, "acme", l.Issuer)
+	require.Equal(t, "acme", l.Claims.Issuer)
 	require.Equal(t, token.KeyID(pub(newKey)), l.KeyID)
 
 	// Without the self-grant, the new key is unknown to the old product.

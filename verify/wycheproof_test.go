@@ -249,7 +249,7 @@ func TestWycheproofEd25519(t *testing.T) {
 	if !bytes.Equal(hand, minted) {
 		t.Fatalf("hand-built envelope differs from token.Sign:\n hand %x\nminted %x", hand, minted)
 	}
-	if lic, err := wpVerify(t, wpVerifier(t, controlPub), hand); err != nil || lic.Subject != "customer-wycheproof" {
+	if lic, err := wpVerify(t, wpVerifier(t, controlPub), hand); err != nil || lic.Claims.Subject != "customer-wycheproof" {
 		t.Fatalf("positive control does not verify: %v", err)
 	}
 

@@ -505,7 +505,7 @@ func TestREADMEListsEveryCode(t *testing.T) {
 	_, summary, _ := strings.Cut(string(readme), "## Format summary")
 	summary, _, _ = strings.Cut(summary, "\n## ")
 	last := -1
-	for _, c := range verify.Codes {
+	for _, c := range verify.Codes() {
 		i := strings.Index(summary, "`"+string(c)+"`")
 		if i < 0 {
 			t.Errorf("README's format summary does not name %s", c)

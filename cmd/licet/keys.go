@@ -145,7 +145,7 @@ func (a *app) encodeNewKey(k *keys.PrivateKey, outPriv string, noPassphrase bool
 	if len(pass) == 0 {
 		return nil, usageError("use --no-passphrase for an unencrypted key (CI and tests only)", "the passphrase is empty")
 	}
-	priv, err := k.MarshalEncrypted(pass, keys.DefaultKDF)
+	priv, err := k.MarshalEncrypted(pass, keys.DefaultKDF())
 	if err != nil {
 		return nil, failure(err, "")
 	}

@@ -94,7 +94,7 @@ func (a *app) passwd(path, out, newFile string, force, asJSON bool) error {
 					"the new passphrase is empty; nothing was changed")
 			}
 			return p, err
-		}, keys.DefaultKDF)
+		}, keys.DefaultKDF())
 	if err != nil {
 		return passwdError(path, err)
 	}

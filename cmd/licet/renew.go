@@ -116,7 +116,7 @@ func (a *app) renew(cmd *cobra.Command, id string, fl *renewFlags) error {
 	var g *token.Grant
 	if grantRaw != nil {
 		m, _ := token.ParseMessage(grantRaw)
-		if g, err = token.DecodeGrant(m.Payload, nil); err != nil {
+		if g, err = token.DecodeGrant(m.Payload); err != nil {
 			return failure(fmt.Errorf("cannot renew %s: its grant: %v", old.ID, err), "")
 		}
 	}

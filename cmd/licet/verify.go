@@ -418,10 +418,10 @@ func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
 	if lic.InGrace {
 		out.Message = "valid, in its grace period"
 		out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s and is in its grace period until %s: renew it",
-			rfc3339(lic.Expiry), rfc3339(lic.Expiry.Add(lic.Grace))))
+			rfc3339(lic.Claims.Expiry), rfc3339(lic.Claims.Expiry.Add(lic.Claims.Grace))))
 	}
 	out.Warnings = append(out.Warnings, lic.Warnings...)
-	out.License = newLicenseJSON(&lic.License, lic.KeyID)
+	out.License = newLicenseJSON(lic.Claims, lic.KeyID)
 	if lic.Grant != nil {
 		out.Grant = &grantRefJSON{
 			Partner: lic.Grant.Subject, ID: hex.EncodeToString(lic.Grant.ID),
@@ -435,30 +435,30 @@ func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verif
 	fmt.Fprintln(a.stdout, "valid")
 	f := newFields(a.stdout, "  ")
 	if lic.InGrace {
-		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Expiry), rfc3339(lic.Expiry.Add(lic.Grace))))
+		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Claims.Expiry), rfc3339(lic.Claims.Expiry.Add(lic.Claims.Grace))))
 	}
-	f.add("licensee", safeText(lic.Subject))
-	f.add("issuer", fmt.Sprintf("%s (key %x)", safeText(lic.Issuer), lic.KeyID))
+	f.add("licensee", safeText(lic.Claims.Subject))
+	f.add("issuer", fmt.Sprintf("%s (key %x)", safeText(lic.Claims.Issuer), lic.KeyID))
 	if lic.Grant != nil {
 		f.add("under grant", fmt.Sprintf("%x from %s to partner %s, until %s", lic.Grant.ID, safeText(lic.Grant.Issuer), safeText(lic.Grant.Subject), rfc3339(lic.Grant.Expiry)))
 	}
-	f.add("products", safeList(lic.Audience))
-	f.add("tier", safeText(lic.Tier))
-	f.add("scopes", safeList(lic.Scopes))
-	f.add("versions", safeText(lic.Versions))
-	f.add("limits", joinPairs(lic.Limits))
-	f.add("rights", safeList(lic.Rights))
-	f.add("expires", formatExpiry(lic.Expiry))
-	f.add("license id", hex.EncodeToString(lic.ID))
+	f.add("products", safeList(lic.Claims.Audience))
+	f.add("tier", safeText(lic.Claims.Tier))
+	f.add("scopes", safeList(lic.Claims.Scopes))
+	f.add("versions", safeText(lic.Claims.Versions))
+	f.add("limits", joinPairs(lic.Claims.Limits))
+	f.add("rights", safeList(lic.Claims.Rights))
+	f.add("expires", formatExpiry(lic.Claims.Expiry))
+	f.add("license id", hex.EncodeToString(lic.Claims.ID))
 	if s.here != nil {
-		if _, bound := lic.Bind[machine.BindingKey]; bound {
+		if _, bound := lic.Claims.Bind[machine.BindingKey]; bound {
 			f.add("machine", fmt.Sprintf("bound to this machine (its %s fingerprint, machine id from %s)", fl.product, sourceText(s.here.Source)))
 		} else {
 			f.add("machine", "not bound to a machine")
 		}
 	}
 	for _, list := range s.revs {
-		if c := list.Claims(); c.Issuer == lic.Issuer || (lic.Grant != nil && c.Issuer == lic.Grant.Issuer) {
+		if c := list.Claims(); c.Issuer == lic.Claims.Issuer || (lic.Grant != nil && c.Issuer == lic.Grant.Issuer) {
 			f.add("revocations", fmt.Sprintf("not revoked (list seq %d of %s, next update %s)", c.Seq, c.Issuer, rfc3339(c.NextUpdate)))
 		}
 	}

@@ -40,15 +40,15 @@ func strictLicense(lic *verify.License, s *verifySetup) []string {
 	if k, ok := s.ks.Lookup(root); ok && k.Issuer == "" {
 		out = append(out, fmt.Sprintf("issuer not checked: the trusted key %x names no issuer (trust it with its issuer: licet keys trust add --keyring FILE --issuer ID)", root))
 	}
-	versions := lic.Versions
+	versions := lic.Claims.Versions
 	if versions == "" && lic.Grant != nil {
 		versions = lic.Grant.Versions
 	}
 	if versions != "" && slices.Contains(s.unchecked, "version") {
 		out = append(out, fmt.Sprintf("version not checked: the license covers versions %s; pass --product-version", safeText(versions)))
 	}
-	if len(lic.Bind) > 0 && slices.Contains(s.unchecked, "binding") {
-		out = append(out, fmt.Sprintf("binding not checked: the license is bound (%s); pass --bind KEY=VALUE or --bind-machine", strings.Join(sortedKeys(lic.Bind), ", ")))
+	if len(lic.Claims.Bind) > 0 && slices.Contains(s.unchecked, "binding") {
+		out = append(out, fmt.Sprintf("binding not checked: the license is bound (%s); pass --bind KEY=VALUE or --bind-machine", strings.Join(sortedKeys(lic.Claims.Bind), ", ")))
 	}
 	return out
 }
@@ -166,7 +166,7 @@ func checkGrantToken(data []byte, s *verifySetup, strictRevocations bool) (*chec
 	if m.Header.Grant != nil {
 		return nil, rejected(verify.CodeGrantInvalid, "", "the grant carries a grant itself; only one level is allowed")
 	}
-	g, err := token.DecodeGrant(m.Payload, nil)
+	g, err := token.DecodeGrant(m.Payload)
 	if err != nil {
 		return nil, &verify.Error{Code: verify.CodeMalformed, Message: "grant claims", Err: err}
 	}

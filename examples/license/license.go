@@ -26,7 +26,7 @@ func Check(tok []byte) (*verify.License, error) {
 		return nil, err
 	}
 	lic, err := v.Verify(tok, "api:read")
-	if errors.Is(err, verify.ErrExpired) {
+	if errors.Is(err, verify.CodeExpired) {
 		return nil, errors.New("your acme-db license has expired: please renew it")
 	}
 	if err != nil {

@@ -49,7 +49,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lic, err := Check(sign(tt.change))
 			if tt.code == "" {
-				if err != nil || lic.Subject != "customer-42" {
+				if err != nil || lic.Claims.Subject != "customer-42" {
 					t.Fatalf("Check = %v, %v", lic, err)
 				}
 				return
@@ -90,7 +90,7 @@ func TestREADMESnippet(t *testing.T) {
 
 func ExampleCheck() {
 	lic, err := Check(sign(nil))
-	fmt.Println(lic.Subject, lic.Tier, err)
+	fmt.Println(lic.Claims.Subject, lic.Claims.Tier, err)
 	_, err = Check(sign(func(l *token.License) { l.Scopes = nil }))
 	fmt.Println(verify.CodeOf(err))
 	// Output:
