@@ -1,0 +1,7 @@
+package token
+
+// Unexported scope matchers, for the tests of package token_test.
+var (
+	Covers      = coversAny
+	CoversScope = coversScope
+)
