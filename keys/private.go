@@ -245,7 +245,7 @@ func ReadKeyInfo(data []byte) (*KeyInfo, error) {
 	}
 	switch a.typ {
 	case blockPublic:
-		p, err := parsePublic(a)
+		p, err := parsePublic(a, data)
 		if err != nil {
 			return nil, err
 		}

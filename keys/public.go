@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/licet/licet/verify"
 	"strings"
 )
 
@@ -59,20 +60,13 @@ func ParsePublicKey(data []byte) (*PublicKey, error) {
 		}
 		return nil, fmt.Errorf("keys: the PEM block is %q, not a public key (%q)", a.typ, blockPublic)
 	}
-	return parsePublic(a)
+	return parsePublic(a, data)
 }
 
-func parsePublic(a *armor) (*PublicKey, error) {
-	if len(a.headers) > 0 {
-		return nil, errors.New("keys: the PUBLIC KEY block has PEM headers, which openssl refuses; put issuer and kid in # comment lines before the block")
-	}
-	k, err := x509.ParsePKIXPublicKey(a.body)
+func parsePublic(a *armor, data []byte) (*PublicKey, error) {
+	ed, err := verify.ParsePublicKeyPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("keys: parsing the public key: %v", err)
-	}
-	ed, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("keys: the public key is %s, want Ed25519", algorithmName(k))
+		return nil, fmt.Errorf("keys: %s", strings.TrimPrefix(err.Error(), "verify: "))
 	}
 	if err := CheckPublicKey(ed); err != nil {
 		return nil, err

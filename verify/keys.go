@@ -1,12 +1,14 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/licet/licet/token"
@@ -79,23 +81,40 @@ func (s *KeySet) Len() int {
 }
 
 // ParsePublicKeyPEM parses an Ed25519 public key from a PEM "PUBLIC KEY"
-// block (PKIX, as written by licet keys and by openssl). Text before the
-// block, such as licet's comment lines, is ignored.
+// block (PKIX, as written by licet keys and by openssl): blank lines and
+// "#" comment lines (licet's "# issuer: acme") may precede the one block,
+// white space may follow it, nothing else. It is the one parser of public
+// key files: package keys reads its files through it.
 func ParsePublicKeyPEM(data []byte) (ed25519.PublicKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("verify: no PEM block found in public key")
+	rest := data
+	for len(rest) > 0 {
+		line, next, _ := bytes.Cut(rest, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			break
+		}
+		rest = next
 	}
-	if block.Type != "PUBLIC KEY" {
+	block, after := pem.Decode(rest)
+	switch {
+	case block == nil || !bytes.HasPrefix(bytes.TrimSpace(rest), []byte("-----BEGIN ")):
+		return nil, errors.New("verify: no PEM block found in public key (only blank and # comment lines may precede it)")
+	case len(bytes.TrimSpace(after)) != 0:
+		return nil, errors.New("verify: text after the PUBLIC KEY block")
+	case block.Type != "PUBLIC KEY":
 		return nil, fmt.Errorf("verify: PEM block is %q, want \"PUBLIC KEY\"", block.Type)
+	case len(block.Headers) != 0:
+		return nil, errors.New("verify: the PUBLIC KEY block has PEM headers, which openssl refuses; put issuer and kid in # comment lines before the block")
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("verify: parsing public key: %w", err)
+		return nil, fmt.Errorf("verify: parsing the public key: %w", err)
 	}
 	ed, ok := pub.(ed25519.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("verify: public key is %T, want Ed25519", pub)
+		name := strings.TrimPrefix(fmt.Sprintf("%T", pub), "*")
+		name, _, _ = strings.Cut(name, ".")
+		return nil, fmt.Errorf("verify: public key is %s, want Ed25519", strings.ToUpper(name))
 	}
 	return ed, nil
 }

@@ -597,6 +597,18 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
 	require.Error(t, err)
 	_, err = verify.ParsePublicKeyPEM([]byte(strings.ReplaceAll(opensslPub, "PUBLIC KEY", "PRIVATE KEY")))
 	require.Error(t, err)
+	// Strict: only blank and # lines before the one block, white space after.
+	_, err = verify.ParsePublicKeyPEM([]byte("\n  \n# issuer: acme\n" + opensslPub + "\n\n"))
+	require.NoError(t, err)
+	for name, in := range map[string]string{
+		"text before":  "here is the key\n" + opensslPub,
+		"text after":   opensslPub + "and more",
+		"second block": opensslPub + opensslPub,
+		"PEM headers":  strings.Replace(opensslPub, "-----\n", "-----\nIssuer: acme\n\n", 1),
+	} {
+		_, err := verify.ParsePublicKeyPEM([]byte(in))
+		require.Error(t, err, name)
+	}
 }
 
 // TestRevocationsPerIssuer: a list applies only to its own issuer's
