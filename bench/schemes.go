@@ -106,7 +106,7 @@ func (f *Fixture) BaselineMessage() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.ToBeSigned(), nil
+	return m.AppendToBeSigned(nil), nil
 }
 
 func (f *Fixture) verifier() (*verify.Verifier, error) {

@@ -85,7 +85,7 @@ func fixedVerifier(tb testing.TB) *verify.Verifier {
 			fixedErr = err
 			return
 		}
-		list, err := verify.ParseRevocations(revs, ks)
+		lists, err := verify.ParseRevocations(revs, ks)
 		if err != nil {
 			fixedErr = err
 			return
@@ -95,7 +95,7 @@ func fixedVerifier(tb testing.TB) *verify.Verifier {
 			verify.WithProductVersion("2.1.0"),
 			verify.WithClock(func() time.Time { return now }),
 			verify.WithBinding(map[string]string{"host": "fp-7f3a"}),
-			verify.WithRevocations(list),
+			verify.WithRevocations(lists...),
 		)
 	})
 	if fixedErr != nil {
@@ -173,7 +173,7 @@ func signedLicense(priv ed25519.PrivateKey, payload, grant []byte) ([]byte, erro
 		return nil, err
 	}
 	m := &token.Message{Protected: protected, Payload: payload}
-	return envelope(protected, payload, ed25519.Sign(priv, m.ToBeSigned())), nil
+	return envelope(protected, payload, ed25519.Sign(priv, m.AppendToBeSigned(nil))), nil
 }
 
 // normLicense returns l comparable with reflect.DeepEqual: the parsed

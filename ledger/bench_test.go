@@ -53,7 +53,7 @@ func BenchmarkBatchSigning(b *testing.B) {
 		b.Fatal(err)
 	}
 	m, _ := token.ParseMessage(raw)
-	msg := m.ToBeSigned()
+	msg := m.AppendToBeSigned(nil)
 	workers := runtime.GOMAXPROCS(0)
 	cfg.Workers = workers
 	pub := priv.Public().(ed25519.PublicKey)

@@ -26,7 +26,7 @@ func Renewal(e *Entry, now, expiry time.Time) (*token.License, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: entry %s: %w", e.ID, err)
 	}
-	if old.Perpetual() {
+	if old.Expiry.IsZero() {
 		return nil, nil, errors.New("ledger: the license is perpetual: there is nothing to renew")
 	}
 	if !expiry.After(now) {

@@ -302,7 +302,7 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 		if len(bytes.TrimSpace(data)) == 0 {
 			return nil, &RevocationsError{Path: path, Err: errors.New("the file is empty: write a revocation list into it, or remove it")}
 		}
-		parsed, err := verify.ParseRevocationLists(data, l.s.keys)
+		parsed, err := verify.ParseRevocations(data, l.s.keys)
 		if err != nil {
 			return nil, &RevocationsError{Path: path, Err: err}
 		}

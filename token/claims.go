@@ -44,9 +44,6 @@ type License struct {
 	scopeIdx *scopeIndex // of Scopes, built by DecodeLicense (scope.go)
 }
 
-// Perpetual reports whether the license has no expiry.
-func (l *License) Perpetual() bool { return l.Expiry.IsZero() }
-
 // Allows reports whether the granted scopes cover scope (section 5). It
 // does not allocate; a required scope that is a pattern or contains white
 // space is never covered. On a decoded license its cost does not grow

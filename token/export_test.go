@@ -5,3 +5,6 @@ var (
 	Covers      = coversAny
 	CoversScope = coversScope
 )
+
+// CheckSize is checkSize, for the form-size test.
+var CheckSize = checkSize

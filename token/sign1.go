@@ -328,15 +328,9 @@ func headerLabel(k any) int64 {
 	return -1
 }
 
-// ToBeSigned returns the Sig_structure of RFC 9052 section 4.4 for m:
-// ["Signature1", protected, empty bstr, payload], over the exact bytes that were
-// received.
-func (m *Message) ToBeSigned() []byte {
-	return m.AppendToBeSigned(nil)
-}
-
-// AppendToBeSigned appends the Sig_structure of m to dst, for callers that
-// reuse a buffer.
+// AppendToBeSigned appends to dst (nil for a new slice) the Sig_structure
+// of RFC 9052 section 4.4 for m: ["Signature1", protected, empty bstr,
+// payload], over the exact bytes that were received.
 func (m *Message) AppendToBeSigned(dst []byte) []byte {
 	return appendSigStructure(dst, m.Protected, m.Payload)
 }
@@ -362,7 +356,7 @@ func (m *Message) VerifySignature(pub ed25519.PublicKey) bool {
 	if len(pub) != ed25519.PublicKeySize {
 		return false
 	}
-	return ed25519.Verify(pub, m.ToBeSigned(), m.Signature)
+	return ed25519.Verify(pub, m.AppendToBeSigned(nil), m.Signature)
 }
 
 // sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
@@ -410,8 +404,8 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	out = append(out, sig...)
 	// Never sign what verifiers refuse. The text forms are about a third
 	// larger: whoever armors the object checks the form it writes
-	// ([CheckSize]).
-	if err := CheckSize(out, FormRaw); err != nil {
+	// (checkSize).
+	if err := checkSize(out, FormRaw); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -519,10 +513,9 @@ func (r *reader) bytes(what string) ([]byte, error) {
 	return b, nil
 }
 
-// CheckSize reports an error if raw, written in form, would be larger than
-// verifiers accept ([MaxTokenSize]). Issuers call it before handing out an
-// object: a license of 12 KiB fits in raw form but not as PEM.
-func CheckSize(raw []byte, form Form) error {
+// checkSize reports an error if raw, written in form, would be larger than
+// verifiers accept ([MaxTokenSize]).
+func checkSize(raw []byte, form Form) error {
 	n := len(raw)
 	switch form {
 	case FormText:

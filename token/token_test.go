@@ -77,7 +77,7 @@ func TestCOSEWGExample(t *testing.T) {
 	// The example's protected header is {1: -8, 3: 0}, encoded as h'A201270300'.
 	protected, _ := hex.DecodeString("A201270300")
 	m := &token.Message{Protected: protected, Payload: []byte(v.Input.Plaintext)}
-	tbs := m.ToBeSigned()
+	tbs := m.AppendToBeSigned(nil)
 	require.Equal(t, want, tbs, "Sig_structure differs from ToBeSign_hex")
 
 	seed, _ := hex.DecodeString(v.Input.Sign0.Key.D)

@@ -175,7 +175,7 @@ func TestAdversarialSize(t *testing.T) {
 			// within the same bound on hostile input.
 			for name, f := range map[string]func(){
 				"ParseUnverified":  func() { _, _ = token.ParseUnverified(tc.in) },
-				"ParseRevocations": func() { _, _ = verify.ParseRevocations(tc.in, ks) },
+				"ParseRevocations": func() { _, _ = verify.ParseRevocation(tc.in, ks) },
 			} {
 				b, _ := advAllocs(f, 20)
 				bound := max(tc.maxBytes, 4*float64(len(tc.in)))

@@ -280,7 +280,7 @@ func advUnderGrant(grantPayload []byte) []byte {
 // payload bytes, with a valid signature by signer.
 func advSigned(signer ed25519.PrivateKey, protected, payload []byte) []byte {
 	m := &token.Message{Protected: protected, Payload: payload}
-	return assemble(protected, payload, ed25519.Sign(signer, m.ToBeSigned()))
+	return assemble(protected, payload, ed25519.Sign(signer, m.AppendToBeSigned(nil)))
 }
 
 // advGoodPayload is the payload of license(), which verifies.
@@ -1038,7 +1038,7 @@ func TestAdversarialRevokedReencoded(t *testing.T) {
 	require.NoError(t, err)
 	branded, err := token.EncodeText(raw, "acme-licenses")
 	require.NoError(t, err)
-	list, err := verify.ParseRevocations(signRevocations(t, vendor, &token.Revocations{
+	list, err := verify.ParseRevocation(signRevocations(t, vendor, &token.Revocations{
 		Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour), Seq: 1, IDs: [][]byte{lic.ID},
 	}), ks)
 	require.NoError(t, err)
@@ -1141,7 +1141,7 @@ func advNoPanic(t *testing.T, v *verify.Verifier, ks *verify.KeySet, in []byte) 
 	for name, f := range map[string]func(){
 		"Verify":           func() { _, _ = v.Verify(in, "api:read") },
 		"ParseUnverified":  func() { _, _ = token.ParseUnverified(in) },
-		"ParseRevocations": func() { _, _ = verify.ParseRevocations(in, ks) },
+		"ParseRevocations": func() { _, _ = verify.ParseRevocation(in, ks) },
 		"Decode":           func() { _, _, _ = token.Decode(in) },
 		"ParseMessage":     func() { _, _ = token.ParseMessage(in) },
 		"DecodeLicense":    func() { _, _ = token.DecodeLicense(in) },
@@ -1273,7 +1273,7 @@ func TestAdversarialRevocations(t *testing.T) {
 	for _, tc := range advRevCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			advNoPanic(t, v, ks, tc.in)
-			rl, err := verify.ParseRevocations(tc.in, ks)
+			rl, err := verify.ParseRevocation(tc.in, ks)
 			if tc.want == "" {
 				require.NoError(t, err)
 				require.Equal(t, uint64(7), rl.Seq())

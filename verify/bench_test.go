@@ -71,7 +71,7 @@ func BenchmarkEd25519Baseline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	msg := m.ToBeSigned()
+	msg := m.AppendToBeSigned(nil)
 	sig := ed25519.Sign(priv, msg)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(tok)))
@@ -109,7 +109,7 @@ func BenchmarkVerifyVsEd25519(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	msg := m.ToBeSigned()
+	msg := m.AppendToBeSigned(nil)
 	sig := ed25519.Sign(priv, msg)
 	var full, raw time.Duration
 	b.ResetTimer()
@@ -159,7 +159,7 @@ func BenchmarkVerify512ScopesVsEd25519(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	msg := m.ToBeSigned()
+	msg := m.AppendToBeSigned(nil)
 	sig := ed25519.Sign(priv, msg)
 	required := []string{"module1:feature1", "module63:feature511", "reports:monthly"}
 	var full, raw time.Duration

@@ -35,7 +35,7 @@ func cacheTestVerifier(t *testing.T, vec *vectors.Vector, clock func() time.Time
 		opts = append(opts, verify.WithBinding(vec.Bind))
 	}
 	if vec.Revocations != nil {
-		list, err := verify.ParseRevocations(vec.Revocations, ks)
+		list, err := verify.ParseRevocation(vec.Revocations, ks)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func BenchmarkVerifyCachedVsEd25519(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	msg := m.ToBeSigned()
+	msg := m.AppendToBeSigned(nil)
 	sig := m.Signature
 	var cached, raw time.Duration
 	b.ReportAllocs()

@@ -81,7 +81,7 @@ func TestEdKeyVectors(t *testing.T) {
 			}
 		}
 		for _, msg := range msgs {
-			tbs := msg.ToBeSigned()
+			tbs := msg.AppendToBeSigned(nil)
 			for _, pub := range pubs {
 				if len(pub) != ed25519.PublicKeySize {
 					continue

@@ -21,3 +21,9 @@ func (s *KeySet) Ed25519KeyUses(kid []byte) (int64, bool) {
 	}
 	return k.ed.uses.Load(), k.ed.table != nil
 }
+
+// ParseRevocation checks one revocation list, for the tests that build
+// lists one at a time ([ParseRevocations] reads files of one or more).
+func ParseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
+	return parseRevocation(in, keys)
+}

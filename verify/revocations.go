@@ -19,13 +19,13 @@ type RevocationList struct {
 	kids map[[token.KeyIDSize]byte]struct{}
 }
 
-// ParseRevocations checks a revocation list in any form: signed by a
+// parseRevocation checks one revocation list in any form: signed by a
 // trusted, unrevoked key whose issuer (when known) is the list's issuer.
 // A retired key (NotAfter in the past) still signs lists, so that a
 // vendor can revoke a leaked successor key with the key that products in
 // the field trust.
 // Errors are *[Error] values with the code of the failed step.
-func ParseRevocations(in []byte, keys *KeySet) (*RevocationList, error) {
+func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	m, _, err := token.Decode(in)
 	if err != nil {
 		return nil, failErr(CodeMalformed, err, "revocation list")
@@ -129,11 +129,14 @@ func RejectStaleRevocations() Option {
 	return func(v *Verifier) error { v.staleOK = false; return nil }
 }
 
-// ParseRevocationLists checks every revocation list in a file that holds
-// one or more (see [token.Split]: PEM blocks or text tokens one after
-// another, or one raw list), each as [ParseRevocations] does, and refuses
-// two lists of one issuer. The result goes to [WithRevocations].
-func ParseRevocationLists(in []byte, keys *KeySet) ([]*RevocationList, error) {
+// ParseRevocations checks the revocation lists of a file that holds one
+// or more (see [token.Split]: PEM blocks or text tokens one after another,
+// or one raw list): each signed by a trusted, unrevoked key whose issuer
+// (when known) is the list's issuer (a retired key still signs lists, so
+// that a vendor can revoke a leaked successor key with the key that
+// products in the field trust), and no two of one issuer. The result goes
+// to [WithRevocations].
+func ParseRevocations(in []byte, keys *KeySet) ([]*RevocationList, error) {
 	objs, err := token.Split(in)
 	if err != nil {
 		return nil, failErr(CodeMalformed, err, "revocation lists")
@@ -141,7 +144,7 @@ func ParseRevocationLists(in []byte, keys *KeySet) ([]*RevocationList, error) {
 	lists := make([]*RevocationList, 0, len(objs))
 	seen := make(map[string]bool, len(objs))
 	for i, obj := range objs {
-		list, err := ParseRevocations(obj, keys)
+		list, err := parseRevocation(obj, keys)
 		if err != nil {
 			if len(objs) > 1 {
 				var ve *Error

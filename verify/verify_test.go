@@ -144,7 +144,7 @@ func TestCodes(t *testing.T) {
 	signedWithHeader := func(h map[any]any, payload []byte) []byte {
 		p := hdr(h)
 		m := &token.Message{Protected: p, Payload: payload}
-		sig := ed25519.Sign(vendor, m.ToBeSigned())
+		sig := ed25519.Sign(vendor, m.AppendToBeSigned(nil))
 		b := []byte{0xd2, 0x84}
 		for _, x := range [][]byte{p} {
 			e, _ := cbor.Marshal(x)
@@ -391,7 +391,7 @@ func TestGrantChain(t *testing.T) {
 	nestedHdr, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(pub(vendor)), 13: cbor.RawMessage(grant), 16: token.TypeGrant})
 	require.NoError(t, err)
 	nm := &token.Message{Protected: nestedHdr, Payload: gm.Payload}
-	nested := assemble(nestedHdr, gm.Payload, ed25519.Sign(vendor, nm.ToBeSigned()))
+	nested := assemble(nestedHdr, gm.Payload, ed25519.Sign(vendor, nm.AppendToBeSigned(nil)))
 	licAsGrant := mint(t, vendor, license(), nil)
 
 	for _, tc := range []struct {
@@ -479,7 +479,7 @@ func embedRaw(t *testing.T, signer ed25519.PrivateKey, l *token.License, raw []b
 	payload, err := l.MarshalClaims()
 	require.NoError(t, err)
 	m := &token.Message{Protected: hdr, Payload: payload}
-	return assemble(hdr, payload, ed25519.Sign(signer, m.ToBeSigned()))
+	return assemble(hdr, payload, ed25519.Sign(signer, m.AppendToBeSigned(nil)))
 }
 
 func assemble(protected, payload, sig []byte) []byte {
@@ -533,7 +533,7 @@ func TestRevocations(t *testing.T) {
 		raw := signRevocations(t, vendor, &token.Revocations{
 			Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: exp, Seq: 7, IDs: ids, KeyIDs: kids,
 		})
-		rl, err := verify.ParseRevocations(raw, ks)
+		rl, err := verify.ParseRevocation(raw, ks)
 		require.NoError(t, err)
 		require.Equal(t, uint64(7), rl.Seq())
 		return rl
@@ -571,17 +571,17 @@ func TestRevocations(t *testing.T) {
 	// Lists must be signed by a trusted key, be of the right type, and
 	// verify.
 	untrusted := signRevocations(t, other, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week})
-	_, err := verify.ParseRevocations(untrusted, ks)
+	_, err := verify.ParseRevocation(untrusted, ks)
 	requireCode(t, err, verify.CodeUnknownKey)
-	_, err = verify.ParseRevocations(tok, ks)
+	_, err = verify.ParseRevocation(tok, ks)
 	requireCode(t, err, verify.CodeWrongType)
 	wrongIss := signRevocations(t, vendor, &token.Revocations{Issuer: "evil", IssuedAt: now, NextUpdate: week})
-	_, err = verify.ParseRevocations(wrongIss, ks)
+	_, err = verify.ParseRevocation(wrongIss, ks)
 	requireCode(t, err, verify.CodeWrongIssuer)
 	good := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week})
-	_, err = verify.ParseRevocations(forge(good), ks)
+	_, err = verify.ParseRevocation(forge(good), ks)
 	requireCode(t, err, verify.CodeBadSignature)
-	_, err = verify.ParseRevocations([]byte("garbage"), ks)
+	_, err = verify.ParseRevocation([]byte("garbage"), ks)
 	requireCode(t, err, verify.CodeMalformed)
 }
 
@@ -624,7 +624,7 @@ func TestRevocationsPerIssuer(t *testing.T) {
 	ptok := mint(t, partner, partnerLicense(func(l *token.License) { l.ID = bytes.Repeat([]byte{3}, 16) }), grant)
 	week := now.Add(7 * 24 * time.Hour)
 	parse := func(signer ed25519.PrivateKey, r *token.Revocations) *verify.RevocationList {
-		rl, err := verify.ParseRevocations(signRevocations(t, signer, r), ks)
+		rl, err := verify.ParseRevocation(signRevocations(t, signer, r), ks)
 		require.NoError(t, err)
 		return rl
 	}
@@ -691,14 +691,14 @@ func TestRetiredKeySignsRevocations(t *testing.T) {
 	list := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: week, Seq: 1,
 		KeyIDs: [][]byte{token.KeyID(pub(partner))}})
 	retired := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", NotAfter: now.Add(-30 * 24 * time.Hour)})
-	rl, err := verify.ParseRevocations(list, retired)
+	rl, err := verify.ParseRevocation(list, retired)
 	require.NoError(t, err)
 	require.True(t, rl.RevokesKey(token.KeyID(pub(partner))))
 	revoked := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", Revoked: true})
-	_, err = verify.ParseRevocations(list, revoked)
+	_, err = verify.ParseRevocation(list, revoked)
 	requireCode(t, err, verify.CodeKeyNotValid)
 	early := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", NotBefore: now.Add(time.Hour)})
-	_, err = verify.ParseRevocations(list, early)
+	_, err = verify.ParseRevocation(list, early)
 	requireCode(t, err, verify.CodeKeyNotValid)
 }
 
@@ -710,7 +710,7 @@ func TestParseRevocationLists(t *testing.T) {
 	beta := signRevocations(t, other, &token.Revocations{Issuer: "beta", IssuedAt: now, NextUpdate: week, Seq: 2})
 	pemOf := func(raw []byte) []byte { return token.EncodePEM(raw, token.PEMRevocations, nil) }
 
-	lists, err := verify.ParseRevocationLists(append(pemOf(acme), pemOf(beta)...), ks)
+	lists, err := verify.ParseRevocations(append(pemOf(acme), pemOf(beta)...), ks)
 	require.NoError(t, err)
 	require.Len(t, lists, 2)
 	require.Equal(t, "acme", lists[0].Issuer())
@@ -718,17 +718,17 @@ func TestParseRevocationLists(t *testing.T) {
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(lists...))
 	require.NoError(t, err)
 
-	lists, err = verify.ParseRevocationLists(acme, ks)
+	lists, err = verify.ParseRevocations(acme, ks)
 	require.NoError(t, err)
 	require.Len(t, lists, 1)
 
-	_, err = verify.ParseRevocationLists(append(pemOf(acme), pemOf(acme)...), ks)
+	_, err = verify.ParseRevocations(append(pemOf(acme), pemOf(acme)...), ks)
 	requireCode(t, err, verify.CodeMalformed)
 	require.ErrorContains(t, err, `two revocation lists of issuer "acme"`)
-	_, err = verify.ParseRevocationLists(append(pemOf(acme), pemOf(forge(beta))...), ks)
+	_, err = verify.ParseRevocations(append(pemOf(acme), pemOf(forge(beta))...), ks)
 	requireCode(t, err, verify.CodeBadSignature)
 	require.ErrorContains(t, err, "list 2 of 2")
-	_, err = verify.ParseRevocationLists([]byte("  \n"), ks)
+	_, err = verify.ParseRevocations([]byte("  \n"), ks)
 	requireCode(t, err, verify.CodeMalformed)
 }
 

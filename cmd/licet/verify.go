@@ -176,7 +176,7 @@ func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, 
 	if err != nil {
 		return nil, err
 	}
-	lists, err := verify.ParseRevocationLists(data, ks)
+	lists, err := verify.ParseRevocations(data, ks)
 	if err != nil {
 		msg := err.Error()
 		var verr *verify.Error

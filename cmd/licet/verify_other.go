@@ -215,13 +215,14 @@ func checkListToken(data []byte, s *verifySetup, strict bool) (*checked, *verify
 	if err != nil {
 		return nil, &verify.Error{Code: verify.CodeMalformed, Message: "revocation list", Err: err}
 	}
-	list, err := verify.ParseRevocations(data, s.ks)
+	lists, err := verify.ParseRevocations(data, s.ks)
 	var verr *verify.Error
 	if errors.As(err, &verr) {
 		return nil, verr
 	} else if err != nil {
 		return nil, &verify.Error{Code: verify.CodeMalformed, Message: "revocation list", Err: err}
 	}
+	list := lists[0] // data is one object: the caller decoded it
 	key, _ := s.ks.Lookup(m.Header.KID)
 	c := &checked{msg: m, key: key, list: list}
 	r := list.Claims()

@@ -187,7 +187,7 @@ func envelope(protected, unprotected, payload, sig []byte) []byte {
 // sigOver signs the Sig_structure of protected and payload.
 func sigOver(priv ed25519.PrivateKey, protected, payload []byte) []byte {
 	m := &token.Message{Protected: protected, Payload: payload}
-	return ed25519.Sign(priv, m.ToBeSigned())
+	return ed25519.Sign(priv, m.AppendToBeSigned(nil))
 }
 
 // signEnvelope builds a COSE_Sign1 with an empty unprotected map, signed by

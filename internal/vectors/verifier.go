@@ -34,11 +34,11 @@ func (v *Vector) Verifier() (*verify.Verifier, error) {
 		opts = append(opts, verify.WithBinding(v.Bind))
 	}
 	if v.Revocations != nil {
-		list, err := verify.ParseRevocations(v.Revocations, ks)
+		lists, err := verify.ParseRevocations(v.Revocations, ks)
 		if err != nil {
 			return nil, fmt.Errorf("%s: revocation list: %w", v.Name, err)
 		}
-		opts = append(opts, verify.WithRevocations(list))
+		opts = append(opts, verify.WithRevocations(lists...))
 	}
 	return verify.New(ks, opts...)
 }
