@@ -21,7 +21,7 @@
 // the tagged COSE_Sign1 itself. The unprotected header must be empty: it is
 // not signed. The signature is pure Ed25519 over the Sig_structure
 // ["Signature1", protected, empty bstr, payload], built from the exact bytes
-// received ([Message.ToBeSigned]); decoded claims are never re-encoded to
+// received ([Message.AppendToBeSigned]); decoded claims are never re-encoded to
 // check a signature.
 //
 // Issuers encode with core deterministic encoding (RFC 8949 section
