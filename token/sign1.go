@@ -370,7 +370,6 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	if !ok || len(pub) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("token: signer has a %T public key, want Ed25519", signer.Public())
 	}
-	hdr := map[int]any{labelAlg: AlgEdDSA, labelKID: KeyID(pub), labelTyp: typ}
 	if grant != nil {
 		g, err := ParseMessage(grant)
 		if err != nil {
@@ -379,18 +378,16 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 		if g.Header.Typ != TypeGrant {
 			return nil, fmt.Errorf("token: embedding grant: object has type %q, want %q", g.Header.Typ, TypeGrant)
 		}
-		hdr[labelKCWT] = cbor.RawMessage(grant)
 	}
-	protected, err := encMode.Marshal(hdr)
-	if err != nil {
-		return nil, fmt.Errorf("token: encoding protected header: %w", err)
-	}
+	protected := appendProtected(nil, KeyID(pub), typ, grant)
 	tbs := appendSigStructure(nil, protected, payload)
 	sig, err := signer.Sign(rand.Reader, tbs, crypto.Hash(0))
 	if err != nil {
 		return nil, fmt.Errorf("token: signing: %w", err)
 	}
-	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, tbs, sig) {
+	// selfcheck.go: every signature is verified, but a software key's
+	// first only.
+	if len(sig) != ed25519.SignatureSize || !selfCheck(signer, pub, tbs, sig) {
 		return nil, errors.New("token: signer returned an invalid Ed25519 signature")
 	}
 	out := make([]byte, 0, 1+1+9*3+len(protected)+1+len(payload)+len(sig)+2)
@@ -409,6 +406,30 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 		return nil, err
 	}
 	return out, nil
+}
+
+// appendProtected appends the protected header {1: -8, 4: kid, 13: grant,
+// 16: typ} (label 13 only when grant is not nil) in core deterministic
+// encoding, as encMode would write it (TestAppendProtected): integer
+// labels in ascending order, every head in its shortest form, the grant's
+// COSE_Sign1 as it is.
+func appendProtected(b, kid []byte, typ string, grant []byte) []byte {
+	n := uint64(3)
+	if grant != nil {
+		n = 4
+	}
+	b = appendHead(b, majorMap, n)
+	b = append(b, labelAlg, majorNint<<5|(-1-AlgEdDSA))
+	b = append(b, labelKID)
+	b = appendHead(b, majorBytes, uint64(len(kid)))
+	b = append(b, kid...)
+	if grant != nil {
+		b = append(b, labelKCWT)
+		b = append(b, grant...)
+	}
+	b = append(b, labelTyp)
+	b = appendHead(b, majorText, uint64(len(typ)))
+	return append(b, typ...)
 }
 
 // Sign builds a COSE_Sign1 of type typ over payload, signed by signer, for
