@@ -262,14 +262,16 @@ func (l *License) Validate() error {
 			errs = append(errs, err.Error())
 		}
 	}
-	texts := map[string][]string{"issuer": {l.Issuer}, "subject": {l.Subject}, "product": l.Audience, "tier": {l.Tier}, "right": l.Rights}
-	for k, v := range l.Bind {
-		texts["binding"] = append(texts["binding"], k, v)
+	if !l.plainTexts() { // printable ASCII has nothing unprintable to find (claimsenc.go)
+		texts := map[string][]string{"issuer": {l.Issuer}, "subject": {l.Subject}, "product": l.Audience, "tier": {l.Tier}, "right": l.Rights}
+		for k, v := range l.Bind {
+			texts["binding"] = append(texts["binding"], k, v)
+		}
+		for k := range l.Limits {
+			texts["limit name"] = append(texts["limit name"], k)
+		}
+		errs = append(errs, unprintable(texts)...)
 	}
-	for k := range l.Limits {
-		texts["limit name"] = append(texts["limit name"], k)
-	}
-	errs = append(errs, unprintable(texts)...)
 	if len(errs) > 0 {
 		return &ValidationError{Object: "license", Problems: errs}
 	}

@@ -128,3 +128,41 @@ func sortedCBORKeys[V any](m map[string]V) []string {
 	})
 	return keys
 }
+
+// plainTexts reports whether every text that License.Validate hands to
+// unprintable (issuer, subject, products, tier, rights, binding keys and
+// values, limit names) is printable ASCII, in which case unprintable has
+// nothing to report: its characters are ASCII controls and non-ASCII
+// ones. It spares a mint the map that unprintable reads.
+func (l *License) plainTexts() bool {
+	if !printableASCII(l.Issuer) || !printableASCII(l.Subject) || !printableASCII(l.Tier) {
+		return false
+	}
+	for _, list := range [][]string{l.Audience, l.Rights} {
+		for _, s := range list {
+			if !printableASCII(s) {
+				return false
+			}
+		}
+	}
+	for k, v := range l.Bind {
+		if !printableASCII(k) || !printableASCII(v) {
+			return false
+		}
+	}
+	for k := range l.Limits {
+		if !printableASCII(k) {
+			return false
+		}
+	}
+	return true
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

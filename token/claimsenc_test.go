@@ -138,3 +138,53 @@ func FuzzAppendLicenseClaims(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainTextsSkipsNothing: when plainTexts lets Validate skip the
+// unprintable check, that check would have found nothing; and Validate
+// still names a control or format character in each of the fields it
+// covers.
+func TestPlainTextsSkipsNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 12))
+	pieces := []string{"a", "Z", " ", "~", "-", "\x00", "\x1f", "\x7f", "\t", "\n", "é", "\u202e", "\u200d", "\u2028", "\u2029", "\u0085", "日"}
+	str := func() string {
+		var sb strings.Builder
+		for i := rng.IntN(4); i > 0; i-- {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		return sb.String()
+	}
+	for i := 0; i < 5000; i++ {
+		l := &License{Issuer: str(), Subject: str(), Tier: str(), Audience: []string{str(), str()}, Rights: []string{str()},
+			Bind: map[string]string{str(): str()}, Limits: map[string]uint64{str(): 1}}
+		texts := map[string][]string{"issuer": {l.Issuer}, "subject": {l.Subject}, "product": l.Audience, "tier": {l.Tier}, "right": l.Rights}
+		for k, v := range l.Bind {
+			texts["binding"] = append(texts["binding"], k, v)
+		}
+		for k := range l.Limits {
+			texts["limit name"] = append(texts["limit name"], k)
+		}
+		if l.plainTexts() && len(unprintable(texts)) > 0 {
+			t.Fatalf("plainTexts skips problems %q", unprintable(texts))
+		}
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, mod := range []func(*License){
+		func(l *License) { l.Issuer = "ac\x07me" },
+		func(l *License) { l.Subject = "cust\u202eomer" },
+		func(l *License) { l.Tier = "pro\n" },
+		func(l *License) { l.Audience = []string{"ok", "wid\x7fget"} },
+		func(l *License) { l.Rights = []string{"em\u200dbed"} },
+		func(l *License) { l.Bind = map[string]string{"host": "h\u2028"} },
+		func(l *License) { l.Limits = map[string]uint64{"se\x00ats": 1} },
+	} {
+		l := &License{Issuer: "acme", Subject: "s", Audience: []string{"widget"}, IssuedAt: now,
+			ID: bytes.Repeat([]byte{1}, IDSize), Tier: "pro"}
+		if err := l.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		mod(l)
+		if err := l.Validate(); err == nil || !strings.Contains(err.Error(), "control or format character") {
+			t.Errorf("%+v: Validate says %v", l, err)
+		}
+	}
+}
