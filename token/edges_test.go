@@ -3,11 +3,12 @@ package token_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/licet/licet/token"
 )
@@ -15,15 +16,31 @@ import (
 // TestPatternDoesNotCoverItsPrefix (issue 9 item 17, FORMAT section 9
 // "Scope edge"): api:* covers scopes longer than "api:", not "api:".
 func TestPatternDoesNotCoverItsPrefix(t *testing.T) {
-	require.True(t, token.ValidScope("api:"))
-	require.False(t, token.CoversScope("api:*", "api:"))
-	require.False(t, token.Covers([]string{"api:*"}, "api:"))
-	require.True(t, token.CoversScope("api:*", "api:r"))
-	require.True(t, token.CoversScope("*", "api:"))
-	require.True(t, token.CoversScope("api:", "api:"))
+	if !token.ValidScope("api:") {
+		t.Fatal(`"api:" is not a valid scope`)
+	}
+	if token.CoversScope("api:*", "api:") {
+		t.Fatal(`CoversScope: "api:*" covers "api:"`)
+	}
+	if token.Covers([]string{"api:*"}, "api:") {
+		t.Fatal(`Covers: ["api:*"] covers "api:"`)
+	}
+	if !token.CoversScope("api:*", "api:r") {
+		t.Fatal(`CoversScope: "api:*" does not cover "api:r"`)
+	}
+	if !token.CoversScope("*", "api:") {
+		t.Fatal(`CoversScope: "*" does not cover "api:"`)
+	}
+	if !token.CoversScope("api:", "api:") {
+		t.Fatal(`CoversScope: "api:" does not cover itself`)
+	}
 	l := &token.License{Scopes: []string{"api:*"}}
-	require.False(t, l.Allows("api:"))
-	require.True(t, l.Allows("api:read"))
+	if l.Allows("api:") {
+		t.Fatal(`a license with scope "api:*" allows "api:"`)
+	}
+	if !l.Allows("api:read") {
+		t.Fatal(`a license with scope "api:*" does not allow "api:read"`)
+	}
 }
 
 // TestValidationErrorIsTyped: callers read the problems from the error,
@@ -31,20 +48,36 @@ func TestPatternDoesNotCoverItsPrefix(t *testing.T) {
 func TestValidationErrorIsTyped(t *testing.T) {
 	_, err := token.SignLicense(testKey("vendor"), &token.License{Grace: -1}, nil)
 	var ve *token.ValidationError
-	require.ErrorAs(t, err, &ve)
-	require.Equal(t, "license", ve.Object)
-	require.Greater(t, len(ve.Problems), 2)
-	require.Contains(t, ve.Problems, "no product (aud)")
-	require.Equal(t, "token: invalid license: "+strings.Join(ve.Problems, "; "), err.Error())
+	if !errors.As(err, &ve) {
+		t.Fatalf("SignLicense of an invalid license: %v, want a *token.ValidationError", err)
+	}
+	if ve.Object != "license" {
+		t.Fatalf("Object %q, want %q", ve.Object, "license")
+	}
+	if len(ve.Problems) <= 2 {
+		t.Fatalf("problems %q, want more than 2", ve.Problems)
+	}
+	if !slices.Contains(ve.Problems, "no product (aud)") {
+		t.Fatalf("problems %q, want one %q", ve.Problems, "no product (aud)")
+	}
+	if want := "token: invalid license: " + strings.Join(ve.Problems, "; "); err.Error() != want {
+		t.Fatalf("error text %q, want %q", err.Error(), want)
+	}
 	_, err = token.SignGrant(testKey("vendor"), &token.Grant{})
-	require.ErrorAs(t, err, &ve)
-	require.Equal(t, "grant", ve.Object)
+	if !errors.As(err, &ve) {
+		t.Fatalf("SignGrant of an empty grant: %v, want a *token.ValidationError", err)
+	}
+	if ve.Object != "grant" {
+		t.Fatalf("Object %q, want %q", ve.Object, "grant")
+	}
 }
 
 func TestSplit(t *testing.T) {
 	raw := envelope(mustMarshal(t, map[any]any{1: -8, 4: bytes.Repeat([]byte{1}, 8), 16: token.TypeRevocations}), []byte{0xa0}, []byte{0xa0}, make([]byte, 64))
 	text, err := token.EncodeText(raw, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
 	pemForm := string(token.EncodePEM(raw, token.PEMRevocations, nil))
 
 	for name, tc := range map[string]struct {
@@ -60,11 +93,17 @@ func TestSplit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			objs, err := token.Split([]byte(tc.in))
-			require.NoError(t, err)
-			require.Len(t, objs, tc.want)
+			if err != nil {
+				t.Fatalf("Split: %v", err)
+			}
+			if len(objs) != tc.want {
+				t.Fatalf("Split returned %d objects, want %d", len(objs), tc.want)
+			}
 			for _, o := range objs {
 				_, _, err := token.Decode(o)
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("Decode of an object from Split: %v", err)
+				}
 			}
 		})
 	}
@@ -76,7 +115,9 @@ func TestSplit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := token.Split([]byte(in))
-			require.ErrorIs(t, err, token.ErrMalformed)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("Split: %v, want token.ErrMalformed", err)
+			}
 		})
 	}
 }
@@ -84,7 +125,9 @@ func TestSplit(t *testing.T) {
 func mustMarshal(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := token.Marshal(v)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	return b
 }
 
@@ -104,13 +147,19 @@ func TestValidateRefusesControlText(t *testing.T) {
 			l := sampleLicense()
 			edit(l)
 			var ve *token.ValidationError
-			require.ErrorAs(t, l.Validate(), &ve)
-			require.Contains(t, strings.Join(ve.Problems, "\n"), "control or format character")
+			if err := l.Validate(); !errors.As(err, &ve) {
+				t.Fatalf("Validate: %v, want a *token.ValidationError", err)
+			}
+			if !strings.Contains(strings.Join(ve.Problems, "\n"), "control or format character") {
+				t.Fatalf("problems %q, want one about a control or format character", ve.Problems)
+			}
 		})
 	}
 	l := sampleLicense()
 	l.Subject = "Zoë Ünïcode 名前"
-	require.NoError(t, l.Validate())
+	if err := l.Validate(); err != nil {
+		t.Fatalf("Validate of a subject in printable Unicode: %v", err)
+	}
 }
 
 // TestUnsignedClaimsRefuseSimpleValues: a CBOR simple value is not an
@@ -130,21 +179,33 @@ func TestUnsignedClaimsRefuseSimpleValues(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := token.DecodeLicense(withExtra(t, base, kv[0], kv[1]))
-			require.ErrorIs(t, err, token.ErrMalformed)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("DecodeLicense: %v, want token.ErrMalformed", err)
+			}
 		})
 	}
 	l, err := token.DecodeLicense(withExtra(t, base, text("limits"), append(append([]byte{0xa1}, text("seats")...), 0x18, 0x64)))
-	require.NoError(t, err)
-	require.Equal(t, uint64(100), l.Limits["seats"])
+	if err != nil {
+		t.Fatalf("DecodeLicense of limit 100 in two bytes: %v", err)
+	}
+	if got := l.Limits["seats"]; got != 100 {
+		t.Fatalf("seats limit %d, want 100", got)
+	}
 
 	r := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 5}
 	rb, err := r.MarshalClaims()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("MarshalClaims: %v", err)
+	}
 	i := bytes.Index(rb, append(text("seq"), 0x05))
-	require.Positive(t, i)
+	if i <= 0 {
+		t.Fatalf("the seq claim is not in the encoded list %x", rb)
+	}
 	bad := append(append(append([]byte{}, rb[:i]...), append(text("seq"), 0xe5)...), rb[i+5:]...)
 	_, err = token.DecodeRevocations(bad)
-	require.ErrorIs(t, err, token.ErrMalformed)
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("DecodeRevocations: %v, want token.ErrMalformed", err)
+	}
 }
 
 // TestHeaderValuesStrict: the values of known header labels obey the
@@ -160,7 +221,9 @@ func TestHeaderValuesStrict(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := token.ParseMessage(envelope(hdr, []byte{0xa0}, []byte{0xa0}, make([]byte, 64)))
-			require.ErrorIs(t, err, token.ErrMalformed)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("ParseMessage: %v, want token.ErrMalformed", err)
+			}
 			t.Log(err)
 		})
 	}
@@ -173,21 +236,41 @@ func TestRevocationsExtend(t *testing.T) {
 	first := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 4,
 		IDs: [][]byte{id(3), id(1), id(3)}, KeyIDs: [][]byte{kid(9)}}
 	prev, err := token.SignRevocations(vendor, first)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignRevocations: %v", err)
+	}
 	u, err := token.ParseUnverified(prev)
-	require.NoError(t, err)
-	require.Equal(t, [][]byte{id(1), id(3)}, u.Revocations.IDs, "sorted, without duplicates")
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	if want := [][]byte{id(1), id(3)}; !reflect.DeepEqual(u.Revocations.IDs, want) {
+		t.Fatalf("ids %x, want %x (sorted, without duplicates)", u.Revocations.IDs, want)
+	}
 
 	next := &token.Revocations{Issuer: "acme", IssuedAt: t0.Add(time.Minute), NextUpdate: t0.Add(2 * time.Hour), IDs: [][]byte{id(2), id(1)}}
-	require.NoError(t, next.Extend(token.EncodePEM(prev, token.PEMRevocations, nil), vendor.Public().(ed25519.PublicKey)))
-	require.Equal(t, uint64(5), next.Seq)
+	if err := next.Extend(token.EncodePEM(prev, token.PEMRevocations, nil), vendor.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	if next.Seq != 5 {
+		t.Fatalf("seq %d after Extend, want 5", next.Seq)
+	}
 	raw, err := token.SignRevocations(vendor, next)
-	require.NoError(t, err)
-	require.Len(t, next.IDs, 3, "SignRevocations leaves the signed set in r")
+	if err != nil {
+		t.Fatalf("SignRevocations: %v", err)
+	}
+	if len(next.IDs) != 3 {
+		t.Fatalf("SignRevocations leaves %d ids in r, want the 3 it signed", len(next.IDs))
+	}
 	u, err = token.ParseUnverified(raw)
-	require.NoError(t, err)
-	require.Equal(t, [][]byte{id(1), id(2), id(3)}, u.Revocations.IDs)
-	require.Equal(t, [][]byte{kid(9)}, u.Revocations.KeyIDs)
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	if want := [][]byte{id(1), id(2), id(3)}; !reflect.DeepEqual(u.Revocations.IDs, want) {
+		t.Fatalf("ids %x, want %x", u.Revocations.IDs, want)
+	}
+	if want := [][]byte{kid(9)}; !reflect.DeepEqual(u.Revocations.KeyIDs, want) {
+		t.Fatalf("key ids %x, want %x", u.Revocations.KeyIDs, want)
+	}
 
 	for name, tc := range map[string]struct {
 		prev []byte
@@ -203,7 +286,9 @@ func TestRevocationsExtend(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := &token.Revocations{Issuer: tc.iss}
-			require.ErrorContains(t, r.Extend(tc.prev, tc.pub), tc.want)
+			if err := r.Extend(tc.prev, tc.pub); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Extend: %v, want an error containing %q", err, tc.want)
+			}
 		})
 	}
 }

@@ -6,14 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/stretchr/testify/require"
 
 	"github.com/licet/licet/token"
 )
@@ -50,7 +52,9 @@ func sampleLicense() *token.License {
 // code, and the signature from the RFC 8032 TEST 1 key it names.
 func TestCOSEWGExample(t *testing.T) {
 	data, err := os.ReadFile("../testdata/external/cose-wg/eddsa-sig-01.json")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("reading the COSE WG example: %v", err)
+	}
 	var v struct {
 		Input struct {
 			Plaintext string `json:"plaintext"`
@@ -68,83 +72,143 @@ func TestCOSEWGExample(t *testing.T) {
 			CBOR string `json:"cbor"`
 		} `json:"output"`
 	}
-	require.NoError(t, json.Unmarshal(data, &v))
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("decoding the COSE WG example: %v", err)
+	}
 	want, err := hex.DecodeString(v.Intermediates.ToBeSign)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ToBeSign_hex: %v", err)
+	}
 	full, err := hex.DecodeString(v.Output.CBOR)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("output cbor: %v", err)
+	}
 
 	// The example's protected header is {1: -8, 3: 0}, encoded as h'A201270300'.
 	protected, _ := hex.DecodeString("A201270300")
 	m := &token.Message{Protected: protected, Payload: []byte(v.Input.Plaintext)}
 	tbs := m.AppendToBeSigned(nil)
-	require.Equal(t, want, tbs, "Sig_structure differs from ToBeSign_hex")
+	if !bytes.Equal(tbs, want) {
+		t.Fatalf("Sig_structure differs from ToBeSign_hex:\n got %x\nwant %x", tbs, want)
+	}
 
 	seed, _ := hex.DecodeString(v.Input.Sign0.Key.D)
 	priv := ed25519.NewKeyFromSeed(seed)
 	x, _ := hex.DecodeString(v.Input.Sign0.Key.X)
-	require.Equal(t, x, []byte(priv.Public().(ed25519.PublicKey)))
+	if got := []byte(priv.Public().(ed25519.PublicKey)); !bytes.Equal(got, x) {
+		t.Fatalf("public key of the example's d is %x, want its x %x", got, x)
+	}
 	sig := ed25519.Sign(priv, tbs)
-	require.True(t, bytes.HasSuffix(full, sig), "signature differs from the example's")
+	if !bytes.HasSuffix(full, sig) {
+		t.Fatalf("signature differs from the example's: %x does not end in %x", full, sig)
+	}
 
 	// The example carries its kid in the unprotected header, which licet
 	// refuses: it is not covered by the signature.
 	_, err = token.ParseMessage(full)
-	require.ErrorIs(t, err, token.ErrMalformed)
-	require.Contains(t, err.Error(), "unprotected")
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("ParseMessage of the example: %v, want token.ErrMalformed", err)
+	}
+	if !strings.Contains(err.Error(), "unprotected") {
+		t.Fatalf("ParseMessage of the example: %v, want an error about the unprotected header", err)
+	}
 }
 
 func TestSignLicenseRoundTrip(t *testing.T) {
 	priv := testKey("vendor")
 	l := sampleLicense()
 	raw, err := token.SignLicense(priv, l, nil)
-	require.NoError(t, err)
-	require.Equal(t, byte(0xd2), raw[0])
+	if err != nil {
+		t.Fatalf("SignLicense: %v", err)
+	}
+	if raw[0] != 0xd2 {
+		t.Fatalf("first byte %#x, want tag 18 (0xd2)", raw[0])
+	}
 
 	again, err := token.SignLicense(priv, sampleLicense(), nil)
-	require.NoError(t, err)
-	require.Equal(t, raw, again, "minting is deterministic")
+	if err != nil {
+		t.Fatalf("SignLicense: %v", err)
+	}
+	if !bytes.Equal(again, raw) {
+		t.Fatal("minting is not deterministic: two mints of one license differ")
+	}
 
 	m, err := token.ParseMessage(raw)
-	require.NoError(t, err)
-	require.Equal(t, int64(token.AlgEdDSA), m.Header.Alg)
-	require.Equal(t, token.TypeLicense, m.Header.Typ)
-	require.Equal(t, token.KeyID(priv.Public().(ed25519.PublicKey)), m.Header.KID)
-	require.True(t, m.VerifySignature(priv.Public().(ed25519.PublicKey)))
-	require.False(t, m.VerifySignature(testKey("other").Public().(ed25519.PublicKey)))
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
+	if m.Header.Alg != int64(token.AlgEdDSA) {
+		t.Fatalf("alg %d, want %d", m.Header.Alg, token.AlgEdDSA)
+	}
+	if m.Header.Typ != token.TypeLicense {
+		t.Fatalf("typ %q, want %q", m.Header.Typ, token.TypeLicense)
+	}
+	if want := token.KeyID(priv.Public().(ed25519.PublicKey)); !bytes.Equal(m.Header.KID, want) {
+		t.Fatalf("kid %x, want %x", m.Header.KID, want)
+	}
+	if !m.VerifySignature(priv.Public().(ed25519.PublicKey)) {
+		t.Fatal("the signature does not verify with the signer's key")
+	}
+	if m.VerifySignature(testKey("other").Public().(ed25519.PublicKey)) {
+		t.Fatal("the signature verifies with another key")
+	}
 
 	got, err := token.DecodeLicense(m.Payload)
-	require.NoError(t, err)
-	require.NotNil(t, got.Constraint)
+	if err != nil {
+		t.Fatalf("DecodeLicense: %v", err)
+	}
+	if got.Constraint == nil {
+		t.Fatal("the decoded license has no parsed version constraint")
+	}
 	got.Constraint = nil
-	require.Equal(t, l.Audience, got.Audience)
+	if !slices.Equal(got.Audience, l.Audience) {
+		t.Fatalf("audience %q, want %q", got.Audience, l.Audience)
+	}
 	l.Audience = got.Audience // same content; compare the rest by value
-	require.Equal(t, *l, *got)
+	if !reflect.DeepEqual(*got, *l) {
+		t.Fatalf("decoded license\n%+v\nwant\n%+v", *got, *l)
+	}
 
 	// The payload is core deterministic: re-encoding its generic form
 	// with sorted keys gives the same bytes.
 	var generic map[any]any
-	require.NoError(t, cbor.Unmarshal(m.Payload, &generic))
+	if err := cbor.Unmarshal(m.Payload, &generic); err != nil {
+		t.Fatalf("decoding the payload generically: %v", err)
+	}
 	em, _ := cbor.CoreDetEncOptions().EncMode()
 	re, err := em.Marshal(generic)
-	require.NoError(t, err)
-	require.Equal(t, m.Payload, re)
+	if err != nil {
+		t.Fatalf("re-encoding the payload: %v", err)
+	}
+	if !bytes.Equal(re, m.Payload) {
+		t.Fatalf("the payload is not core deterministic:\n got %x\nwant %x", m.Payload, re)
+	}
 }
 
 func TestKeyIDIsSHA256Prefix(t *testing.T) {
 	pub := testKey("vendor").Public().(ed25519.PublicKey)
 	sum := sha256.Sum256(pub)
-	require.Equal(t, sum[:8], token.KeyID(pub))
+	if got := token.KeyID(pub); !bytes.Equal(got, sum[:8]) {
+		t.Fatalf("KeyID %x, want the SHA-256 prefix %x", got, sum[:8])
+	}
 }
 
 func TestForms(t *testing.T) {
 	raw, err := token.SignLicense(testKey("vendor"), sampleLicense(), nil)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignLicense: %v", err)
+	}
 	text, err := token.EncodeText(raw, "")
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(text, "licet1."))
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
+	if !strings.HasPrefix(text, "licet1.") {
+		t.Fatalf("text form %q does not start with licet1.", text)
+	}
 	branded, err := token.EncodeText(raw, "acme-2")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
 	pemForm := token.EncodePEM(raw, token.PEMLicense, map[string]string{"Subject": "customer-1"})
 
 	for _, tc := range []struct {
@@ -162,12 +226,22 @@ func TestForms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, form, err := token.Unarmor(tc.in)
-			require.NoError(t, err)
-			require.Equal(t, tc.form, form)
-			require.Equal(t, raw, got)
+			if err != nil {
+				t.Fatalf("Unarmor: %v", err)
+			}
+			if form != tc.form {
+				t.Fatalf("form %v, want %v", form, tc.form)
+			}
+			if !bytes.Equal(got, raw) {
+				t.Fatalf("Unarmor returned %x, want %x", got, raw)
+			}
 			u, err := token.ParseUnverified(tc.in)
-			require.NoError(t, err)
-			require.Equal(t, "customer-1", u.License.Subject)
+			if err != nil {
+				t.Fatalf("ParseUnverified: %v", err)
+			}
+			if u.License.Subject != "customer-1" {
+				t.Fatalf("subject %q, want %q", u.License.Subject, "customer-1")
+			}
 		})
 	}
 
@@ -191,18 +265,28 @@ func TestForms(t *testing.T) {
 			if err == nil {
 				_, _, err = token.Decode([]byte(tc.in))
 			}
-			require.ErrorIs(t, err, token.ErrMalformed)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("Decode: %v, want token.ErrMalformed", err)
+			}
 		})
 	}
 
 	_, _, err = token.Decode(raw[1:])
-	require.ErrorContains(t, err, "tag 18")
+	if err == nil || !strings.Contains(err.Error(), "tag 18") {
+		t.Fatalf("Decode: %v, want an error containing %q", err, "tag 18")
+	}
 
 	_, err = token.EncodeText(raw, "Bad_Prefix")
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("EncodeText with prefix Bad_Prefix succeeded, want an error")
+	}
 	_, _, err = token.Unarmor(bytes.Repeat([]byte("a"), token.MaxTokenSize+1))
-	require.ErrorIs(t, err, token.ErrMalformed)
-	require.Contains(t, err.Error(), "limit")
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("Unarmor of an oversized input: %v, want token.ErrMalformed", err)
+	}
+	if !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("Unarmor of an oversized input: %v, want an error naming the limit", err)
+	}
 }
 
 // envelope assembles a COSE_Sign1 by hand.
@@ -245,8 +329,12 @@ func TestEnvelopeStrict(t *testing.T) {
 	payload := []byte{0xa0}
 	ok := envelope(good, []byte{0xa0}, payload, sig)
 	m, err := token.ParseMessage(ok)
-	require.NoError(t, err)
-	require.Equal(t, kid, m.Header.KID)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
+	if !bytes.Equal(m.Header.KID, kid) {
+		t.Fatalf("kid %x, want %x", m.Header.KID, kid)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -282,8 +370,12 @@ func TestEnvelopeStrict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := token.ParseMessage(tc.in)
-			require.ErrorIs(t, err, token.ErrMalformed)
-			require.Contains(t, err.Error(), tc.want)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("ParseMessage: %v, want token.ErrMalformed", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParseMessage: %v, want an error containing %q", err, tc.want)
+			}
 		})
 	}
 
@@ -297,7 +389,9 @@ func TestEnvelopeStrict(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := token.ParseMessage(envelope(h, []byte{0xa0}, payload, sig))
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("ParseMessage: %v", err)
+			}
 		})
 	}
 }
@@ -311,24 +405,44 @@ func TestEmbeddedGrant(t *testing.T) {
 		Limits: map[string]uint64{"seats": 50}, MaxLife: durationPtr(90 * 24 * time.Hour),
 	}
 	grant, err := token.SignGrant(vendor, g)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignGrant: %v", err)
+	}
 	l := sampleLicense()
 	l.Issuer = "reseller"
 	lic, err := token.SignLicense(partner, l, grant)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignLicense: %v", err)
+	}
 
 	u, err := token.ParseUnverified(lic)
-	require.NoError(t, err)
-	require.NotNil(t, u.Message.Header.Grant)
-	require.Equal(t, grant, u.Message.Header.Grant.Raw)
-	require.False(t, u.Message.Header.Grant.Header.NestedGrant)
-	require.Equal(t, "reseller", u.EmbeddedGrant.Subject)
-	require.Equal(t, g.Key, u.EmbeddedGrant.Key)
-	require.Equal(t, g.MaxLife, u.EmbeddedGrant.MaxLife)
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	if u.Message.Header.Grant == nil {
+		t.Fatal("the license's header carries no grant")
+	}
+	if !bytes.Equal(u.Message.Header.Grant.Raw, grant) {
+		t.Fatalf("embedded grant %x, want %x", u.Message.Header.Grant.Raw, grant)
+	}
+	if u.Message.Header.Grant.Header.NestedGrant {
+		t.Fatal("a plain grant is flagged as nested")
+	}
+	if u.EmbeddedGrant.Subject != "reseller" {
+		t.Fatalf("grant subject %q, want %q", u.EmbeddedGrant.Subject, "reseller")
+	}
+	if !bytes.Equal(u.EmbeddedGrant.Key, g.Key) {
+		t.Fatalf("grant key %x, want %x", u.EmbeddedGrant.Key, g.Key)
+	}
+	if got := u.EmbeddedGrant.MaxLife; got == nil || *got != *g.MaxLife {
+		t.Fatalf("grant max life %s, want %v", fmtDuration(got), *g.MaxLife)
+	}
 
 	// A license cannot be embedded as a grant by the issuer.
 	_, err = token.SignLicense(partner, l, lic)
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("SignLicense embedding a license as a grant succeeded, want an error")
+	}
 
 	// A grant carrying a grant is parsed and flagged, not rejected here.
 	nested := make(map[any]any)
@@ -337,22 +451,34 @@ func TestEmbeddedGrant(t *testing.T) {
 	nested[13] = cbor.RawMessage(grant)
 	nested[16] = token.TypeGrant
 	ph, err := token.Marshal(nested)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	gPayload, err := g.MarshalClaims()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("MarshalClaims: %v", err)
+	}
 	nestedGrant := envelope(ph, []byte{0xa0}, gPayload, make([]byte, 64))
 	outer, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(partner.Public().(ed25519.PublicKey)), 13: cbor.RawMessage(nestedGrant), 16: token.TypeLicense})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	m, err := token.ParseMessage(envelope(outer, []byte{0xa0}, []byte{0xa0}, make([]byte, 64)))
-	require.NoError(t, err)
-	require.True(t, m.Header.Grant.Header.NestedGrant)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
+	if !m.Header.Grant.Header.NestedGrant {
+		t.Fatal("a grant carrying a grant is not flagged as nested")
+	}
 }
 
 // claims encodes a claims map deterministically.
 func claims(t *testing.T, m map[any]any) []byte {
 	t.Helper()
 	b, err := token.Marshal(m)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	return b
 }
 
@@ -365,7 +491,9 @@ func baseClaims() map[any]any {
 
 func TestDecodeLicenseStrict(t *testing.T) {
 	_, err := token.DecodeLicense(claims(t, baseClaims()))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("DecodeLicense: %v", err)
+	}
 
 	with := func(k any, v any) []byte {
 		m := baseClaims()
@@ -435,7 +563,9 @@ func TestDecodeLicenseStrict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := token.DecodeLicense(tc.payload)
-			require.ErrorIs(t, err, token.ErrMalformed)
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Fatalf("DecodeLicense: %v, want token.ErrMalformed", err)
+			}
 		})
 	}
 
@@ -448,15 +578,21 @@ func TestDecodeLicenseStrict(t *testing.T) {
 		dup = append([]byte{0xa7}, dup[1:]...)
 		dup = append(dup, claims(t, extra)[1:]...)
 		_, err = token.DecodeLicense(dup)
-		require.ErrorIs(t, err, token.ErrMalformed)
-		require.Contains(t, err.Error(), "duplicate")
+		if !errors.Is(err, token.ErrMalformed) {
+			t.Fatalf("DecodeLicense with a second %v: %v, want token.ErrMalformed", extra, err)
+		}
+		if !strings.Contains(err.Error(), "duplicate") {
+			t.Fatalf("DecodeLicense with a second %v: %v, want a duplicate error", extra, err)
+		}
 	}
 	unknownDup := claims(t, baseClaims())
 	unknownDup = append([]byte{0xa8}, unknownDup[1:]...)
 	unknownDup = append(unknownDup, claims(t, map[any]any{"x": 1})[1:]...)
 	unknownDup = append(unknownDup, claims(t, map[any]any{"x": 2})[1:]...)
 	_, err = token.DecodeLicense(unknownDup)
-	require.ErrorIs(t, err, token.ErrMalformed, "duplicate unknown claims")
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("DecodeLicense of duplicate unknown claims: %v, want token.ErrMalformed", err)
+	}
 
 	// Duplicates nested inside values the struct decoder skips: an
 	// unknown claim's map, and a map inside an array inside one.
@@ -465,40 +601,70 @@ func TestDecodeLicenseStrict(t *testing.T) {
 		"map in array": mustHex("81 a2 01 01 01 02"),
 	} {
 		_, err = token.DecodeLicense(with("x-future", v))
-		require.ErrorIs(t, err, token.ErrMalformed, name)
-		require.ErrorContains(t, err, "duplicate", name)
+		if !errors.Is(err, token.ErrMalformed) {
+			t.Fatalf("DecodeLicense of a duplicate in an unknown claim's %s: %v, want token.ErrMalformed", name, err)
+		}
+		if !strings.Contains(err.Error(), "duplicate") {
+			t.Fatalf("DecodeLicense of a duplicate in an unknown claim's %s: %v, want a duplicate error", name, err)
+		}
 	}
 	_, err = token.DecodeLicense(with("x-future", cbor.RawMessage(mustHex("a2 6161 01 6162 02"))))
-	require.NoError(t, err, "distinct keys in an unknown claim")
+	if err != nil {
+		t.Fatalf("DecodeLicense of distinct keys in an unknown claim: %v", err)
+	}
 
 	nestedDup := with("limits", cbor.RawMessage(mustHex("a2 65 7365617473 01 65 7365617473 02")))
 	_, err = token.DecodeLicense(nestedDup)
-	require.ErrorIs(t, err, token.ErrMalformed)
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("DecodeLicense of a limit named twice: %v, want token.ErrMalformed", err)
+	}
 
 	// Unknown claims are ignored; claim names are case-sensitive, so
 	// "Tier" is an unknown claim and "tier" is still required.
 	l, err := token.DecodeLicense(with("x-future", map[string]any{"a": []int{1, 2}}))
-	require.NoError(t, err)
-	require.Equal(t, "pro", l.Tier)
+	if err != nil {
+		t.Fatalf("DecodeLicense with an unknown claim: %v", err)
+	}
+	if l.Tier != "pro" {
+		t.Fatalf("tier %q, want %q", l.Tier, "pro")
+	}
 	m := baseClaims()
 	delete(m, "tier")
 	m["Tier"] = "pro"
 	_, err = token.DecodeLicense(claims(t, m))
-	require.ErrorIs(t, err, token.ErrMalformed)
+	if !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("DecodeLicense with Tier instead of tier: %v, want token.ErrMalformed", err)
+	}
 
 	// Known claims in crit are fine; multi-product aud decodes as a list.
 	l, err = token.DecodeLicense(with("crit", []string{"bind", "versions"}))
-	require.NoError(t, err)
-	require.Equal(t, []string{"bind", "versions"}, l.Crit)
+	if err != nil {
+		t.Fatalf("DecodeLicense with known claims in crit: %v", err)
+	}
+	if want := []string{"bind", "versions"}; !slices.Equal(l.Crit, want) {
+		t.Fatalf("crit %q, want %q", l.Crit, want)
+	}
 	l, err = token.DecodeLicense(with(3, []string{"a", "b"}))
-	require.NoError(t, err)
-	require.Equal(t, []string{"a", "b"}, l.Audience)
+	if err != nil {
+		t.Fatalf("DecodeLicense with two products: %v", err)
+	}
+	if want := []string{"a", "b"}; !slices.Equal(l.Audience, want) {
+		t.Fatalf("audience %q, want %q", l.Audience, want)
+	}
 	l, err = token.DecodeLicense(with(4, int64(-100)))
-	require.NoError(t, err)
-	require.Equal(t, int64(-100), l.Expiry.Unix())
+	if err != nil {
+		t.Fatalf("DecodeLicense with exp before 1970: %v", err)
+	}
+	if got := l.Expiry.Unix(); got != -100 {
+		t.Fatalf("exp %d, want -100", got)
+	}
 	l, err = token.DecodeLicense(with(4, int64(4102444800))) // 2100
-	require.NoError(t, err)
-	require.Equal(t, 2100, l.Expiry.Year())
+	if err != nil {
+		t.Fatalf("DecodeLicense with exp in 2100: %v", err)
+	}
+	if got := l.Expiry.Year(); got != 2100 {
+		t.Fatalf("exp in year %d, want 2100", got)
+	}
 }
 
 func TestValidateBeforeSigning(t *testing.T) {
@@ -507,12 +673,18 @@ func TestValidateBeforeSigning(t *testing.T) {
 	l.Scopes = []string{"ok", "has space"}
 	l.Versions = "~> nope"
 	_, err := token.SignLicense(testKey("vendor"), l, nil)
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("SignLicense of an invalid license succeeded, want an error")
+	}
 	for _, want := range []string{"tier", "has space", "nope"} {
-		require.Contains(t, err.Error(), want)
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("SignLicense: %v, want an error naming %q", err, want)
+		}
 	}
 	_, err = token.SignLicense(nil, sampleLicense(), nil)
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("SignLicense with a nil key succeeded, want an error")
+	}
 }
 
 func TestScopes(t *testing.T) {
@@ -533,7 +705,9 @@ func TestScopes(t *testing.T) {
 		{"api:read", "", false},
 		{"api*", "api:read", false},
 	} {
-		require.Equal(t, tc.want, token.CoversScope(tc.granted, tc.required), "%q covers %q", tc.granted, tc.required)
+		if got := token.CoversScope(tc.granted, tc.required); got != tc.want {
+			t.Fatalf("CoversScope(%q, %q) = %v, want %v", tc.granted, tc.required, got, tc.want)
+		}
 	}
 	for _, tc := range []struct {
 		outer, inner string
@@ -550,11 +724,19 @@ func TestScopes(t *testing.T) {
 		{"api:read", "api:*", false},
 		{"api:*", "reports:x", false},
 	} {
-		require.Equal(t, tc.want, token.PatternCovers(tc.outer, tc.inner), "%q bounds %q", tc.outer, tc.inner)
+		if got := token.PatternCovers(tc.outer, tc.inner); got != tc.want {
+			t.Fatalf("PatternCovers(%q, %q) = %v, want %v", tc.outer, tc.inner, got, tc.want)
+		}
 	}
-	require.False(t, token.ValidScope("a\u00a0b"))
-	require.False(t, token.ValidScope(""))
-	require.True(t, token.ValidScope("connectors:salesforce"))
+	if token.ValidScope("a\u00a0b") {
+		t.Fatal("a scope with a no-break space is valid")
+	}
+	if token.ValidScope("") {
+		t.Fatal("the empty scope is valid")
+	}
+	if !token.ValidScope("connectors:salesforce") {
+		t.Fatal(`"connectors:salesforce" is not a valid scope`)
+	}
 }
 
 func TestRevocationsRoundTrip(t *testing.T) {
@@ -564,17 +746,29 @@ func TestRevocationsRoundTrip(t *testing.T) {
 		KeyIDs: [][]byte{bytes.Repeat([]byte{5}, 8)},
 	}
 	raw, err := token.SignRevocations(testKey("vendor"), r)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignRevocations: %v", err)
+	}
 	u, err := token.ParseUnverified(raw)
-	require.NoError(t, err)
-	require.Equal(t, uint64(3), u.Revocations.Seq)
-	require.Equal(t, bytes.Repeat([]byte{1}, 16), u.Revocations.IDs[0], "ids are sorted")
-	require.Len(t, u.Revocations.KeyIDs, 1)
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	if u.Revocations.Seq != 3 {
+		t.Fatalf("seq %d, want 3", u.Revocations.Seq)
+	}
+	if want := bytes.Repeat([]byte{1}, 16); !bytes.Equal(u.Revocations.IDs[0], want) {
+		t.Fatalf("first id %x, want %x: ids are sorted", u.Revocations.IDs[0], want)
+	}
+	if len(u.Revocations.KeyIDs) != 1 {
+		t.Fatalf("%d key ids, want 1", len(u.Revocations.KeyIDs))
+	}
 
 	bad := *r
 	bad.IDs = [][]byte{{1, 2, 3}}
 	_, err = token.SignRevocations(testKey("vendor"), &bad)
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("SignRevocations with a 3-byte id succeeded, want an error")
+	}
 }
 
 // TestSignRefusesOversized: issuers never sign what verifiers refuse, and
@@ -585,7 +779,9 @@ func TestSignRefusesOversized(t *testing.T) {
 		l.Scopes = append(l.Scopes, fmt.Sprintf("connectors:vendor-%04d", i))
 	}
 	_, err := token.SignLicense(testKey("vendor"), l, nil)
-	require.ErrorContains(t, err, "limit")
+	if err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("SignLicense: %v, want an error containing %q", err, "limit")
+	}
 
 	r := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour)}
 	for i := 0; i < 1000; i++ {
@@ -594,26 +790,46 @@ func TestSignRefusesOversized(t *testing.T) {
 		r.IDs = append(r.IDs, id)
 	}
 	_, err = token.SignRevocations(testKey("vendor"), r)
-	require.ErrorContains(t, err, "limit")
+	if err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("SignRevocations: %v, want an error containing %q", err, "limit")
+	}
 
 	// 800 ids fit raw but not as PEM or text; each check agrees with
 	// what Unarmor accepts.
 	r.IDs = r.IDs[:800]
 	raw, err := token.SignRevocations(testKey("vendor"), r)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignRevocations: %v", err)
+	}
 	text, err := token.EncodeText(raw, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
 	for form, enc := range map[token.Form][]byte{
 		token.FormRaw:  raw,
 		token.FormText: []byte(text),
 		token.FormPEM:  token.EncodePEM(raw, token.PEMRevocations, nil),
 	} {
 		_, _, unarmorErr := token.Unarmor(enc)
-		require.Equal(t, unarmorErr == nil, token.CheckSize(raw, form) == nil, "form %s", form)
+		if sizeErr := token.CheckSize(raw, form); (sizeErr == nil) != (unarmorErr == nil) {
+			t.Fatalf("form %s: CheckSize says %v, Unarmor says %v", form, sizeErr, unarmorErr)
+		}
 	}
-	require.NoError(t, token.CheckSize(raw, token.FormRaw))
-	require.Error(t, token.CheckSize(raw, token.FormPEM))
+	if err := token.CheckSize(raw, token.FormRaw); err != nil {
+		t.Fatalf("CheckSize of 800 ids raw: %v", err)
+	}
+	if err := token.CheckSize(raw, token.FormPEM); err == nil {
+		t.Fatal("CheckSize of 800 ids as PEM succeeded, want an error")
+	}
 }
 
 // durationPtr returns a pointer to d, for optional ceilings.
 func durationPtr(d time.Duration) *time.Duration { return &d }
+
+// fmtDuration formats an optional ceiling.
+func fmtDuration(d *time.Duration) string {
+	if d == nil {
+		return "none"
+	}
+	return d.String()
+}
