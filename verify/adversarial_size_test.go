@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/stretchr/testify/require"
 
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -52,7 +51,9 @@ func advScopesLicense(t *testing.T, signer string, limit int) ([]byte, int) {
 			hi = mid - 1
 		}
 	}
-	require.NotNil(t, best)
+	if best == nil {
+		t.Fatalf("no license with a single scope fits in %d bytes", limit)
+	}
 	return best, n
 }
 
@@ -87,12 +88,16 @@ func TestAdversarialSize(t *testing.T) {
 
 	good := mint(t, vendor, license(), nil)
 	goodText, err := token.EncodeText(good, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText of the test license: %v", err)
+	}
 
 	// A full-size raw license packed with 14-character scopes, from the
 	// vendor (trusted) and from the rogue key (untrusted).
 	full, n := advScopesLicense(t, "vendor", token.MaxTokenSize)
-	require.Greater(t, len(full), 15<<10, "the packed license should be close to 16 KiB")
+	if len(full) <= 15<<10 {
+		t.Fatalf("the packed license has %d bytes; it should be close to 16 KiB", len(full))
+	}
 	t.Logf("packed license: %d scopes, %d bytes", n, len(full))
 	fullRogue, _ := advScopesLicense(t, "rogue partner", token.MaxTokenSize)
 	fullBadSig := append([]byte{}, full...)
@@ -100,8 +105,12 @@ func TestAdversarialSize(t *testing.T) {
 	// The largest license whose text form still fits the size limit.
 	textSized, _ := advScopesLicense(t, "vendor", token.MaxTokenSize*3/4-16)
 	fullText, err := token.EncodeText(textSized, "")
-	require.NoError(t, err)
-	require.LessOrEqual(t, len(fullText), token.MaxTokenSize)
+	if err != nil {
+		t.Fatalf("EncodeText of the text-sized license: %v", err)
+	}
+	if len(fullText) > token.MaxTokenSize {
+		t.Fatalf("the text-sized license's text form has %d bytes, over the limit of %d", len(fullText), token.MaxTokenSize)
+	}
 	// Over the array limit: 1025 short scopes.
 	tooMany := advLicense(advClaims("scopes", advManyScopes(token.MaxArrayItems+1)))
 
@@ -160,16 +169,20 @@ func TestAdversarialSize(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := v.Verify(tc.in, tc.scopes...)
-			require.Equal(t, tc.want, verify.CodeOf(err), "error: %v", err)
+			if got := verify.CodeOf(err); got != tc.want {
+				t.Fatalf("code %q, want %s; error: %v", got, tc.want, err)
+			}
 			if raceEnabled {
 				return // allocation bounds: without -race only
 			}
 			bytesPer, allocsPer := advAllocs(func() { _, _ = v.Verify(tc.in, tc.scopes...) }, 50)
 			t.Logf("input %6d bytes: %8.0f bytes and %5.1f allocations per call (%.2fx input)",
 				len(tc.in), bytesPer, allocsPer, bytesPer/float64(len(tc.in)))
-			require.LessOrEqual(t, bytesPer, tc.maxBytes, "heap bytes per call")
-			if tc.maxAllocs > 0 {
-				require.LessOrEqual(t, allocsPer, tc.maxAllocs, "allocations per call")
+			if bytesPer > tc.maxBytes {
+				t.Fatalf("heap bytes per call: %.0f, over the bound of %.0f", bytesPer, tc.maxBytes)
+			}
+			if tc.maxAllocs > 0 && allocsPer > tc.maxAllocs {
+				t.Fatalf("allocations per call: %.1f, over the bound of %.0f", allocsPer, tc.maxAllocs)
 			}
 			// The unverified parser and the revocation list parser stay
 			// within the same bound on hostile input.
@@ -182,7 +195,9 @@ func TestAdversarialSize(t *testing.T) {
 				if len(tc.in) > token.MaxTokenSize {
 					bound = tc.maxBytes
 				}
-				require.LessOrEqual(t, b, bound, "%s: heap bytes per call", name)
+				if b > bound {
+					t.Fatalf("%s: heap bytes per call: %.0f, over the bound of %.0f", name, b, bound)
+				}
 			}
 		})
 	}
@@ -220,7 +235,11 @@ func TestAdversarialSizeTime(t *testing.T) {
 		read()
 		bestRead = min(bestRead, time.Since(start))
 	}
-	require.NotZero(t, sink)
+	if sink == 0 {
+		t.Fatal("the reading pass read nothing")
+	}
 	t.Logf("%d calls: refusing 1 MiB %v, one pass over 1 MiB %v", calls, bestRefuse, bestRead)
-	require.Less(t, bestRefuse, bestRead/4, "a 1 MiB input must be refused without being read")
+	if bestRefuse >= bestRead/4 {
+		t.Fatalf("a 1 MiB input must be refused without being read: refusing took %v, a quarter of one pass %v", bestRefuse, bestRead/4)
+	}
 }

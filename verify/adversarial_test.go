@@ -16,12 +16,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/stretchr/testify/require"
 
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -77,22 +77,36 @@ func runAdv(t *testing.T, cases []advCase) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, tc := range cases {
-		require.False(t, seen[tc.name], "duplicate case name %q", tc.name)
+		if seen[tc.name] {
+			t.Fatalf("duplicate case name %q", tc.name)
+		}
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := advVerifier(t, tc).Verify(tc.in, tc.scopes...)
 			if tc.want == "" {
-				require.NoError(t, err, "input %s", advHexOf(tc.in))
-				require.NotNil(t, l)
-				require.Equal(t, tc.inGrace, l.InGrace, "in grace")
+				if err != nil {
+					t.Fatalf("Verify: %v\ninput %s", err, advHexOf(tc.in))
+				}
+				if l == nil {
+					t.Fatal("Verify returned no license and no error")
+				}
+				if l.InGrace != tc.inGrace {
+					t.Fatalf("in grace %v, want %v", l.InGrace, tc.inGrace)
+				}
 				return
 			}
 			if err == nil {
 				t.Fatalf("the input verifies; want %s\ninput %s", tc.want, advHexOf(tc.in))
 			}
-			require.Nil(t, l, "a rejected input must not return a license")
-			require.Equal(t, tc.want, verify.CodeOf(err), "input %s\nerror: %v", advHexOf(tc.in), err)
-			require.ErrorIs(t, err, sentinels[tc.want])
+			if l != nil {
+				t.Fatal("a rejected input must not return a license")
+			}
+			if got := verify.CodeOf(err); got != tc.want {
+				t.Fatalf("code %q, want %s\ninput %s\nerror: %v", got, tc.want, advHexOf(tc.in), err)
+			}
+			if !errors.Is(err, sentinels[tc.want]) {
+				t.Fatalf("errors.Is(%v, the sentinel of %s) = false", err, tc.want)
+			}
 			requireCode(t, err, tc.want)
 		})
 	}
@@ -329,7 +343,9 @@ func advCBORCases(t *testing.T) []advCase {
 	typItem := advEnc(token.TypeLicense)
 	good := mint(t, vendor, license(), nil)
 	goodMsg, err := token.ParseMessage(good)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseMessage of a minted license: %v", err)
+	}
 	payload := goodMsg.Payload
 	sig := goodMsg.Signature
 	protected := goodMsg.Protected
@@ -511,17 +527,27 @@ func advManyPairs(n int) cbor.RawMessage {
 func advFormCases(t *testing.T) []advCase {
 	raw := mint(t, vendor, license(), nil)
 	text, err := token.EncodeText(raw, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText of a minted license: %v", err)
+	}
 	body := strings.TrimPrefix(text, "licet1.")
 	pemForm := string(token.EncodePEM(raw, token.PEMLicense, nil))
 	pemLines := strings.Split(strings.TrimSuffix(pemForm, "\n"), "\n")
-	require.Greater(t, len(pemLines), 3)
-	require.NotEmpty(t, pemStray(pemLines), "the license's PEM body must end in padding for the stray-bits case")
-	require.NotEqual(t, pemForm, pemStray(pemLines))
+	if len(pemLines) <= 3 {
+		t.Fatalf("the license's PEM form has %d lines, want more than 3", len(pemLines))
+	}
+	if pemStray(pemLines) == "" {
+		t.Fatal("the license's PEM body must end in padding for the stray-bits case")
+	}
+	if pemStray(pemLines) == pemForm {
+		t.Fatal("pemStray left the PEM form unchanged")
+	}
 
 	// A base64url body whose last character carries non-zero low bits
 	// that decoding would drop: not canonical.
-	require.NotZero(t, len(raw)%3, "the license must not be a multiple of 3 bytes for the stray-bits case")
+	if len(raw)%3 == 0 {
+		t.Fatalf("the license must not be a multiple of 3 bytes for the stray-bits case; it has %d", len(raw))
+	}
 	last := body[len(body)-1]
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	stray := body[:len(body)-1] + string(alphabet[strings.IndexByte(alphabet, last)|1])
@@ -633,7 +659,9 @@ func pemRewrap(lines []string, width int) string {
 func advEnvelopeCases(t *testing.T) []advCase {
 	good := mint(t, vendor, license(), nil)
 	gm, err := token.ParseMessage(good)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
 	protected, payload, sig := gm.Protected, gm.Payload, gm.Signature
 	vkid := token.KeyID(pub(vendor))
 	okid := token.KeyID(pub(other))
@@ -848,7 +876,9 @@ func advGrantCases(t *testing.T) []advCase {
 	}
 	grant := advMust(token.Sign(vendor, token.TypeGrant, advGrantClaims()))
 	gm, err := token.ParseMessage(grant)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
 
 	return []advCase{
 		{name: "baseline/hand-built grant verifies", in: advUnderGrant(advGrantClaims()), want: ""},
@@ -903,7 +933,9 @@ func advTimeCases(t *testing.T) []advCase {
 	zero := []verify.Option{verify.WithLeeway(0)}
 	at := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339, s)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("time.Parse: %v", err)
+		}
 		return tm
 	}
 	lic := func(mod func(l *token.License)) []byte { return mint(t, vendor, license(mod), nil) }
@@ -1028,20 +1060,28 @@ func TestAdversarialRevokedReencoded(t *testing.T) {
 	lic := license()
 	raw := mint(t, vendor, lic, nil)
 	m, err := token.ParseMessage(raw)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
 	long := func(major byte, b []byte) []byte { // a byte string head in its 8-byte form
 		n := uint64(len(b))
 		return advCat([]byte{major<<5 | 27, 0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, b)
 	}
 	longHeads := advCat([]byte{0xd8, 0x12, 0x98, 0x04}, long(2, m.Protected), []byte{0xb8, 0x00}, long(2, m.Payload), long(2, m.Signature))
 	text, err := token.EncodeText(raw, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
 	branded, err := token.EncodeText(raw, "acme-licenses")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("EncodeText: %v", err)
+	}
 	list, err := verify.ParseRevocation(signRevocations(t, vendor, &token.Revocations{
 		Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour), Seq: 1, IDs: [][]byte{lic.ID},
 	}), ks)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseRevocation: %v", err)
+	}
 	plain := verifier(t, ks)
 	revoking := verifier(t, ks, verify.WithRevocations(list))
 	for name, in := range map[string][]byte{
@@ -1052,7 +1092,9 @@ func TestAdversarialRevokedReencoded(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := plain.Verify(in)
-			require.NoError(t, err, "the re-encoded license verifies without the list")
+			if err != nil {
+				t.Fatalf("the re-encoded license must verify without the list: %v", err)
+			}
 			_, err = revoking.Verify(in)
 			requireCode(t, err, verify.CodeRevoked)
 		})
@@ -1085,7 +1127,9 @@ func TestAdversarialCount(t *testing.T) {
 	codes := map[verify.Code]int{}
 	for _, tb := range advTables {
 		cases := tb.cases(t)
-		require.NotEmpty(t, cases, tb.name)
+		if len(cases) == 0 {
+			t.Fatalf("table %s has no cases", tb.name)
+		}
 		total += len(cases)
 		for _, c := range cases {
 			if c.want != "" {
@@ -1105,13 +1149,17 @@ func TestAdversarialCount(t *testing.T) {
 	}
 	t.Logf("%-8s %3d cases", "revocations", len(revs))
 	t.Logf("total %d cases, %d rejections, by code: %v", total, rejected, codes)
-	require.GreaterOrEqual(t, rejected, 80, "hostile inputs")
+	if rejected < 80 {
+		t.Fatalf("%d hostile inputs, want at least 80", rejected)
+	}
 	for _, c := range []verify.Code{
 		verify.CodeMalformed, verify.CodeUnsupportedAlg, verify.CodeWrongType, verify.CodeUnknownKey,
 		verify.CodeBadSignature, verify.CodeNotYetValid, verify.CodeExpired,
 		verify.CodeGrantInvalid, verify.CodeGrantViolation, verify.CodeWrongIssuer,
 	} {
-		require.NotZero(t, codes[c], "no case expects %s", c)
+		if codes[c] == 0 {
+			t.Fatalf("no case expects %s", c)
+		}
 	}
 }
 
@@ -1128,7 +1176,9 @@ func TestAdversarialNoPanic(t *testing.T) {
 				advNoPanic(t, v, ks, tc.in)
 				if tc.want == verify.CodeMalformed {
 					_, err := token.ParseUnverified(tc.in)
-					require.ErrorIs(t, err, token.ErrMalformed, "ParseUnverified accepts what Verify calls malformed: %s", advHexOf(tc.in))
+					if !errors.Is(err, token.ErrMalformed) {
+						t.Fatalf("ParseUnverified accepts what Verify calls malformed (error %v): %s", err, advHexOf(tc.in))
+					}
 				}
 			})
 		}
@@ -1169,7 +1219,9 @@ func TestAdversarialPrefixes(t *testing.T) {
 	chained := mint(t, partner, partnerLicense(), signGrant(t, vendor, grantFor()))
 	for name, raw := range map[string][]byte{"plain": plain, "chained": chained} {
 		text, err := token.EncodeText(raw, "")
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("EncodeText: %v", err)
+		}
 		forms := map[string][]byte{
 			"raw":  raw,
 			"text": []byte(text),
@@ -1177,7 +1229,9 @@ func TestAdversarialPrefixes(t *testing.T) {
 		}
 		for form, in := range forms {
 			_, err := v.Verify(in)
-			require.NoError(t, err, "%s %s", name, form)
+			if err != nil {
+				t.Fatalf("%s %s: Verify of the whole input: %v", name, form, err)
+			}
 			for n := 0; n < len(in); n++ {
 				cut := in[:n]
 				// A PEM cut right after its END line's last dash is
@@ -1187,7 +1241,9 @@ func TestAdversarialPrefixes(t *testing.T) {
 				}
 				advNoPanic(t, v, ks, cut)
 				_, err := v.Verify(cut)
-				require.Equal(t, verify.CodeMalformed, verify.CodeOf(err), "%s %s cut at %d: %v", name, form, n, err)
+				if got := verify.CodeOf(err); got != verify.CodeMalformed {
+					t.Fatalf("%s %s cut at %d: code %q, want malformed; error: %v", name, form, n, got, err)
+				}
 			}
 		}
 	}
@@ -1216,8 +1272,12 @@ func TestAdversarialBitFlips(t *testing.T) {
 				}()
 				_, err = v.Verify(buf)
 			}()
-			require.Error(t, err, "%s: bit %d flipped still verifies", name, i)
-			require.Contains(t, verify.Codes(), verify.CodeOf(err), "%s bit %d: %v", name, i, err)
+			if err == nil {
+				t.Fatalf("%s: bit %d flipped still verifies", name, i)
+			}
+			if !slices.Contains(verify.Codes(), verify.CodeOf(err)) {
+				t.Fatalf("%s bit %d: an error without a known code: %v", name, i, err)
+			}
 		}
 	}
 }
@@ -1275,13 +1335,23 @@ func TestAdversarialRevocations(t *testing.T) {
 			advNoPanic(t, v, ks, tc.in)
 			rl, err := verify.ParseRevocation(tc.in, ks)
 			if tc.want == "" {
-				require.NoError(t, err)
-				require.Equal(t, uint64(7), rl.Seq())
+				if err != nil {
+					t.Fatalf("ParseRevocation: %v", err)
+				}
+				if rl.Seq() != 7 {
+					t.Fatalf("seq %d, want 7", rl.Seq())
+				}
 				return
 			}
-			require.Nil(t, rl)
-			require.Equal(t, tc.want, verify.CodeOf(err), "input %s\nerror: %v", advHexOf(tc.in), err)
-			require.True(t, errors.Is(err, sentinels[tc.want]))
+			if rl != nil {
+				t.Fatalf("a rejected list was returned with error %v", err)
+			}
+			if got := verify.CodeOf(err); got != tc.want {
+				t.Fatalf("code %q, want %s\ninput %s\nerror: %v", got, tc.want, advHexOf(tc.in), err)
+			}
+			if !errors.Is(err, sentinels[tc.want]) {
+				t.Fatalf("errors.Is(%v, the sentinel of %s) = false", err, tc.want)
+			}
 		})
 	}
 }

@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/stretchr/testify/require"
 
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -52,7 +52,9 @@ func license(mod ...func(*token.License)) *token.License {
 func mint(t testing.TB, signer ed25519.PrivateKey, l *token.License, grant []byte) []byte {
 	t.Helper()
 	raw, err := token.SignLicense(signer, l, grant)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("minting a test license: %v", err)
+	}
 	return raw
 }
 
@@ -62,7 +64,9 @@ func keyset(t testing.TB, keys ...verify.Key) *verify.KeySet {
 		keys = []verify.Key{{PublicKey: pub(vendor), Issuer: "acme"}}
 	}
 	ks, err := verify.NewKeySet(keys...)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("NewKeySet of the test keys: %v", err)
+	}
 	return ks
 }
 
@@ -74,21 +78,37 @@ func verifier(t testing.TB, ks *verify.KeySet, opts ...verify.Option) *verify.Ve
 		verify.WithBinding(map[string]string{"host": "h1"}),
 	}
 	v, err := verify.New(ks, append(base, opts...)...)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New with the test options: %v", err)
+	}
 	return v
 }
 
 func requireCode(t *testing.T, err error, code verify.Code) {
 	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, code, verify.CodeOf(err), "error: %v", err)
+	if err == nil {
+		t.Fatalf("no error, want code %s", code)
+	}
+	if got := verify.CodeOf(err); got != code {
+		t.Fatalf("code %q, want %s; error: %v", got, code, err)
+	}
 	var ve *verify.Error
-	require.True(t, errors.As(err, &ve))
-	require.Equal(t, code, ve.Code)
-	require.NotEmpty(t, ve.Message)
+	if !errors.As(err, &ve) {
+		t.Fatalf("%v (%T) is not a *verify.Error", err, err)
+	}
+	if ve.Code != code {
+		t.Fatalf("Error.Code %s, want %s", ve.Code, code)
+	}
+	if ve.Message == "" {
+		t.Fatalf("%s error without a message", code)
+	}
 	for _, c := range verify.Codes() {
-		require.Equal(t, c == code, errors.Is(err, &verify.Error{Code: c}), "errors.Is for %s", c)
-		require.Equal(t, c == code, errors.Is(err, c), "errors.Is with the Code %s", c)
+		if got := errors.Is(err, &verify.Error{Code: c}); got != (c == code) {
+			t.Fatalf("errors.Is for %s = %v on an error of code %s", c, got, code)
+		}
+		if got := errors.Is(err, c); got != (c == code) {
+			t.Fatalf("errors.Is with the Code %s = %v on an error of code %s", c, got, code)
+		}
 	}
 }
 
@@ -103,18 +123,40 @@ func TestValid(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			l, err := v.Verify(in, "api:read", "reports:monthly")
-			require.NoError(t, err)
-			require.False(t, l.InGrace)
-			require.Equal(t, token.KeyID(pub(vendor)), l.KeyID)
-			require.Equal(t, "customer-1", l.Claims.Subject)
-			require.True(t, l.Claims.Allows("reports:q3"))
-			require.False(t, l.Claims.Allows("api:write"))
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if l.InGrace {
+				t.Fatal("a license before its expiry is in grace")
+			}
+			if want := token.KeyID(pub(vendor)); !bytes.Equal(l.KeyID, want) {
+				t.Fatalf("key id %x, want %x", l.KeyID, want)
+			}
+			if l.Claims.Subject != "customer-1" {
+				t.Fatalf("subject %q, want %q", l.Claims.Subject, "customer-1")
+			}
+			if !l.Claims.Allows("reports:q3") {
+				t.Fatal(`scope "reports:*" does not allow "reports:q3"`)
+			}
+			if l.Claims.Allows("api:write") {
+				t.Fatal(`the license allows "api:write"`)
+			}
 			n, ok := l.Claims.Limit("seats")
-			require.True(t, ok)
-			require.Equal(t, uint64(10), n)
-			require.True(t, l.Claims.HasRight("embed"))
-			require.False(t, l.Claims.HasRight("redistribute"))
-			require.Nil(t, l.Grant)
+			if !ok {
+				t.Fatal("no seats limit")
+			}
+			if n != 10 {
+				t.Fatalf("seats limit %d, want 10", n)
+			}
+			if !l.Claims.HasRight("embed") {
+				t.Fatal(`no right "embed"`)
+			}
+			if l.Claims.HasRight("redistribute") {
+				t.Fatal(`right "redistribute", not granted`)
+			}
+			if l.Grant != nil {
+				t.Fatalf("a license without a grant has grant %+v", l.Grant)
+			}
 		})
 	}
 }
@@ -125,11 +167,15 @@ func TestKeyIDDoesNotAliasInput(t *testing.T) {
 	raw := mint(t, vendor, license(), nil)
 	buf := append([]byte(nil), raw...)
 	l, err := verifier(t, keyset(t)).Verify(buf)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
 	for i := range buf {
 		buf[i] = 0
 	}
-	require.Equal(t, token.KeyID(pub(vendor)), l.KeyID)
+	if want := token.KeyID(pub(vendor)); !bytes.Equal(l.KeyID, want) {
+		t.Fatalf("key id %x after the input buffer was zeroed, want %x", l.KeyID, want)
+	}
 }
 
 func TestCodes(t *testing.T) {
@@ -137,7 +183,9 @@ func TestCodes(t *testing.T) {
 	good := mint(t, vendor, license(), nil)
 	hdr := func(m map[any]any) []byte {
 		b, err := token.Marshal(m)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("Marshal of a test header: %v", err)
+		}
 		return b
 	}
 	// signedWithHeader signs payload under an arbitrary protected header.
@@ -157,7 +205,9 @@ func TestCodes(t *testing.T) {
 		return append(b, e...)
 	}
 	claims, err := license().MarshalClaims()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("MarshalClaims: %v", err)
+	}
 	kid := token.KeyID(pub(vendor))
 	badSig := append([]byte(nil), good...)
 	badSig[len(badSig)-1] ^= 1
@@ -166,7 +216,9 @@ func TestCodes(t *testing.T) {
 		IssuedAt: now.Add(-48 * time.Hour), Expiry: now.Add(365 * 24 * time.Hour),
 		ID: bytes.Repeat([]byte{9}, 16), Key: pub(partner), Tiers: []string{"*"}, Scopes: []string{"*"},
 	})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignGrant: %v", err)
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -213,11 +265,17 @@ func TestCodes(t *testing.T) {
 			v := verifier(t, kset, tc.opts...)
 			l, err := v.Verify(tc.tok, tc.scopes...)
 			if tc.want == "" {
-				require.NoError(t, err)
-				require.NotNil(t, l)
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if l == nil {
+					t.Fatal("Verify returned no license and no error")
+				}
 				return
 			}
-			require.Nil(t, l)
+			if l != nil {
+				t.Fatalf("Verify returned a license with error %v", err)
+			}
 			requireCode(t, err, tc.want)
 		})
 	}
@@ -227,17 +285,33 @@ func TestErrorDetail(t *testing.T) {
 	v := verifier(t, keyset(t))
 	_, err := v.Verify(mint(t, vendor, license(), nil), "api:read", "billing:export")
 	var ve *verify.Error
-	require.True(t, errors.As(err, &ve))
-	require.Equal(t, "billing:export", ve.Detail)
-	require.Contains(t, err.Error(), "scope_missing")
-	require.True(t, errors.Is(err, verify.CodeScopeMissing))
-	require.False(t, errors.Is(err, verify.CodeExpired))
+	if !errors.As(err, &ve) {
+		t.Fatalf("Verify with a missing scope: %v, want a *verify.Error", err)
+	}
+	if ve.Detail != "billing:export" {
+		t.Fatalf("detail %q, want the missing scope %q", ve.Detail, "billing:export")
+	}
+	if !strings.Contains(err.Error(), "scope_missing") {
+		t.Fatalf("error text %q does not name the code scope_missing", err)
+	}
+	if !errors.Is(err, verify.CodeScopeMissing) {
+		t.Fatalf("errors.Is(%v, CodeScopeMissing) = false", err)
+	}
+	if errors.Is(err, verify.CodeExpired) {
+		t.Fatalf("errors.Is(%v, CodeExpired) = true", err)
+	}
 
 	v = verifier(t, keyset(t), verify.WithProductVersion("1.9"))
 	_, err = v.Verify(mint(t, vendor, license(), nil))
-	require.True(t, errors.As(err, &ve))
-	require.Equal(t, "1.9", ve.Detail)
-	require.Contains(t, ve.Message, ">= 2.0, < 4.0")
+	if !errors.As(err, &ve) {
+		t.Fatalf("Verify of version 1.9: %v, want a *verify.Error", err)
+	}
+	if ve.Detail != "1.9" {
+		t.Fatalf("detail %q, want the product version %q", ve.Detail, "1.9")
+	}
+	if !strings.Contains(ve.Message, ">= 2.0, < 4.0") {
+		t.Fatalf("message %q does not quote the constraint >= 2.0, < 4.0", ve.Message)
+	}
 }
 
 func TestTimeBoundaries(t *testing.T) {
@@ -275,8 +349,12 @@ func TestTimeBoundaries(t *testing.T) {
 				requireCode(t, err, tc.want)
 				return
 			}
-			require.NoError(t, err)
-			require.Equal(t, tc.inGrace, l.InGrace)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if l.InGrace != tc.inGrace {
+				t.Fatalf("in grace %v, want %v", l.InGrace, tc.inGrace)
+			}
 		})
 	}
 
@@ -285,9 +363,15 @@ func TestTimeBoundaries(t *testing.T) {
 		l.Expiry = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 	}), nil)
 	l, err := verifier(t, ks, verify.WithClock(func() time.Time { return time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC) })).Verify(far)
-	require.NoError(t, err)
-	require.Equal(t, 2200, l.Claims.Expiry.Year())
-	require.Equal(t, 1969, l.Claims.IssuedAt.Year())
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if got := l.Claims.Expiry.Year(); got != 2200 {
+		t.Fatalf("exp in year %d, want 2200", got)
+	}
+	if got := l.Claims.IssuedAt.Year(); got != 1969 {
+		t.Fatalf("iat in year %d, want 1969", got)
+	}
 }
 
 func TestKeyWindows(t *testing.T) {
@@ -308,7 +392,9 @@ func TestKeyWindows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := verifier(t, keyset(t, tc.k)).Verify(tok)
 			if tc.want == "" {
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
 			} else {
 				requireCode(t, err, tc.want)
 			}
@@ -319,29 +405,47 @@ func TestKeyWindows(t *testing.T) {
 func TestNewOptions(t *testing.T) {
 	ks := keyset(t)
 	_, err := verify.New(ks)
-	require.ErrorContains(t, err, "product")
+	if err == nil || !strings.Contains(err.Error(), "product") {
+		t.Fatalf("New: %v, want an error containing %q", err, "product")
+	}
 	_, err = verify.New(nil, verify.WithProduct("x"))
-	require.ErrorContains(t, err, "keys")
+	if err == nil || !strings.Contains(err.Error(), "keys") {
+		t.Fatalf("New: %v, want an error containing %q", err, "keys")
+	}
 	_, err = verify.New(ks, verify.WithProduct("x"), verify.WithProductVersion("not a version"))
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("New with product version \"not a version\" succeeded, want an error")
+	}
 	_, err = verify.New(ks, verify.WithProduct("x"), verify.WithLeeway(-time.Second))
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("New with a negative leeway succeeded, want an error")
+	}
 	_, err = verify.NewKeySet(verify.Key{PublicKey: pub(vendor)}, verify.Key{PublicKey: pub(vendor)})
-	require.ErrorContains(t, err, "duplicate")
+	if err == nil || !strings.Contains(err.Error(), "duplicate") {
+		t.Fatalf("NewKeySet: %v, want an error containing %q", err, "duplicate")
+	}
 	_, err = verify.NewKeySet(verify.Key{PublicKey: make([]byte, 31)})
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("NewKeySet with a 31-byte key succeeded, want an error")
+	}
 
 	// Without a product version, a license with a constraint is rejected
 	// unless the caller says versions do not matter.
 	tok := mint(t, vendor, license(), nil)
 	v, err := verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New without a product version: %v", err)
+	}
 	_, err = v.Verify(tok)
 	requireCode(t, err, verify.CodeVersionNotCovered)
 	v, err = verify.New(ks, verify.AnyProductInsecure(), verify.AnyVersionInsecure(), verify.WithClock(func() time.Time { return now }))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New with any product and any version: %v", err)
+	}
 	_, err = v.Verify(mint(t, vendor, license(func(l *token.License) { l.Audience = []string{"gadget"} }), nil))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Verify with any product and any version: %v", err)
+	}
 }
 
 // grantFor is a grant from vendor to partner with typical limits.
@@ -370,7 +474,9 @@ func partnerLicense(mod ...func(*token.License)) *token.License {
 func signGrant(t testing.TB, signer ed25519.PrivateKey, g *token.Grant) []byte {
 	t.Helper()
 	raw, err := token.SignGrant(signer, g)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignGrant: %v", err)
+	}
 	return raw
 }
 
@@ -379,17 +485,31 @@ func TestGrantChain(t *testing.T) {
 	v := verifier(t, ks)
 	grant := signGrant(t, vendor, grantFor())
 	l, err := v.Verify(mint(t, partner, partnerLicense(), grant), "api:read")
-	require.NoError(t, err)
-	require.NotNil(t, l.Grant)
-	require.Equal(t, "reseller", l.Grant.Subject)
-	require.Equal(t, token.KeyID(pub(partner)), l.KeyID)
-	require.Equal(t, token.KeyID(pub(vendor)), l.GrantKeyID)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if l.Grant == nil {
+		t.Fatal("a license under a grant verified without its grant")
+	}
+	if l.Grant.Subject != "reseller" {
+		t.Fatalf("grant subject %q, want %q", l.Grant.Subject, "reseller")
+	}
+	if want := token.KeyID(pub(partner)); !bytes.Equal(l.KeyID, want) {
+		t.Fatalf("key id %x, want the partner's %x", l.KeyID, want)
+	}
+	if want := token.KeyID(pub(vendor)); !bytes.Equal(l.GrantKeyID, want) {
+		t.Fatalf("grant key id %x, want the vendor's %x", l.GrantKeyID, want)
+	}
 
 	// A grant inside a grant, built by hand (issuers refuse to).
 	gm, err := token.ParseMessage(grant)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParseMessage: %v", err)
+	}
 	nestedHdr, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(pub(vendor)), 13: cbor.RawMessage(grant), 16: token.TypeGrant})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	nm := &token.Message{Protected: nestedHdr, Payload: gm.Payload}
 	nested := assemble(nestedHdr, gm.Payload, ed25519.Sign(vendor, nm.AppendToBeSigned(nil)))
 	licAsGrant := mint(t, vendor, license(), nil)
@@ -449,19 +569,29 @@ func TestGrantChain(t *testing.T) {
 		l.Grace = 7 * 24 * time.Hour
 	}), signGrant(t, vendor, grantFor(func(g *token.Grant) { g.MaxGrace = durationPtr(7 * 24 * time.Hour) })))
 	_, err = v.Verify(within)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Verify of a license within the grant's ceilings: %v", err)
+	}
 	_, err = verifier(t, keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme"}, verify.Key{PublicKey: pub(partner), Issuer: "reseller"})).Verify(within)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Verify with the partner key trusted too: %v", err)
+	}
 	_, err = v.Verify(mint(t, partner, partnerLicense(func(l *token.License) { l.Expiry = now.Add(14 * 24 * time.Hour); l.Grace = 1400 * 24 * time.Hour }), grant))
-	require.ErrorContains(t, err, "lifetime 1415d (from issue to expiry plus grace) is longer than the grant's max life of 90d")
+	if err == nil || !strings.Contains(err.Error(), "lifetime 1415d (from issue to expiry plus grace) is longer than the grant's max life of 90d") {
+		t.Fatalf("Verify: %v, want an error containing %q", err, "lifetime 1415d (from issue to expiry plus grace) is longer than the grant's max life of 90d")
+	}
 
 	// The error names every violated constraint.
 	_, err = v.Verify(mint(t, partner, partnerLicense(func(l *token.License) {
 		l.Tier = "enterprise"
 		l.Limits = map[string]uint64{"seats": 99}
 	}), grant))
-	require.ErrorContains(t, err, "tier")
-	require.ErrorContains(t, err, "seats=99")
+	if err == nil || !strings.Contains(err.Error(), "tier") {
+		t.Fatalf("Verify: %v, want an error containing %q", err, "tier")
+	}
+	if err == nil || !strings.Contains(err.Error(), "seats=99") {
+		t.Fatalf("Verify: %v, want an error containing %q", err, "seats=99")
+	}
 }
 
 func forge(tok []byte) []byte {
@@ -475,9 +605,13 @@ func forge(tok []byte) []byte {
 func embedRaw(t *testing.T, signer ed25519.PrivateKey, l *token.License, raw []byte) []byte {
 	t.Helper()
 	hdr, err := token.Marshal(map[any]any{1: -8, 4: token.KeyID(pub(signer)), 13: cbor.RawMessage(raw), 16: token.TypeLicense})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
 	payload, err := l.MarshalClaims()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("MarshalClaims: %v", err)
+	}
 	m := &token.Message{Protected: hdr, Payload: payload}
 	return assemble(hdr, payload, ed25519.Sign(signer, m.AppendToBeSigned(nil)))
 }
@@ -507,9 +641,15 @@ func TestRotationBySelfGrant(t *testing.T) {
 	})
 	v := verifier(t, keyset(t)) // ships only the old key
 	l, err := v.Verify(mint(t, newKey, license(func(l *token.License) { l.IssuedAt = now }), self), "api:read")
-	require.NoError(t, err)
-	require.Equal(t, "acme", l.Claims.Issuer)
-	require.Equal(t, token.KeyID(pub(newKey)), l.KeyID)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if l.Claims.Issuer != "acme" {
+		t.Fatalf("issuer %q, want %q", l.Claims.Issuer, "acme")
+	}
+	if want := token.KeyID(pub(newKey)); !bytes.Equal(l.KeyID, want) {
+		t.Fatalf("key id %x, want the new key's %x", l.KeyID, want)
+	}
 
 	// Without the self-grant, the new key is unknown to the old product.
 	_, err = v.Verify(mint(t, newKey, license(), nil))
@@ -519,7 +659,9 @@ func TestRotationBySelfGrant(t *testing.T) {
 func signRevocations(t testing.TB, signer ed25519.PrivateKey, r *token.Revocations) []byte {
 	t.Helper()
 	raw, err := token.SignRevocations(signer, r)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("SignRevocations: %v", err)
+	}
 	return raw
 }
 
@@ -534,8 +676,12 @@ func TestRevocations(t *testing.T) {
 			Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: exp, Seq: 7, IDs: ids, KeyIDs: kids,
 		})
 		rl, err := verify.ParseRevocation(raw, ks)
-		require.NoError(t, err)
-		require.Equal(t, uint64(7), rl.Seq())
+		if err != nil {
+			t.Fatalf("ParseRevocation: %v", err)
+		}
+		if rl.Seq() != 7 {
+			t.Fatalf("seq %d, want 7", rl.Seq())
+		}
 		return rl
 	}
 	week := now.Add(7 * 24 * time.Hour)
@@ -563,8 +709,12 @@ func TestRevocations(t *testing.T) {
 				requireCode(t, err, tc.want)
 				return
 			}
-			require.NoError(t, err)
-			require.Equal(t, tc.warn, len(l.Warnings) > 0, "warnings: %v", l.Warnings)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if got := len(l.Warnings) > 0; got != tc.warn {
+				t.Fatalf("warnings %q, want warnings: %v", l.Warnings, tc.warn)
+			}
 		})
 	}
 
@@ -591,15 +741,25 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
 -----END PUBLIC KEY-----
 `
 	k, err := verify.ParsePublicKeyPEM([]byte("# comment\n" + opensslPub))
-	require.NoError(t, err)
-	require.Equal(t, "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1", hex.EncodeToString(k))
+	if err != nil {
+		t.Fatalf("ParsePublicKeyPEM: %v", err)
+	}
+	if got, want := hex.EncodeToString(k), "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1"; got != want {
+		t.Fatalf("key %s, want %s", got, want)
+	}
 	_, err = verify.ParsePublicKeyPEM([]byte("nothing"))
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("ParsePublicKeyPEM of text without a block succeeded, want an error")
+	}
 	_, err = verify.ParsePublicKeyPEM([]byte(strings.ReplaceAll(opensslPub, "PUBLIC KEY", "PRIVATE KEY")))
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("ParsePublicKeyPEM of a PRIVATE KEY block succeeded, want an error")
+	}
 	// Strict: only blank and # lines before the one block, white space after.
 	_, err = verify.ParsePublicKeyPEM([]byte("\n  \n# issuer: acme\n" + opensslPub + "\n\n"))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("ParsePublicKeyPEM: %v", err)
+	}
 	for name, in := range map[string]string{
 		"text before":  "here is the key\n" + opensslPub,
 		"text after":   opensslPub + "and more",
@@ -607,7 +767,9 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
 		"PEM headers":  strings.Replace(opensslPub, "-----\n", "-----\nIssuer: acme\n\n", 1),
 	} {
 		_, err := verify.ParsePublicKeyPEM([]byte(in))
-		require.Error(t, err, name)
+		if err == nil {
+			t.Fatalf("%s: ParsePublicKeyPEM succeeded, want an error", name)
+		}
 	}
 }
 
@@ -625,22 +787,32 @@ func TestRevocationsPerIssuer(t *testing.T) {
 	week := now.Add(7 * 24 * time.Hour)
 	parse := func(signer ed25519.PrivateKey, r *token.Revocations) *verify.RevocationList {
 		rl, err := verify.ParseRevocation(signRevocations(t, signer, r), ks)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("ParseRevocation: %v", err)
+		}
 		return rl
 	}
 	// beta's list names acme's license id, acme's grant id and acme's key:
 	// none of it applies to acme's licenses.
 	beta := parse(other, &token.Revocations{Issuer: "beta", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 9,
 		IDs: [][]byte{lic.ID, grantFor().ID}, KeyIDs: [][]byte{token.KeyID(pub(vendor)), token.KeyID(pub(partner))}})
-	require.Equal(t, "beta", beta.Issuer())
-	require.Equal(t, now.Add(-time.Hour), beta.IssuedAt())
+	if beta.Issuer() != "beta" {
+		t.Fatalf("issuer %q, want %q", beta.Issuer(), "beta")
+	}
+	if want := now.Add(-time.Hour); !reflect.DeepEqual(beta.IssuedAt(), want) {
+		t.Fatalf("issued at %v, want %v", beta.IssuedAt(), want)
+	}
 	acme := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 1})
 	for _, lists := range [][]*verify.RevocationList{{beta}, {beta, acme}, {acme, beta}} {
 		v := verifier(t, ks, verify.WithRevocations(lists...))
 		_, err := v.Verify(tok)
-		require.NoError(t, err, "beta's list must not revoke acme's license")
+		if err != nil {
+			t.Fatalf("beta's list must not revoke acme's license: %v", err)
+		}
 		_, err = v.Verify(ptok)
-		require.NoError(t, err, "beta's list must not revoke a license under acme's grant")
+		if err != nil {
+			t.Fatalf("beta's list must not revoke a license under acme's grant: %v", err)
+		}
 	}
 	// acme's own list still revokes acme's licenses, and licenses under
 	// acme's grants (the partner is the license's iss).
@@ -659,25 +831,37 @@ func TestRevocationsPerIssuer(t *testing.T) {
 
 	// Two lists of one issuer: a configuration error.
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithRevocations(acme, acmeRevokes))
-	require.ErrorContains(t, err, `two revocation lists of issuer "acme"`)
+	if err == nil || !strings.Contains(err.Error(), `two revocation lists of issuer "acme"`) {
+		t.Fatalf("New: %v, want an error containing %q", err, `two revocation lists of issuer "acme"`)
+	}
 
 	// A list dated in the future (beyond the leeway) is refused.
 	future := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(time.Hour), NextUpdate: week, Seq: 4})
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(future))
-	require.ErrorContains(t, err, "after the current time")
+	if err == nil || !strings.Contains(err.Error(), "after the current time") {
+		t.Fatalf("New: %v, want an error containing %q", err, "after the current time")
+	}
 	near := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(verify.DefaultLeeway), NextUpdate: week, Seq: 4})
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(near))
-	require.NoError(t, err, "within the leeway")
+	if err != nil {
+		t.Fatalf("New with a list dated within the leeway: %v", err)
+	}
 
 	// Strict mode on a stale list: code revoked, message about the list.
 	stale := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-48 * time.Hour), NextUpdate: now.Add(-time.Hour), Seq: 5})
 	_, err = verifier(t, ks, verify.WithRevocations(stale), verify.RejectStaleRevocations()).Verify(tok)
 	requireCode(t, err, verify.CodeRevoked)
-	require.Contains(t, err.Error(), "stale")
-	require.NotContains(t, err.Error(), "is revoked")
+	if !strings.Contains(err.Error(), "stale") {
+		t.Fatalf("error %q does not say the list is stale", err)
+	}
+	if strings.Contains(err.Error(), "is revoked") {
+		t.Fatalf("error %q claims the license is revoked", err)
+	}
 	// ... and only for that issuer's licenses.
 	_, err = verifier(t, ks, verify.WithRevocations(stale), verify.RejectStaleRevocations()).Verify(betaTok)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("acme's stale list in strict mode rejects beta's license: %v", err)
+	}
 }
 
 // durationPtr returns a pointer to d, for optional ceilings.
@@ -692,8 +876,12 @@ func TestRetiredKeySignsRevocations(t *testing.T) {
 		KeyIDs: [][]byte{token.KeyID(pub(partner))}})
 	retired := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", NotAfter: now.Add(-30 * 24 * time.Hour)})
 	rl, err := verify.ParseRevocation(list, retired)
-	require.NoError(t, err)
-	require.True(t, rl.RevokesKey(token.KeyID(pub(partner))))
+	if err != nil {
+		t.Fatalf("ParseRevocation: %v", err)
+	}
+	if !rl.RevokesKey(token.KeyID(pub(partner))) {
+		t.Fatal("the list signed by the retired key does not revoke the partner's key")
+	}
 	revoked := keyset(t, verify.Key{PublicKey: pub(vendor), Issuer: "acme", Revoked: true})
 	_, err = verify.ParseRevocation(list, revoked)
 	requireCode(t, err, verify.CodeKeyNotValid)
@@ -711,23 +899,38 @@ func TestParseRevocationLists(t *testing.T) {
 	pemOf := func(raw []byte) []byte { return token.EncodePEM(raw, token.PEMRevocations, nil) }
 
 	lists, err := verify.ParseRevocations(append(pemOf(acme), pemOf(beta)...), ks)
-	require.NoError(t, err)
-	require.Len(t, lists, 2)
-	require.Equal(t, "acme", lists[0].Issuer())
-	require.Equal(t, "beta", lists[1].Issuer())
+	if err != nil {
+		t.Fatalf("ParseRevocations: %v", err)
+	}
+	if len(lists) != 2 {
+		t.Fatalf("%d lists, want 2", len(lists))
+	}
+	if lists[0].Issuer() != "acme" || lists[1].Issuer() != "beta" {
+		t.Fatalf("lists of %q and %q, want acme then beta", lists[0].Issuer(), lists[1].Issuer())
+	}
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(lists...))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 
 	lists, err = verify.ParseRevocations(acme, ks)
-	require.NoError(t, err)
-	require.Len(t, lists, 1)
+	if err != nil {
+		t.Fatalf("ParseRevocations: %v", err)
+	}
+	if len(lists) != 1 {
+		t.Fatalf("%d lists from a raw list, want 1", len(lists))
+	}
 
 	_, err = verify.ParseRevocations(append(pemOf(acme), pemOf(acme)...), ks)
 	requireCode(t, err, verify.CodeMalformed)
-	require.ErrorContains(t, err, `two revocation lists of issuer "acme"`)
+	if err == nil || !strings.Contains(err.Error(), `two revocation lists of issuer "acme"`) {
+		t.Fatalf("ParseRevocations: %v, want an error containing %q", err, `two revocation lists of issuer "acme"`)
+	}
 	_, err = verify.ParseRevocations(append(pemOf(acme), pemOf(forge(beta))...), ks)
 	requireCode(t, err, verify.CodeBadSignature)
-	require.ErrorContains(t, err, "list 2 of 2")
+	if err == nil || !strings.Contains(err.Error(), "list 2 of 2") {
+		t.Fatalf("ParseRevocations: %v, want an error containing %q", err, "list 2 of 2")
+	}
 	_, err = verify.ParseRevocations([]byte("  \n"), ks)
 	requireCode(t, err, verify.CodeMalformed)
 }
@@ -740,10 +943,14 @@ func TestMessagesQuoteClaimText(t *testing.T) {
 	// Issuers refuse such text (token.Validate); a hand-made issuer signs it anyway.
 	mint := func(t *testing.T, signer ed25519.PrivateKey, l *token.License, grant []byte) []byte {
 		payload, err := l.MarshalClaims()
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("MarshalClaims: %v", err)
+		}
 		if grant == nil {
 			raw, err := token.Sign(signer, token.TypeLicense, payload)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("Sign: %v", err)
+			}
 			return raw
 		}
 		return advSigned(signer, advMap(1, -8, 4, token.KeyID(pub(signer)), 13, cbor.RawMessage(grant), 16, token.TypeLicense), payload)
@@ -756,7 +963,11 @@ func TestMessagesQuoteClaimText(t *testing.T) {
 	_, err3 := v.Verify(mint(t, partner, partnerLicense(func(l *token.License) { l.Tier = evil }), grant))
 	requireCode(t, err3, verify.CodeGrantViolation)
 	for _, e := range []error{err, err2, err3} {
-		require.NotContains(t, e.Error(), "\x1b")
-		require.NotContains(t, e.Error(), "\u202e")
+		if strings.Contains(e.Error(), "\x1b") {
+			t.Fatalf("message %q holds a raw ESC", e)
+		}
+		if strings.Contains(e.Error(), "\u202e") {
+			t.Fatalf("message %q holds a raw RLO", e)
+		}
 	}
 }
