@@ -84,12 +84,3 @@ func parsePublic(a *armor, data []byte) (*PublicKey, error) {
 	}
 	return p, nil
 }
-
-func algorithmName(k any) string {
-	s := fmt.Sprintf("%T", k)
-	s = strings.TrimPrefix(s, "*")
-	if pkg, _, ok := strings.Cut(s, "."); ok {
-		return strings.ToUpper(pkg)
-	}
-	return s
-}
