@@ -94,33 +94,14 @@ func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []stri
 	l := out.Claims
 	// 4 (grant path): the grant's window.
 	if g := out.Grant; g != nil {
-		start := g.IssuedAt
-		if !g.NotBefore.IsZero() {
-			start = g.NotBefore
-		}
-		if start.After(now.Add(v.leeway)) {
-			return nil, fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
-		}
-		if now.After(g.Expiry.Add(v.leeway)) {
-			return nil, fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+		if err := v.checkGrantWindow(g, now); err != nil {
+			return nil, err
 		}
 	}
-	// 10. Not yet valid.
-	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
-		return nil, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
-	}
-	if l.IssuedAt.After(now.Add(v.leeway)) {
-		return nil, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
-	}
-	// 11. Expiry and grace.
-	if !l.Expiry.IsZero() {
-		end := l.Expiry.Add(v.leeway)
-		if now.After(end) {
-			if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
-				return nil, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
-			}
-			out.InGrace = true
-		}
+	// 10 and 11. Not yet valid; expiry and grace.
+	var err error
+	if out.InGrace, err = v.checkTime(l, now); err != nil {
+		return nil, err
 	}
 	// 14. Revocation lists, for their staleness (the license passed them).
 	if err := v.checkRevoked(out, v.revs[l.Issuer], now); err != nil {

@@ -50,15 +50,8 @@ func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 	if key.Issuer != "" && g.Issuer != key.Issuer {
 		return nil, fail(CodeGrantInvalid, g.Issuer, "grant issuer %q is not the key's issuer %q", g.Issuer, key.Issuer)
 	}
-	start := g.IssuedAt
-	if !g.NotBefore.IsZero() {
-		start = g.NotBefore
-	}
-	if start.After(now.Add(v.leeway)) {
-		return nil, fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
-	}
-	if now.After(g.Expiry.Add(v.leeway)) {
-		return nil, fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+	if err := v.checkGrantWindow(g, now); err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(m.Header.KID, token.KeyID(g.Key)) {
 		kid := hex.EncodeToString(m.Header.KID)

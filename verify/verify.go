@@ -284,22 +284,9 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 	if !v.anyProduct && !contains(l.Audience, v.product) {
 		return nil, fail(CodeWrongProduct, v.product, "license is for %s, not %q", quoteList(l.Audience), v.product)
 	}
-	// 10. Not yet valid.
-	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
-		return nil, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
-	}
-	if l.IssuedAt.After(now.Add(v.leeway)) {
-		return nil, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
-	}
-	// 11. Expiry and grace.
-	if !l.Expiry.IsZero() {
-		end := l.Expiry.Add(v.leeway)
-		if now.After(end) {
-			if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
-				return nil, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
-			}
-			out.InGrace = true
-		}
+	// 10 and 11. Not yet valid; expiry and grace.
+	if out.InGrace, err = v.checkTime(l, now); err != nil {
+		return nil, err
 	}
 	// 12. Versions.
 	if err := v.checkVersion(l.Constraint, l.Versions, "license"); err != nil {
@@ -341,6 +328,44 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		}
 	}
 	return out, nil
+}
+
+// checkTime is steps 10 and 11: the license's nbf and iat against now,
+// and its expiry with grace. It reports whether the license is in grace.
+func (v *Verifier) checkTime(l *token.License, now time.Time) (inGrace bool, err error) {
+	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
+		return false, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
+	}
+	if l.IssuedAt.After(now.Add(v.leeway)) {
+		return false, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
+	}
+	if l.Expiry.IsZero() {
+		return false, nil
+	}
+	end := l.Expiry.Add(v.leeway)
+	if !now.After(end) {
+		return false, nil
+	}
+	if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
+		return false, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
+	}
+	return true, nil
+}
+
+// checkGrantWindow checks that now lies in the grant's [nbf or iat, exp],
+// with leeway.
+func (v *Verifier) checkGrantWindow(g *token.Grant, now time.Time) error {
+	start := g.IssuedAt
+	if !g.NotBefore.IsZero() {
+		start = g.NotBefore
+	}
+	if start.After(now.Add(v.leeway)) {
+		return fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
+	}
+	if now.After(g.Expiry.Add(v.leeway)) {
+		return fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // checkRevoked applies list (nil: none for this issuer) to the license.
