@@ -33,20 +33,26 @@ func normalizePasted(data []byte) []byte {
 	lines := bytes.Split(bytes.ReplaceAll(s, []byte("\r\n"), []byte("\n")), []byte("\n"))
 	unquote(lines)
 	for i, l := range lines {
-		lines[i] = bytes.TrimSpace(l)
+		lines[i] = bytes.Trim(l, asciiSpace)
 	}
-	text := bytes.Join(lines, []byte("\n"))
+	// Trimmed as a whole too: unquoting can leave blank first lines, and
+	// a second pass must change nothing (FuzzNormalizePasted).
+	text := bytes.Trim(bytes.Join(lines, []byte("\n")), asciiSpace)
 	if !bytes.Contains(text, []byte("-----BEGIN ")) {
 		return joinTextTokens(text)
 	}
 	return canonicalPEM(text)
 }
 
+// asciiSpace is the white space trimmed here: ASCII only, as in the token
+// package, so that a pasted NBSP or NEL reaches it and is named there.
+const asciiSpace = " \t\n\v\f\r"
+
 // unquote removes mail quote marks when every non-blank line has them.
 func unquote(lines [][]byte) {
 	quoted := false
 	for _, l := range lines {
-		l = bytes.TrimLeft(l, " \t")
+		l = bytes.TrimLeft(l, asciiSpace)
 		if len(l) == 0 {
 			continue
 		}
@@ -59,9 +65,9 @@ func unquote(lines [][]byte) {
 		return
 	}
 	for i, l := range lines {
-		l = bytes.TrimLeft(l, " \t")
+		l = bytes.TrimLeft(l, asciiSpace)
 		for len(l) > 0 && l[0] == '>' {
-			l = bytes.TrimLeft(l[1:], " \t")
+			l = bytes.TrimLeft(l[1:], asciiSpace)
 		}
 		lines[i] = l
 	}
