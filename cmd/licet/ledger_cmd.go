@@ -158,18 +158,9 @@ array (--json) or CSV (--csv). Filters combine.`,
   licet ledger list --unwritten`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			f, err := ff.filter(a.now())
+			list, err := a.listEntries(&lf, &ff)
 			if err != nil {
 				return err
-			}
-			led, err := a.openLedgerOf(&lf)
-			if err != nil {
-				return err
-			}
-			defer led.Close()
-			list, err := led.List(context.Background(), f)
-			if err != nil {
-				return failure(err, "")
 			}
 			return a.printEntries(list, tf)
 		}),
@@ -178,6 +169,24 @@ array (--json) or CSV (--csv). Filters combine.`,
 	ff.add(cmd, true)
 	tf.add(cmd)
 	return cmd
+}
+
+// listEntries opens the ledger of lf and lists the entries that ff selects.
+func (a *app) listEntries(lf *ledgerCmdFlags, ff *ledgerFilterFlags) ([]*ledger.Entry, error) {
+	f, err := ff.filter(a.now())
+	if err != nil {
+		return nil, err
+	}
+	led, err := a.openLedgerOf(lf)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+	list, err := led.List(context.Background(), f)
+	if err != nil {
+		return nil, failure(err, "")
+	}
+	return list, nil
 }
 
 func newLedgerExpiringCmd(a *app) *cobra.Command {
@@ -203,18 +212,9 @@ the JSON (--json) when the command fails.`,
 				return usageError("for example: licet ledger expiring --within 30d", "--within is required: the window from now")
 			}
 			ff.expiring, ff.expiringFlag = within, "within"
-			f, err := ff.filter(a.now())
+			list, err := a.listEntries(&lf, &ff)
 			if err != nil {
 				return err
-			}
-			led, err := a.openLedgerOf(&lf)
-			if err != nil {
-				return err
-			}
-			defer led.Close()
-			list, err := led.List(context.Background(), f)
-			if err != nil {
-				return failure(err, "")
 			}
 			if err := a.printEntries(list, tf); err != nil {
 				return err
