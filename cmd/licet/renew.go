@@ -115,9 +115,12 @@ func (a *app) renew(cmd *cobra.Command, id string, fl *renewFlags) error {
 	}
 	var g *token.Grant
 	if grantRaw != nil {
-		m, _ := token.ParseMessage(grantRaw)
-		if g, err = token.DecodeGrant(m.Payload); err != nil {
-			return failure(fmt.Errorf("cannot renew %s: its grant: %v", old.ID, err), "")
+		m, err := token.ParseMessage(grantRaw)
+		if err == nil {
+			g, err = token.DecodeGrant(m.Payload)
+		}
+		if err != nil {
+			return failure(fmt.Errorf("cannot renew %s: its grant: %v", old.ID, err), "run 'licet ledger verify': the ledger may have been modified")
 		}
 	}
 	if lic.Issuer != info.Public.Issuer {
