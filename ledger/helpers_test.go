@@ -2,19 +2,15 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
@@ -38,42 +34,7 @@ func backends() []backend {
 
 // PostgresLocation returns the URL of a fresh schema on the test server,
 // dropped when the test ends.
-func PostgresLocation(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("LICET_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LICET_TEST_POSTGRES is not set under CI=true: .ci/services should have started PostgreSQL and exported it")
-		}
-		t.Skip("LICET_TEST_POSTGRES is not set: PostgreSQL tests skipped (.ci/run starts a server)")
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "licet_test_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("creating a schema on LICET_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func PostgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_test") }
 
 func openLedger(t testing.TB, location string) *ledger.Ledger {
 	t.Helper()

@@ -3,16 +3,13 @@ package report_test
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
@@ -59,37 +56,7 @@ func openLedger(t testing.TB, location string) *ledger.Ledger {
 
 // postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
 // without one, except under CI=true.
-func postgresLocation(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("LICET_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LICET_TEST_POSTGRES is not set under CI=true: .ci/services should have started PostgreSQL")
-		}
-		t.Skip("LICET_TEST_POSTGRES is not set: PostgreSQL tests skipped (.ci/run starts a server)")
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sum := sha256.Sum256([]byte(t.Name() + time.Now().String()))
-	schema := "licet_report_" + hex.EncodeToString(sum[:6])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func postgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_report") }
 
 // world is a vendor and a partner, each with a ledger, and a grant.
 type world struct {

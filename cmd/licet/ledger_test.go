@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,50 +15,11 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 )
-
-// testPostgres returns the URL of a fresh schema on LICET_TEST_POSTGRES,
-// dropped after the test. Without the variable the test skips, except
-// under CI=true, where it fails.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("LICET_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LICET_TEST_POSTGRES is not set under CI=true: .ci/services should have started PostgreSQL")
-		}
-		t.Skip("LICET_TEST_POSTGRES is not set: PostgreSQL tests skipped (.ci/run starts a server)")
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "licet_cli_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // issuerDir writes an unencrypted key acme.key and a policy with a "pro"
 // template into a new directory.
@@ -100,7 +59,7 @@ func TestConcurrentMintProcesses(t *testing.T) {
 			dir, k := issuerDir(t)
 			location := filepath.Join(dir, "licet.db")
 			if backend == "postgres" {
-				location = testPostgres(t)
+				location = pgtest.Location(t, "licet_cli")
 			}
 			var wg sync.WaitGroup
 			errs := make(chan error, procs*rounds)
