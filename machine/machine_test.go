@@ -4,41 +4,20 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/machinetest"
 
 	"github.com/licet/licet/machine"
 )
 
 const product = "widget-server"
 
-// fakeMachine is a machine with the given environment value, files and
-// host name.
-func fakeMachine(env string, files map[string]string, host string) *machine.Machine {
-	return &machine.Machine{
-		Getenv: func(name string) string {
-			if name == machine.IDEnv {
-				return env
-			}
-			return ""
-		},
-		ReadFile: func(path string) ([]byte, error) {
-			if s, ok := files[path]; ok {
-				return []byte(s), nil
-			}
-			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
-		},
-		Hostname: func() (string, error) {
-			if host == "" {
-				return "", errors.New("no host name")
-			}
-			return host, nil
-		},
-	}
-}
+// fakeMachine is a machine whose identity sources are given
+// (machinetest.Fake).
+var fakeMachine = machinetest.Fake
 
 func TestMachineID(t *testing.T) {
 	both := map[string]string{"/etc/machine-id": "aaaa\n", "/var/lib/dbus/machine-id": "bbbb\n"}

@@ -1,9 +1,9 @@
 package sdk_test
 
 import (
-	"errors"
-	"io/fs"
 	"testing"
+
+	"github.com/licet/licet/internal/machinetest"
 
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
@@ -11,30 +11,9 @@ import (
 	"github.com/licet/licet/verify"
 )
 
-// fakeMachine is a machine with the given environment value, files and
-// host name.
-func fakeMachine(env string, files map[string]string, host string) *machine.Machine {
-	return &machine.Machine{
-		Getenv: func(name string) string {
-			if name == machine.IDEnv {
-				return env
-			}
-			return ""
-		},
-		ReadFile: func(path string) ([]byte, error) {
-			if s, ok := files[path]; ok {
-				return []byte(s), nil
-			}
-			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
-		},
-		Hostname: func() (string, error) {
-			if host == "" {
-				return "", errors.New("no host name")
-			}
-			return host, nil
-		},
-	}
-}
+// fakeMachine is a machine whose identity sources are given
+// (machinetest.Fake).
+var fakeMachine = machinetest.Fake
 
 // TestActivationFlow is offline activation from end to end: the site
 // writes a request, the vendor mints a license bound to it, and the license

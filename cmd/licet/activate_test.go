@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/machinetest"
 
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/machine"
@@ -17,31 +17,9 @@ import (
 	"github.com/licet/licet/verify"
 )
 
-// fakeMachine is a machine whose identity sources are given: env is
-// LICET_MACHINE_ID, files the machine id files, host the host name ("" for
-// none).
-func fakeMachine(env string, files map[string]string, host string) *machine.Machine {
-	return &machine.Machine{
-		Getenv: func(name string) string {
-			if name == machine.IDEnv {
-				return env
-			}
-			return ""
-		},
-		ReadFile: func(path string) ([]byte, error) {
-			if s, ok := files[path]; ok {
-				return []byte(s), nil
-			}
-			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
-		},
-		Hostname: func() (string, error) {
-			if host == "" {
-				return "", errors.New("no host name")
-			}
-			return host, nil
-		},
-	}
-}
+// fakeMachine is a machine whose identity sources are given
+// (machinetest.Fake).
+var fakeMachine = machinetest.Fake
 
 // machineApp is a test app on machine m, whose clock says now.
 func machineApp(m *machine.Machine, now time.Time) (*app, *strings.Builder, *strings.Builder) {
