@@ -49,9 +49,10 @@ package policy
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,7 +157,7 @@ func Parse(data []byte, name string) (*Policy, error) {
 		p.Products[id] = &Product{Name: pw.Name}
 	}
 	var problems []string
-	for _, tn := range sortedKeys(w.Templates) {
+	for _, tn := range slices.Sorted(maps.Keys(w.Templates)) {
 		t, probs := p.checkTemplate(tn, w.Templates[tn])
 		for _, pr := range probs {
 			problems = append(problems, fmt.Sprintf("template %s: %s", tn, pr))
@@ -237,7 +238,7 @@ func (p *Policy) Template(name string) (*Template, error) {
 	if t, ok := p.Templates[name]; ok {
 		return t, nil
 	}
-	names := sortedKeys(p.Templates)
+	names := slices.Sorted(maps.Keys(p.Templates))
 	if len(names) == 0 {
 		return nil, fmt.Errorf("policy: no template %q: the policy defines none", name)
 	}
@@ -247,7 +248,7 @@ func (p *Policy) Template(name string) (*Template, error) {
 // LimitArgs returns the limits as NAME=N strings, sorted.
 func (t *Template) LimitArgs() []string {
 	out := make([]string, 0, len(t.Limits))
-	for _, k := range sortedKeys(t.Limits) {
+	for _, k := range slices.Sorted(maps.Keys(t.Limits)) {
 		out = append(out, k+"="+strconv.FormatUint(t.Limits[k], 10))
 	}
 	return out
@@ -256,7 +257,7 @@ func (t *Template) LimitArgs() []string {
 // MetaArgs returns the metadata as KEY=VALUE strings, sorted.
 func (t *Template) MetaArgs() []string {
 	out := make([]string, 0, len(t.Meta))
-	for _, k := range sortedKeys(t.Meta) {
+	for _, k := range slices.Sorted(maps.Keys(t.Meta)) {
 		out = append(out, k+"="+t.Meta[k])
 	}
 	return out
@@ -299,12 +300,3 @@ func ParseDuration(s string) (time.Duration, error) {
 // MaxDurationDays bounds every DURATION (about 100 years): far beyond
 // any license term, far below what time.Duration holds (292 years).
 const MaxDurationDays = 36600
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

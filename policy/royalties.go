@@ -2,8 +2,10 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -123,7 +125,7 @@ func checkRoyalties(w *royaltiesWire) (*Royalties, []string) {
 	if len(w.Prices) == 0 {
 		add("no prices: add [royalties.prices.TIER] with per_seat_year or flat")
 	}
-	for _, tier := range sortedKeys(w.Prices) {
+	for _, tier := range slices.Sorted(maps.Keys(w.Prices)) {
 		pw := w.Prices[tier]
 		if strings.TrimSpace(tier) == "" {
 			add("a price has an empty tier name")

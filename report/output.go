@@ -4,12 +4,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/licet/licet/internal/csvsafe"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/licet/licet/internal/csvsafe"
 )
 
 // WriteText writes the statement as tables for people: per partner and

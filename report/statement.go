@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,7 +114,7 @@ func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOption
 		}
 		s.Lines = append(s.Lines, line)
 	}
-	for _, tier := range sortedKeys(unpriced) {
+	for _, tier := range slices.Sorted(maps.Keys(unpriced)) {
 		problems = append(problems, fmt.Sprintf("tier %q (%d licenses) has no price: add [royalties.prices.%s] (per_seat_year or flat), or a \"*\" price", tier, unpriced[tier], tomlKey(tier)))
 	}
 	if len(problems) > 0 {
@@ -252,7 +254,7 @@ func (s *Statement) total(entries []*ledger.Entry) {
 		a, b := s.Rows[i], s.Rows[j]
 		return a.Partner < b.Partner || a.Partner == b.Partner && a.Tier < b.Tier
 	})
-	s.Tiers, s.Partners = sortedKeys(tiers), sortedKeys(partners)
+	s.Tiers, s.Partners = slices.Sorted(maps.Keys(tiers)), slices.Sorted(maps.Keys(partners))
 	vendors := map[string]bool{}
 	for _, e := range entries {
 		if m, err := token.ParseMessage(e.Raw); err == nil && m.Header.Grant != nil {
@@ -261,16 +263,7 @@ func (s *Statement) total(entries []*ledger.Entry) {
 			}
 		}
 	}
-	s.Vendors = sortedKeys(vendors)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	s.Vendors = slices.Sorted(maps.Keys(vendors))
 }
 
 // tomlKey quotes a TOML key when it is not bare.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,7 +101,7 @@ func Violations(g *token.Grant, l *token.License) []string {
 			add("scope %q is not covered by the grant's scopes (%s)", s, quoteList(g.Scopes))
 		}
 	}
-	for _, name := range sortedKeys(g.Limits) {
+	for _, name := range slices.Sorted(maps.Keys(g.Limits)) {
 		limit := g.Limits[name]
 		n, ok := l.Limits[name]
 		switch {
@@ -162,17 +164,4 @@ func days(d time.Duration) string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -151,7 +152,7 @@ func parseLimits(flag string, values []string) (map[string]uint64, []string) {
 		return nil, problems
 	}
 	m := make(map[string]uint64, len(pairs))
-	for _, k := range sortedKeys(pairs) {
+	for _, k := range slices.Sorted(maps.Keys(pairs)) {
 		n, err := strconv.ParseUint(pairs[k], 10, 64)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("--%s %s=%q: the value must be a whole number >= 0", flag, k, pairs[k]))
@@ -165,15 +166,6 @@ func parseLimits(flag string, values []string) (map[string]uint64, []string) {
 func hasKey[V any](m map[string]V, k string) bool {
 	_, ok := m[k]
 	return ok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkScopes reports empty scopes and scopes with spaces.

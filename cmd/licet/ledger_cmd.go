@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/licet/licet/internal/csvsafe"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/licet/licet/internal/csvsafe"
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"

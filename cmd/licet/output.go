@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -161,7 +163,7 @@ func (f *fields) flush() { f.tw.Flush() }
 // safeText: they come from tokens.
 func joinPairs[V any](m map[string]V) string {
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, safeText(k)+"="+safeText(fmt.Sprint(m[k])))
 	}
 	return strings.Join(parts, ", ")

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -158,7 +160,7 @@ name by name.`,
 func (a *app) printTemplates(p *policy.Policy) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TEMPLATE\tPRODUCTS\tTIER\tTERM\tLIMITS\tSCOPES")
-	for _, name := range sortedKeys(p.Templates) {
+	for _, name := range slices.Sorted(maps.Keys(p.Templates)) {
 		t := p.Templates[name]
 		term := "-"
 		switch {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func strictLicense(lic *verify.License, s *verifySetup) []string {
 		out = append(out, fmt.Sprintf("version not checked: the license covers versions %s; pass --product-version", safeText(versions)))
 	}
 	if len(lic.Claims.Bind) > 0 && slices.Contains(s.unchecked, "binding") {
-		out = append(out, fmt.Sprintf("binding not checked: the license is bound (%s); pass --bind KEY=VALUE or --bind-machine", strings.Join(sortedKeys(lic.Claims.Bind), ", ")))
+		out = append(out, fmt.Sprintf("binding not checked: the license is bound (%s); pass --bind KEY=VALUE or --bind-machine", strings.Join(slices.Sorted(maps.Keys(lic.Claims.Bind)), ", ")))
 	}
 	return out
 }
