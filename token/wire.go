@@ -298,16 +298,21 @@ func readText(b []byte) (string, error) {
 	return string(s), nil
 }
 
-func readInt(b []byte) (int64, error) {
+// readIntHead reads an item that is exactly one head: an integer's major
+// type and argument (not yet checked to be an integer).
+func readIntHead(b []byte) (major byte, n uint64, err error) {
 	r := reader{b: b}
-	major, n, err := r.head()
-	if err != nil {
-		return 0, err
+	if major, n, err = r.head(); err == nil && r.off != len(b) {
+		err = errors.New("trailing bytes after integer")
 	}
-	if r.off != len(b) {
-		return 0, errors.New("trailing bytes after integer")
-	}
+	return major, n, err
+}
+
+func readInt(b []byte) (int64, error) {
+	major, n, err := readIntHead(b)
 	switch {
+	case err != nil:
+		return 0, err
 	case major != majorUint && major != majorNint:
 		return 0, fmt.Errorf("want an integer, got CBOR major type %d", major)
 	case n > math.MaxInt64:
@@ -321,15 +326,11 @@ func readInt(b []byte) (int64, error) {
 // readUint reads exactly one unsigned integer (major type 0): not a
 // simple value, not a negative integer.
 func readUint(b []byte) (uint64, error) {
-	r := reader{b: b}
-	major, n, err := r.head()
-	if err != nil {
+	major, n, err := readIntHead(b)
+	switch {
+	case err != nil:
 		return 0, err
-	}
-	if r.off != len(b) {
-		return 0, errors.New("trailing bytes after integer")
-	}
-	if major != majorUint {
+	case major != majorUint:
 		return 0, fmt.Errorf("want an unsigned integer, got CBOR major type %d", major)
 	}
 	return n, nil
