@@ -41,13 +41,13 @@ func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after 
 		if r.OrderRef != "" && e.Kind != KindLicense {
 			return nil, fmt.Errorf("ledger: record %d is a %s: only licenses carry an order reference", i+1, e.Kind)
 		}
-		if seenID[e.ID] {
+		if seenID[e.GrantID+"/"+e.ID] { // ids are unique per grant
 			return nil, &DuplicateError{Field: "id", Value: e.ID}
 		}
 		if r.OrderRef != "" && seenOrder[r.OrderRef] {
 			return nil, &DuplicateError{Field: "order reference", Value: r.OrderRef}
 		}
-		seenID[e.ID], seenOrder[r.OrderRef] = true, r.OrderRef != ""
+		seenID[e.GrantID+"/"+e.ID], seenOrder[r.OrderRef] = true, r.OrderRef != ""
 		e.OrderRef, e.RenewedFrom, e.File, e.Written = r.OrderRef, r.RenewedFrom, r.File, r.Written
 		e.Recorded = l.now().UTC().Truncate(1e9)
 		entries[i] = e
@@ -111,9 +111,11 @@ func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after 
 	return entries, nil
 }
 
-// checkDuplicate refuses an entry whose id or order reference is recorded.
+// checkDuplicate refuses an entry whose id is recorded under the same
+// grant (ids are unique per grant: a partner cannot take another's ids),
+// or whose order reference is recorded.
 func (l *Ledger) checkDuplicate(ctx context.Context, tx *sql.Tx, e *Entry) error {
-	if old, err := l.getOne(ctx, tx, "id = ?", e.ID); err == nil {
+	if old, err := l.getUnder(ctx, tx, e.GrantID, e.ID); err == nil {
 		return &DuplicateError{Field: "id", Value: e.ID, Existing: old}
 	} else if !errors.Is(err, ErrNotFound) {
 		return err

@@ -214,7 +214,8 @@ CREATE TABLE IF NOT EXISTS entries (
 	seq          BIGSERIAL,
 	PRIMARY KEY (kid, idx)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS entries_id ON entries (id);
+DROP INDEX IF EXISTS entries_id;
+CREATE UNIQUE INDEX IF NOT EXISTS entries_id_grant ON entries (id, grant_id);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_order ON entries (order_ref) WHERE order_ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_exp ON entries (exp);
 CREATE INDEX IF NOT EXISTS entries_sub ON entries (sub);
