@@ -125,7 +125,7 @@ func audit(ctx context.Context, led *ledger.Ledger, s Seen) (*Finding, error) {
 
 // auditDirect audits a license without a grant.
 func auditDirect(ctx context.Context, led *ledger.Ledger, f *Finding, raw []byte) (*Finding, error) {
-	e, err := led.Get(ctx, f.LicenseID)
+	e, err := led.GetUnder(ctx, "", f.LicenseID)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
 		f.Status, f.Detail = Foreign, "issued without a grant, and not through this ledger"
@@ -147,7 +147,7 @@ func auditPartner(ctx context.Context, led *ledger.Ledger, f *Finding, raw []byt
 		outside = "; it is also outside its grant: " + strings.Join(v, "; ")
 	}
 	kid := hexID(token.KeyID(g.Key))
-	e, err := led.Get(ctx, f.LicenseID)
+	e, err := led.GetUnder(ctx, f.GrantID, f.LicenseID) // ids are unique per grant only
 	switch {
 	case err == nil && bytes.Equal(e.Raw, raw):
 		if _, cerr := led.LastCheckpoint(ctx, kid); errors.Is(cerr, ledger.ErrNotFound) {

@@ -236,12 +236,12 @@ func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) err
 		if sl == nil {
 			continue
 		}
-		if first, ok := seen[hexID(sl.lic.ID)]; ok {
+		id := hexID(sl.grant.ID)
+		if first, ok := seen[id+"/"+hexID(sl.lic.ID)]; ok { // ids are unique per grant
 			p.add(CodeReordered, "%s repeats entry %d: entries were replaced or duplicated after the checkpoint was signed", sl.describe(index), first)
 			continue
 		}
-		seen[hexID(sl.lic.ID)] = index
-		id := hexID(sl.grant.ID)
+		seen[id+"/"+hexID(sl.lic.ID)] = index
 		k, ok := grants[id]
 		if !ok {
 			_, k.raw, k.err = vendorGrant(ctx, s.led, id)
@@ -280,6 +280,8 @@ func (s *ingestion) store(ctx context.Context) error {
 		return fmt.Errorf("report: the ledger's log %s changed while ingesting (%v): run this again", s.in.KID, rm)
 	case errors.As(err, &se):
 		return fmt.Errorf("report: another ingest of this log ran at the same time (it now holds %d entries): run this one again", se.Size)
+	case errors.As(err, &de) && de.Existing != nil:
+		return refuse(CodeReplayed, "the license %s of grant %s is already in the ledger (entry %d of log %s): a report repeating a license; nothing was ingested", de.Value, de.Existing.GrantID, de.Existing.Index, de.Existing.KID)
 	case errors.As(err, &de):
 		return refuse(CodeReplayed, "the %s %s is already in the ledger: a report repeating a license; nothing was ingested", de.Field, de.Value)
 	case err != nil:
@@ -291,9 +293,10 @@ func (s *ingestion) store(ctx context.Context) error {
 
 // vendorGrant returns the grant with id from the vendor's ledger and its
 // raw bytes, its signature checked when the ledger holds the vendor's
-// public key.
+// public key. It looks in the vendor's own entries only: a partner's
+// license may carry the id of a grant.
 func vendorGrant(ctx context.Context, led *ledger.Ledger, id string) (*token.Grant, []byte, error) {
-	e, err := led.Get(ctx, id)
+	e, err := led.GetUnder(ctx, "", id)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
 		return nil, nil, refuse(CodeUnknownGrant, "grant %s is not in the ledger %s: the report is for a grant this ledger did not issue (another vendor's, or one issued with another ledger)", id, led.Location())

@@ -2,14 +2,17 @@ package report_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
+	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -351,5 +354,68 @@ func checkEvidence(t *testing.T, err error, earlier, later int64) {
 		if _, err := report.OpenCheckpoint([]byte(n), w.Public().Key); err != nil {
 			t.Errorf("an evidence note does not verify: %v", err)
 		}
+	}
+}
+
+// TestIngestIDsPerGrant: partner initech signs a license carrying the id
+// of one of globex's licenses and reports it first; globex's report still
+// goes in, each license is audited under its own grant, and a true replay
+// of either report is still refused.
+func TestIngestIDsPerGrant(t *testing.T) {
+	for _, b := range []struct {
+		name     string
+		location func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newWorld(t, b.location(t))
+			w.mint(2, "pro")
+			globexReport := w.create(0)
+
+			// initech, with its own grant and ledger, copies the id of
+			// globex's first license (seen in the field).
+			a := &world{t: t, vendor: w.vendor, partner: testKey(t, "initech"), vled: w.vled, pled: openLedger(t, ""), dir: w.dir, clock: w.clock}
+			a.grant = a.signGrant(w.vendor, a.partner, []string{"pro"})
+			m, _ := token.ParseMessage(w.minted[0])
+			stolen, _ := token.DecodeLicense(m.Payload)
+			copied := &token.License{Issuer: "initech", Subject: "initech-customer", Audience: []string{"acme-db"}, Tier: "pro",
+				IssuedAt: w.clock, Expiry: w.clock.Add(24 * time.Hour), ID: stolen.ID, Limits: map[string]uint64{"seats": 1}}
+			raw, err := token.SignLicense(a.partner.Signer(), copied, a.grant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.record(raw)
+			initechReport := a.create(0)
+			if _, err := a.ingest(initechReport, report.IngestOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			in, err := w.ingest(globexReport, report.IngestOptions{})
+			if err != nil {
+				t.Fatalf("globex's report after initech took its license id: %v", err)
+			}
+			if len(in.Entries) != 2 || in.Entries[0].ID != hex.EncodeToString(stolen.ID) {
+				t.Fatalf("globex's ingest = %+v", in)
+			}
+			// Each license is audited under its own grant.
+			findings, err := report.Audit(ctx, w.vled, []report.Seen{{Name: "globex.lic", Raw: w.minted[0]}, {Name: "initech.lic", Raw: raw}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range findings {
+				if f.Status != report.Reported {
+					t.Errorf("audit of %s: %s (%s), want reported", f.Name, f.Status, f.Detail)
+				}
+			}
+			// True replays are still refused.
+			_, err = w.ingest(globexReport, report.IngestOptions{})
+			refused(t, w, err, report.CodeReplayed, "a replayed or old report", 2)
+			_, err = a.ingest(initechReport, report.IngestOptions{})
+			if report.CodeOf(err) != report.CodeReplayed {
+				t.Errorf("initech's report again: %v, want replayed", err)
+			}
+		})
 	}
 }

@@ -81,7 +81,7 @@ func reportedLogs(ctx context.Context, led *ledger.Ledger) ([]*reportedLogJSON, 
 			Source: cp.Source, Ingested: rfc3339(cp.Recorded)})
 	}
 	for _, g := range out {
-		if e, err := led.Get(ctx, g.Grant); err == nil {
+		if e, err := led.GetUnder(ctx, "", g.Grant); err == nil {
 			g.Partner = e.Subject
 		}
 	}
