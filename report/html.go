@@ -15,7 +15,24 @@ var statementHTML string
 var statementTemplate = template.Must(template.New("statement").Funcs(template.FuncMap{
 	"add":      func(a, b float64) float64 { return a + b },
 	"subtract": func(a, b float64) float64 { return a - b },
+	"grace":    formatGrace,
 }).Parse(statementHTML))
+
+// formatGrace writes a grace period for people: "30d", "12h", "none".
+func formatGrace(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d <= 0:
+		return "none"
+	case d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
 
 // ContentSecurityPolicy is the policy of the HTML statement: nothing is
 // fetched, nothing runs; only its own inline styles apply.
@@ -25,7 +42,8 @@ const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; im
 var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
 
 // WriteHTML writes the statement as one self-contained HTML page: the
-// tables of WriteText, every license, and two bar charts in inline SVG
+// tables of WriteText, every license (its grace, when it was reported,
+// whether it is late), and two bar charts in inline SVG
 // (licenses and royalties per month, stacked by tier). It loads nothing:
 // its Content-Security-Policy forbids every request.
 func (s *Statement) WriteHTML(w io.Writer, generated time.Time) error {

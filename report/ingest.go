@@ -38,6 +38,14 @@ type Ingested struct {
 	Size    int64 // the checkpoint's size: the entries ingested now
 	Root    tlog.Hash
 	Entries []*ledger.Entry // the entries added
+	// Previous is when the previous report of this log was ingested; zero
+	// for the first report.
+	Previous time.Time
+	// Late are the entries added that were issued before Previous (see
+	// [Late]): the partner left them out of its previous report, or
+	// backdated them. A statement counts them now, when first reported,
+	// not in the period of their iat, which may have been invoiced.
+	Late []*ledger.Entry
 }
 
 // Ingest checks a partner's report (the file's bytes) and stores its
@@ -64,6 +72,9 @@ type Ingested struct {
 //     replaced or dropped entries (CodeReordered), under a failing proof a
 //     rewritten log (CodeInconsistent); a failing proof alone, an altered
 //     proof (CodeTampered).
+//
+// A report that passes is stored whole; its late licenses (see [Late])
+// are stored too, and listed in [Ingested.Late].
 func Ingest(ctx context.Context, led *ledger.Ledger, data []byte, opt IngestOptions) (*Ingested, error) {
 	r, err := Parse(data)
 	if err != nil {
@@ -95,7 +106,15 @@ func Ingest(ctx context.Context, led *ledger.Ledger, data []byte, opt IngestOpti
 	if err := s.checkTree(ctx); err != nil {
 		return nil, err
 	}
-	return in, s.store(ctx)
+	if err := s.store(ctx); err != nil {
+		return in, err
+	}
+	for _, e := range in.Entries {
+		if Late(e.IssuedAt, in.Previous) {
+			in.Late = append(in.Late, e)
+		}
+	}
+	return in, nil
 }
 
 // ingestion is the state of one Ingest.
@@ -121,6 +140,9 @@ func (s *ingestion) position(ctx context.Context) error {
 	last, err := s.led.LastCheckpoint(ctx, s.in.KID)
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return err
+	}
+	if last != nil {
+		s.in.Previous = last.Recorded
 	}
 	m, n := s.head.N, s.cp.Size
 	if m > 0 && (last == nil || last.Size != m) {

@@ -14,7 +14,8 @@ import (
 )
 
 // WriteText writes the statement as tables for people: per partner and
-// tier, then per month.
+// tier (GRACE is the seat-years of grace that SEAT-YEARS holds), then per
+// month, then the late licenses, if any.
 func (s *Statement) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "Royalty statement %s, UTC\n", s.Period)
 	if len(s.Vendors) > 0 {
@@ -22,11 +23,11 @@ func (s *Statement) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PARTNER\tTIER\tLICENSES\tSEATS\tSEAT-YEARS\tPRICE\tROYALTY")
+	fmt.Fprintln(tw, "PARTNER\tTIER\tLICENSES\tSEATS\tSEAT-YEARS\tGRACE\tPRICE\tROYALTY")
 	for _, r := range s.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Partner, r.Tier, r.Licenses, r.Seats, r.SeatYears, r.Price, r.Royalty)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Partner, r.Tier, r.Licenses, r.Seats, r.SeatYears, r.Grace, r.Price, r.Royalty)
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t%d\t\t\t\t%s\n", s.Licenses, s.money(s.Royalty))
+	fmt.Fprintf(tw, "TOTAL\t\t%d\t\t\t\t\t%s\n", s.Licenses, s.money(s.Royalty))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -38,6 +39,18 @@ func (s *Statement) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "MONTH\tLICENSES\tROYALTY")
 	for _, m := range s.Months {
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", m.Label(), m.Licenses, m.Royalty)
+	}
+	if err := tw.Flush(); err != nil || s.Late == 0 {
+		return err
+	}
+	fmt.Fprintf(w, "\nLate: %d issued before the partner's previous report, counted when first reported\n", s.Late)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARTNER\tLICENSE\tLICENSEE\tTIER\tISSUED\tREPORTED\tROYALTY")
+	for _, l := range s.Lines {
+		if l.Late {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Partner, l.LicenseID, l.Subject, l.Tier,
+				l.Issued.Format(time.DateOnly), l.Reported.Format(time.DateOnly), l.Royalty)
+		}
 	}
 	return tw.Flush()
 }
@@ -51,11 +64,16 @@ func (s *Statement) money(a fmt.Stringer) string {
 }
 
 // csvHeader is the header line of WriteCSV.
-var csvHeader = []string{"partner", "grant", "license", "sub", "tier", "iat", "start", "exp", "seats", "seat_years", "basis", "price", "royalty", "currency"}
+var csvHeader = []string{"partner", "grant", "license", "sub", "tier", "iat", "start", "exp", "grace", "seats", "seat_years", "grace_seat_years",
+	"basis", "price", "royalty", "currency", "reported", "late"}
 
 // WriteCSV writes one line per license, with a header line. Amounts have
-// two decimals; text that a spreadsheet would take for a formula (starting
-// with = + - @) is prefixed with a quote.
+// two decimals; grace is in seconds; seat_years covers the billed term
+// (expiry plus grace), of which grace_seat_years is grace; reported is when
+// the report that first held the license was ingested; late is true for a
+// license that counts then rather than at its iat (see [Late]). Text that a
+// spreadsheet would take for a formula (starting with = + - @) is prefixed
+// with a quote.
 func (s *Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -64,9 +82,9 @@ func (s *Statement) WriteCSV(w io.Writer) error {
 	for _, l := range s.Lines {
 		rec := []string{
 			cell(l.Partner), l.GrantID, l.LicenseID, cell(l.Subject), cell(l.Tier),
-			rfc3339(l.Issued), rfc3339(l.Start), rfc3339(l.Expires),
-			strconv.FormatUint(l.Seats, 10), l.SeatYears.String(), string(l.Price.Basis), l.Price.Amount.String(),
-			l.Royalty.String(), s.Currency,
+			rfc3339(l.Issued), rfc3339(l.Start), rfc3339(l.Expires), strconv.FormatInt(int64(l.Grace/time.Second), 10),
+			strconv.FormatUint(l.Seats, 10), l.SeatYears.String(), l.GraceSeatYears.String(), string(l.Price.Basis), l.Price.Amount.String(),
+			l.Royalty.String(), s.Currency, rfc3339(l.Reported), strconv.FormatBool(l.Late),
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -93,6 +111,7 @@ type statementJSON struct {
 	Vendors  []string    `json:"vendors"`
 	Currency string      `json:"currency"`
 	Licenses int         `json:"licenses"`
+	Late     int         `json:"late"`
 	Royalty  string      `json:"royalty"`
 	Tiers    []string    `json:"tiers"`
 	Partners []string    `json:"partners"`
@@ -115,6 +134,7 @@ type rowJSON struct {
 	Licenses  int    `json:"licenses"`
 	Seats     uint64 `json:"seats"`
 	SeatYears string `json:"seat_years"`
+	Grace     string `json:"grace_seat_years"`
 	Royalty   string `json:"royalty"`
 }
 
@@ -139,11 +159,15 @@ type lineJSON struct {
 	Iat       string  `json:"iat"`
 	Start     string  `json:"start"`
 	Exp       *string `json:"exp"`
+	Grace     int64   `json:"grace"` // seconds
 	Seats     uint64  `json:"seats"`
 	SeatYears string  `json:"seat_years"`
+	GraceSY   string  `json:"grace_seat_years"`
 	Basis     string  `json:"basis"`
 	Price     string  `json:"price"`
 	Royalty   string  `json:"royalty"`
+	Reported  *string `json:"reported"`
+	Late      bool    `json:"late"`
 }
 
 // MarshalJSON encodes the statement with amounts as decimal strings.
@@ -151,12 +175,12 @@ func (s *Statement) MarshalJSON() ([]byte, error) {
 	j := statementJSON{
 		Period:   periodJSON{Name: s.Period.Name, Start: s.Period.Start.Format(time.DateOnly), LastDay: s.Period.LastDay().Format(time.DateOnly)},
 		Vendors:  nonNil(s.Vendors),
-		Currency: s.Currency, Licenses: s.Licenses, Royalty: s.Royalty.String(), Tiers: nonNil(s.Tiers), Partners: nonNil(s.Partners),
+		Currency: s.Currency, Licenses: s.Licenses, Late: s.Late, Royalty: s.Royalty.String(), Tiers: nonNil(s.Tiers), Partners: nonNil(s.Partners),
 		Rows: []rowJSON{}, Months: []monthJSON{}, Lines: []lineJSON{},
 	}
 	for _, r := range s.Rows {
 		j.Rows = append(j.Rows, rowJSON{Partner: r.Partner, Tier: r.Tier, Basis: string(r.Price.Basis), Price: r.Price.Amount.String(),
-			Licenses: r.Licenses, Seats: r.Seats, SeatYears: r.SeatYears.String(), Royalty: r.Royalty.String()})
+			Licenses: r.Licenses, Seats: r.Seats, SeatYears: r.SeatYears.String(), Grace: r.Grace.String(), Royalty: r.Royalty.String()})
 	}
 	for _, m := range s.Months {
 		mj := monthJSON{Month: m.Label(), Licenses: m.Licenses, Royalty: m.Royalty.String(), ByTier: map[string]tierMonthJSON{}}
@@ -166,16 +190,22 @@ func (s *Statement) MarshalJSON() ([]byte, error) {
 		j.Months = append(j.Months, mj)
 	}
 	for _, l := range s.Lines {
-		var exp *string
-		if !l.Expires.IsZero() {
-			e := rfc3339(l.Expires)
-			exp = &e
-		}
 		j.Lines = append(j.Lines, lineJSON{Partner: l.Partner, Grant: l.GrantID, License: l.LicenseID, Sub: l.Subject, Tier: l.Tier,
-			Iat: rfc3339(l.Issued), Start: rfc3339(l.Start), Exp: exp, Seats: l.Seats, SeatYears: l.SeatYears.String(),
-			Basis: string(l.Price.Basis), Price: l.Price.Amount.String(), Royalty: l.Royalty.String()})
+			Iat: rfc3339(l.Issued), Start: rfc3339(l.Start), Exp: timeOrNull(l.Expires), Grace: int64(l.Grace / time.Second),
+			Seats: l.Seats, SeatYears: l.SeatYears.String(), GraceSY: l.GraceSeatYears.String(),
+			Basis: string(l.Price.Basis), Price: l.Price.Amount.String(), Royalty: l.Royalty.String(),
+			Reported: timeOrNull(l.Reported), Late: l.Late})
 	}
 	return json.Marshal(j)
+}
+
+// timeOrNull is an RFC 3339 time, or null for the zero time.
+func timeOrNull(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := rfc3339(t)
+	return &s
 }
 
 func nonNil(s []string) []string {

@@ -28,8 +28,11 @@ type StatementOptions struct {
 }
 
 // Statement is what partners owe for the licenses they issued in a period:
-// every license reported (ingested from a report, see [Ingest]) whose iat
-// lies in the period, priced by tier.
+// every license reported (ingested from a report, see [Ingest]) that
+// counts in the period, priced by tier. A license counts when it was
+// issued (its iat), unless it is late (see [Late]): then it counts when
+// the report that first held it was ingested, so that a partner cannot
+// backdate a license into a period already invoiced.
 type Statement struct {
 	Period   Period
 	Vendors  []string // the grants' issuers
@@ -40,6 +43,7 @@ type Statement struct {
 	Tiers    []string // every tier with a license, sorted
 	Partners []string // every partner with a license, sorted
 	Licenses int
+	Late     int // the lines that are late
 	Royalty  policy.Amount
 }
 
@@ -51,10 +55,12 @@ type Row struct {
 	Licenses  int
 	Seats     uint64
 	SeatYears policy.Amount // in hundredths, like money
-	Royalty   policy.Amount
+	// Grace is the seat-years of grace that SeatYears holds.
+	Grace   policy.Amount
+	Royalty policy.Amount
 }
 
-// Month is what was issued in one month, in total and per tier.
+// Month is what counts in one month, in total and per tier.
 type Month struct {
 	Start    time.Time
 	Licenses int
@@ -71,7 +77,9 @@ type TierMonth struct {
 // Label returns the month as YYYY-MM.
 func (m *Month) Label() string { return m.Start.Format("2006-01") }
 
-// Line is one license of a statement.
+// Line is one license of a statement. Its billed term runs from Start to
+// Expires plus Grace: a license verifies through its grace period, so the
+// grace is sold with it.
 type Line struct {
 	Partner   string
 	GrantID   string
@@ -81,11 +89,35 @@ type Line struct {
 	Issued    time.Time
 	Start     time.Time // the term's start: nbf when later than iat
 	Expires   time.Time
+	Grace     time.Duration
 	Seats     uint64
-	SeatYears policy.Amount // seats x years of the term, in hundredths
-	Price     *policy.Price
-	Royalty   policy.Amount
+	SeatYears policy.Amount // seats x years of the billed term, in hundredths
+	// GraceSeatYears is the part of SeatYears that is grace.
+	GraceSeatYears policy.Amount
+	Price          *policy.Price
+	Royalty        policy.Amount
+	// Reported is when the report that first held the license was
+	// ingested; Late says it was issued before the partner's previous
+	// report was (see [Late]), and then it counts at Reported.
+	Reported time.Time
+	Late     bool
 }
+
+// Counted is when the line counts: when it was issued, or when it was
+// first reported if it is late.
+func (l *Line) Counted() time.Time {
+	if l.Late {
+		return l.Reported
+	}
+	return l.Issued
+}
+
+// Late reports whether a license issued at iat, first reported after a
+// report of the same log that was ingested at previous (zero for none),
+// is late: issued before that previous report, so that the partner left
+// it out of it, or backdated it. A late license counts in the period of
+// the report that first held it, not of its iat.
+func Late(iat, previous time.Time) bool { return !previous.IsZero() && iat.Before(previous) }
 
 // BuildStatement prices the reported licenses of the period. A tier
 // without a price (and no "*" price) is an error that names it, as is a
@@ -101,8 +133,8 @@ func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOption
 	s := &Statement{Period: opt.Period, Currency: opt.Royalties.Currency}
 	unpriced := map[string]int{}
 	var problems []string
-	for _, e := range entries {
-		line, err := priceLine(e, opt.Royalties)
+	for _, r := range entries {
+		line, err := priceLine(r.Entry, opt.Royalties)
 		var np *noPriceError
 		switch {
 		case errors.As(err, &np):
@@ -112,6 +144,7 @@ func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOption
 			problems = append(problems, err.Error())
 			continue
 		}
+		line.Reported, line.Late = r.reported, r.late
 		s.Lines = append(s.Lines, line)
 	}
 	for _, tier := range slices.Sorted(maps.Keys(unpriced)) {
@@ -124,31 +157,60 @@ func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOption
 	return s, nil
 }
 
-// reportedLicenses returns the licenses of every mirrored log issued in
-// the period, by issue time.
-func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOptions) ([]*ledger.Entry, error) {
+// reportedLicense is a license of a mirrored log, with when the report
+// that first held it was ingested.
+type reportedLicense struct {
+	*ledger.Entry
+	reported time.Time
+	late     bool
+}
+
+// counted is when the license counts (see [Line.Counted]).
+func (r *reportedLicense) counted() time.Time {
+	if r.late {
+		return r.reported
+	}
+	return r.IssuedAt
+}
+
+// reportedLicenses returns the licenses of every mirrored log that count
+// in the period, by the time they count.
+func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOptions) ([]*reportedLicense, error) {
 	cps, err := led.Checkpoints(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	var out []*ledger.Entry
-	seen := map[string]bool{}
+	byKID := map[string][]*ledger.Checkpoint{} // by size
+	var kids []string
 	for _, cp := range cps {
-		if seen[cp.KID] {
-			continue
+		if byKID[cp.KID] == nil {
+			kids = append(kids, cp.KID)
 		}
-		seen[cp.KID] = true
-		es, err := led.List(ctx, ledger.Filter{Kind: ledger.KindLicense, KID: cp.KID, Partner: opt.Partner})
+		byKID[cp.KID] = append(byKID[cp.KID], cp)
+	}
+	var out []*reportedLicense
+	for _, kid := range kids {
+		es, err := led.List(ctx, ledger.Filter{Kind: ledger.KindLicense, KID: kid, Partner: opt.Partner})
 		if err != nil {
 			return nil, err
 		}
+		list := byKID[kid]
 		for _, e := range es {
-			if opt.Period.Contains(e.IssuedAt) {
-				out = append(out, e)
+			r := &reportedLicense{Entry: e}
+			// The first checkpoint that covers the entry is the report
+			// that first held it; the one before, the previous report.
+			if i := sort.Search(len(list), func(i int) bool { return list[i].Size > e.Index }); i < len(list) {
+				r.reported = list[i].Recorded
+				if i > 0 {
+					r.late = Late(e.IssuedAt, list[i-1].Recorded)
+				}
+			}
+			if opt.Period.Contains(r.counted()) {
+				out = append(out, r)
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].counted().Before(out[j].counted()) })
 	return out, nil
 }
 
@@ -178,18 +240,23 @@ func priceLine(e *ledger.Entry, r *policy.Royalties) (*Line, error) {
 	if lic.NotBefore.After(l.Start) {
 		l.Start = lic.NotBefore
 	}
+	// The billed term: to the end of the grace period, during which the
+	// license still verifies.
+	var term time.Duration
+	if !l.Expires.IsZero() {
+		l.Grace = lic.Grace
+		term = l.Expires.Add(l.Grace).Sub(l.Start)
+		l.SeatYears = termShare(100, l.Seats, term)
+		l.GraceSeatYears = min(termShare(100, l.Seats, min(l.Grace, term)), l.SeatYears)
+	}
 	if p.Basis == policy.Flat {
 		l.Royalty = p.Amount
-		if !l.Expires.IsZero() {
-			l.SeatYears = termShare(100, l.Seats, l.Expires.Sub(l.Start))
-		}
 		return l, nil
 	}
 	if l.Expires.IsZero() {
 		return nil, fmt.Errorf("license %s of tier %q is perpetual: a per-seat-year price needs an expiry; price the tier flat", e.ID, e.Tier)
 	}
-	l.SeatYears = termShare(100, l.Seats, l.Expires.Sub(l.Start))
-	l.Royalty = termShare(int64(p.Amount), l.Seats, l.Expires.Sub(l.Start))
+	l.Royalty = termShare(int64(p.Amount), l.Seats, term)
 	if l.Royalty < 0 {
 		return nil, fmt.Errorf("license %s: its royalty is too large to count (%d seats)", e.ID, l.Seats)
 	}
@@ -214,7 +281,7 @@ func termShare(amount int64, seats uint64, term time.Duration) policy.Amount {
 }
 
 // total fills the rows, months and totals from the lines.
-func (s *Statement) total(entries []*ledger.Entry) {
+func (s *Statement) total(entries []*reportedLicense) {
 	rows := map[[2]string]*Row{}
 	months := map[string]*Month{}
 	for _, m := range s.Period.Months() {
@@ -235,8 +302,12 @@ func (s *Statement) total(entries []*ledger.Entry) {
 		r.Licenses++
 		r.Seats += l.Seats
 		r.SeatYears += l.SeatYears
+		r.Grace += l.GraceSeatYears
 		r.Royalty += l.Royalty
-		mo := months[l.Issued.Format("2006-01")]
+		if l.Late {
+			s.Late++
+		}
+		mo := months[l.Counted().Format("2006-01")]
 		tm := mo.ByTier[l.Tier]
 		if tm == nil {
 			tm = &TierMonth{}

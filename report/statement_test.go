@@ -142,9 +142,10 @@ func TestStatementOutputs(t *testing.T) {
 	for _, want := range []string{
 		"Royalty statement 2026-Q4 (2026-10-01 to 2026-12-31), UTC\n",
 		"Vendor: acme\n",
-		"globex   pro   3         30     30.00       120.00 per seat-year  3600.00\n",
-		"globex   team  2         20     20.00       50.00 flat            100.00\n",
-		"TOTAL          5                                                  3700.00 EUR\n",
+		"PARTNER  TIER  LICENSES  SEATS  SEAT-YEARS  GRACE  PRICE                 ROYALTY\n",
+		"globex   pro   3         30     30.00       0.00   120.00 per seat-year  3600.00\n",
+		"globex   team  2         20     20.00       0.00   50.00 flat            100.00\n",
+		"TOTAL          5                                                         3700.00 EUR\n",
 		"2026-10  3         3600.00\n",
 		"2026-12  0         0.00\n",
 	} {
@@ -186,7 +187,8 @@ func TestStatementOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&c).ReadAll()
-	if err != nil || len(recs) != 6 || recs[0][0] != "partner" || recs[1][4] != "pro" || recs[1][12] != "1200.00" || recs[1][13] != "EUR" {
+	if err != nil || len(recs) != 6 || recs[0][0] != "partner" || recs[1][4] != "pro" || recs[1][8] != "0" || recs[1][14] != "1200.00" || recs[1][15] != "EUR" ||
+		recs[1][16] != "2026-10-08T09:00:00Z" || recs[1][17] != "false" {
 		t.Errorf("CSV = %q, %v", recs, err)
 	}
 }
