@@ -71,7 +71,9 @@ func TestStatementBillsGrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var j struct {
-		Rows  []struct{ Grace string `json:"grace_seat_years"` }
+		Rows []struct {
+			Grace string `json:"grace_seat_years"`
+		}
 		Lines []struct {
 			Grace     int64
 			SeatYears string `json:"seat_years"`
