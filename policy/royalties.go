@@ -26,7 +26,10 @@ type Basis string
 
 // The bases of prices.
 const (
-	PerSeatYear Basis = "seat-year" // per seat and year of the license's term
+	// PerSeatYear is per seat and year of the license's billed term:
+	// from its start (iat, or nbf when later) to its expiry plus its
+	// grace period, during which it still verifies.
+	PerSeatYear Basis = "seat-year"
 	Flat        Basis = "flat"      // per license
 )
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/policy"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
 )
@@ -205,5 +206,19 @@ func TestLate(t *testing.T) {
 		if got := report.Late(c.iat, c.previous); got != c.late {
 			t.Errorf("Late(%s, %s) = %v", c.iat, c.previous, got)
 		}
+	}
+}
+
+// TestStatementTextIsPrintable: text from partners' tokens cannot drive
+// the terminal.
+func TestStatementTextIsPrintable(t *testing.T) {
+	s := &report.Statement{Late: 1, Rows: []*report.Row{{Partner: "globex", Tier: "pro\x1b[2J", Price: &policy.Price{Basis: policy.Flat}}},
+		Lines: []*report.Line{{Partner: "globex", Subject: "x\x1b]0;owned\a", Tier: "pro", Late: true, Price: &policy.Price{Basis: policy.Flat}}}}
+	var text bytes.Buffer
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(text.String(), "\x1b\a") || !strings.Contains(text.String(), `"x\x1b]0;owned\a"`) || !strings.Contains(text.String(), `"pro\x1b[2J"`) {
+		t.Errorf("text = %q", text.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/licet/licet/internal/csvsafe"
 )
@@ -25,7 +26,7 @@ func (s *Statement) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PARTNER\tTIER\tLICENSES\tSEATS\tSEAT-YEARS\tGRACE\tPRICE\tROYALTY")
 	for _, r := range s.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Partner, r.Tier, r.Licenses, r.Seats, r.SeatYears, r.Grace, r.Price, r.Royalty)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", printable(r.Partner), printable(r.Tier), r.Licenses, r.Seats, r.SeatYears, r.Grace, r.Price, r.Royalty)
 	}
 	fmt.Fprintf(tw, "TOTAL\t\t%d\t\t\t\t\t%s\n", s.Licenses, s.money(s.Royalty))
 	if err := tw.Flush(); err != nil {
@@ -48,7 +49,7 @@ func (s *Statement) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "PARTNER\tLICENSE\tLICENSEE\tTIER\tISSUED\tREPORTED\tROYALTY")
 	for _, l := range s.Lines {
 		if l.Late {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Partner, l.LicenseID, l.Subject, l.Tier,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(l.Partner), l.LicenseID, printable(l.Subject), printable(l.Tier),
 				l.Issued.Format(time.DateOnly), l.Reported.Format(time.DateOnly), l.Royalty)
 		}
 	}
@@ -92,6 +93,16 @@ func (s *Statement) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// printable returns text from a partner's token fit for a terminal:
+// Go-quoted when it holds anything but printable characters, or starts
+// with a quote.
+func printable(s string) string {
+	if strings.HasPrefix(s, `"`) || !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // cell defuses spreadsheet formulas in text from tokens.

@@ -34,7 +34,12 @@ unknown_grant, other_grant, outside_grant, dropped, reordered, replayed,
 inconsistent, not_mirrored. A checkpoint that contradicts one ingested
 before (the partner rewrote its log) is written as evidence to
 --evidence-dir (default: the report's directory), both signed notes in one
-file, whose path the message gives.`,
+file, whose path the message gives.
+
+A license issued before the partner's previous report was ingested (left
+out of that report, or backdated into a period you may have invoiced) is
+stored but flagged late: the outcome lists it, and statements count it in
+the period of this report rather than of its issue date.`,
 		Example: `  licet report ingest globex-2026-10.report --key acme.key
   licet report ingest globex-2026-11.report --ledger postgres://licet@db/licet --grant 8f26dbc27843c7fcaaae0e22d8e7e7a2
   licet report ingest incoming/globex.report --key acme.key --evidence-dir disputes/ --json`,
@@ -63,6 +68,17 @@ type ingestJSON struct {
 	Size     int64    `json:"size"`
 	Root     string   `json:"root,omitempty"`
 	Licenses []string `json:"licenses"`
+	// Previous is when the previous report of the log was ingested.
+	Previous string     `json:"previous,omitempty"`
+	Late     []lateJSON `json:"late"`
+}
+
+// lateJSON is a late license in the --json output of report ingest.
+type lateJSON struct {
+	License string `json:"license"`
+	Sub     string `json:"sub"`
+	Tier    string `json:"tier"`
+	Iat     string `json:"iat"`
 }
 
 func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
@@ -85,7 +101,7 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 	switch {
 	case errors.As(err, &re) && fl.json:
 		if err := writeJSON(a.stdout, &ingestJSON{Report: path, Code: string(re.Code), Message: strings.TrimPrefix(re.Message, "report: "),
-			Evidence: re.Evidence, Licenses: []string{}}); err != nil {
+			Evidence: re.Evidence, Licenses: []string{}, Late: []lateJSON{}}); err != nil {
 			return err
 		}
 		return silentExit(exitRejected)
@@ -95,9 +111,15 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 		return failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "report: ")), ledgerHint)
 	}
 	j := &ingestJSON{Report: path, Ingested: true, Grant: in.Report.GrantID, Partner: in.Grant.Subject, KID: in.KID,
-		Start: in.Start, Size: in.Size, Root: in.Root.String(), Licenses: []string{}}
+		Start: in.Start, Size: in.Size, Root: in.Root.String(), Licenses: []string{}, Late: []lateJSON{}}
+	if !in.Previous.IsZero() {
+		j.Previous = rfc3339(in.Previous)
+	}
 	for _, e := range in.Entries {
 		j.Licenses = append(j.Licenses, e.ID)
+	}
+	for _, e := range in.Late {
+		j.Late = append(j.Late, lateJSON{License: e.ID, Sub: e.Subject, Tier: e.Tier, Iat: rfc3339(e.IssuedAt)})
 	}
 	if fl.json {
 		return writeJSON(a.stdout, j)
@@ -111,6 +133,13 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 		what = fmt.Sprintf("1 license of %s (grant %s) from %s: entry %d", in.Grant.Subject, j.Grant, path, in.Start)
 	}
 	fmt.Fprintf(a.stdout, "ingested %s; the log of key %s now holds %d\n", what, in.KID, in.Size)
+	if len(in.Late) > 0 {
+		fmt.Fprintf(a.stdout, "late: %d of them issued before %s's previous report was ingested (%s): statements count them now, not when issued\n",
+			len(in.Late), safeText(in.Grant.Subject), rfc3339(in.Previous))
+		for _, e := range in.Late {
+			fmt.Fprintf(a.stdout, "  late %s %s (%s), issued %s\n", e.ID, safeText(e.Subject), safeText(e.Tier), rfc3339(e.IssuedAt))
+		}
+	}
 	return nil
 }
 

@@ -31,7 +31,7 @@ the key):
   [royalties]
   currency = "EUR"
   [royalties.prices.pro]
-  per_seat_year = "120.00"   # x the seats limit x years of the term
+  per_seat_year = "120.00"   # x the seats limit x years of the term, grace included
   [royalties.prices.team]
   flat = "50"                # per license
 
@@ -41,7 +41,14 @@ last-quarter, this-year, last-year (UTC). The statement is a table (per
 partner and tier, then per month), JSON (--json; amounts as strings), CSV
 (one line per license) or a self-contained HTML page with charts of
 licenses and royalties per tier and month, which loads nothing from the
-network. -o FILE is written with mode 0600, never overwritten without
+network.
+
+A license's term runs to its expiry plus its grace period (it still
+verifies then): GRACE (grace_seat_years in JSON and CSV) is the part of
+SEAT-YEARS that is grace. A license counts in the period it was issued,
+unless it was issued before the partner's previous report was ingested
+(left out of it, or backdated): then it is late, counts in the period of
+the report that first held it, and is listed as late. -o FILE is written with mode 0600, never overwritten without
 --force. A tier without a price is an error that names it.`,
 		Example: `  licet report statement --key acme.key --period 2026-Q4
   licet report statement --key acme.key --period last-quarter --format html -o statement-2026-Q4.html
