@@ -30,7 +30,7 @@ const (
 	// from its start (iat, or nbf when later) to its expiry plus its
 	// grace period, during which it still verifies.
 	PerSeatYear Basis = "seat-year"
-	Flat        Basis = "flat"      // per license
+	Flat        Basis = "flat" // per license
 )
 
 // Price is the price of the licenses of one tier.
