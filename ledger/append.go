@@ -17,8 +17,9 @@ import (
 
 // Append records signed objects, all or none, each at the end of its
 // key's log, and returns their entries (with Index set). Records of several
-// keys may be mixed. A token or order reference already in the ledger is
-// a [*DuplicateError] and nothing is appended.
+// keys may be mixed. A token id already recorded under the same grant, or
+// an order reference already in the ledger, is a [*DuplicateError] and
+// nothing is appended.
 func (l *Ledger) Append(ctx context.Context, recs ...Record) ([]*Entry, error) {
 	return l.appendHooked(ctx, recs, nil, nil)
 }

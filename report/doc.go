@@ -47,4 +47,20 @@
 // vendor's policy file (package policy, [royalties]) and writes them as
 // text, CSV, JSON or a self-contained HTML page with charts, which loads
 // nothing from the network ([ContentSecurityPolicy]).
+//
+// A license is billed to the end of its grace period, during which it
+// still verifies: its term runs from its start to its expiry plus its
+// grace, and every format shows the grace on its own. A license issued
+// before the partner's previous report was ingested is late ([Late]):
+// [Ingest] lists it, and a statement counts it in the period of the
+// report that first held it, not of its iat, so that a backdated license
+// cannot land in a period already invoiced.
+//
+// # Ids
+//
+// License ids are unique per grant, not across the vendor's ledger: a
+// partner chooses the ids of the licenses it signs, so one partner's
+// license may carry the id of another's. Ingest and audit look a license
+// up under its grant, and a report is refused as replayed only when it
+// repeats a license of its own grant.
 package report
