@@ -38,11 +38,22 @@ func TestREADMERoyalties(t *testing.T) {
 		`"ingested": true`,
 		"every partner license of the 2 is in a report",
 		"TOTAL          2",
-		"1250.00 EUR",
+		"1348.63 EUR", // customer-1's 30 days of grace are billed
+		"globex   pro   1         10     10.82       0.82   120.00 per seat-year  1298.63\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
+	}
+	// The statement the README shows is the one the block makes (but for
+	// the dates, those of the quarter it runs in).
+	_, shown, _ := strings.Cut(sec, "The statement's table")
+	_, shown, _ = strings.Cut(shown, "```\n")
+	shown, _, _ = strings.Cut(shown, "```\n")
+	_, table, _ := strings.Cut(shown, "\nPARTNER ")
+	table, _, _ = strings.Cut("PARTNER "+table, "\n\n")
+	if !strings.Contains(table, "TOTAL") || !strings.Contains(string(out), table+"\n") {
+		t.Errorf("the README shows the statement\n%s\nbut the block prints\n%s", table, out)
 	}
 	for _, f := range []string{"globex-1.report", "globex-2.report", "statement.html", "statement.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
