@@ -183,6 +183,9 @@ func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOpti
 	byKID := map[string][]*ledger.Checkpoint{} // by size
 	var kids []string
 	for _, cp := range cps {
+		if cp.GrantID == "" { // not from a report: a log this ledger signs itself
+			continue
+		}
 		if byKID[cp.KID] == nil {
 			kids = append(kids, cp.KID)
 		}
