@@ -157,8 +157,11 @@ func (r *RevocationList) RevokesGranted(grant, id []byte) bool {
 // revocation is monotonic (FORMAT section 6): a later list, whatever its
 // seq and whoever signed it, never un-revokes. The result has r's issuer,
 // seq, times and [RevocationList.Claims]. Entries of the wrong size are
-// an error.
+// an error; a nil earlier adds nothing (r itself is returned).
 func (r *RevocationList) Including(earlier *token.Revocations) (*RevocationList, error) {
+	if earlier == nil {
+		return r, nil
+	}
 	if err := checkEntries(earlier); err != nil {
 		return nil, err
 	}
