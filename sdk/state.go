@@ -81,11 +81,12 @@ var ErrListDropped = errors.New("sdk: revocation list drops revoked entries")
 // that an earlier list of its issuer named (or that has a lower seq than
 // one already seen, and so drops them). Revocation is monotonic (FORMAT
 // section 6): the dropped entries stay revoked, the list is taken for the
-// rest, and nothing is denied because of it. It is reported once, when the
-// list is taken (by [License.Reload], to OnError of [License.Watch], and
-// in [Status] Warnings while that list is in effect): a vendor's lists
-// only grow, so a list that drops entries was signed by mistake, or by a
-// leaked key.
+// rest, and nothing is denied because of it. While that list is in effect
+// it is among the problems [License.Reload] returns and in the [Status]
+// Warnings, and OnError of [License.Watch] gets it once; after a restart
+// it is not reported again (the state file keeps the entries as dropped).
+// A vendor's lists only grow, so a list that drops entries was signed by
+// mistake, or by a leaked key.
 type ListDroppedError struct {
 	Path   string
 	Issuer string
