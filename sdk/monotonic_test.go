@@ -125,9 +125,14 @@ func TestLeakedRetiredKeyCannotUnrevoke(t *testing.T) {
 	if ws := strings.Join(lic.Status().Warnings, "\n"); !strings.Contains(ws, "they stay revoked") {
 		t.Errorf("warnings %q do not report the drop", ws)
 	}
-	// After a restart, from the state file: all three still revoked.
-	if _, lerr := loadErr[*sdk.LoadError](t, cfg); lerr.Code() != "revoked" {
+	// After a restart, from the state file: all three still revoked, and
+	// the drop, reported already, is not reported again.
+	restarted, lerr := loadErr[*sdk.LoadError](t, cfg)
+	if lerr.Code() != "revoked" {
 		t.Errorf("restart, the license revoked by id: %v", lerr)
+	}
+	if ws := strings.Join(restarted.Status().Warnings, "\n"); strings.Contains(ws, "drops") {
+		t.Errorf("restart reports the drop again: %q", ws)
 	}
 	if _, lerr := loadErr[*sdk.LoadError](t, cfgP); lerr.Code() != "revoked" {
 		t.Errorf("restart, the license revoked by its grant and id: %v", lerr)
