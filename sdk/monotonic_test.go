@@ -192,3 +192,30 @@ func TestListDropReportedOnce(t *testing.T) {
 		t.Fatal("a dropped entry of another license denies this one")
 	}
 }
+
+// TestKidEntryWithoutIssuer: without Config.Issuer the trusted keys name
+// no issuer, so a kid entry in any list revokes what the key signed,
+// whatever iss it claims (issue 18 item 1).
+func TestKidEntryWithoutIssuer(t *testing.T) {
+	v, k := newVendor(t, "vendor"), newVendor(t, "second key")
+	cfg := v.config()
+	cfg.Issuer = ""
+	cfg.TrustedKeys = append(append([]byte(nil), v.pubPEM...), k.pubPEM...)
+	cfg.RevocationsPath = v.path("revoked.pem")
+	raw, err := token.SignRevocations(v.priv, &token.Revocations{Issuer: "v", IssuedAt: t0.Add(-time.Hour), NextUpdate: t0.Add(time.Hour), Seq: 1,
+		KeyIDs: [][]byte{token.KeyID(k.priv.Public().(ed25519.PublicKey))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, cfg.RevocationsPath, token.EncodePEM(raw, token.PEMRevocations, nil))
+	for _, iss := range []string{"v", "w"} {
+		write(t, cfg.LicensePath, k.mint(k.license(func(l *token.License) { l.Issuer = iss })))
+		if _, lerr := loadErr[*sdk.LoadError](t, cfg); lerr.Code() != "revoked" {
+			t.Errorf("license by the revoked key with iss %s: %v", iss, lerr)
+		}
+	}
+	write(t, cfg.LicensePath, v.mint(v.license(func(l *token.License) { l.Issuer = "w" })))
+	if _, err := sdk.Load(cfg); err != nil {
+		t.Errorf("license by the other key: %v", err)
+	}
+}
