@@ -29,7 +29,7 @@ type Verifier struct {
 	anyBinding bool
 	clock      func() time.Time
 	leeway     time.Duration
-	buildDate  time.Time                  // WithBuildDate; zero: none
+	buildDate  time.Time
 	revs       map[string]*RevocationList // by issuer
 	staleOK    bool
 	results    *resultCache // WithResultCache; nil: none (cache.go)
