@@ -18,7 +18,7 @@ type verifyFlags struct {
 	pubs                             []string
 	keyring, product, productVersion string
 	scopes, bind                     []string
-	at, leeway                       string
+	at, leeway, buildDate            string
 	revocations                      []string
 	asJSON, strictRevocations        bool
 	bindMachine, strict              bool
@@ -33,6 +33,7 @@ type verdictJSON struct {
 	Message     string           `json:"message"`
 	Detail      string           `json:"detail"`
 	InGrace     bool             `json:"in_grace"`
+	Fallback    bool             `json:"fallback"`
 	Warnings    []string         `json:"warnings"`
 	Unchecked   []string         `json:"unchecked"`
 	License     *licenseJSON     `json:"license"`
@@ -83,15 +84,23 @@ list's seq and next update. With a license flag, only a license is valid:
 a grant or list is rejected (wrong_type), so that a script that checks a
 license for its product never takes a grant for one.
 
+--build-date gives the release date of the product build being checked,
+for licenses with perpetual fallback ('licet mint --perpetual-fallback'):
+such a license, past its expiry and grace, stays valid for a build released
+at or before its expiry (exit 0, "valid, by perpetual fallback", with a
+warning that updates released after the expiry are not covered). Without
+--build-date, or for a later build, it is expired as any license.
+
 --strict rejects (exit 1) what would otherwise only be listed as not
 checked: an issuer that no trusted key names (--pub keys name none), a
 version constraint without --product-version, a binding without --bind or
 --bind-machine. The message names each.
 
-Exit codes: 0 valid (also in its grace period, with a warning on stderr),
+Exit codes: 0 valid (also in its grace period or by perpetual fallback,
+with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
-DATE is YYYY-MM-DD (its start for --at), RFC 3339, unix seconds or a
+DATE is YYYY-MM-DD (its start for --at and --build-date), RFC 3339, unix seconds or a
 DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
   licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
@@ -101,7 +110,8 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
   LICET_MACHINE_ID=cluster-7 licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine
   licet verify globex.grant --keyring trusted.json --product acme-db     # a grant
   licet verify revoked.pem --keyring trusted.json --strict-revocations   # a revocation list
-  licet verify license.pem --keyring trusted.json --product acme-db --strict`,
+  licet verify license.pem --keyring trusted.json --product acme-db --strict
+  licet verify license.pem --pub acme.pub --product acme-db --build-date 2026-03-14   # perpetual fallback`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -118,6 +128,7 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
 	f.StringVar(&fl.at, "at", "", "verify as of `DATE` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
+	f.StringVar(&fl.buildDate, "build-date", "", "release `DATE` of the product build, for licenses with perpetual fallback")
 	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; one list per issuer, several in one file or with a repeated flag (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
 	f.BoolVar(&fl.strict, "strict", false, "reject when the issuer, a version constraint or a binding could not be checked")
@@ -202,6 +213,7 @@ type verifySetup struct {
 	revs      []*verify.RevocationList
 	now       time.Time
 	leeway    time.Duration
+	buildDate time.Time // --build-date; zero: none
 	here      *machine.ActivationRequest
 }
 
@@ -268,7 +280,7 @@ func bindingFlags(fl *verifyFlags, here *machine.ActivationRequest) (map[string]
 	return bind, problems
 }
 
-// clockOptions reads --at, --leeway and --strict-revocations.
+// clockOptions reads --at, --leeway, --build-date and --strict-revocations.
 func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 	var problems []string
 	s.leeway = verify.DefaultLeeway
@@ -288,6 +300,15 @@ func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 		} else {
 			s.leeway = d
 			s.opts = append(s.opts, verify.WithLeeway(d))
+		}
+	}
+	if fl.buildDate != "" {
+		t, err := parseDate(fl.buildDate, true, s.now)
+		if err != nil {
+			problems = append(problems, "--build-date "+err.Error())
+		} else {
+			s.buildDate = t
+			s.opts = append(s.opts, verify.WithBuildDate(t))
 		}
 	}
 	if fl.strictRevocations && len(fl.revocations) > 0 {
@@ -314,6 +335,9 @@ func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
 		}
 		return "the license is bound to another machine: check --bind, or ask the vendor for a license for this machine"
 	case verify.CodeExpired:
+		if strings.Contains(verr.Message, "no build date was given") {
+			return "the license has perpetual fallback: pass --build-date with the release date of the build it is for"
+		}
 		return "ask the vendor for a renewed license"
 	case verify.CodeMalformed:
 		return "the token is damaged or not a licet token: check that it was copied whole"
@@ -414,7 +438,10 @@ func (a *app) reject(out *verdictJSON, verr *verify.Error, fl *verifyFlags) erro
 
 // fillLicenseVerdict fills the verdict of a valid license.
 func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
-	out.Valid, out.Message, out.InGrace = true, "valid", lic.InGrace
+	out.Valid, out.Message, out.InGrace, out.Fallback = true, "valid", lic.InGrace, lic.Fallback
+	if lic.Fallback {
+		out.Message = "valid, by perpetual fallback"
+	}
 	if lic.InGrace {
 		out.Message = "valid, in its grace period"
 		out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s and is in its grace period until %s: renew it",
@@ -432,8 +459,14 @@ func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
 
 // printLicenseSummary prints "valid" and the summary of a valid license.
 func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verifySetup) {
-	fmt.Fprintln(a.stdout, "valid")
 	f := newFields(a.stdout, "  ")
+	if lic.Fallback {
+		fmt.Fprintln(a.stdout, "valid, by perpetual fallback")
+		f.add("fallback", fmt.Sprintf("expired at %s; valid for this build (released %s): updates released after the expiry are not covered",
+			rfc3339(lic.Claims.Expiry), rfc3339(s.buildDate)))
+	} else {
+		fmt.Fprintln(a.stdout, "valid")
+	}
 	if lic.InGrace {
 		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Claims.Expiry), rfc3339(lic.Claims.Expiry.Add(lic.Claims.Grace))))
 	}
