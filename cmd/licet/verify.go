@@ -59,9 +59,10 @@ func newVerifyCmd(a *app) *cobra.Command {
 issuer, product, validity period, version, binding and scopes, in the order
 of the format's section 8.
 
-Trusted keys come from --pub (PEM public key files, repeatable; no issuer is
-known, so the issuer check is skipped) or from --keyring (which names the
-issuer of each key). Without --product any product is accepted, without
+Trusted keys come from --pub (PEM public key files, repeatable; the issuer
+is the file's "# issuer:" comment, as 'licet keys new' writes it: a file
+without one, such as openssl's, names no issuer and the issuer check is
+skipped) or from --keyring (which names the issuer of each key). Without --product any product is accepted, without
 --product-version version constraints are not checked, without --bind
 binding entries are not checked: the summary says what was not checked.
 
@@ -92,7 +93,8 @@ warning that updates released after the expiry are not covered). Without
 --build-date, or for a later build, it is expired as any license.
 
 --strict rejects (exit 1) what would otherwise only be listed as not
-checked: an issuer that no trusted key names (--pub keys name none), a
+checked: an issuer that no trusted key names (a --pub file without an
+"# issuer:" comment), a
 version constraint without --product-version, a binding without --bind or
 --bind-machine. The message names each.
 
@@ -139,28 +141,31 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 	return cmd
 }
 
-// keySet builds the trusted keys from --pub files or a --keyring.
-func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
+// keySet builds the trusted keys from --pub files or a --keyring. A --pub
+// key's issuer is its file's "# issuer:" comment; named reports whether
+// every key names an issuer.
+func keySet(pubs []string, keyring string) (ks *verify.KeySet, named bool, err error) {
 	if keyring != "" {
 		s, _, err := loadKeyring(keyring, false)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ks, err := s.KeySet()
 		if err != nil {
-			return nil, usageError("", "%s: %v", keyring, err)
+			return nil, false, usageError("", "%s: %v", keyring, err)
 		}
 		if ks.Len() == 0 {
-			return nil, usageError(fmt.Sprintf("add the vendor's key: licet keys trust add --keyring %s VENDOR.pub", keyring),
+			return nil, false, usageError(fmt.Sprintf("add the vendor's key: licet keys trust add --keyring %s VENDOR.pub", keyring),
 				"%s holds no keys", keyring)
 		}
-		return ks, nil
+		return ks, true, nil
 	}
 	var list []verify.Key
+	named = true
 	for _, p := range pubs {
 		data, err := readFile(p, "a public key file", maxKeyFileSize)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		pub, err := keys.ParsePublicKey(data)
 		if err != nil {
@@ -168,15 +173,16 @@ func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
 			if info, ierr := keys.ReadKeyInfo(data); ierr == nil && info.Private {
 				hint = "this is a private key: give verify the public key file (ID.pub), and keep the private key with the vendor"
 			}
-			return nil, usageError(hint, "%s: %v", p, err)
+			return nil, false, usageError(hint, "%s: %v", p, err)
 		}
-		list = append(list, verify.Key{PublicKey: pub.Key})
+		list = append(list, verify.Key{PublicKey: pub.Key, Issuer: pub.Issuer})
+		named = named && pub.Issuer != ""
 	}
-	ks, err := verify.NewKeySet(list...)
+	ks, err = verify.NewKeySet(list...)
 	if err != nil {
-		return nil, usageError("give each public key once", "%v", err)
+		return nil, false, usageError("give each public key once", "%v", err)
 	}
-	return ks, nil
+	return ks, named, nil
 }
 
 // loadRevocations reads a file of one or more revocation lists (one per
@@ -227,8 +233,6 @@ func verifierOptions(fl *verifyFlags, s *verifySetup) error {
 		problems = append(problems, "no trusted keys: give --pub FILE (repeatable) or --keyring FILE")
 	case len(fl.pubs) > 0 && fl.keyring != "":
 		problems = append(problems, "give either --pub or --keyring, not both")
-	case len(fl.pubs) > 0:
-		s.unchecked = append(s.unchecked, "issuer")
 	}
 	s.addOption(fl.product != "", verify.WithProduct(fl.product), verify.AnyProductInsecure(), "product")
 	s.addOption(fl.productVersion != "", verify.WithProductVersion(fl.productVersion), verify.AnyVersionInsecure(), "version")
@@ -402,9 +406,13 @@ func (a *app) verifySetup(fl *verifyFlags) (*verifySetup, error) {
 	if err := verifierOptions(fl, s); err != nil {
 		return nil, err
 	}
-	var err error
-	if s.ks, err = keySet(fl.pubs, fl.keyring); err != nil {
+	ks, named, err := keySet(fl.pubs, fl.keyring)
+	if err != nil {
 		return nil, err
+	}
+	s.ks = ks
+	if !named {
+		s.unchecked = append([]string{"issuer"}, s.unchecked...)
 	}
 	for _, path := range fl.revocations {
 		lists, err := loadRevocations(path, s.ks)
@@ -503,7 +511,7 @@ func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verif
 
 func uncheckedText(list []string) string {
 	why := map[string]string{
-		"issuer":  "issuer not checked (--pub keys name none)",
+		"issuer":  "issuer not checked (a --pub file names none)",
 		"product": "product not checked (no --product)",
 		"version": "version not checked (no --product-version)",
 		"binding": "binding not checked (no --bind)",
