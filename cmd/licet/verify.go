@@ -50,12 +50,8 @@ type grantRefJSON struct {
 	KID     string `json:"kid"`
 }
 
-func newVerifyCmd(a *app) *cobra.Command {
-	var fl verifyFlags
-	cmd := &cobra.Command{
-		Use:   "verify [TOKEN|FILE|-] (--pub FILE... | --keyring FILE) [flags]",
-		Short: "Verify a license offline",
-		Long: `Verify a license against trusted public keys, offline: signature, key,
+// verifyLong is the help text of verify.
+const verifyLong = `Verify a license against trusted public keys, offline: signature, key,
 issuer, product, validity period, version, binding and scopes, in the order
 of the format's section 8.
 
@@ -103,7 +99,14 @@ with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
 DATE is YYYY-MM-DD (its start for --at and --build-date), RFC 3339, unix seconds or a
-DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
+DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var fl verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN|FILE|-] (--pub FILE... | --keyring FILE) [flags]",
+		Short: "Verify a license offline",
+		Long:  verifyLong,
 		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
   licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
   cat license.txt | licet verify - --pub acme.pub --product acme-db --json
