@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 )
 
 // ChangePassphrase returns the private key file data encrypted under a new
@@ -39,4 +42,41 @@ func ChangePassphrase(data []byte, oldPassphrase, newPassphrase func() ([]byte, 
 		return nil, fmt.Errorf("keys: the re-encrypted key does not open under the new passphrase: %v", err)
 	}
 	return out, nil
+}
+
+// PasswdTarget returns the file that a passphrase change of the key file
+// path replaces: path itself, or, when path is a symbolic link (or a
+// chain of them), the regular file it leads to. Replacing the link itself
+// would leave the real key under its old passphrase and turn the link
+// into a copy; writing to the target (atomically, in the target's own
+// directory, with [WriteFile]) changes the key where it lives and keeps
+// the link. A path that does not exist is returned as it is (a new file);
+// a link that leads nowhere, or to something other than a regular file,
+// is an error.
+func PasswdTarget(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("keys: %w", err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		if !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("keys: %s is not a regular file", path)
+		}
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("keys: %s is a symbolic link that leads to no file: %w", path, err)
+	}
+	fi, err = os.Stat(target)
+	if err != nil {
+		return "", fmt.Errorf("keys: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("keys: %s is a symbolic link to %s, which is not a regular file", path, target)
+	}
+	return target, nil
 }

@@ -188,7 +188,7 @@ func (p *Policy) order(row map[string]string, now time.Time) (*Order, []string) 
 func (t *Template) License(sub string, now time.Time) *token.License {
 	l := &token.License{
 		Subject: sub, Audience: t.Products, Tier: t.Tier, Scopes: t.Scopes, Versions: t.Versions,
-		Rights: t.Rights, Grace: t.Grace, IssuedAt: now.UTC().Truncate(time.Second),
+		Rights: t.Rights, Grace: t.Grace, Fallback: t.PerpetualFallback, IssuedAt: now.UTC().Truncate(time.Second),
 	}
 	if len(t.Limits) > 0 {
 		l.Limits = make(map[string]uint64, len(t.Limits))
@@ -289,7 +289,7 @@ func overrideTerm(lic *token.License, t *Template, row map[string]string, now ti
 			add("perpetual %q: true or false", v)
 		} else if b {
 			n++
-			lic.Expiry, lic.Grace = time.Time{}, 0
+			lic.Expiry, lic.Grace, lic.Fallback = time.Time{}, 0, false
 		}
 	}
 	if n > 1 {

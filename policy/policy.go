@@ -19,6 +19,7 @@
 //	meta     = { plan = "pro-2026" }
 //	days     = 365                # or perpetual = true, or neither
 //	grace    = "30d"
+//	perpetual_fallback = true     # after expiry, valid for builds released by then
 //
 // Every key is checked: an unknown key, a template naming a product that
 // [products] does not list (when it lists any), a bad scope, version
@@ -95,6 +96,9 @@ type Template struct {
 	Days      int
 	Perpetual bool
 	Grace     time.Duration
+	// PerpetualFallback is the license's "fallback" claim: after its
+	// expiry (and grace) it stays valid for builds released by then.
+	PerpetualFallback bool
 }
 
 type fileWire struct {
@@ -118,6 +122,8 @@ type templateWire struct {
 	Days      int               `toml:"days"`
 	Perpetual bool              `toml:"perpetual"`
 	Grace     string            `toml:"grace"`
+	// PerpetualFallback is perpetual_fallback, Template.PerpetualFallback.
+	PerpetualFallback bool `toml:"perpetual_fallback"`
 }
 
 // Load reads and checks the policy file at path.
@@ -179,7 +185,7 @@ func (p *Policy) checkTemplate(name string, w templateWire) (*Template, []string
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	t := &Template{Name: name, Products: w.Products, Tier: w.Tier, Scopes: w.Scopes, Versions: w.Versions,
-		Rights: w.Rights, Meta: w.Meta, Days: w.Days, Perpetual: w.Perpetual}
+		Rights: w.Rights, Meta: w.Meta, Days: w.Days, Perpetual: w.Perpetual, PerpetualFallback: w.PerpetualFallback}
 	if t.Tier == "" {
 		t.Tier = name
 	}
@@ -217,6 +223,9 @@ func (p *Policy) checkTemplate(name string, w templateWire) (*Template, []string
 		add("days = %d: give 1 to 36600", t.Days)
 	case t.Days > 0 && t.Perpetual:
 		add("days and perpetual = true exclude each other")
+	}
+	if t.Perpetual && t.PerpetualFallback {
+		add("perpetual_fallback needs an expiry: a perpetual license never expires")
 	}
 	if w.Grace != "" {
 		d, err := ParseDuration(w.Grace)

@@ -45,6 +45,14 @@ type Config struct {
 	// license's "versions" constraint. A license that carries a
 	// constraint is refused when it is empty.
 	ProductVersion string
+	// BuildDate, when set, is the release date of this build, fixed when
+	// the build is made (a -ldflags -X variable, a generated file; never
+	// the clock or a file the user can edit). A license with perpetual
+	// fallback (the "fallback" claim) stays in effect after its expiry
+	// and grace for a build released at or before its expiry; Status
+	// then reports Fallback and a warning that updates released after
+	// the expiry are not covered ([verify.WithBuildDate]).
+	BuildDate time.Time
 
 	// LicensePath is the first place to look: a license file in any of
 	// the three forms.
@@ -280,6 +288,9 @@ func (s *settings) verifier(lists []*verify.RevocationList) (*verify.Verifier, e
 	}
 	if s.cfg.ProductVersion != "" {
 		opts = append(opts, verify.WithProductVersion(s.cfg.ProductVersion))
+	}
+	if !s.cfg.BuildDate.IsZero() {
+		opts = append(opts, verify.WithBuildDate(s.cfg.BuildDate))
 	}
 	if len(lists) > 0 {
 		opts = append(opts, verify.WithRevocations(lists...))

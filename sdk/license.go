@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,13 +80,26 @@ type snapshot struct {
 	err        error     // not nil: nothing is allowed
 	graceStart time.Time // exp + leeway; zero for a perpetual license
 	deadline   time.Time // graceStart + grace
+	fallback   bool      // perpetual fallback covers this build: the deadline ends nothing
 	rank       int       // tier's place on the ladder, -1 if not on it
 	warnings   []string
 }
 
 // live reports whether the snapshot allows anything at now.
 func (s *snapshot) live(now time.Time) bool {
-	return s.err == nil && s.lic != nil && (s.deadline.IsZero() || !now.After(s.deadline))
+	return s.err == nil && s.lic != nil && !s.pastDeadline(now)
+}
+
+// pastDeadline reports whether the license's expiry and grace are over at
+// now and no perpetual fallback keeps it in effect.
+func (s *snapshot) pastDeadline(now time.Time) bool {
+	return !s.deadline.IsZero() && !s.fallback && now.After(s.deadline)
+}
+
+// onFallback reports whether the license is in effect at now only by its
+// perpetual fallback.
+func (s *snapshot) onFallback(now time.Time) bool {
+	return s.fallback && now.After(s.deadline)
 }
 
 // check returns why s allows nothing at now, nil if it allows.
@@ -95,7 +109,7 @@ func (s *snapshot) check(now time.Time) error {
 		return s.err
 	case s.lic == nil:
 		return ErrUnlicensed
-	case !s.deadline.IsZero() && now.After(s.deadline):
+	case s.pastDeadline(now):
 		exp := s.lic.Claims.Expiry.UTC().Format(time.RFC3339)
 		return &verify.Error{Code: verify.CodeExpired, Detail: exp, Message: "license expired at " + exp}
 	}
@@ -165,6 +179,8 @@ func (l *License) refresh() []error {
 		if !lic.Claims.Expiry.IsZero() {
 			snap.graceStart = lic.Claims.Expiry.Add(l.s.leeway)
 			snap.deadline = snap.graceStart.Add(lic.Claims.Grace)
+			build := l.s.cfg.BuildDate
+			snap.fallback = lic.Claims.Fallback && !build.IsZero() && !build.After(lic.Claims.Expiry)
 		}
 		snap.warnings = append(snap.warnings, lic.Warnings...)
 		snap.warnings = append(snap.warnings, l.good.skipped...)
@@ -446,6 +462,11 @@ type Status struct {
 	Expiry                time.Time // zero for a perpetual license
 	// InGrace reports that the license is past its expiry, within grace.
 	InGrace bool
+	// Fallback reports that the license is past its expiry and grace and
+	// in effect only by its perpetual fallback (Config.BuildDate is not
+	// after its expiry); Warnings says that updates released after the
+	// expiry are not covered.
+	Fallback bool
 	// Source is where the license was found (a path or "$NAME").
 	Source string
 	// Warnings lists what deserves attention without denying anything:
@@ -464,6 +485,12 @@ func (l *License) Status() Status {
 		st.Subject, st.Issuer, st.Tier = s.lic.Claims.Subject, s.lic.Claims.Issuer, s.lic.Claims.Tier
 		st.ID, st.Expiry = hex.EncodeToString(s.lic.Claims.ID), s.lic.Claims.Expiry
 		st.InGrace = st.Licensed && s.inGrace(now)
+		st.Fallback = st.Licensed && s.onFallback(now)
+		if st.Fallback && !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "by perpetual fallback") }) {
+			// Verified before the expiry: the warning verify gives after it.
+			st.Warnings = append(st.Warnings, fmt.Sprintf("license expired at %s: valid for this build (released %s) by perpetual fallback; updates released after the expiry are not covered",
+				s.lic.Claims.Expiry.UTC().Format(time.RFC3339), l.s.cfg.BuildDate.UTC().Format(time.RFC3339)))
+		}
 	}
 	return st
 }
@@ -492,7 +519,7 @@ func (l *License) Allows(scope string) bool {
 	if s == nil || s.err != nil || s.lic == nil {
 		return false
 	}
-	if !s.deadline.IsZero() && l.s.clock().After(s.deadline) {
+	if s.pastDeadline(l.s.clock()) {
 		return false
 	}
 	return s.lic.Claims.Allows(scope)

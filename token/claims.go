@@ -38,6 +38,10 @@ type License struct {
 	Grace     time.Duration     // time after Expiry during which the license still verifies
 	Meta      map[string]string // vendor strings, never interpreted
 	Crit      []string          // claims a verifier must understand
+	// Fallback is the "fallback" claim (perpetual fallback): after
+	// Expiry (and grace), the license stays valid for product builds
+	// released at or before Expiry. It needs an Expiry.
+	Fallback bool
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
@@ -86,6 +90,7 @@ type licenseWire struct {
 	Grace    seconds           `cbor:"grace"`
 	Meta     map[string]string `cbor:"meta"`
 	Crit     texts             `cbor:"crit"`
+	Fallback flag              `cbor:"fallback"`
 }
 
 type licenseOut struct {
@@ -105,6 +110,7 @@ type licenseOut struct {
 	Grace    uint64            `cbor:"grace,omitempty"`
 	Meta     map[string]string `cbor:"meta,omitempty"`
 	Crit     []string          `cbor:"crit,omitempty"`
+	Fallback bool              `cbor:"fallback,omitempty"`
 }
 
 // understood lists every claim name of FORMAT sections 3 and 4: the names a
@@ -113,7 +119,7 @@ var understood = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
 	"cti": true, "cnf": true, "tier": true, "scopes": true, "versions": true,
 	"limits": true, "rights": true, "bind": true, "grace": true, "meta": true,
-	"crit": true, "tiers": true, "maxlife": true, "maxgrace": true,
+	"crit": true, "tiers": true, "maxlife": true, "maxgrace": true, "fallback": true,
 }
 
 // DecodeLicense decodes and checks a license claims set (a COSE payload)
@@ -142,7 +148,7 @@ func (l *License) decode(payload []byte) error {
 	}
 	if err := checkSkipped(payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
 		w.Cti != nil, w.Tier.ok, w.Scopes.ok, w.Versions.ok, w.Limits != nil, w.Rights.ok, w.Bind != nil,
-		w.Grace.ok, w.Meta != nil, w.Crit.ok), wide, false); err != nil {
+		w.Grace.ok, w.Meta != nil, w.Crit.ok, w.Fallback.ok), wide, false); err != nil {
 		return wrapMalformed("license claims", err)
 	}
 	switch {
@@ -188,6 +194,7 @@ func (l *License) decode(payload []byte) error {
 		Grace:     w.Grace.duration(),
 		Meta:      w.Meta,
 		Crit:      w.Crit.v,
+		Fallback:  w.Fallback.v,
 	}
 	if w.Versions.ok {
 		c, err := constraints.Parse(w.Versions.v)
@@ -252,6 +259,9 @@ func (l *License) Validate() error {
 	}
 	if l.Grace < 0 || l.Grace%time.Second != 0 {
 		errs = append(errs, "grace must be a non-negative whole number of seconds")
+	}
+	if l.Fallback && l.Expiry.IsZero() {
+		errs = append(errs, "perpetual fallback needs an expiry (a license without one never expires)")
 	}
 	for _, t := range []time.Time{l.Expiry, l.NotBefore, l.IssuedAt} {
 		if !t.IsZero() && (t.Unix() < minUnix || t.Unix() > maxUnix) {

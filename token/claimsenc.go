@@ -14,14 +14,14 @@ import (
 // Core deterministic order sorts map keys by their encoded bytes: the
 // integer labels 1 to 7 first, then the text names by length, then
 // bytewise: bind, crit, meta, tier, grace, limits, rights, scopes,
-// versions. Optional claims that are empty are left out (omitempty); an
+// fallback, versions. Optional claims that are empty are left out (omitempty); an
 // empty iss, sub or tier is an empty text string, a nil cti or aud is
 // null, as the library encodes them.
 func appendLicenseClaims(b []byte, l *License) []byte {
 	exp, nbf := !l.Expiry.IsZero(), !l.NotBefore.IsZero()
 	grace := uint64(l.Grace / time.Second)
 	n := 6 + count(exp, nbf, len(l.Bind) > 0, len(l.Crit) > 0, len(l.Meta) > 0, grace != 0,
-		len(l.Limits) > 0, len(l.Rights) > 0, len(l.Scopes) > 0, l.Versions != "") // 6: iss sub aud iat cti tier
+		len(l.Limits) > 0, len(l.Rights) > 0, len(l.Scopes) > 0, l.Fallback, l.Versions != "") // 6: iss sub aud iat cti tier
 	b = appendHead(b, majorMap, uint64(n))
 	b = appendText(append(b, 1), l.Issuer)
 	b = appendText(append(b, 2), l.Subject)
@@ -74,14 +74,20 @@ func appendLicenseClaims(b []byte, l *License) []byte {
 	if len(l.Scopes) > 0 {
 		b = appendTexts(appendText(b, "scopes"), l.Scopes)
 	}
+	if l.Fallback {
+		b = append(appendText(b, "fallback"), cborTrue)
+	}
 	if l.Versions != "" {
 		b = appendText(appendText(b, "versions"), l.Versions)
 	}
 	return b
 }
 
-// cborNull is the simple value null.
-const cborNull = 0xf6
+// cborNull and cborTrue are the simple values null and true.
+const (
+	cborNull = 0xf6
+	cborTrue = 0xf5
+)
 
 func appendText(b []byte, s string) []byte {
 	b = appendHead(b, majorText, uint64(len(s)))

@@ -25,7 +25,7 @@ func reflectClaimsBytes(l *License) ([]byte, error) {
 		Exp: unixPtr(l.Expiry), Nbf: unixPtr(l.NotBefore), Iat: l.IssuedAt.Unix(),
 		Cti: l.ID, Tier: l.Tier, Scopes: l.Scopes, Versions: l.Versions,
 		Limits: l.Limits, Rights: l.Rights, Bind: l.Bind,
-		Grace: uint64(l.Grace / time.Second), Meta: l.Meta, Crit: l.Crit,
+		Grace: uint64(l.Grace / time.Second), Meta: l.Meta, Crit: l.Crit, Fallback: l.Fallback,
 	}
 	return encMode.Marshal(out)
 }
@@ -88,7 +88,8 @@ func TestAppendLicenseClaims(t *testing.T) {
 		l := &License{
 			Issuer: str(), Subject: str(), Audience: strs(), Expiry: when(), NotBefore: when(), IssuedAt: when(),
 			Tier: str(), Scopes: strs(), Rights: strs(), Crit: strs(), Bind: smap(), Meta: smap(),
-			Grace: time.Duration(rng.Int64N(1<<50)) * []time.Duration{0, 1, time.Second}[rng.IntN(3)],
+			Grace:    time.Duration(rng.Int64N(1<<50)) * []time.Duration{0, 1, time.Second}[rng.IntN(3)],
+			Fallback: rng.IntN(2) == 0,
 		}
 		if rng.IntN(2) == 0 {
 			l.Versions = str()
@@ -122,7 +123,7 @@ func FuzzAppendLicenseClaims(f *testing.F) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	seed := &License{Issuer: "acme", Subject: "s", Audience: []string{"a", "b"}, IssuedAt: now, Expiry: now.Add(time.Hour),
 		ID: bytes.Repeat([]byte{1}, IDSize), Tier: "pro", Scopes: []string{"x:*"}, Limits: map[string]uint64{"seats": 3, "n": 1},
-		Bind: map[string]string{"host": "h"}, Meta: map[string]string{"k": "v", "kk": ""}, Grace: time.Hour, Versions: ">= 1"}
+		Bind: map[string]string{"host": "h"}, Meta: map[string]string{"k": "v", "kk": ""}, Grace: time.Hour, Versions: ">= 1", Fallback: true}
 	b, err := reflectClaimsBytes(seed)
 	if err != nil {
 		f.Fatal(err)

@@ -34,7 +34,8 @@
 // or array), exp (4, absent: perpetual), nbf (5), iat (6), cti (7, 16
 // bytes), and the text-keyed "tier", "scopes", "versions" (a
 // hashicorp/go-version constraint), "limits", "rights", "bind", "grace"
-// (seconds), "meta" and "crit". [Grant] and [Revocations] hold the claims
+// (seconds), "meta", "crit" and "fallback" (true or false: perpetual
+// fallback, valid after expiry for builds released before it). [Grant] and [Revocations] hold the claims
 // of the other two objects. Unknown claims are ignored, unless "crit" names
 // them: then the license is malformed.
 //

@@ -122,6 +122,25 @@ func (u *uintVal) UnmarshalCBOR(b []byte) error {
 	return err
 }
 
+// flag is a boolean claim ("fallback"): exactly the simple value true
+// (0xf5) or false (0xf4); anything else is malformed.
+type flag struct {
+	v, ok bool
+}
+
+func (f *flag) UnmarshalCBOR(b []byte) error {
+	f.ok = true
+	switch {
+	case len(b) == 1 && b[0] == 0xf5:
+		f.v = true
+	case len(b) == 1 && b[0] == 0xf4:
+		f.v = false
+	default:
+		return errors.New("fallback must be true or false")
+	}
+	return nil
+}
+
 // uintMap is a {* tstr => uint} claim ("limits"), read by hand: the CBOR
 // library reads simple values into unsigned integers.
 type uintMap map[string]uint64

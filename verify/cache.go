@@ -42,8 +42,8 @@ func (v *Verifier) CacheStats() (hits, misses uint64) {
 }
 
 // resultCache maps the exact bytes of licenses that verified to what they
-// verified to, without the parts that depend on the clock (InGrace and
-// Warnings are empty).
+// verified to, without the parts that depend on the clock (InGrace,
+// Fallback and Warnings are empty).
 type resultCache struct {
 	mu           sync.RWMutex
 	max          int
@@ -74,7 +74,7 @@ func (c *resultCache) put(in []byte, out *License) {
 		return
 	}
 	e := *out
-	e.InGrace, e.Warnings = false, nil
+	e.InGrace, e.Fallback, e.Warnings = false, false, nil
 	e.KeyID = e.kid[:]
 	c.mu.Lock()
 	if len(c.m) >= c.max {
@@ -98,9 +98,8 @@ func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []stri
 			return nil, err
 		}
 	}
-	// 10 and 11. Not yet valid; expiry and grace.
-	var err error
-	if out.InGrace, err = v.checkTime(l, now); err != nil {
+	// 10 and 11. Not yet valid; expiry, grace and perpetual fallback.
+	if err := v.checkTime(out, now); err != nil {
 		return nil, err
 	}
 	// 14. Revocation lists, for their staleness (the license passed them).

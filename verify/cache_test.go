@@ -31,6 +31,9 @@ func cacheTestVerifier(t *testing.T, vec *vectors.Vector, clock func() time.Time
 	} else {
 		opts = append(opts, verify.AnyVersionInsecure())
 	}
+	if !vec.BuildDate.IsZero() {
+		opts = append(opts, verify.WithBuildDate(vec.BuildDate))
+	}
 	if vec.Bind != nil {
 		opts = append(opts, verify.WithBinding(vec.Bind))
 	}

@@ -37,7 +37,10 @@
 //  9. aud contains the product (wrong_product)
 //  10. nbf and iat are not in the future, leeway allowed (not_yet_valid)
 //  11. not past exp plus leeway, or within grace (expired; in grace the
-//     license verifies with [License.InGrace] set)
+//     license verifies with [License.InGrace] set), or, past both, a
+//     license with perpetual fallback and a build released at or before
+//     exp ([WithBuildDate]; it verifies with [License.Fallback] set and a
+//     warning that later updates are not covered)
 //  12. the product version satisfies "versions" (version_not_covered)
 //  13. every "bind" entry equals this machine's value (binding_mismatch)
 //  14. neither the license, its grant nor a signing key is on the
@@ -50,7 +53,7 @@
 // carry a grant itself (grant_invalid); the license must be signed by the
 // key the grant names and stay within every limit of the grant: issuer,
 // products, tier, scopes, capped limits, rights, expiry, issue time and
-// maximum life (grant_violation). [Violations] lists them all.
+// maximum life, and no perpetual fallback (grant_violation). [Violations] lists them all.
 //
 // # Rules that do not bend
 //

@@ -138,6 +138,11 @@ func Violations(g *token.Grant, l *token.License) []string {
 	if g.MaxGrace != nil && l.Grace > *g.MaxGrace {
 		add("grace period %s is longer than the grant's max grace of %s", days(l.Grace), days(*g.MaxGrace))
 	}
+	// No grant claim allows perpetual fallback: it would keep the license
+	// valid past the grant's expiry and max life, the vendor's ceilings.
+	if l.Fallback {
+		add("perpetual fallback: a license under a grant may not carry it (it would outlive the grant's expiry)")
+	}
 	return out
 }
 

@@ -41,7 +41,7 @@ func vectorVerifier(t *testing.T, v *vectors.Vector) *verify.Verifier {
 
 // TestVectors verifies every vector of testdata/vectors and checks the
 // outcome its header expects: the code (with errors.Is and errors.As), or
-// a verified license with the expected in-grace flag.
+// a verified license with the expected in-grace and fallback flags.
 func TestVectors(t *testing.T) {
 	seen := map[string]bool{}
 	vectors.ForEach(t, func(t *testing.T, v *vectors.Vector) {
@@ -62,6 +62,9 @@ func TestVectors(t *testing.T) {
 			}
 			if lic.InGrace != v.InGrace {
 				t.Errorf("in grace = %v, want %v", lic.InGrace, v.InGrace)
+			}
+			if lic.Fallback != v.Fallback {
+				t.Errorf("fallback = %v, want %v", lic.Fallback, v.Fallback)
 			}
 			for _, s := range v.Scopes {
 				if !lic.Claims.Allows(s) {

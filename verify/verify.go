@@ -29,6 +29,7 @@ type Verifier struct {
 	anyBinding bool
 	clock      func() time.Time
 	leeway     time.Duration
+	buildDate  time.Time
 	revs       map[string]*RevocationList // by issuer
 	unbound    unboundKeys                // revoked keys trusted without an issuer (revocations.go)
 	staleOK    bool
@@ -105,6 +106,25 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("verify: nil clock")
 		}
 		v.clock = now
+		return nil
+	}
+}
+
+// WithBuildDate gives the release date of the running product build. A
+// license that carries perpetual fallback (the "fallback" claim) and is
+// past its expiry and grace still verifies when this build was released
+// at or before its expiry (no leeway: the build date is not a clock
+// reading); it is then flagged with [License.Fallback] and a warning that
+// updates released after the expiry are not covered. Without a build
+// date such a license is expired, as any other. Products set it from a
+// date fixed when the build is made (a linker flag, a generated file),
+// never from the clock or from a file the user can edit.
+func WithBuildDate(t time.Time) Option {
+	return func(v *Verifier) error {
+		if t.IsZero() {
+			return errors.New("verify: zero build date")
+		}
+		v.buildDate = t
 		return nil
 	}
 }
@@ -190,6 +210,11 @@ type License struct {
 	// InGrace reports that the license is past its expiry but within its
 	// grace period.
 	InGrace bool
+	// Fallback reports that the license is past its expiry and grace and
+	// verified only by its perpetual fallback: this build (the date of
+	// [WithBuildDate]) was released at or before its expiry. Updates
+	// released after the expiry are not covered; Warnings says so.
+	Fallback bool
 	// Grant is the grant the license was issued under, nil for a license
 	// signed by a trusted key directly.
 	Grant *token.Grant
@@ -291,8 +316,8 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 	if !v.anyProduct && !contains(l.Audience, v.product) {
 		return nil, fail(CodeWrongProduct, v.product, "license is for %s, not %q", quoteList(l.Audience), v.product)
 	}
-	// 10 and 11. Not yet valid; expiry and grace.
-	if out.InGrace, err = v.checkTime(l, now); err != nil {
+	// 10 and 11. Not yet valid; expiry, grace and perpetual fallback.
+	if err := v.checkTime(out, now); err != nil {
 		return nil, err
 	}
 	// 12. Versions.
@@ -341,25 +366,44 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 }
 
 // checkTime is steps 10 and 11: the license's nbf and iat against now,
-// and its expiry with grace. It reports whether the license is in grace.
-func (v *Verifier) checkTime(l *token.License, now time.Time) (inGrace bool, err error) {
+// and its expiry with grace and perpetual fallback. It sets out.InGrace
+// and out.Fallback, and adds the fallback's warning.
+func (v *Verifier) checkTime(out *License, now time.Time) error {
+	l := out.Claims
+	out.InGrace, out.Fallback = false, false
 	if !l.NotBefore.IsZero() && l.NotBefore.After(now.Add(v.leeway)) {
-		return false, fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
+		return fail(CodeNotYetValid, l.NotBefore.Format(time.RFC3339), "license is not valid before %s", l.NotBefore.Format(time.RFC3339))
 	}
 	if l.IssuedAt.After(now.Add(v.leeway)) {
-		return false, fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
+		return fail(CodeNotYetValid, l.IssuedAt.Format(time.RFC3339), "license issued in the future (%s); check the clock", l.IssuedAt.Format(time.RFC3339))
 	}
 	if l.Expiry.IsZero() {
-		return false, nil
+		return nil
 	}
 	end := l.Expiry.Add(v.leeway)
 	if !now.After(end) {
-		return false, nil
+		return nil
 	}
-	if l.Grace <= 0 || now.After(end.Add(l.Grace)) {
-		return false, fail(CodeExpired, l.Expiry.Format(time.RFC3339), "license expired at %s", l.Expiry.Format(time.RFC3339))
+	if l.Grace > 0 && !now.After(end.Add(l.Grace)) {
+		out.InGrace = true
+		return nil
 	}
-	return true, nil
+	exp := l.Expiry.Format(time.RFC3339)
+	if !l.Fallback {
+		return fail(CodeExpired, exp, "license expired at %s", exp)
+	}
+	// Perpetual fallback: the build, not the clock, must predate exp.
+	switch {
+	case v.buildDate.IsZero():
+		return fail(CodeExpired, exp, "license expired at %s; its perpetual fallback covers builds released by then, and no build date was given", exp)
+	case v.buildDate.After(l.Expiry):
+		return fail(CodeExpired, exp, "license expired at %s; its perpetual fallback covers builds released by then, and this build was released %s",
+			exp, v.buildDate.UTC().Format(time.RFC3339))
+	}
+	out.Fallback = true
+	out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s: valid for this build (released %s) by perpetual fallback; updates released after the expiry are not covered",
+		exp, v.buildDate.UTC().Format(time.RFC3339)))
+	return nil
 }
 
 // checkGrantWindow checks that now lies in the grant's [nbf or iat, exp],

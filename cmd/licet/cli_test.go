@@ -355,8 +355,8 @@ func TestVerifyJSONSchema(t *testing.T) {
 	if err := os.WriteFile("lic.raw", raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	topLevel := []string{"code", "detail", "grant", "in_grace", "license", "message", "revocations", "type", "unchecked", "valid", "warnings"}
-	licenseFields := []string{"aud", "bind", "exp", "grace", "iat", "id", "iss", "kid", "limits", "meta", "nbf", "perpetual", "rights", "scopes", "sub", "tier", "versions"}
+	topLevel := []string{"code", "detail", "fallback", "grant", "in_grace", "license", "message", "revocations", "type", "unchecked", "valid", "warnings"}
+	licenseFields := []string{"aud", "bind", "exp", "fallback", "grace", "iat", "id", "iss", "kid", "limits", "meta", "nbf", "perpetual", "rights", "scopes", "sub", "tier", "versions"}
 	for _, tt := range []struct {
 		name     string
 		args     []string

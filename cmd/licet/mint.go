@@ -24,6 +24,7 @@ type mintFlags struct {
 	days                                    int
 	perpetual, force, json                  bool
 	aud, scopes, limits, rights, bind, meta []string
+	perpetualFallback                       bool
 }
 
 func newMintCmd(a *app) *cobra.Command {
@@ -107,6 +108,7 @@ func addMintFlags(cmd *cobra.Command, fl *mintFlags) {
 	f.BoolVar(&fl.perpetual, "perpetual", false, "never expire (the version constraint still applies)")
 	f.StringVar(&fl.notBefore, "not-before", "", "not valid before `DATE`")
 	f.StringVar(&fl.grace, "grace", "", "after expiry, keep verifying (flagged) for `DURATION`, e.g. 30d")
+	f.BoolVar(&fl.perpetualFallback, "perpetual-fallback", false, "after expiry (and grace), stay valid for product builds released by the expiry (verify --build-date)")
 	f.StringVar(&fl.prefix, "prefix", "", "prefix `P` of the text form (default licet1)")
 	f.StringVar(&fl.format, "format", "text", "output `FORM`: text, pem or raw")
 	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
@@ -233,6 +235,9 @@ func licenseTerm(cmd *cobra.Command, fl *mintFlags, now time.Time, lic *token.Li
 		default:
 			lic.Grace = d.Truncate(time.Second)
 		}
+	}
+	if lic.Fallback = fl.perpetualFallback; fl.perpetualFallback && fl.perpetual {
+		add("--perpetual-fallback needs an expiry: a perpetual license never expires")
 	}
 	return problems
 }

@@ -40,6 +40,7 @@ type licenseJSON struct {
 	Exp       *string           `json:"exp"`
 	Perpetual bool              `json:"perpetual"`
 	Grace     int64             `json:"grace"`
+	Fallback  bool              `json:"fallback"`
 	ID        string            `json:"id"`
 	KID       string            `json:"kid"`
 	Crit      []string          `json:"crit,omitempty"`
@@ -51,7 +52,7 @@ func newLicenseJSON(l *token.License, kid []byte) *licenseJSON {
 		Scopes: nonNil(l.Scopes), Versions: l.Versions, Limits: nonNilMap(l.Limits),
 		Rights: nonNil(l.Rights), Bind: nonNilMap(l.Bind), Meta: nonNilMap(l.Meta),
 		Iat: rfc3339(l.IssuedAt), Nbf: timePtr(l.NotBefore), Exp: timePtr(l.Expiry),
-		Perpetual: l.Expiry.IsZero(), Grace: int64(l.Grace / time.Second),
+		Perpetual: l.Expiry.IsZero(), Grace: int64(l.Grace / time.Second), Fallback: l.Fallback,
 		ID: hex.EncodeToString(l.ID), KID: hex.EncodeToString(kid), Crit: l.Crit,
 	}
 }
@@ -189,6 +190,9 @@ func printLicense(f *fields, l *token.License, kid []byte) {
 	f.add("expires", formatExpiry(l.Expiry))
 	if l.Grace > 0 {
 		f.add("grace", formatDuration(l.Grace))
+	}
+	if l.Fallback {
+		f.add("fallback", "perpetual: after expiry, valid for builds released by then")
 	}
 	f.add("crit", safeList(l.Crit))
 	f.add("license id", hex.EncodeToString(l.ID))

@@ -36,7 +36,10 @@ a prompt; the new one from --new-passphrase-file, LICET_NEW_PASSPHRASE or
 a prompt that asks twice (files: their first line).
 
 The key goes back to KEYFILE, replaced atomically with mode 0600, which
-needs --force like every other overwrite; or to a new file with -o FILE.`,
+needs --force like every other overwrite; or to a new file with -o FILE.
+When KEYFILE (or the -o FILE being replaced) is a symbolic link, the file
+it leads to is replaced, in its own directory, and the link stays: the key
+changes where it lives.`,
 		Example: `  licet keys passwd acme.key --force
   licet keys passwd acme.key -o acme-new.key
   licet keys passwd acme.key --force --passphrase-file old.pass --new-passphrase-file new.pass
@@ -84,6 +87,13 @@ func (a *app) passwd(path, out, newFile string, force, asJSON bool) error {
 	if err := checkDir(out); err != nil {
 		return err
 	}
+	// A symbolic link: replace the key it leads to, not the link (which
+	// would leave the real key under its old passphrase).
+	target, err := keys.PasswdTarget(out)
+	if err != nil {
+		return ioError(errors.New(strings.TrimPrefix(err.Error(), "keys: ")),
+			"give the key file itself, or a link that leads to it")
+	}
 	newSrc := passSource{file: newFile, flag: "new-passphrase-file", env: "LICET_NEW_PASSPHRASE"}
 	res, err := keys.ChangePassphrase(data,
 		func() ([]byte, error) { return a.passphrase(fmt.Sprintf("Current passphrase for %s: ", path), false) },
@@ -98,7 +108,7 @@ func (a *app) passwd(path, out, newFile string, force, asJSON bool) error {
 	if err != nil {
 		return passwdError(path, err)
 	}
-	if err := writeNew(out, res, 0o600, force); err != nil {
+	if err := writeNew(target, res, 0o600, force); err != nil {
 		return err
 	}
 	kid := hex.EncodeToString(info.Public.KeyID())
@@ -109,7 +119,11 @@ func (a *app) passwd(path, out, newFile string, force, asJSON bool) error {
 	if !info.Encrypted {
 		what = "encrypted"
 	}
-	fmt.Fprintf(a.stdout, "%s the key %s (issuer %s); wrote %s (mode 0600)\n", what, kid, info.Public.Issuer, out)
+	wrote := out
+	if target != out {
+		wrote = fmt.Sprintf("%s, the file the link %s leads to", target, out)
+	}
+	fmt.Fprintf(a.stdout, "%s the key %s (issuer %s); wrote %s (mode 0600)\n", what, kid, info.Public.Issuer, wrote)
 	return nil
 }
 

@@ -94,6 +94,9 @@ func applyTemplate(cmd *cobra.Command, t *policy.Template) error {
 	if t.Grace > 0 && !f.Changed("perpetual") {
 		errs = append(errs, set("grace", formatDuration(t.Grace)))
 	}
+	if t.PerpetualFallback && !f.Changed("perpetual") && !f.Changed("perpetual-fallback") {
+		errs = append(errs, set("perpetual-fallback", "true"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -135,6 +138,7 @@ else licet.toml beside --key (else here). Its format:
   meta     = { plan = "pro-2026" }
   days     = 365                # or perpetual = true
   grace    = "30d"
+  perpetual_fallback = true     # after expiry, valid for builds released by then
 
 Flags given to mint override the template; --limit and --meta override it
 name by name.`,
@@ -171,6 +175,9 @@ func (a *app) printTemplates(p *policy.Policy) {
 		}
 		if t.Grace > 0 {
 			term += " +" + formatDuration(t.Grace) + " grace"
+		}
+		if t.PerpetualFallback {
+			term += " +fallback"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, strings.Join(t.Products, ", "), t.Tier, term,
 			dash(strings.Join(t.LimitArgs(), ", ")), dash(strings.Join(t.Scopes, ", ")))

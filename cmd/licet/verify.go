@@ -18,7 +18,7 @@ type verifyFlags struct {
 	pubs                             []string
 	keyring, product, productVersion string
 	scopes, bind                     []string
-	at, leeway                       string
+	at, leeway, buildDate            string
 	revocations                      []string
 	asJSON, strictRevocations        bool
 	bindMachine, strict              bool
@@ -33,6 +33,7 @@ type verdictJSON struct {
 	Message     string           `json:"message"`
 	Detail      string           `json:"detail"`
 	InGrace     bool             `json:"in_grace"`
+	Fallback    bool             `json:"fallback"`
 	Warnings    []string         `json:"warnings"`
 	Unchecked   []string         `json:"unchecked"`
 	License     *licenseJSON     `json:"license"`
@@ -49,18 +50,15 @@ type grantRefJSON struct {
 	KID     string `json:"kid"`
 }
 
-func newVerifyCmd(a *app) *cobra.Command {
-	var fl verifyFlags
-	cmd := &cobra.Command{
-		Use:   "verify [TOKEN|FILE|-] (--pub FILE... | --keyring FILE) [flags]",
-		Short: "Verify a license offline",
-		Long: `Verify a license against trusted public keys, offline: signature, key,
+// verifyLong is the help text of verify.
+const verifyLong = `Verify a license against trusted public keys, offline: signature, key,
 issuer, product, validity period, version, binding and scopes, in the order
 of the format's section 8.
 
-Trusted keys come from --pub (PEM public key files, repeatable; no issuer is
-known, so the issuer check is skipped) or from --keyring (which names the
-issuer of each key). Without --product any product is accepted, without
+Trusted keys come from --pub (PEM public key files, repeatable; the issuer
+is the file's "# issuer:" comment, as 'licet keys new' writes it: a file
+without one, such as openssl's, names no issuer and the issuer check is
+skipped) or from --keyring (which names the issuer of each key). Without --product any product is accepted, without
 --product-version version constraints are not checked, without --bind
 binding entries are not checked: the summary says what was not checked.
 
@@ -83,16 +81,32 @@ list's seq and next update. With a license flag, only a license is valid:
 a grant or list is rejected (wrong_type), so that a script that checks a
 license for its product never takes a grant for one.
 
+--build-date gives the release date of the product build being checked,
+for licenses with perpetual fallback ('licet mint --perpetual-fallback'):
+such a license, past its expiry and grace, stays valid for a build released
+at or before its expiry (exit 0, "valid, by perpetual fallback", with a
+warning that updates released after the expiry are not covered). Without
+--build-date, or for a later build, it is expired as any license.
+
 --strict rejects (exit 1) what would otherwise only be listed as not
-checked: an issuer that no trusted key names (--pub keys name none), a
+checked: an issuer that no trusted key names (a --pub file without an
+"# issuer:" comment), a
 version constraint without --product-version, a binding without --bind or
 --bind-machine. The message names each.
 
-Exit codes: 0 valid (also in its grace period, with a warning on stderr),
+Exit codes: 0 valid (also in its grace period or by perpetual fallback,
+with a warning on stderr),
 1 rejected, 2 usage or I/O error. The output is one verdict line, "valid"
 or "rejected: CODE: REASON", and a short summary; --json prints one object.
-DATE is YYYY-MM-DD (its start for --at), RFC 3339, unix seconds or a
-DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
+DATE is YYYY-MM-DD (its start for --at and --build-date), RFC 3339, unix seconds or a
+DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var fl verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN|FILE|-] (--pub FILE... | --keyring FILE) [flags]",
+		Short: "Verify a license offline",
+		Long:  verifyLong,
 		Example: `  licet verify license.pem --pub acme.pub --product acme-db --product-version 3.2.0 --scope api:read
   licet verify licet1.0oRYK6MBJgRI... --keyring trusted.json --product acme-db
   cat license.txt | licet verify - --pub acme.pub --product acme-db --json
@@ -101,7 +115,8 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
   LICET_MACHINE_ID=cluster-7 licet verify customer-42.lic --pub acme.pub --product acme-db --bind-machine
   licet verify globex.grant --keyring trusted.json --product acme-db     # a grant
   licet verify revoked.pem --keyring trusted.json --strict-revocations   # a revocation list
-  licet verify license.pem --keyring trusted.json --product acme-db --strict`,
+  licet verify license.pem --keyring trusted.json --product acme-db --strict
+  licet verify license.pem --pub acme.pub --product acme-db --build-date 2026-03-14   # perpetual fallback`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeFiles,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -118,6 +133,7 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 	f.BoolVar(&fl.bindMachine, "bind-machine", false, "check the binding to this machine: its fingerprint for --product as host=FINGERPRINT")
 	f.StringVar(&fl.at, "at", "", "verify as of `DATE` instead of now")
 	f.StringVar(&fl.leeway, "leeway", "", "tolerated clock skew `DURATION` (default 5m)")
+	f.StringVar(&fl.buildDate, "build-date", "", "release `DATE` of the product build, for licenses with perpetual fallback")
 	f.StringArrayVar(&fl.revocations, "revocations", nil, "signed revocation list `FILE`: revoked licenses, grants and keys are rejected; one list per issuer, several in one file or with a repeated flag (each applies to its own issuer's licenses)")
 	f.BoolVar(&fl.strictRevocations, "strict-revocations", false, "reject (revoked) when the revocation list is stale, instead of warning")
 	f.BoolVar(&fl.strict, "strict", false, "reject when the issuer, a version constraint or a binding could not be checked")
@@ -128,28 +144,31 @@ DURATION from now; DURATION is a number and a unit (5m, 36h, 2d).`,
 	return cmd
 }
 
-// keySet builds the trusted keys from --pub files or a --keyring.
-func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
+// keySet builds the trusted keys from --pub files or a --keyring. A --pub
+// key's issuer is its file's "# issuer:" comment; named reports whether
+// every key names an issuer.
+func keySet(pubs []string, keyring string) (ks *verify.KeySet, named bool, err error) {
 	if keyring != "" {
 		s, _, err := loadKeyring(keyring, false)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ks, err := s.KeySet()
 		if err != nil {
-			return nil, usageError("", "%s: %v", keyring, err)
+			return nil, false, usageError("", "%s: %v", keyring, err)
 		}
 		if ks.Len() == 0 {
-			return nil, usageError(fmt.Sprintf("add the vendor's key: licet keys trust add --keyring %s VENDOR.pub", keyring),
+			return nil, false, usageError(fmt.Sprintf("add the vendor's key: licet keys trust add --keyring %s VENDOR.pub", keyring),
 				"%s holds no keys", keyring)
 		}
-		return ks, nil
+		return ks, true, nil
 	}
 	var list []verify.Key
+	named = true
 	for _, p := range pubs {
 		data, err := readFile(p, "a public key file", maxKeyFileSize)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		pub, err := keys.ParsePublicKey(data)
 		if err != nil {
@@ -157,15 +176,16 @@ func keySet(pubs []string, keyring string) (*verify.KeySet, error) {
 			if info, ierr := keys.ReadKeyInfo(data); ierr == nil && info.Private {
 				hint = "this is a private key: give verify the public key file (ID.pub), and keep the private key with the vendor"
 			}
-			return nil, usageError(hint, "%s: %v", p, err)
+			return nil, false, usageError(hint, "%s: %v", p, err)
 		}
-		list = append(list, verify.Key{PublicKey: pub.Key})
+		list = append(list, verify.Key{PublicKey: pub.Key, Issuer: pub.Issuer})
+		named = named && pub.Issuer != ""
 	}
-	ks, err := verify.NewKeySet(list...)
+	ks, err = verify.NewKeySet(list...)
 	if err != nil {
-		return nil, usageError("give each public key once", "%v", err)
+		return nil, false, usageError("give each public key once", "%v", err)
 	}
-	return ks, nil
+	return ks, named, nil
 }
 
 // loadRevocations reads a file of one or more revocation lists (one per
@@ -202,6 +222,7 @@ type verifySetup struct {
 	revs      []*verify.RevocationList
 	now       time.Time
 	leeway    time.Duration
+	buildDate time.Time // --build-date; zero: none
 	here      *machine.ActivationRequest
 }
 
@@ -215,8 +236,6 @@ func verifierOptions(fl *verifyFlags, s *verifySetup) error {
 		problems = append(problems, "no trusted keys: give --pub FILE (repeatable) or --keyring FILE")
 	case len(fl.pubs) > 0 && fl.keyring != "":
 		problems = append(problems, "give either --pub or --keyring, not both")
-	case len(fl.pubs) > 0:
-		s.unchecked = append(s.unchecked, "issuer")
 	}
 	s.addOption(fl.product != "", verify.WithProduct(fl.product), verify.AnyProductInsecure(), "product")
 	s.addOption(fl.productVersion != "", verify.WithProductVersion(fl.productVersion), verify.AnyVersionInsecure(), "version")
@@ -268,7 +287,7 @@ func bindingFlags(fl *verifyFlags, here *machine.ActivationRequest) (map[string]
 	return bind, problems
 }
 
-// clockOptions reads --at, --leeway and --strict-revocations.
+// clockOptions reads --at, --leeway, --build-date and --strict-revocations.
 func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 	var problems []string
 	s.leeway = verify.DefaultLeeway
@@ -288,6 +307,15 @@ func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 		} else {
 			s.leeway = d
 			s.opts = append(s.opts, verify.WithLeeway(d))
+		}
+	}
+	if fl.buildDate != "" {
+		t, err := parseDate(fl.buildDate, true, s.now)
+		if err != nil {
+			problems = append(problems, "--build-date "+err.Error())
+		} else {
+			s.buildDate = t
+			s.opts = append(s.opts, verify.WithBuildDate(t))
 		}
 	}
 	if fl.strictRevocations && len(fl.revocations) > 0 {
@@ -314,6 +342,9 @@ func rejectionHint(verr *verify.Error, fl *verifyFlags) string {
 		}
 		return "the license is bound to another machine: check --bind, or ask the vendor for a license for this machine"
 	case verify.CodeExpired:
+		if strings.Contains(verr.Message, "no build date was given") {
+			return "the license has perpetual fallback: pass --build-date with the release date of the build it is for"
+		}
 		return "ask the vendor for a renewed license"
 	case verify.CodeMalformed:
 		return "the token is damaged or not a licet token: check that it was copied whole"
@@ -378,9 +409,13 @@ func (a *app) verifySetup(fl *verifyFlags) (*verifySetup, error) {
 	if err := verifierOptions(fl, s); err != nil {
 		return nil, err
 	}
-	var err error
-	if s.ks, err = keySet(fl.pubs, fl.keyring); err != nil {
+	ks, named, err := keySet(fl.pubs, fl.keyring)
+	if err != nil {
 		return nil, err
+	}
+	s.ks = ks
+	if !named {
+		s.unchecked = append([]string{"issuer"}, s.unchecked...)
 	}
 	for _, path := range fl.revocations {
 		lists, err := loadRevocations(path, s.ks)
@@ -414,7 +449,10 @@ func (a *app) reject(out *verdictJSON, verr *verify.Error, fl *verifyFlags) erro
 
 // fillLicenseVerdict fills the verdict of a valid license.
 func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
-	out.Valid, out.Message, out.InGrace = true, "valid", lic.InGrace
+	out.Valid, out.Message, out.InGrace, out.Fallback = true, "valid", lic.InGrace, lic.Fallback
+	if lic.Fallback {
+		out.Message = "valid, by perpetual fallback"
+	}
 	if lic.InGrace {
 		out.Message = "valid, in its grace period"
 		out.Warnings = append(out.Warnings, fmt.Sprintf("license expired at %s and is in its grace period until %s: renew it",
@@ -432,8 +470,14 @@ func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
 
 // printLicenseSummary prints "valid" and the summary of a valid license.
 func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verifySetup) {
-	fmt.Fprintln(a.stdout, "valid")
 	f := newFields(a.stdout, "  ")
+	if lic.Fallback {
+		fmt.Fprintln(a.stdout, "valid, by perpetual fallback")
+		f.add("fallback", fmt.Sprintf("expired at %s; valid for this build (released %s): updates released after the expiry are not covered",
+			rfc3339(lic.Claims.Expiry), rfc3339(s.buildDate)))
+	} else {
+		fmt.Fprintln(a.stdout, "valid")
+	}
 	if lic.InGrace {
 		f.add("in grace", fmt.Sprintf("expired at %s, verifies until %s", rfc3339(lic.Claims.Expiry), rfc3339(lic.Claims.Expiry.Add(lic.Claims.Grace))))
 	}
@@ -470,7 +514,7 @@ func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verif
 
 func uncheckedText(list []string) string {
 	why := map[string]string{
-		"issuer":  "issuer not checked (--pub keys name none)",
+		"issuer":  "issuer not checked (a --pub file names none)",
 		"product": "product not checked (no --product)",
 		"version": "version not checked (no --product-version)",
 		"binding": "binding not checked (no --bind)",

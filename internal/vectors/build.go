@@ -63,6 +63,8 @@ type spec struct {
 	revs    string
 	leeway  string // seconds; "" for the default
 	inGrace bool
+	build   time.Time // build_date; zero for none
+	fallbk  bool      // expected fallback flag of a valid vector
 
 	form       string
 	prefix     string            // text form: "" for the default
@@ -102,8 +104,14 @@ func (s *spec) render() ([]byte, error) {
 	if s.leeway != "" {
 		w("leeway", s.leeway)
 	}
+	if !s.build.IsZero() {
+		w("build_date", s.build.UTC().Format(time.RFC3339))
+	}
 	if s.expect == ExpectValid {
 		w("in_grace", fmt.Sprint(s.inGrace))
+	}
+	if s.fallbk { // written only when true: absent means false
+		w("fallback", "true")
 	}
 	b.WriteString("\n")
 	switch s.form {

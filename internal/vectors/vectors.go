@@ -17,7 +17,9 @@
 //	key: <64 hex digits> issuer=acme not_before=<RFC 3339> not_after=<RFC 3339> revoked
 //	revocations: licet1.<base64url>
 //	leeway: 300
+//	build_date: 2026-02-15T00:00:00Z
 //	in_grace: false
+//	fallback: true
 //
 //	licet1.<base64url>
 //
@@ -123,6 +125,11 @@ type Vector struct {
 	Leeway time.Duration
 	// InGrace is the expected in-grace flag of a valid vector.
 	InGrace bool
+	// BuildDate is the release date of the running build, for perpetual
+	// fallback; zero when the vector gives none.
+	BuildDate time.Time
+	// Fallback is the expected perpetual-fallback flag of a valid vector.
+	Fallback bool
 	// Form is the form of the token: [FormText], [FormPEM] or [FormRaw].
 	Form string
 	// Token is the input to give a verifier: the compact text (trimmed),
@@ -229,6 +236,10 @@ func Parse(name string, data []byte) (*Vector, error) {
 			v.Leeway = time.Duration(n) * time.Second
 		case "in_grace":
 			v.InGrace, err = strconv.ParseBool(val)
+		case "build_date":
+			v.BuildDate, err = parseTime(val)
+		case "fallback":
+			v.Fallback, err = strconv.ParseBool(val)
 		default:
 			err = fmt.Errorf("unknown header %q", k)
 		}
@@ -250,6 +261,9 @@ func Parse(name string, data []byte) (*Vector, error) {
 	}
 	if seen["in_grace"] && v.Expect != ExpectValid {
 		return nil, fmt.Errorf("vectors: %s: in_grace is for valid vectors only", name)
+	}
+	if seen["fallback"] && v.Expect != ExpectValid {
+		return nil, fmt.Errorf("vectors: %s: fallback is for valid vectors only", name)
 	}
 	body = bytes.TrimSpace(body)
 	switch {

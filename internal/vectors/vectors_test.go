@@ -29,6 +29,8 @@ key: 601e938da18c84b5c0bb4921a88ceb6f43d5bdcc755e48336525df3ed8903809
 revocations: licet1.AAAA
 leeway: 0
 in_grace: true
+build_date: 2026-02-15T00:00:00Z
+fallback: true
 `
 
 func TestParse(t *testing.T) {
@@ -55,6 +57,8 @@ func TestParse(t *testing.T) {
 		{"revocations", string(v.Revocations) == "licet1.AAAA"},
 		{"leeway", v.Leeway == 0},
 		{"in grace", v.InGrace},
+		{"build date", v.BuildDate.Equal(time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC))},
+		{"fallback", v.Fallback},
 		{"token", v.Form == vectors.FormText && string(v.Token) == "licet1.abc"},
 	}
 	for _, c := range checks {
@@ -69,7 +73,8 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Leeway != vectors.DefaultLeeway || v.Version != "" || v.Scopes != nil || v.Bind != nil || v.Revocations != nil || v.InGrace {
+	if v.Leeway != vectors.DefaultLeeway || v.Version != "" || v.Scopes != nil || v.Bind != nil || v.Revocations != nil || v.InGrace ||
+		!v.BuildDate.IsZero() || v.Fallback {
 		t.Errorf("defaults not applied: %+v", v)
 	}
 	if v.Form != vectors.FormRaw || string(v.Token) != "\xd2\x84" {
@@ -122,6 +127,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative leeway", base + "leeway: -1\n\nlicet1.AAAA\n"},
 		{"bad in_grace", base + "in_grace: maybe\n\nlicet1.AAAA\n"},
 		{"in_grace on a failing vector", strings.Replace(base, "valid", "expired", 1) + "in_grace: true\n\nlicet1.AAAA\n"},
+		{"bad fallback", base + "fallback: perhaps\n\nlicet1.AAAA\n"},
+		{"fallback on a failing vector", strings.Replace(base, "valid", "expired", 1) + "fallback: true\n\nlicet1.AAAA\n"},
+		{"bad build_date", base + "build_date: 2026-02-15\n\nlicet1.AAAA\n"},
 		{"bind without =", base + "bind: host\n\nlicet1.AAAA\n"},
 		{"bind twice", base + "bind: host=a\nbind: host=b\n\nlicet1.AAAA\n"},
 		{"stage on a valid vector", base + "stage: envelope\n\nlicet1.AAAA\n"},
@@ -221,7 +229,7 @@ func TestREADMEDocumentsHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{"expect", "stage", "now", "product", "version", "scopes", "bind", "key",
-		"revocations", "leeway", "in_grace", "issuer=", "not_before=", "not_after=", "revoked",
+		"revocations", "leeway", "in_grace", "build_date", "fallback", "issuer=", "not_before=", "not_after=", "revoked",
 		vectors.StageEnvelope, vectors.StageClaims, "raw:", "-----BEGIN "}
 	for _, n := range append(names, vectors.Codes...) {
 		if !strings.Contains(string(readme), "`"+n) {

@@ -9,7 +9,7 @@ import (
 
 // Verifier builds the verifier that v's header describes: its trusted
 // keys, product, product version (versions not checked when the header has
-// none), binding, clock, leeway and revocation list.
+// none), binding, build date, clock, leeway and revocation list.
 func (v *Vector) Verifier() (*verify.Verifier, error) {
 	keys := make([]verify.Key, len(v.Keys))
 	for i, k := range v.Keys {
@@ -32,6 +32,9 @@ func (v *Vector) Verifier() (*verify.Verifier, error) {
 	}
 	if v.Bind != nil {
 		opts = append(opts, verify.WithBinding(v.Bind))
+	}
+	if !v.BuildDate.IsZero() {
+		opts = append(opts, verify.WithBuildDate(v.BuildDate))
 	}
 	if v.Revocations != nil {
 		lists, err := verify.ParseRevocations(v.Revocations, ks)

@@ -39,6 +39,11 @@ export interface LicenseClaims {
   grace: number;
   meta: Map<string, string>;
   crit: string[];
+  /**
+   * Perpetual fallback (the "fallback" claim): after its expiry and grace the
+   * license stays valid for builds released at or before the expiry.
+   */
+  fallback: boolean;
   /** versions, parsed. */
   constraint: Constraints | null;
 }
@@ -92,7 +97,7 @@ export interface GrantIDs {
 /** Every claim name of FORMAT sections 3 and 4: what "crit" may list. */
 const UNDERSTOOD = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'cti', 'cnf', 'tier', 'scopes', 'versions',
-  'limits', 'rights', 'bind', 'grace', 'meta', 'crit', 'tiers', 'maxlife', 'maxgrace',
+  'limits', 'rights', 'bind', 'grace', 'meta', 'crit', 'tiers', 'maxlife', 'maxgrace', 'fallback',
 ]);
 
 const INT64_MIN = -(1n << 63n);
@@ -154,6 +159,11 @@ function seconds(it: Item, name: string): number {
   const n = uint(it, name);
   if (n > BigInt(MAX_SECONDS)) throw malformed(`${name}: duration of ${n} seconds is too long`);
   return Number(n);
+}
+
+function bool(it: Item, name: string): boolean {
+  if (it.t !== 'bool') throw malformed(`${name} must be true or false`);
+  return it.v;
 }
 
 function bytes(it: Item, name: string): Uint8Array {
@@ -219,6 +229,7 @@ export function decodeLicense(payload: Uint8Array): LicenseClaims {
     grace: m.has('$grace') ? seconds(get('$grace')!, 'grace') : 0,
     meta: m.has('$meta') ? textMap(get('$meta')!, 'meta') : new Map(),
     crit: m.has('$crit') ? texts(get('$crit')!, 'crit') : [],
+    fallback: m.has('$fallback') ? bool(get('$fallback')!, 'fallback') : false,
     constraint: null,
   };
   if (!iss) throw malformed('license claims: iss missing');

@@ -77,6 +77,10 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+function isoMs(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
 /** KeySet is an immutable set of trusted keys, looked up by key id. */
 export class KeySet {
   private constructor(private readonly keys: Map<string, Key>) {}
@@ -362,6 +366,13 @@ export interface VerifierOptions {
   revocations?: RevocationList[];
   /** A stale revocation list fails verification (code revoked) instead of adding a warning. */
   rejectStaleRevocations?: boolean;
+  /**
+   * The release date of the running build, fixed when the build is made (never
+   * the clock). A license with perpetual fallback ("fallback") that is past its
+   * expiry and grace still verifies when the build was released at or before
+   * its expiry (no leeway), flagged fallback with a warning.
+   */
+  buildDate?: TimeInput;
 }
 
 /** License is a verified license: its claims and the state it verified in. */
@@ -370,6 +381,11 @@ export interface License extends LicenseClaims {
   keyId: Uint8Array;
   /** Past its expiry but within its grace period. */
   inGrace: boolean;
+  /**
+   * Past its expiry and grace, valid only by its perpetual fallback: this build
+   * (buildDate) was released at or before the expiry. Later updates are not covered.
+   */
+  fallbackUsed: boolean;
   /** The grant it was issued under; null for a license signed by a trusted key. */
   grant: GrantClaims | null;
   /** The id of the trusted key that signed the grant. */
@@ -402,6 +418,7 @@ export class Verifier {
   /** Revoked keys trusted without an issuer (hex kid) -> the issuer of a list naming them. */
   private readonly unbound = new Map<string, string>();
   private readonly staleOK: boolean;
+  private readonly buildDate: number | null; // ms
   private readonly partners = new Map<string, { pub: PublicKey; kid: Uint8Array }>();
 
   /** The constructor throws an Error (not a LicetError) for a bad configuration. */
@@ -434,6 +451,7 @@ export class Verifier {
     if (typeof lw !== 'number' || !(lw >= 0) || !Number.isFinite(lw)) throw new Error('licet: negative or invalid leeway');
     this.leeway = lw * 1000;
     this.staleOK = opts.rejectStaleRevocations !== true;
+    this.buildDate = opts.buildDate === undefined ? null : ms(opts.buildDate);
     const now = ms(this.clock());
     for (const list of opts.revocations ?? []) {
       if (!(list instanceof RevocationList)) throw new Error('licet: a revocation list must come from parseRevocations');
@@ -531,15 +549,25 @@ export class Verifier {
     if (l.issuedAt * 1000 > now + lw) {
       throw fail('not_yet_valid', `license issued in the future (${iso(l.issuedAt)}); check the clock`, iso(l.issuedAt));
     }
-    // 11. Expiry and grace.
+    // 11. Expiry, grace and perpetual fallback.
     let inGrace = false;
+    let fallbackUsed = false;
+    const warnings: string[] = [];
     if (l.expiry !== null) {
       const end = l.expiry * 1000 + lw;
       if (now > end) {
-        if (l.grace <= 0 || now > end + l.grace * 1000) {
+        if (l.grace > 0 && now <= end + l.grace * 1000) {
+          inGrace = true;
+        } else if (!l.fallback) {
           throw fail('expired', `license expired at ${iso(l.expiry)}`, iso(l.expiry));
+        } else if (this.buildDate === null) {
+          throw fail('expired', `license expired at ${iso(l.expiry)}; its perpetual fallback covers builds released by then, and no build date was given`, iso(l.expiry));
+        } else if (this.buildDate > l.expiry * 1000) {
+          throw fail('expired', `license expired at ${iso(l.expiry)}; its perpetual fallback covers builds released by then, and this build was released ${isoMs(this.buildDate)}`, iso(l.expiry));
+        } else {
+          fallbackUsed = true;
+          warnings.push(`license expired at ${iso(l.expiry)}: valid for this build (released ${isoMs(this.buildDate)}) by perpetual fallback; updates released after the expiry are not covered`);
         }
-        inGrace = true;
       }
     }
     // 12. Versions.
@@ -560,9 +588,10 @@ export class Verifier {
       ...l,
       keyId: kid,
       inGrace,
+      fallbackUsed,
       grant: chain ? chain.grant : null,
       grantKeyId: chain ? chain.grantKeyId : null,
-      warnings: [],
+      warnings,
     };
     // 14. Revocation: the list of the license's issuer, and that of the grant's issuer.
     this.checkRevoked(out, this.revs.get(l.issuer), now);
@@ -711,6 +740,8 @@ export function violations(g: GrantClaims, l: LicenseClaims): string[] {
   if (g.maxGrace !== null && l.grace > g.maxGrace) {
     out.push(`grace period ${l.grace}s is longer than the grant's max grace of ${g.maxGrace}s`);
   }
+  // No grant claim allows perpetual fallback: it would outlive the grant's expiry.
+  if (l.fallback) out.push("perpetual fallback: a license under a grant may not carry it (it would outlive the grant's expiry)");
   return out;
 }
 

@@ -9,10 +9,10 @@ import {
   parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, validScope,
 } from '../dist/index.js';
 import { VECTOR_DIR, loadVectors } from './vectors.mjs';
-import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, signObject } from './helpers.mjs';
+import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, licenseClaims, signObject } from './helpers.mjs';
 import {
   claimCases, envelopeCases, formCases, grantCases, grantTok, headerCases, partner,
-  partnerLicense, stranger, text, valid, vendor, withClaim,
+  license, partnerLicense, stranger, text, valid, vendor, withClaim,
 } from './cases.mjs';
 
 async function verifier(opts = {}, keys = [{ publicKey: vendor.pub, issuer: 'acme' }]) {
@@ -185,6 +185,42 @@ test('verifier options', async (t) => {
     await assert.rejects(v.verify(42), TypeError);
     await assert.rejects(v.verify(valid, 'api:read'), TypeError, 'a string is not a list of scopes');
   });
+});
+
+test('perpetual fallback: valid after expiry for a build released by then, warned (issue 17)', async () => {
+  const fb = withClaim('fallback', true);
+  const at = (t, opts = {}) => verifier({ clock: () => new Date(t * 1000), ...opts });
+  const after = EXP + 301;
+  assert.equal(await outcome(fb, await at(after)), 'expired', 'no build date');
+  await assert.rejects((await at(after)).verify(fb), (e) => e.code === 'expired' && /no build date/.test(e.message));
+  for (const buildDate of [new Date((EXP - 86400) * 1000), EXP * 1000]) {
+    const lic = await (await at(after, { buildDate })).verify(fb);
+    assert.equal(lic.fallbackUsed, true);
+    assert.equal(lic.inGrace, false);
+    assert.equal(lic.fallback, true, 'the claim');
+    assert.match(lic.warnings[0], /updates released after the expiry are not covered/);
+  }
+  await assert.rejects((await at(after, { buildDate: EXP * 1000 + 1000 })).verify(fb), (e) => e.code === 'expired' && /this build was released/.test(e.message));
+  assert.equal(await outcome(withClaim('fallback', false), await at(after, { buildDate: EXP * 1000 })), 'expired');
+  assert.equal(await outcome(valid, await at(after, { buildDate: EXP * 1000 })), 'expired', 'no claim');
+  const before = await (await at(EXP - 10, { buildDate: (EXP + 86400) * 1000 })).verify(fb);
+  assert.equal(before.fallbackUsed, false, 'not expired: fallback not used');
+  assert.equal(before.warnings.length, 0);
+  // Grace comes first: in grace the license is in grace, whatever the build.
+  const m = licenseClaims();
+  m.set('fallback', true);
+  m.set('grace', 86400);
+  const graced = (await (await at(after, { buildDate: EXP * 1000 })).verify(license(m)));
+  assert.equal(graced.inGrace, true);
+  assert.equal(graced.fallbackUsed, false);
+  for (const bad of [1, 0, 'true', new Uint8Array(1)]) {
+    assert.equal(await outcome(withClaim('fallback', bad)), 'malformed', `fallback ${bad}`);
+  }
+  const grant = grantTok(grantClaims(partner));
+  await assert.rejects((await verifier({ buildDate: EXP * 1000 })).verify(partnerLicense(grant, (c) => c.set('fallback', true))),
+    (e) => e.code === 'grant_violation' && /perpetual fallback/.test(e.message));
+  const keys = await KeySet.create([{ publicKey: vendor.pub }]);
+  assert.throws(() => new Verifier(keys, { product: 'p', buildDate: Number.NaN }), TypeError);
 });
 
 test('messages quote text from the token: no control or bidi characters get through', async () => {

@@ -41,7 +41,7 @@ function parseKey(s) {
 export function parseVector(name, data) {
   const cut = data.indexOf('\n\n');
   if (cut < 0) throw new Error(`${name}: no blank line between header and token`);
-  const v = { name, leeway: 300, keys: [], scopes: [], inGrace: false };
+  const v = { name, leeway: 300, keys: [], scopes: [], inGrace: false, fallback: false };
   const seen = new Set();
   for (const line of data.slice(0, cut).split('\n')) {
     if (line.startsWith('#')) continue;
@@ -82,6 +82,11 @@ export function parseVector(name, data) {
         if (val !== 'true' && val !== 'false') throw new Error(`${name}: bad in_grace ${val}`);
         v.inGrace = val === 'true';
         break;
+      case 'build_date': v.buildDate = parseTime(val); break;
+      case 'fallback':
+        if (val !== 'true' && val !== 'false') throw new Error(`${name}: bad fallback ${val}`);
+        v.fallback = val === 'true';
+        break;
       default:
         throw new Error(`${name}: unknown header ${k}`);
     }
@@ -91,6 +96,7 @@ export function parseVector(name, data) {
   }
   if ((v.expect === 'malformed') !== (v.stage !== undefined)) throw new Error(`${name}: stage is given exactly for malformed vectors`);
   if (seen.has('in_grace') && v.expect !== 'valid') throw new Error(`${name}: in_grace is for valid vectors only`);
+  if (seen.has('fallback') && v.expect !== 'valid') throw new Error(`${name}: fallback is for valid vectors only`);
   const body = data.slice(cut + 2).trim();
   if (body.startsWith('raw:')) {
     v.form = 'raw';
@@ -126,6 +132,7 @@ export async function verifierFor(v) {
   if (v.version !== undefined) opts.productVersion = v.version;
   else opts.anyVersionInsecure = true;
   if (v.bind) opts.binding = v.bind;
+  if (v.buildDate !== undefined) opts.buildDate = v.buildDate;
   if (v.revocations !== undefined) opts.revocations = [await parseRevocations(v.revocations, keys)];
   return new Verifier(keys, opts);
 }

@@ -16,6 +16,7 @@ test('every vector gives the expected verdict and code', async (t) => {
       if (v.expect === 'valid') {
         assert.equal(outcome, 'valid', `want valid, got ${outcome}: ${err?.message}`);
         assert.equal(lic.inGrace, v.inGrace, 'in-grace flag');
+        assert.equal(lic.fallbackUsed, v.fallback, 'fallback flag');
         for (const s of v.scopes) assert.ok(coversScope(lic.scopes, s), `verified license does not allow ${s}`);
         return;
       }
