@@ -21,6 +21,7 @@ const (
 	MaxMapPairs = 256
 )
 
+// The decoder and encoder modes are set by init and never changed.
 var (
 	// strictDM is the one strict decoder configuration: no duplicate keys,
 	// no indefinite lengths, no tags, bounded depth and sizes, valid UTF-8,
