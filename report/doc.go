@@ -1,7 +1,8 @@
 // Package report lets a vendor know exactly what its partners issued under
 // its grants, and prove it: partners send signed royalty reports, the
-// vendor checks and stores them, audits licenses seen in the field against
-// them, and prices them in royalty statements.
+// vendor checks and stores them, and audits licenses seen in the field
+// against them. Package royalty prices what the reports hold in royalty
+// statements.
 //
 // # Checkpoints
 //
@@ -39,22 +40,15 @@
 // ingested before, both signed notes are written to an [Evidence] file:
 // the partner rewrote its log, and anyone can check the two signatures.
 //
-// # Audits and statements
+// # Audits and late licenses
 //
 // [Audit] tells, for licenses seen in the field, which ones a partner
-// signed under the vendor's grants without reporting them. [BuildStatement]
-// prices the reported licenses of a [Period] with the prices per tier of the
-// vendor's policy file (package policy, [royalties]) and writes them as
-// text, CSV, JSON or a self-contained HTML page with charts, which loads
-// nothing from the network ([ContentSecurityPolicy]).
+// signed under the vendor's grants without reporting them.
 //
-// A license is billed to the end of its grace period, during which it
-// still verifies: its term runs from its start to its expiry plus its
-// grace, and every format shows the grace on its own. A license issued
-// before the partner's previous report was ingested is late ([Late]):
-// [Ingest] lists it, and a statement counts it in the period of the
-// report that first held it, not of its iat, so that a backdated license
-// cannot land in a period already invoiced.
+// A license issued before the partner's previous report was ingested is
+// late ([Late]): [Ingest] lists it, and a royalty statement counts it in
+// the period of the report that first held it, not of its iat, so that a
+// backdated license cannot land in a period already invoiced.
 //
 // # Ids
 //

@@ -257,3 +257,27 @@ func revocations(t testing.TB, k *keys.PrivateKey) []byte {
 	}
 	return raw
 }
+
+// statementWorld: globex reports 3 pro licenses (10 seats, a year) in
+// October 2026 and 2 team licenses in November, both reports ingested;
+// then the vendor signs a license of its own, and globex one it has not
+// reported yet.
+func statementWorld(t *testing.T) *world {
+	w := newWorld(t, "")
+	w.mint(3, "pro")
+	if _, err := w.ingest(w.create(0), report.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock = time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC)
+	w.mint(2, "team")
+	if _, err := w.ingest(w.create(3), report.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Licenses that are not reported: the vendor's own, and the
+	// partner's next one.
+	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	w.mint(1, "pro")
+	return w
+}

@@ -21,6 +21,7 @@ const (
 	MaxMapPairs = 256
 )
 
+// The decoder and encoder modes are set by init and never changed.
 var (
 	// strictDM is the one strict decoder configuration: no duplicate keys,
 	// no indefinite lengths, no tags, bounded depth and sizes, valid UTF-8,
@@ -118,4 +119,105 @@ func count(flags ...bool) int {
 		}
 	}
 	return n
+}
+
+// CBOR major types (RFC 8949 section 3.1).
+const (
+	majorUint   = 0
+	majorNint   = 1
+	majorBytes  = 2
+	majorText   = 3
+	majorArray  = 4
+	majorMap    = 5
+	majorTag    = 6
+	majorSimple = 7
+)
+
+// appendHead appends the head of a CBOR item of major type major with
+// argument n, in its shortest form (as core deterministic encoding writes
+// it).
+func appendHead(b []byte, major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n <= 0xff:
+		return append(b, m|24, byte(n))
+	case n <= 0xffff:
+		return append(b, m|25, byte(n>>8), byte(n))
+	case n <= 0xffffffff:
+		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
+		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// reader is the package's one hand-written CBOR reader. It reads heads
+// and byte strings in place, without copying: the COSE_Sign1 envelope
+// (which has one shape only: tag, 4-array, bstr, empty map, bstr, bstr),
+// the protected header's items (checkHeaderItems), strict
+// well-formedness walks (walk, in strict.go) and claim scalars (readText
+// and the others, in wire.go). Maps and claims are decoded by strictDM.
+type reader struct {
+	b        []byte
+	off      int
+	shortest bool // refuse heads not in their shortest form
+}
+
+var errTruncated = malformedf("truncated COSE_Sign1")
+
+// head reads one CBOR item head with a definite argument.
+func (r *reader) head() (major byte, arg uint64, err error) {
+	if r.off >= len(r.b) {
+		return 0, 0, errTruncated
+	}
+	ib := r.b[r.off]
+	r.off++
+	major, ai := ib>>5, ib&0x1f
+	var n int
+	switch {
+	case ai < 24:
+		return major, uint64(ai), nil
+	case ai == 24:
+		n = 1
+	case ai == 25:
+		n = 2
+	case ai == 26:
+		n = 4
+	case ai == 27:
+		n = 8
+	case ai == 31:
+		return 0, 0, malformedf("indefinite-length item in COSE_Sign1")
+	default:
+		return 0, 0, malformedf("reserved additional information %d", ai)
+	}
+	if len(r.b)-r.off < n {
+		return 0, 0, errTruncated
+	}
+	for _, c := range r.b[r.off : r.off+n] {
+		arg = arg<<8 | uint64(c)
+	}
+	r.off += n
+	if r.shortest && arg < [...]uint64{24, 1 << 8, 1 << 16, 1 << 32}[ai-24] {
+		return 0, 0, malformedf("COSE_Sign1 item head not in shortest form")
+	}
+	return major, arg, nil
+}
+
+// bytes reads a definite-length byte string and returns its content,
+// aliasing the input.
+func (r *reader) bytes(what string) ([]byte, error) {
+	major, n, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	if major != majorBytes {
+		return nil, malformedf("%s must be a byte string", what)
+	}
+	if n > uint64(len(r.b)-r.off) {
+		return nil, errTruncated
+	}
+	b := r.b[r.off : r.off+int(n) : r.off+int(n)]
+	r.off += int(n)
+	return b, nil
 }

@@ -58,9 +58,7 @@ func mismatchedKey() ed25519.PrivateKey {
 
 func isChecked(priv ed25519.PrivateKey) bool {
 	sum := sha256.Sum256(priv)
-	checked.Lock()
-	defer checked.Unlock()
-	_, ok := checked.m[sum]
+	_, ok := checked.get(sum)
 	return ok
 }
 

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
-	"sync"
-
-	"github.com/hashicorp/go-version"
 )
 
 // ValidScope reports whether s is a well-formed scope or scope pattern: not
@@ -124,47 +121,11 @@ func checkScopes(scopes []string, patternsAllowed bool) error {
 	return nil
 }
 
-// versionCache is a bounded, concurrency-safe cache of parsed version
-// constraints. Parsing a constraint costs far more than checking one, and
-// a product (or an issuer) sees few distinct constraints.
-type versionCache struct {
-	mu sync.RWMutex
-	m  map[string]version.Constraints
-}
-
-// constraints holds the constraints that decoding and License.Validate
-// parsed: the same few come back on every verification and every mint.
-var constraints versionCache
-
-// versionCacheSize bounds the cache; when full it starts again empty.
-const versionCacheSize = 64
-
-// Parse parses a version constraint in hashicorp/go-version syntax.
-func (c *versionCache) Parse(s string) (version.Constraints, error) {
-	c.mu.RLock()
-	v, ok := c.m[s]
-	c.mu.RUnlock()
-	if ok {
-		return v, nil
-	}
-	v, err := version.NewConstraint(s)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= versionCacheSize {
-		c.m = make(map[string]version.Constraints, versionCacheSize)
-	}
-	c.m[s] = v
-	c.mu.Unlock()
-	return v, nil
-}
-
 // scopeIndexMin is the number of scopes from which a decoded license
 // carries a [scopeIndex]; below it a linear scan is as fast.
 const scopeIndexMin = 9
 
-// scopeSeed seeds the index's hash: one per process.
+// scopeSeed seeds the index's hash: one per process, never changed.
 var scopeSeed = maphash.MakeSeed()
 
 // scopeIndex answers "do these scopes cover required?" with a number of

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"sync"
 )
 
 // Every signature is checked after signing (never hand out an object that
@@ -23,15 +22,7 @@ import (
 //     bit flipped in memory during one signature) is not caught; guarding
 //     against that costs a verification per mint.
 //
-// checked remembers the software keys whose first signature verified, by
-// SHA-256 of the whole private key (the key itself is not kept).
-var checked = struct {
-	sync.Mutex
-	m map[[sha256.Size]byte]struct{}
-}{m: make(map[[sha256.Size]byte]struct{})}
-
-// maxChecked bounds the remembered keys; when full it starts again empty.
-const maxChecked = 256
+// The keys checked are remembered in checked, a bounded cache (cache.go).
 
 // selfCheck reports whether sig, just made by signer, is a valid
 // signature of tbs by pub: verified, unless signer is a software key
@@ -42,10 +33,7 @@ func selfCheck(signer crypto.Signer, pub ed25519.PublicKey, tbs, sig []byte) boo
 	var sum [sha256.Size]byte
 	if soft {
 		sum = sha256.Sum256(priv)
-		checked.Lock()
-		_, seen := checked.m[sum]
-		checked.Unlock()
-		if seen {
+		if _, seen := checked.get(sum); seen {
 			return true
 		}
 	}
@@ -53,12 +41,7 @@ func selfCheck(signer crypto.Signer, pub ed25519.PublicKey, tbs, sig []byte) boo
 		return false
 	}
 	if soft {
-		checked.Lock()
-		if len(checked.m) >= maxChecked {
-			clear(checked.m)
-		}
-		checked.m[sum] = struct{}{}
-		checked.Unlock()
+		checked.put(sum, struct{}{})
 	}
 	return true
 }

@@ -98,8 +98,6 @@ func checkSkipped(data []byte, known int, wide, tag18 bool) error {
 	return nil
 }
 
-const majorSimple = 7
-
 // walk moves past one data item, refusing what strict decoding refuses.
 // With dups it also refuses duplicate map keys.
 func (r *reader) walk(depth int, tag18, dups bool) error {

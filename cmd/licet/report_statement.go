@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/licet/licet/report"
+	"github.com/licet/licet/royalty"
 	"github.com/spf13/cobra"
 )
 
@@ -87,12 +87,12 @@ func (a *app) reportStatement(fl *reportStatementFlags) error {
 	default:
 		problems = append(problems, fmt.Sprintf("--format %q: use table, json, csv or html", fl.format))
 	}
-	period, err := report.ParsePeriod(fl.period, a.now())
+	period, err := royalty.ParsePeriod(fl.period, a.now())
 	switch {
 	case fl.period == "":
 		problems = append(problems, "--period is required: a quarter (2026-Q4), a month (2026-11), a year, or last-quarter...")
 	case err != nil:
-		problems = append(problems, "--period "+strings.TrimPrefix(err.Error(), "report: period "))
+		problems = append(problems, "--period "+strings.TrimPrefix(err.Error(), "royalty: period "))
 	}
 	if len(problems) > 0 {
 		return problemsError("cannot make the statement", problems, "see 'licet report statement --help'")
@@ -114,9 +114,9 @@ func (a *app) reportStatement(fl *reportStatementFlags) error {
 		return err
 	}
 	defer led.Close()
-	s, err := report.BuildStatement(context.Background(), led, report.StatementOptions{Period: period, Royalties: pol.Royalties, Partner: fl.partner})
+	s, err := royalty.Build(context.Background(), led, royalty.Options{Period: period, Royalties: pol.Royalties, Partner: fl.partner})
 	if err != nil {
-		return failure(errors.New(strings.TrimPrefix(err.Error(), "report: ")), "see 'licet report statement --help' for the prices")
+		return failure(errors.New(strings.TrimPrefix(err.Error(), "royalty: ")), "see 'licet report statement --help' for the prices")
 	}
 	var buf bytes.Buffer
 	switch fl.format {

@@ -1,4 +1,4 @@
-package report
+package royalty
 
 import (
 	_ "embed"

@@ -1,4 +1,4 @@
-package report
+package royalty
 
 import (
 	"fmt"
@@ -91,7 +91,7 @@ func ParsePeriod(s string, now time.Time) (Period, error) {
 	if from, to, ok := strings.Cut(s, ".."); ok {
 		return parseDays(s, from, to)
 	}
-	return Period{}, fmt.Errorf("report: period %q: use a quarter (2026-Q4), a month (2026-11), a year (2026), days (2026-10-01..2026-12-31) or this-month, last-month, this-quarter, last-quarter, this-year, last-year", s)
+	return Period{}, fmt.Errorf("royalty: period %q: use a quarter (2026-Q4), a month (2026-11), a year (2026), days (2026-10-01..2026-12-31) or this-month, last-month, this-quarter, last-quarter, this-year, last-year", s)
 }
 
 // parseDays parses FROM..TO, both days included.
@@ -100,11 +100,11 @@ func parseDays(s, from, to string) (Period, error) {
 	b, err2 := time.Parse(time.DateOnly, to)
 	switch {
 	case err1 != nil || err2 != nil:
-		return Period{}, fmt.Errorf("report: period %q: days are YYYY-MM-DD..YYYY-MM-DD", s)
+		return Period{}, fmt.Errorf("royalty: period %q: days are YYYY-MM-DD..YYYY-MM-DD", s)
 	case b.Before(a):
-		return Period{}, fmt.Errorf("report: period %q ends before it starts", s)
+		return Period{}, fmt.Errorf("royalty: period %q ends before it starts", s)
 	case b.After(a.AddDate(0, maxPeriodMonths, 0)):
-		return Period{}, fmt.Errorf("report: period %q is longer than ten years", s)
+		return Period{}, fmt.Errorf("royalty: period %q is longer than ten years", s)
 	}
 	return Period{Name: s, Start: a, End: b.AddDate(0, 0, 1)}, nil
 }

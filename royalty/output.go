@@ -1,4 +1,4 @@
-package report
+package royalty
 
 import (
 	"encoding/csv"
@@ -72,9 +72,9 @@ var csvHeader = []string{"partner", "grant", "license", "sub", "tier", "iat", "s
 // two decimals; grace is in seconds; seat_years covers the billed term
 // (expiry plus grace), of which grace_seat_years is grace; reported is when
 // the report that first held the license was ingested; late is true for a
-// license that counts then rather than at its iat (see [Late]). Text that a
-// spreadsheet would take for a formula (starting with = + - @) is prefixed
-// with a quote.
+// license that counts then rather than at its iat (see [report.Late]).
+// Text that a spreadsheet would take for a formula (starting with = + - @)
+// is prefixed with a quote.
 func (s *Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {

@@ -1,4 +1,4 @@
-package report
+package royalty
 
 import (
 	"context"
@@ -13,14 +13,15 @@ import (
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
+	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
 )
 
 // year is the length of a seat-year: 365 days.
 const year = 365 * 24 * time.Hour
 
-// StatementOptions selects and prices a statement.
-type StatementOptions struct {
+// Options selects and prices a statement.
+type Options struct {
 	Period    Period
 	Royalties *policy.Royalties
 	// Partner, when set, keeps the licenses of this partner only.
@@ -28,9 +29,9 @@ type StatementOptions struct {
 }
 
 // Statement is what partners owe for the licenses they issued in a period:
-// every license reported (ingested from a report, see [Ingest]) that
+// every license reported (ingested from a report, see [report.Ingest]) that
 // counts in the period, priced by tier. A license counts when it was
-// issued (its iat), unless it is late (see [Late]): then it counts when
+// issued (its iat), unless it is late (see [report.Late]): then it counts when
 // the report that first held it was ingested, so that a partner cannot
 // backdate a license into a period already invoiced.
 type Statement struct {
@@ -98,7 +99,7 @@ type Line struct {
 	Royalty        policy.Amount
 	// Reported is when the report that first held the license was
 	// ingested; Late says it was issued before the partner's previous
-	// report was (see [Late]), and then it counts at Reported.
+	// report was (see [report.Late]), and then it counts at Reported.
 	Reported time.Time
 	Late     bool
 }
@@ -112,19 +113,12 @@ func (l *Line) Counted() time.Time {
 	return l.Issued
 }
 
-// Late reports whether a license issued at iat, first reported after a
-// report of the same log that was ingested at previous (zero for none),
-// is late: issued before that previous report, so that the partner left
-// it out of it, or backdated it. A late license counts in the period of
-// the report that first held it, not of its iat.
-func Late(iat, previous time.Time) bool { return !previous.IsZero() && iat.Before(previous) }
-
-// BuildStatement prices the reported licenses of the period. A tier
+// Build prices the reported licenses of the period. A tier
 // without a price (and no "*" price) is an error that names it, as is a
 // per-seat-year price for a license without an expiry.
-func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOptions) (*Statement, error) {
+func Build(ctx context.Context, led *ledger.Ledger, opt Options) (*Statement, error) {
 	if opt.Royalties == nil {
-		return nil, errors.New("report: no prices: the policy file has no [royalties] table")
+		return nil, errors.New("royalty: no prices: the policy file has no [royalties] table")
 	}
 	entries, err := reportedLicenses(ctx, led, opt)
 	if err != nil {
@@ -151,7 +145,7 @@ func BuildStatement(ctx context.Context, led *ledger.Ledger, opt StatementOption
 		problems = append(problems, fmt.Sprintf("tier %q (%d licenses) has no price: add [royalties.prices.%s] (per_seat_year or flat), or a \"*\" price", tier, unpriced[tier], tomlKey(tier)))
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("report: cannot price the statement: %s", strings.Join(problems, "; "))
+		return nil, fmt.Errorf("royalty: cannot price the statement: %s", strings.Join(problems, "; "))
 	}
 	s.total(entries)
 	return s, nil
@@ -175,7 +169,7 @@ func (r *reportedLicense) counted() time.Time {
 
 // reportedLicenses returns the licenses of every mirrored log that count
 // in the period, by the time they count.
-func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOptions) ([]*reportedLicense, error) {
+func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt Options) ([]*reportedLicense, error) {
 	cps, err := led.Checkpoints(ctx, "")
 	if err != nil {
 		return nil, err
@@ -205,7 +199,7 @@ func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt StatementOpti
 			if i := sort.Search(len(list), func(i int) bool { return list[i].Size > e.Index }); i < len(list) {
 				r.reported = list[i].Recorded
 				if i > 0 {
-					r.late = Late(e.IssuedAt, list[i-1].Recorded)
+					r.late = report.Late(e.IssuedAt, list[i-1].Recorded)
 				}
 			}
 			if opt.Period.Contains(r.counted()) {

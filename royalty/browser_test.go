@@ -1,4 +1,4 @@
-package report_test
+package royalty_test
 
 import (
 	"bytes"

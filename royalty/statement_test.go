@@ -1,4 +1,4 @@
-package report_test
+package royalty_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/report"
+	"github.com/licet/licet/royalty"
 )
 
 const prices = `
@@ -35,7 +36,9 @@ func royalties(t testing.TB, file string) *policy.Royalties {
 }
 
 // statementWorld: globex reports 3 pro licenses (10 seats, a year) in
-// October 2026 and 2 team licenses in November, both reports ingested.
+// October 2026 and 2 team licenses in November, both reports ingested;
+// then the vendor signs a license of its own, and globex one it has not
+// reported yet.
 func statementWorld(t *testing.T) *world {
 	w := newWorld(t, "")
 	w.mint(3, "pro")
@@ -47,8 +50,8 @@ func statementWorld(t *testing.T) *world {
 	if _, err := w.ingest(w.create(3), report.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Licenses that are not reported do not count: the vendor's own, and
-	// the partner's next one, not reported yet.
+	// Licenses that are not reported: the vendor's own, and the
+	// partner's next one.
 	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +59,13 @@ func statementWorld(t *testing.T) *world {
 	return w
 }
 
-func build(t *testing.T, w *world, period string, file string, partner string) (*report.Statement, error) {
+func build(t *testing.T, w *world, period string, file string, partner string) (*royalty.Statement, error) {
 	t.Helper()
-	p, err := report.ParsePeriod(period, w.clock)
+	p, err := royalty.ParsePeriod(period, w.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.BuildStatement(context.Background(), w.vled, report.StatementOptions{Period: p, Royalties: royalties(t, file), Partner: partner})
+	return royalty.Build(context.Background(), w.vled, royalty.Options{Period: p, Royalties: royalties(t, file), Partner: partner})
 }
 
 func TestStatement(t *testing.T) {
@@ -102,7 +105,7 @@ func TestStatement(t *testing.T) {
 	if s, err := build(t, w, "2026-Q4", "[royalties.prices.\"*\"]\nflat = \"1.5\"\n", ""); err != nil || s.Royalty != 7_50 {
 		t.Errorf("a \"*\" price: %+v, %v", s, err)
 	}
-	if _, err := report.BuildStatement(context.Background(), w.vled, report.StatementOptions{Period: s.Period}); err == nil ||
+	if _, err := royalty.Build(context.Background(), w.vled, royalty.Options{Period: s.Period}); err == nil ||
 		!strings.Contains(err.Error(), "no [royalties] table") {
 		t.Errorf("no prices: %v", err)
 	}
@@ -196,7 +199,7 @@ func TestStatementOutputs(t *testing.T) {
 // TestStatementCSVDefusesFormulas: a licensee named like a formula stays
 // text in a spreadsheet.
 func TestStatementCSVDefusesFormulas(t *testing.T) {
-	s := &report.Statement{Lines: []*report.Line{{Partner: "globex", Subject: "=HYPERLINK(\"x\")", Tier: "@pro",
+	s := &royalty.Statement{Lines: []*royalty.Line{{Partner: "globex", Subject: "=HYPERLINK(\"x\")", Tier: "@pro",
 		Price: &policy.Price{Basis: policy.Flat, Amount: 1}}}}
 	var c bytes.Buffer
 	if err := s.WriteCSV(&c); err != nil {
@@ -260,13 +263,13 @@ func TestParsePeriod(t *testing.T) {
 		{"this-year", "2026", "2026-01-01", "2026-12-31"},
 		{"last-year", "2025", "2025-01-01", "2025-12-31"},
 	} {
-		p, err := report.ParsePeriod(c.in, now)
+		p, err := royalty.ParsePeriod(c.in, now)
 		if err != nil || p.Name != c.name || p.Start.Format(time.DateOnly) != c.start || p.LastDay().Format(time.DateOnly) != c.last {
 			t.Errorf("ParsePeriod(%q) = %v, %v; want %s %s..%s", c.in, p, err, c.name, c.start, c.last)
 		}
 	}
 	for _, in := range []string{"", "2026-Q5", "2026-13", "26", "2026-11-31..2026-12-01", "2026-12-01..2026-11-01", "2000-01-01..2030-01-02", "yesterday"} {
-		if p, err := report.ParsePeriod(in, now); err == nil {
+		if p, err := royalty.ParsePeriod(in, now); err == nil {
 			t.Errorf("ParsePeriod(%q) = %v, want an error", in, p)
 		}
 	}
