@@ -378,6 +378,15 @@ func resolveRevokeRefs(led *ledger.Ledger, fl *revokeFlags, ch *revokeChange) er
 			ch.Unrevoke = append(ch.Unrevoke, e)
 			continue
 		}
+		if fi, err := os.Stat(u); err == nil && fi.Mode().IsRegular() {
+			kid, err := parseKID(u)
+			if err != nil {
+				problems = append(problems, "--unrevoke "+err.Error())
+				continue
+			}
+			ch.Unrevoke = append(ch.Unrevoke, revokeEntry{flag: u, kid: kid})
+			continue
+		}
 		e, err := lookupRef(ctx, led, "--unrevoke", u)
 		switch {
 		case err != nil:
