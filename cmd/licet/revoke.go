@@ -311,8 +311,8 @@ func readObjectEntry(path string) (revokeEntry, error) {
 	switch {
 	case err != nil:
 		return e, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "token: "))
-	case u.License != nil && u.Grant != nil:
-		e.grant, e.id = u.Grant.ID, u.License.ID
+	case u.License != nil && u.EmbeddedGrant != nil:
+		e.grant, e.id = u.EmbeddedGrant.ID, u.License.ID
 		return e, nil
 	case u.License != nil:
 		e.id = u.License.ID
