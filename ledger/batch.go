@@ -100,6 +100,10 @@ func (l *Ledger) Batch(ctx context.Context, jobs []*BatchJob, cfg BatchConfig) (
 	if len(todo) == 0 {
 		return outcomes, nil
 	}
+	cs, err := NewCheckpointSigner(cfg.Signer)
+	if err != nil {
+		return outcomes, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	signed, errc := signJobs(ctx, jobs, todo, cfg)
@@ -109,7 +113,7 @@ func (l *Ledger) Batch(ctx context.Context, jobs []*BatchJob, cfg BatchConfig) (
 		for k, s := range chunk {
 			recs[k] = Record{Raw: s.raw, OrderRef: jobs[s.index].Order, File: jobs[s.index].File, PublicKey: cfg.PublicKey}
 		}
-		entries, err := l.Append(ctx, recs...)
+		entries, err := l.Append(ctx, cs, recs...)
 		if err != nil {
 			cancel()
 			drain(signed)

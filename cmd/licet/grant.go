@@ -224,7 +224,7 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 		"Expires":  rfc3339(g.Expiry),
 		"Grant-ID": hex.EncodeToString(g.ID),
 	}
-	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMGrant, headers: headers,
+	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMGrant, headers: headers,
 		format: fl.format, out: fl.out, force: fl.force, json: fl.json, what: "grant " + hex.EncodeToString(g.ID)})
 	return err
 }

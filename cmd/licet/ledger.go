@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -51,6 +52,7 @@ func (a *app) openLedger(location string) (*ledger.Ledger, error) {
 type issuance struct {
 	raw                 []byte
 	pub                 ed25519.PublicKey
+	signer              crypto.Signer // the key, which signs the ledger's checkpoint
 	pemType             string
 	headers             map[string]string
 	format, prefix, out string
@@ -116,7 +118,11 @@ func (a *app) issue(led *ledger.Ledger, is *issuance) (*ledger.Entry, error) {
 		out = ""
 	}
 	ctx := context.Background()
-	es, err := led.Append(ctx, ledger.Record{Raw: is.raw, OrderRef: is.order, RenewedFrom: is.renewedFrom, File: out, PublicKey: is.pub})
+	cs, err := ledger.NewCheckpointSigner(is.signer)
+	if err != nil {
+		return nil, appendError(err, led)
+	}
+	es, err := led.Append(ctx, cs, ledger.Record{Raw: is.raw, OrderRef: is.order, RenewedFrom: is.renewedFrom, File: out, PublicKey: is.pub})
 	if err != nil {
 		return nil, appendError(err, led)
 	}

@@ -303,7 +303,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		return failure(err, "")
 	}
 	if _, err := a.issue(led, &issuance{
-		raw: raw, pub: info.Public.Key, pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
+		raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
 		format: fl.format, prefix: fl.prefix, out: fl.out, force: fl.force, json: fl.json,
 		what: "license " + hex.EncodeToString(lic.ID), order: fl.order,
 	}); err != nil {

@@ -142,7 +142,7 @@ func (a *app) renew(cmd *cobra.Command, id string, fl *renewFlags) error {
 		return failure(err, "")
 	}
 	_, err = a.issue(led, &issuance{
-		raw: raw, pub: info.Public.Key, pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
+		raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
 		format: fl.format, prefix: fl.prefix, out: fl.out, force: fl.force, json: fl.json,
 		what: fmt.Sprintf("license %x (renews %s, expires %s)", lic.ID, old.ID, rfc3339(lic.Expiry)), order: fl.order, renewedFrom: old.ID,
 	})

@@ -165,7 +165,7 @@ func (a *app) revoke(fl *revokeFlags) error {
 		"Seq":         fmt.Sprint(r.Seq),
 		"Next-Update": rfc3339(r.NextUpdate),
 	}
-	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMRevocations, headers: headers,
+	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMRevocations, headers: headers,
 		format: fl.format, out: fl.out, force: fl.force || replacesFrom, json: fl.json, what: describeList(r)})
 	return err
 }

@@ -98,7 +98,11 @@ func TestRevokeSameIDUnderTwoGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := led.Append(context.Background(), ledger.Record{Raw: rawA, PublicKey: globex.Public().Key}); err != nil {
+	cs, err := ledger.NewCheckpointSigner(globex.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.Append(context.Background(), cs, ledger.Record{Raw: rawA, PublicKey: globex.Public().Key}); err != nil {
 		t.Fatal(err)
 	}
 	led.Close()
