@@ -160,6 +160,11 @@ func (a *app) revoke(fl *revokeFlags) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(a.stderr, "licet: %s\n", n)
 	}
+	for _, u := range ch.Unrevoke {
+		if !expiredIn(led, u, now) {
+			a.warn("products that keep revocation state (package sdk) keep %s revoked and report that the list dropped it: to restore the licensee, issue a new license", u)
+		}
+	}
 	headers := map[string]string{
 		"Issuer":      r.Issuer,
 		"Seq":         fmt.Sprint(r.Seq),
@@ -209,6 +214,7 @@ type revokeEntry struct {
 	resolvedAs string // what the ledger entry is, for notes
 }
 
+// String names the entry in messages.
 func (e revokeEntry) String() string {
 	switch {
 	case e.kid != nil:
@@ -446,6 +452,18 @@ func entryOf(e *ledger.Entry) revokeEntry {
 func hexBytesOf(s string) []byte {
 	b, _ := hex.DecodeString(s)
 	return b
+}
+
+// expiredIn reports whether the ledger holds the license or grant that e
+// names and it has expired: dropping its entry then changes nothing for
+// any product (FORMAT section 6: issuers drop an entry only after the
+// token it names has expired).
+func expiredIn(led *ledger.Ledger, e revokeEntry, now time.Time) bool {
+	if e.kid != nil {
+		return false
+	}
+	le, err := led.Get(context.Background(), hex.EncodeToString(e.id))
+	return err == nil && le.Kind != ledger.KindRevocations && !le.Perpetual() && le.Expiry.Before(now)
 }
 
 // revokeRequest is one revoke: the issuer's next list.

@@ -128,3 +128,55 @@ func TestRevokeSameIDUnderTwoGrants(t *testing.T) {
 		t.Fatalf("revoke --unrevoke of an id under two grants:\n%s", out)
 	}
 }
+
+// TestUnrevokeWarnsUnlessExpired: dropping the entry of a license that is
+// still valid warns that stateful products keep it revoked; dropping the
+// entry of an expired license (the ledger knows its expiry) is pruning,
+// without a warning.
+func TestUnrevokeWarnsUnlessExpired(t *testing.T) {
+	t.Chdir(t.TempDir())
+	vendor := detKey(t, "acme", 1)
+	if err := os.WriteFile("acme.key", vendor.MarshalUnencrypted(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	mint := func(idByte byte, exp time.Time) []byte {
+		l := &token.License{Issuer: "acme", Subject: "c", Audience: []string{"acme-db"}, Tier: "pro",
+			IssuedAt: exp.Add(-48 * time.Hour), Expiry: exp, ID: bytes.Repeat([]byte{idByte}, token.IDSize)}
+		raw, err := token.SignLicense(vendor.Signer(), l, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	led, err := ledger.Open(context.Background(), ledger.DefaultFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := ledger.NewCheckpointSigner(vendor.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.Append(context.Background(), cs, ledger.Record{Raw: mint(1, now.Add(-time.Hour)), PublicKey: vendor.Public().Key},
+		ledger.Record{Raw: mint(2, now.Add(time.Hour)), PublicKey: vendor.Public().Key}); err != nil {
+		t.Fatal(err)
+	}
+	led.Close()
+	expired, live := strings.Repeat("01", token.IDSize), strings.Repeat("02", token.IDSize)
+	licet := func(args ...string) string {
+		t.Helper()
+		a, stdout, stderr := testApp("")
+		if code := run(args, a); code != 0 {
+			t.Fatalf("licet %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+		return stderr.String()
+	}
+	licet("revoke", "--key", "acme.key", "--cti", expired, "--cti", live, "--next-update", "30d", "-o", "r1.pem")
+	if out := licet("revoke", "--key", "acme.key", "--unrevoke", expired, "--next-update", "30d", "-o", "r2.pem"); strings.Contains(out, "warning: products") ||
+		!strings.Contains(out, "unrevoking id "+expired+": dropped from the list") {
+		t.Fatalf("unrevoking an expired license:\n%s", out)
+	}
+	if out := licet("revoke", "--key", "acme.key", "--unrevoke", live, "--next-update", "30d", "-o", "r3.pem"); !strings.Contains(out, "licet: warning: products that keep revocation state (package sdk) keep id "+live+" revoked") {
+		t.Fatalf("unrevoking a live license:\n%s", out)
+	}
+}
