@@ -11,6 +11,7 @@ import (
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Issuer signs with one key and records what it signs in one ledger. It
@@ -38,6 +39,10 @@ type Issuer struct {
 	once   sync.Once
 	signer crypto.Signer
 	err    error
+
+	cpOnce sync.Once
+	cp     note.Signer
+	cpErr  error
 }
 
 // KeyID returns the id of the signing key.
@@ -123,9 +128,19 @@ func (is *Issuer) Record(ctx context.Context, raw []byte, order, renewedFrom str
 	return &Result{Entry: e, Data: data}, nil
 }
 
-// append records signed objects of the Issuer's key in the ledger.
+// append records signed objects of the Issuer's key in the ledger, with
+// a checkpoint of the key's log signed by the key.
 func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.Entry, error) {
-	return is.Ledger.Append(ctx, recs...)
+	is.cpOnce.Do(func() {
+		var s crypto.Signer
+		if s, is.cpErr = is.Signer(); is.cpErr == nil {
+			is.cp, is.cpErr = ledger.NewCheckpointSigner(s)
+		}
+	})
+	if is.cpErr != nil {
+		return nil, is.cpErr
+	}
+	return is.Ledger.Append(ctx, is.cp, recs...)
 }
 
 // deliver encodes a recorded entry, writes it and marks it written.

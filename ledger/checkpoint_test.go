@@ -108,7 +108,7 @@ func testAppendCheckpoint(t *testing.T, location string) {
 	}
 	// A record signed by another key.
 	foreign := mintLicense(t, other, licenseSpec{sub: "x", tier: "pro", days: 30}, nil)
-	bad := &ledger.Checkpoint{KID: kid, Size: 4, Root: rootOf(t, append(lics[:3:3], foreign)...)}
+	bad := &ledger.Checkpoint{KID: kid, Size: 4, Root: rootOf(t, append(lics[:3:3], foreign)...), GrantID: "g"}
 	if _, err := l.AppendCheckpoint(ctx, 3, bad, ledger.Record{Raw: foreign}); err == nil || !strings.Contains(err.Error(), "not by "+kid) {
 		t.Fatalf("a foreign record: err = %v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
@@ -54,6 +55,7 @@ func (a *app) openLedger(location string) (*ledger.Ledger, error) {
 type issuance struct {
 	raw                 []byte
 	pub                 ed25519.PublicKey
+	signer              crypto.Signer // the key, which signs the ledger's checkpoint
 	pemType             string
 	headers             map[string]string
 	format, prefix, out string
@@ -120,7 +122,8 @@ func (a *app) issue(led *ledger.Ledger, is *issuance) (*ledger.Entry, error) {
 	if out == "-" {
 		out = ""
 	}
-	iss := &issue.Issuer{PublicKey: is.pub, Ledger: led, Now: a.now, Write: a.tokenWriter(is.format, is.json)}
+	iss := &issue.Issuer{PublicKey: is.pub, Ledger: led, Now: a.now, Write: a.tokenWriter(is.format, is.json),
+		Unlock: func() (crypto.Signer, error) { return is.signer, nil }}
 	r, err := iss.Record(context.Background(), is.raw, is.order, is.renewedFrom, issue.Out{File: out, Replace: is.force,
 		Encode: func(*ledger.Entry) ([]byte, error) {
 			return encodeToken(is.raw, is.pemType, is.headers, is.format, is.prefix)

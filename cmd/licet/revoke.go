@@ -129,7 +129,7 @@ func (a *app) revoke(fl *revokeFlags) error {
 		"Next-Update": rfc3339(r.NextUpdate),
 	}
 	what := fmt.Sprintf("revocation list seq %d (%d ids, %d keys, next update %s)", r.Seq, len(r.IDs), len(r.KeyIDs), rfc3339(r.NextUpdate))
-	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMRevocations, headers: headers,
+	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMRevocations, headers: headers,
 		format: fl.format, out: fl.out, force: fl.force || sameFile(fl.out, fl.from), json: fl.json, what: what})
 	return err
 }
