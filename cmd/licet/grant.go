@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
+	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"github.com/spf13/cobra"
 )
@@ -209,24 +212,38 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 		return err
 	}
 	defer led.Close()
-	key, err := a.unlockKey(fl.key, keyData, info)
+	is := a.newIssuer(fl.key, keyData, info, led, fl.format, fl.json)
+	r, err := is.Grant(context.Background(), g, a.grantOut(fl.out, fl.force, fl.format))
 	if err != nil {
-		return err
+		return issueError(err, led, "cannot sign the grant, nothing was signed")
 	}
-	raw, err := token.SignGrant(key.Signer(), g)
-	if err != nil {
-		return failure(err, "")
+	return a.issued(r, led, fl.format, fl.json, "grant "+r.Entry.ID)
+}
+
+// grantOut is where and how a grant goes: -o FILE (or stdout), in the
+// chosen form with the PEM headers of a grant.
+func (a *app) grantOut(out string, force bool, format string) issue.Out {
+	if out == "-" {
+		out = ""
 	}
-	headers := map[string]string{
-		"Vendor":   g.Issuer,
-		"Partner":  g.Subject,
-		"Products": strings.Join(g.Audience, ", "),
-		"Expires":  rfc3339(g.Expiry),
-		"Grant-ID": hex.EncodeToString(g.ID),
-	}
-	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMGrant, headers: headers,
-		format: fl.format, out: fl.out, force: fl.force, json: fl.json, what: "grant " + hex.EncodeToString(g.ID)})
-	return err
+	return issue.Out{File: out, Replace: force, Encode: func(e *ledger.Entry) ([]byte, error) {
+		m, err := token.ParseMessage(e.Raw)
+		if err != nil {
+			return nil, err
+		}
+		g, err := token.DecodeGrant(m.Payload)
+		if err != nil {
+			return nil, err
+		}
+		headers := map[string]string{
+			"Vendor":   g.Issuer,
+			"Partner":  g.Subject,
+			"Products": strings.Join(g.Audience, ", "),
+			"Expires":  rfc3339(g.Expiry),
+			"Grant-ID": hex.EncodeToString(g.ID),
+		}
+		return encodeToken(e.Raw, token.PEMGrant, headers, format, "")
+	}}
 }
 
 // readGrant reads the grant a partner mints under: a grant object, not
