@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"encoding/hex"
 	"path/filepath"
 	"testing"
 	"time"
@@ -113,3 +114,5 @@ func mintLicense(t testing.TB, k *keys.PrivateKey, sub string, days int, grant [
 	}
 	return raw
 }
+
+func hexKID(pub []byte) string { return hex.EncodeToString(token.KeyID(pub)) }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,11 @@ func (a *app) tokenWriter(format string, asJSON bool) func(file string, data []b
 	return func(file string, data []byte, replace bool) error {
 		if file == "" && asJSON {
 			return nil
+		}
+		if file != "" && !replace {
+			if _, err := os.Lstat(file); err == nil {
+				return fmt.Errorf("%s already exists: %w", file, fs.ErrExist) // issue compares a recorded token's file
+			}
 		}
 		return a.writeData(data, format, file, replace, "")
 	}
