@@ -198,7 +198,8 @@ func (a *app) listSigner(led *ledger.Ledger, keyPath string, data []byte, info *
 		return "", nil, nil, failure(fmt.Errorf("%w; the workspace names %s for it, which holds key %x of %q", rotated, ls.File, pinfo.Public.KeyID(), pinfo.Public.Issuer),
 			"sign the list with the previous key: licet revoke --key PREVIOUS.key ...")
 	}
-	fmt.Fprintf(a.stderr, "licet: signing with the previous key %s (%s): a key rotation is current, and products that trust only that key accept the list\n", ls.KID, ls.File)
+	fmt.Fprintf(a.stderr, "licet: key %x is rotating in: the list is signed by the previous key %s (%s), which every product in the field trusts (a retired key still signs lists)\n",
+		info.Public.KeyID(), ls.File, ls.KID)
 	return ls.File, pdata, pinfo, nil
 }
 
