@@ -141,13 +141,19 @@ func TestRevokeRefuses(t *testing.T) {
 		check func(error) bool
 	}{
 		"unrevoke not on the list": {issue.RevokeRequest{Unrevoke: []issue.ListEntry{{ID: bytes.Repeat([]byte{7}, 16), AnyGrant: true}}},
-			func(err error) bool { return errors.As(err, &pe) && strings.Contains(pe.Problems[0], "is not on the list") }},
+			func(err error) bool {
+				return errors.As(err, &pe) && strings.Contains(pe.Problems[0], "is not on the list")
+			}},
 		"revoke and unrevoke": {issue.RevokeRequest{Revoke: []issue.ListEntry{{KeyID: vendor.KeyID()}}, Unrevoke: []issue.ListEntry{{KeyID: vendor.KeyID()}}},
-			func(err error) bool { return errors.As(err, &pe) && strings.Contains(pe.Problems[0], "both revoked and unrevoked") }},
+			func(err error) bool {
+				return errors.As(err, &pe) && strings.Contains(pe.Problems[0], "both revoked and unrevoked")
+			}},
 		"newer list in the output": {issue.RevokeRequest{Replacing: foreign},
 			func(err error) bool { return errors.As(err, &ne) && ne.Seq == 9 && ne.BaseSeq == 1 }},
 		"from not in the ledger": {issue.RevokeRequest{From: foreign},
-			func(err error) bool { return errors.As(err, &fe) && strings.Contains(err.Error(), "newer than the ledger's newest") }},
+			func(err error) bool {
+				return errors.As(err, &fe) && strings.Contains(err.Error(), "newer than the ledger's newest")
+			}},
 		"from of another issuer": {issue.RevokeRequest{From: other},
 			func(err error) bool { return errors.As(err, &fe) }},
 	} {
