@@ -3,6 +3,7 @@ package issue_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"path/filepath"
@@ -216,5 +217,35 @@ func TestEntryFor(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("EntryForToken(%s %s) = %v, %v; want %v", es[i].Kind, es[i].Subject, got, err, want)
 		}
+	}
+}
+
+// TestRevokeConcurrent: a list recorded by another revoke between this
+// one's planning and recording is extended, not forked: this revoke plans
+// again, and its list holds both changes with the next seq.
+func TestRevokeConcurrent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := openLedger(t, filepath.Join(dir, "licet.db"))
+	vendor := testKey(t, "acme")
+	a, b := mintLicense(t, vendor, "a", 30, nil), mintLicense(t, vendor, "b", 30, nil)
+	recordRaw(t, l, vendor, a, b)
+	next := t0.Add(24 * time.Hour)
+	is := newIssuer(vendor, l, nil)
+	unlock := is.Unlock
+	is.Unlock = func() (crypto.Signer, error) {
+		// Another issuer records a list after this one planned its own.
+		other := newIssuer(vendor, l, nil)
+		if _, err := other.Revoke(ctx, &issue.RevokeRequest{Revoke: []issue.ListEntry{{ID: idOf(t, a)}}, NextUpdate: next, Out: rawOut(filepath.Join(dir, "other"))}); err != nil {
+			t.Errorf("the other revoke: %v", err)
+		}
+		return unlock()
+	}
+	res, err := is.Revoke(ctx, &issue.RevokeRequest{Revoke: []issue.ListEntry{{ID: idOf(t, b)}}, NextUpdate: next, Out: rawOut(filepath.Join(dir, "this"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.List.Seq != 2 || len(res.List.IDs) != 2 || res.Base == nil || res.Base.Seq != 1 {
+		t.Fatalf("seq %d, ids %x, base %v: want seq 2 with both ids, extending seq 1", res.List.Seq, res.List.IDs, res.Base)
 	}
 }
