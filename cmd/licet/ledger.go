@@ -302,20 +302,3 @@ func checkOrder(flag, ref string, set bool) []string {
 	}
 	return nil
 }
-
-// checkOrderFree refuses, before anything is signed, an order reference
-// already in the ledger.
-func checkOrderFree(led *ledger.Ledger, ref string) error {
-	if ref == "" {
-		return nil
-	}
-	e, err := led.ByOrder(context.Background(), ref)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return failure(err, ledgerHint)
-	}
-	return failure(fmt.Errorf("the order reference %s is already in the ledger (%s %s for %s); nothing was signed", ref, e.Kind, e.ID, e.Subject),
-		"'licet ledger show "+e.ID+"' shows it; use another order reference")
-}
