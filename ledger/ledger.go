@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -42,6 +43,9 @@ type Ledger struct {
 	postgres bool
 	location string
 	now      func() time.Time
+
+	mu      sync.Mutex
+	checked map[string]issuerMark // by kid: issuer data checked or appended here
 }
 
 // IsURL reports whether location names a PostgreSQL ledger rather than a
