@@ -421,3 +421,41 @@ func (l *Ledger) signHead(ctx context.Context, tx *sql.Tx, s note.Signer, g *log
 	}
 	return l.insertCheckpoint(ctx, tx, &Checkpoint{KID: g.kid, Size: g.size, Root: g.root, Note: msg, Recorded: l.now().UTC().Truncate(time.Second)})
 }
+
+// SignedHeads returns, for each log with one, the newest checkpoint that
+// [Ledger.Append] signed, by kid: the signed heads to keep outside the
+// ledger (see [Ledger.Verify]). Each is checked to be signed by its log's
+// key and to cover the log as stored; otherwise it is an error that says
+// to run 'licet ledger verify'.
+func (l *Ledger) SignedHeads(ctx context.Context) ([]*Checkpoint, error) {
+	logs, err := l.Logs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Checkpoint
+	for _, g := range logs {
+		cps, err := l.SignedCheckpoints(ctx, g.KID)
+		if err != nil {
+			return nil, err
+		}
+		if len(cps) == 0 {
+			continue
+		}
+		cp := cps[len(cps)-1]
+		refuse := func(why string) error {
+			return fmt.Errorf("ledger: the newest signed checkpoint of log %s %s: 'licet ledger verify' says more", g.KID, why)
+		}
+		if g.PublicKey == nil || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID {
+			return nil, refuse("cannot be checked: the log's public key is missing or not its key's")
+		}
+		c, err := checkpoint.Open(cp.Note, g.Origin(), g.PublicKey, maxNoteSize)
+		if err != nil {
+			return nil, refuse("is not signed by the log's key")
+		}
+		if c.Size != g.Size || c.Root != g.Root {
+			return nil, refuse(fmt.Sprintf("covers %d entries, not the %d of the log's head", c.Size, g.Size))
+		}
+		out = append(out, cp)
+	}
+	return out, nil
+}
