@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -22,7 +24,7 @@ type mintFlags struct {
 	prefix, format, out                     string
 	ledger, order, template, policy         string
 	days                                    int
-	perpetual, force, json                  bool
+	perpetual, force, json, noRotation      bool
 	aud, scopes, limits, rights, bind, meta []string
 }
 
@@ -118,6 +120,7 @@ func addMintFlags(cmd *cobra.Command, fl *mintFlags) {
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
 	f.StringVar(&fl.order, "order", "", "order reference `REF` recorded with the license (unique in the ledger)")
 	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the token too, without -o)")
+	f.BoolVar(&fl.noRotation, "no-rotation-grant", false, noRotationUsage)
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("from-request", "json")
 	_ = cmd.MarkFlagFilename("key", "key")
@@ -273,17 +276,12 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err != nil {
 		return err
 	}
-	lic.Issuer = info.Public.Issuer
-	if lic.ID, err = token.NewID(nil); err != nil {
-		return failure(err, "")
-	}
-	if err := lic.Validate(); err != nil {
+	check := *lic
+	check.Issuer, check.ID = info.Public.Issuer, make([]byte, token.IDSize)
+	if err := check.Validate(); err != nil {
 		return problemsError("cannot mint, nothing was signed", validationProblems(err), hint)
 	}
-	if err := checkGrant(fl.grant, fl.key, g, lic, info.Public.Key, info.Public.KeyID()); err != nil {
-		return err
-	}
-	if err := a.checkOutput(fl.out, fl.format, fl.force, fl.json); err != nil {
+	if err := checkGrant(fl.grant, fl.key, g, &check, info.Public.Key, info.Public.KeyID()); err != nil {
 		return err
 	}
 	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
@@ -291,22 +289,25 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		return err
 	}
 	defer led.Close()
-	if err := checkOrderFree(led, fl.order); err != nil {
+	if err := a.checkIssueOutput(led, fl.order, fl.out, fl.format, fl.force, fl.json); err != nil {
 		return err
 	}
-	key, err := a.unlockKey(fl.key, data, info)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json)
+	r, err := is.License(context.Background(), &issue.LicenseRequest{
+		License: lic, Grant: grantRaw, NoRotationGrant: fl.noRotation, Order: fl.order,
+		Out: a.licenseOut(fl.out, fl.force, fl.format, fl.prefix),
+		AskedAt: func(at time.Time) (*token.License, error) {
+			l, p := a.buildLicense(cmd, fl, at, req)
+			if len(p) > 0 {
+				return nil, problemsError("cannot mint, nothing was signed", p, hint)
+			}
+			return l, nil
+		},
+	})
 	if err != nil {
-		return err
+		return issueError(err, led, "cannot mint, nothing was signed")
 	}
-	raw, err := token.SignLicense(key.Signer(), lic, grantRaw)
-	if err != nil {
-		return failure(err, "")
-	}
-	if _, err := a.issue(led, &issuance{
-		raw: raw, pub: info.Public.Key, signer: key.Signer(), pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
-		format: fl.format, prefix: fl.prefix, out: fl.out, force: fl.force, json: fl.json,
-		what: "license " + hex.EncodeToString(lic.ID), order: fl.order,
-	}); err != nil {
+	if err := a.issued(r, led, fl.format, fl.json, "license "+r.Entry.ID); err != nil {
 		return err
 	}
 	if req != nil {
@@ -394,7 +395,8 @@ func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, 
 	return a.writeData(data, format, out, force, what)
 }
 
-// writeData writes an encoded object to out, or stdout.
+// writeData writes an encoded object to out, or stdout, and says so on
+// stderr when what names it.
 func (a *app) writeData(data []byte, format, out string, force bool, what string) error {
 	if out == "" || out == "-" {
 		if format == "raw" && a.stdoutTerminal() {
@@ -406,6 +408,8 @@ func (a *app) writeData(data []byte, format, out string, force bool, what string
 	if err := writeNew(out, data, 0o644, force); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, out, format)
+	if what != "" {
+		fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, out, format)
+	}
 	return nil
 }
