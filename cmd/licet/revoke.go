@@ -45,9 +45,12 @@ does not know), --cti-from the license or grant in a file, --kid a revoked
 key id (vendor or partner key: everything it signed). --unrevoke takes an
 id, a key id or GRANT:ID off the list.
 
-The list is signed by the key of --key. --from adopts a list that the
-ledger does not hold yet (a ledger without any list of the issuer);
-otherwise it must be a list recorded in the ledger. --next-update says when
+The list is signed by the key of --key; while a rotation of that key runs
+('licet keys rotate'), by the previous key, which every product in the
+field trusts (a retired key still signs lists): the workspace file beside
+the key names its file. --from adopts a list that the ledger does not hold
+yet (a ledger without any list of the issuer); otherwise it must be a list
+recorded in the ledger. --next-update says when
 the next list is due (a DATE, or a DURATION from now); after it, verifiers
 warn that the list is stale, or reject with --strict-revocations.
 
