@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/hex"
@@ -10,27 +11,49 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/licet/licet/token"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Append records signed objects, all or none, each at the end of its
-// key's log, and returns their entries (with Index set). Records of several
-// keys may be mixed. A token id already recorded under the same grant, or
-// an order reference already in the ledger, is a [*DuplicateError] and
-// nothing is appended.
-func (l *Ledger) Append(ctx context.Context, recs ...Record) ([]*Entry, error) {
-	return l.appendHooked(ctx, recs, nil, nil)
+// Append records signed objects of one key, all or none, each at the end
+// of that key's log, and returns their entries (with Index set). In the
+// same transaction it stores a checkpoint of the log signed by s (see
+// [NewCheckpointSigner]): the C2SP signed note of origin [Origin](kid)
+// over the log's new size and root, with the issuer data of its entries
+// (see [Ledger.Verify]). s must sign under the key name of the records'
+// log; a nil s is an error. Before appending, the newest signed
+// checkpoint must match the stored log: a log modified outside licet is
+// never signed over.
+//
+// A token id already recorded under the same grant, or an order reference
+// already in the ledger, is a
+// [*DuplicateError] and nothing is appended.
+func (l *Ledger) Append(ctx context.Context, s note.Signer, recs ...Record) ([]*Entry, error) {
+	if s == nil {
+		return nil, errors.New("ledger: no checkpoint signer: every append is signed by the key of its log (see NewCheckpointSigner)")
+	}
+	return l.appendHooked(ctx, s, recs, nil, nil)
 }
 
 // appendHooked is Append with two hooks run inside the transaction: before
 // runs once every log is locked, after once every head is updated (with
-// each log's new root). An error from either rolls everything back.
-func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after func(tx *sql.Tx, logs map[string]*logState) error) ([]*Entry, error) {
+// each log's new root). An error from either rolls everything back. With
+// a signer s, every record must be of its log, and a signed checkpoint of
+// the log is stored after the hooks; without one (a mirrored log, whose
+// checkpoint the caller stores), records of several keys may be mixed.
+func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record, before, after func(tx *sql.Tx, logs map[string]*logState) error) ([]*Entry, error) {
 	entries := make([]*Entry, len(recs))
 	byKID := map[string][]int{}
 	seenID, seenOrder := map[string]bool{}, map[string]bool{}
+	var signerPub ed25519.PublicKey
+	if s != nil {
+		if p, ok := s.(interface{ Public() crypto.PublicKey }); ok {
+			signerPub, _ = p.Public().(ed25519.PublicKey)
+		}
+	}
 	for i, r := range recs {
 		e, err := Describe(r.Raw)
 		if err != nil {
@@ -38,6 +61,12 @@ func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after 
 		}
 		if r.PublicKey != nil && !bytes.Equal(token.KeyID(r.PublicKey), hexBytes(e.KID)) {
 			return nil, fmt.Errorf("ledger: record %d is signed by key %s, not by the public key given (%x)", i+1, e.KID, token.KeyID(r.PublicKey))
+		}
+		if s != nil && s.Name() != Origin(e.KID) {
+			return nil, fmt.Errorf("ledger: record %d is signed by key %s, but the checkpoint signer signs for %s: append the records of one key with that key's signer", i+1, e.KID, s.Name())
+		}
+		if signerPub != nil && !bytes.Equal(token.KeyID(signerPub), hexBytes(e.KID)) {
+			return nil, fmt.Errorf("ledger: record %d is signed by key %s, but the checkpoint signer's key is %x", i+1, e.KID, token.KeyID(signerPub))
 		}
 		if r.OrderRef != "" && e.Kind != KindLicense {
 			return nil, fmt.Errorf("ledger: record %d is a %s: only licenses carry an order reference", i+1, e.Kind)
@@ -84,6 +113,14 @@ func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after 
 				g.pub = p
 			}
 		}
+		if s != nil {
+			if g.pub == nil {
+				g.pub = signerPub
+			}
+			if g.prevData, err = l.checkSignedHead(ctx, tx, g); err != nil {
+				return nil, err
+			}
+		}
 		logs[kid] = g
 	}
 	if before != nil {
@@ -106,8 +143,20 @@ func (l *Ledger) appendHooked(ctx context.Context, recs []Record, before, after 
 			return nil, err
 		}
 	}
+	if s != nil {
+		for _, kid := range kids {
+			if err := l.signHead(ctx, tx, s, logs[kid], entries); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, l.uniqueError(l.wrap("appending to", err))
+	}
+	if s != nil {
+		for _, kid := range kids {
+			l.markIssuerData(kid, logs[kid].size, logs[kid].data, logs[kid].checkedAt)
+		}
 	}
 	return entries, nil
 }
@@ -139,6 +188,13 @@ type logState struct {
 	root tlog.Hash // set by updateHead
 	pub  ed25519.PublicKey
 	hr   *txHashReader
+	// prevData is the issuer-data hash of the newest signed checkpoint
+	// (the zero hash for none): where the new entries' hash continues.
+	prevData tlog.Hash
+	data     tlog.Hash // the hash after the append (set by signHead)
+	// checkedAt is when the issuer data of the log's entries was last
+	// recomputed (set by checkSignedHead).
+	checkedAt time.Time
 }
 
 // appendEntry appends e at the end of log g, inside tx.
@@ -194,6 +250,9 @@ func (l *Ledger) lockLog(ctx context.Context, tx *sql.Tx, kid string) (*logState
 		return nil, l.wrap("locking the log of "+kid+" in", err)
 	}
 	if pub != nil {
+		if !bytes.Equal(token.KeyID(pub), hexBytes(kid)) {
+			return nil, fmt.Errorf("ledger: the stored public key of log %s has the key id %x: the logs table was modified outside licet; nothing was appended (licet ledger verify)", kid, token.KeyID(pub))
+		}
 		g.pub = pub
 	}
 	return g, nil

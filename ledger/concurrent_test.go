@@ -34,10 +34,15 @@ func appenderMain(name string) int {
 	}
 	defer l.Close()
 	k := testKey(&testing.T{}, "acme")
+	cs, err := ledger.NewCheckpointSigner(k.Signer())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for i := range n {
 		raw := mintLicense(&testing.T{}, k, licenseSpec{sub: fmt.Sprintf("%s-%d", name, i), tier: "pro", days: 30}, nil)
 		rec := ledger.Record{Raw: raw, OrderRef: fmt.Sprintf("%s/%d", name, i), PublicKey: k.Public().Key}
-		if _, err := l.Append(ctx, rec); err != nil {
+		if _, err := l.Append(ctx, cs, rec); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: append %d: %v\n", name, i, err)
 			return 1
 		}

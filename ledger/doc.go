@@ -28,6 +28,17 @@
 // "licet/log/<kid hex>", see [Origin]) and inclusion or consistency proofs
 // need.
 //
+// # Signed checkpoints
+//
+// Every [Ledger.Append] takes the note signer of the records' key
+// ([NewCheckpointSigner]) and stores, in the same transaction, a C2SP
+// signed-note checkpoint of that key's log (the form royalty reports
+// carry): origin, size, root, and an extension line committing to the
+// issuer data of the log's entries (order references and renewal links,
+// which the raw tokens do not carry). An append first checks that the
+// newest signed checkpoint matches the stored log, so it never signs over
+// a log modified outside licet.
+//
 // # Mirrored logs
 //
 // A vendor's ledger can also hold a partner's log, received in royalty

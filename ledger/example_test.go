@@ -24,7 +24,12 @@ func Example() {
 
 	k := exampleKey()
 	raw := exampleLicense(k, "customer-42") // the signed COSE_Sign1 bytes
-	es, err := l.Append(ctx, ledger.Record{Raw: raw, OrderRef: "PO-1187", File: "customer-42.lic", PublicKey: k.Public().Key})
+	// Each append stores a checkpoint of the key's log signed by the key.
+	cs, err := ledger.NewCheckpointSigner(k.Signer())
+	if err != nil {
+		panic(err)
+	}
+	es, err := l.Append(ctx, cs, ledger.Record{Raw: raw, OrderRef: "PO-1187", File: "customer-42.lic", PublicKey: k.Public().Key})
 	if err != nil {
 		panic(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // backend opens a fresh, empty ledger.
@@ -133,9 +134,20 @@ func idOf(t testing.TB, raw []byte) string {
 	return e.ID
 }
 
-func mustAppend(t testing.TB, l *ledger.Ledger, recs ...ledger.Record) []*ledger.Entry {
+// signerOf returns the checkpoint signer of k's log.
+func signerOf(t testing.TB, k *keys.PrivateKey) note.Signer {
 	t.Helper()
-	es, err := l.Append(context.Background(), recs...)
+	s, err := ledger.NewCheckpointSigner(k.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mustAppend appends records signed by k.
+func mustAppend(t testing.TB, l *ledger.Ledger, k *keys.PrivateKey, recs ...ledger.Record) []*ledger.Entry {
+	t.Helper()
+	es, err := l.Append(context.Background(), signerOf(t, k), recs...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,14 +49,14 @@ func testAppendGetList(t *testing.T, location string) {
 	plic := mintLicense(t, partner, licenseSpec{sub: "customer-9", tier: "pro", days: 20}, grant)
 	rev := mintRevocations(t, vendor, 1, hexBytes(t, idOf(t, lic2)))
 
-	es := mustAppend(t, l,
+	es := mustAppend(t, l, vendor,
 		ledger.Record{Raw: grant, PublicKey: vendor.Public().Key, Written: true, File: "globex.grant"},
 		ledger.Record{Raw: lic1, OrderRef: "PO-1", Written: true},
 		ledger.Record{Raw: lic2, OrderRef: "PO-2"},
 		ledger.Record{Raw: lic3},
-		ledger.Record{Raw: plic, PublicKey: partner.Public().Key, Written: true},
-		ledger.Record{Raw: rev, Written: true},
 	)
+	es = append(es, mustAppend(t, l, partner, ledger.Record{Raw: plic, PublicKey: partner.Public().Key, Written: true})...)
+	es = append(es, mustAppend(t, l, vendor, ledger.Record{Raw: rev, Written: true})...)
 	vkid, pkid := hexOf(token.KeyID(vendor.Public().Key)), hexOf(token.KeyID(partner.Public().Key))
 	wantIdx := []struct {
 		kid string
@@ -143,7 +143,7 @@ func testDuplicates(t *testing.T, location string) {
 	l := openLedger(t, location)
 	k := testKey(t, "acme")
 	lic := mintLicense(t, k, licenseSpec{sub: "c", tier: "pro", days: 1}, nil)
-	mustAppend(t, l, ledger.Record{Raw: lic, OrderRef: "PO-7"})
+	mustAppend(t, l, k, ledger.Record{Raw: lic, OrderRef: "PO-7"})
 	other := mintLicense(t, k, licenseSpec{sub: "d", tier: "pro", days: 1}, nil)
 	cases := []struct {
 		name  string
@@ -156,13 +156,13 @@ func testDuplicates(t *testing.T, location string) {
 		{"same order twice in one append", []ledger.Record{{Raw: other, OrderRef: "X"}, {Raw: mintLicense(t, k, licenseSpec{sub: "e", tier: "pro"}, nil), OrderRef: "X"}}, "order reference"},
 	}
 	for _, c := range cases {
-		_, err := l.Append(ctx, c.recs...)
+		_, err := l.Append(ctx, signerOf(t, k), c.recs...)
 		var de *ledger.DuplicateError
 		if !errors.As(err, &de) || de.Field != c.field {
 			t.Errorf("%s: %v, want a duplicate %s", c.name, err, c.field)
 		}
 	}
-	_, err := l.Append(ctx, ledger.Record{Raw: other}, ledger.Record{Raw: lic})
+	_, err := l.Append(ctx, signerOf(t, k), ledger.Record{Raw: other}, ledger.Record{Raw: lic})
 	var de *ledger.DuplicateError
 	if !errors.As(err, &de) || de.Existing == nil || de.Existing.OrderRef != "PO-7" {
 		t.Errorf("a duplicate in a batch: %v (existing %+v)", err, de)
@@ -170,17 +170,17 @@ func testDuplicates(t *testing.T, location string) {
 	if head, _ := l.TreeHead(ctx, hexOf(token.KeyID(k.Public().Key))); head.N != 1 {
 		t.Errorf("after refused appends the log has %d entries, want 1 (all or none)", head.N)
 	}
-	if _, err := l.Append(ctx, ledger.Record{Raw: mintGrant(t, k, testKey(t, "p")), OrderRef: "G"}); err == nil {
+	if _, err := l.Append(ctx, signerOf(t, k), ledger.Record{Raw: mintGrant(t, k, testKey(t, "p")), OrderRef: "G"}); err == nil {
 		t.Error("a grant with an order reference was accepted")
 	}
 	pem := token.EncodePEM(other, token.PEMLicense, nil)
-	if _, err := l.Append(ctx, ledger.Record{Raw: pem}); err == nil || !strings.Contains(err.Error(), "record the raw COSE_Sign1 bytes") {
+	if _, err := l.Append(ctx, signerOf(t, k), ledger.Record{Raw: pem}); err == nil || !strings.Contains(err.Error(), "record the raw COSE_Sign1 bytes") {
 		t.Errorf("a PEM record: %v", err)
 	}
-	if _, err := l.Append(ctx, ledger.Record{Raw: []byte{0xd2, 0x84, 0x40}}); err == nil || !strings.Contains(err.Error(), "not a signed licet object") {
+	if _, err := l.Append(ctx, signerOf(t, k), ledger.Record{Raw: []byte{0xd2, 0x84, 0x40}}); err == nil || !strings.Contains(err.Error(), "not a signed licet object") {
 		t.Errorf("a garbage record: %v", err)
 	}
-	if _, err := l.Append(ctx, ledger.Record{Raw: other, PublicKey: testKey(t, "x").Public().Key}); err == nil || !strings.Contains(err.Error(), "not by the public key given") {
+	if _, err := l.Append(ctx, signerOf(t, k), ledger.Record{Raw: other, PublicKey: testKey(t, "x").Public().Key}); err == nil || !strings.Contains(err.Error(), "not by the public key given") {
 		t.Errorf("a record with another key: %v", err)
 	}
 }
@@ -196,9 +196,9 @@ func testTreeHeadAndProofs(t *testing.T, location string) {
 		raw := mintLicense(t, k, licenseSpec{sub: "c" + itoa(i), tier: "pro", days: i + 1}, nil)
 		raws = append(raws, raw)
 		if i%4 == 0 {
-			mustAppend(t, l, ledger.Record{Raw: raw})
+			mustAppend(t, l, k, ledger.Record{Raw: raw})
 		} else if i%4 == 3 {
-			mustAppend(t, l, ledger.Record{Raw: raws[i-2]}, ledger.Record{Raw: raws[i-1]}, ledger.Record{Raw: raw})
+			mustAppend(t, l, k, ledger.Record{Raw: raws[i-2]}, ledger.Record{Raw: raws[i-1]}, ledger.Record{Raw: raw})
 		} else {
 			continue
 		}
@@ -334,7 +334,7 @@ func testVerifyDetectsTampering(t *testing.T, location string) {
 			for i := range 6 {
 				raw := mintLicense(t, k, licenseSpec{sub: "c" + itoa(i), tier: "pro", days: i + 1}, nil)
 				raws = append(raws, raw)
-				mustAppend(t, l, ledger.Record{Raw: raw, PublicKey: k.Public().Key})
+				mustAppend(t, l, k, ledger.Record{Raw: raw, PublicKey: k.Public().Key})
 			}
 			if r, err := l.Verify(ctx); err != nil || !r.OK() {
 				t.Fatalf("before tampering: %+v, %v", r, err)
@@ -379,7 +379,7 @@ func testMarkWritten(t *testing.T, location string) {
 	l := openLedger(t, location)
 	k := testKey(t, "acme")
 	raw := mintLicense(t, k, licenseSpec{sub: "c", tier: "pro", days: 1}, nil)
-	es := mustAppend(t, l, ledger.Record{Raw: raw, File: "c.lic"})
+	es := mustAppend(t, l, k, ledger.Record{Raw: raw, File: "c.lic"})
 	if es[0].Written {
 		t.Fatal("recorded as written")
 	}
@@ -406,11 +406,11 @@ func testReopen(t *testing.T, location string) {
 		t.Fatal(err)
 	}
 	raw := mintLicense(t, k, licenseSpec{sub: "c", tier: "pro", days: 1}, nil)
-	mustAppend(t, l, ledger.Record{Raw: raw})
+	mustAppend(t, l, k, ledger.Record{Raw: raw})
 	head1, _ := l.TreeHead(ctx, hexOf(token.KeyID(k.Public().Key)))
 	l.Close()
 	l2 := openLedger(t, location)
-	mustAppend(t, l2, ledger.Record{Raw: mintLicense(t, k, licenseSpec{sub: "d", tier: "pro", days: 1}, nil)})
+	mustAppend(t, l2, k, ledger.Record{Raw: mintLicense(t, k, licenseSpec{sub: "d", tier: "pro", days: 1}, nil)})
 	head2, _ := l2.TreeHead(ctx, hexOf(token.KeyID(k.Public().Key)))
 	if head1.N != 1 || head2.N != 2 {
 		t.Errorf("sizes %d then %d, want 1 then 2", head1.N, head2.N)
@@ -460,5 +460,40 @@ func TestRedact(t *testing.T) {
 	}
 	if got := ledger.Redact("/var/lib/licet.db"); got != "/var/lib/licet.db" {
 		t.Errorf("Redact of a path: %q", got)
+	}
+}
+
+// TestPasswordNeverPrinted: a PostgreSQL password given in the user
+// information or as ?password= (or sslpassword) is removed from Location
+// and from every error, including the driver's own messages that quote
+// the URL (issue 17 item 7).
+func TestPasswordNeverPrinted(t *testing.T) {
+	ctx := context.Background()
+	cases := []string{
+		"postgres://licet@127.0.0.1:1/licet?password=s3cretQ&sslmode=disable",
+		"postgres://licet:s3cretU@127.0.0.1:1/licet?sslmode=disable",
+		"postgresql://licet@127.0.0.1:1/licet?sslmode=bogus&password=s3cretQ",
+		"postgres://licet@127.0.0.1:1/licet?password=s3cretQ&connect_timeout=x",
+		"postgres://licet@127.0.0.1:1/licet?sslpassword=s3cretS&sslmode=bogus",
+		"postgres://licet:s3cretU@[::1/licet?password=s3cretQ",
+		"postgres://licet@127.0.0.1:1/licet?password=s%33cretQ&sslmode=bogus",
+		"postgres://licet@127.0.0.1:1/licet?password=ab&sslmode=bogus",
+	}
+	for _, loc := range cases {
+		red := ledger.Redact(loc)
+		_, err := ledger.Open(ctx, loc)
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", red)
+		}
+		for _, s := range []string{red, err.Error()} {
+			for _, secret := range []string{"s3cret", "password=ab", "s%33"} {
+				if strings.Contains(s, secret) {
+					t.Errorf("%q holds the password (%s)", s, secret)
+				}
+			}
+		}
+		if !strings.Contains(red, "xxxxx") || !strings.Contains(red, "127.0.0.1:1") && !strings.Contains(red, "[::1") {
+			t.Errorf("Redact(%q) = %q", loc, red)
+		}
 	}
 }

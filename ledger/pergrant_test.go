@@ -35,13 +35,13 @@ func TestIDsPerGrant(t *testing.T) {
 			l := openLedger(t, b.open(t))
 			vendor, a, bk := testKey(t, "acme"), testKey(t, "globex"), testKey(t, "initech")
 			ga, gb := mintGrant(t, vendor, a), mintGrant(t, vendor, bk)
-			mustAppend(t, l, ledger.Record{Raw: ga, PublicKey: vendor.Public().Key}, ledger.Record{Raw: gb})
+			mustAppend(t, l, vendor, ledger.Record{Raw: ga, PublicKey: vendor.Public().Key}, ledger.Record{Raw: gb})
 			id, _ := token.NewID(nil)
 			fromA := licenseWithID(t, a, "a-customer", id, ga)
 			fromB := licenseWithID(t, bk, "b-customer", id, gb)
 			// A takes B's id first: B's own license still goes in.
-			mustAppend(t, l, ledger.Record{Raw: fromA, PublicKey: a.Public().Key})
-			mustAppend(t, l, ledger.Record{Raw: fromB, PublicKey: bk.Public().Key})
+			mustAppend(t, l, a, ledger.Record{Raw: fromA, PublicKey: a.Public().Key})
+			mustAppend(t, l, bk, ledger.Record{Raw: fromB, PublicKey: bk.Public().Key})
 			for _, c := range []struct {
 				grant, sub string
 			}{{idOf(t, ga), "a-customer"}, {idOf(t, gb), "b-customer"}} {
@@ -52,7 +52,7 @@ func TestIDsPerGrant(t *testing.T) {
 			// A license of A carrying the id of B's grant does not hide
 			// the grant.
 			hijack := licenseWithID(t, a, "a-hijack", hexBytes(t, idOf(t, gb)), ga)
-			mustAppend(t, l, ledger.Record{Raw: hijack})
+			mustAppend(t, l, a, ledger.Record{Raw: hijack})
 			if e, err := l.GetUnder(ctx, "", idOf(t, gb)); err != nil || e.Kind != ledger.KindGrant {
 				t.Errorf("GetUnder of B's grant = %+v, %v", e, err)
 			}
@@ -63,19 +63,21 @@ func TestIDsPerGrant(t *testing.T) {
 			// one append.
 			again := licenseWithID(t, a, "a-other", id, ga)
 			var de *ledger.DuplicateError
-			if _, err := l.Append(ctx, ledger.Record{Raw: again}); !errors.As(err, &de) || de.Field != "id" || de.Existing == nil || de.Existing.Subject != "a-customer" {
+			if _, err := l.Append(ctx, signerOf(t, a), ledger.Record{Raw: again}); !errors.As(err, &de) || de.Field != "id" || de.Existing == nil || de.Existing.Subject != "a-customer" {
 				t.Errorf("the same id under the same grant: %v", err)
 			}
 			id2, _ := token.NewID(nil)
-			if _, err := l.Append(ctx, ledger.Record{Raw: licenseWithID(t, a, "x", id2, ga)}, ledger.Record{Raw: licenseWithID(t, a, "y", id2, ga)}); !errors.As(err, &de) {
+			if _, err := l.Append(ctx, signerOf(t, a), ledger.Record{Raw: licenseWithID(t, a, "x", id2, ga)}, ledger.Record{Raw: licenseWithID(t, a, "y", id2, ga)}); !errors.As(err, &de) {
 				t.Errorf("the same id under one grant twice in one append: %v", err)
 			}
-			// Under two grants in one append: both go in.
+			// Under two grants (of one partner key) in one append: both go in.
+			ga2 := mintGrant(t, vendor, a)
+			mustAppend(t, l, vendor, ledger.Record{Raw: ga2})
 			id3, _ := token.NewID(nil)
-			mustAppend(t, l, ledger.Record{Raw: licenseWithID(t, a, "x", id3, ga)}, ledger.Record{Raw: licenseWithID(t, bk, "y", id3, gb)})
+			mustAppend(t, l, a, ledger.Record{Raw: licenseWithID(t, a, "x", id3, ga)}, ledger.Record{Raw: licenseWithID(t, a, "y", id3, ga2)})
 			// The vendor's own namespace: a license without a grant cannot
 			// take the id of the vendor's grant.
-			if _, err := l.Append(ctx, ledger.Record{Raw: licenseWithID(t, vendor, "v", hexBytes(t, idOf(t, ga)), nil)}); !errors.As(err, &de) {
+			if _, err := l.Append(ctx, signerOf(t, vendor), ledger.Record{Raw: licenseWithID(t, vendor, "v", hexBytes(t, idOf(t, ga)), nil)}); !errors.As(err, &de) {
 				t.Errorf("a vendor license with the id of a vendor grant: %v", err)
 			}
 			if r, err := l.Verify(ctx); err != nil || !r.OK() {
@@ -97,7 +99,8 @@ func TestMigrateIDsPerGrant(t *testing.T) {
 			ga, gb := mintGrant(t, vendor, a), mintGrant(t, vendor, bk)
 			id, _ := token.NewID(nil)
 			l := openLedger(t, location)
-			mustAppend(t, l, ledger.Record{Raw: ga}, ledger.Record{Raw: gb}, ledger.Record{Raw: licenseWithID(t, a, "a", id, ga)})
+			mustAppend(t, l, vendor, ledger.Record{Raw: ga}, ledger.Record{Raw: gb})
+			mustAppend(t, l, a, ledger.Record{Raw: licenseWithID(t, a, "a", id, ga)})
 			l.Close()
 
 			// Make it the old schema: the unique index on id alone.
@@ -117,9 +120,9 @@ func TestMigrateIDsPerGrant(t *testing.T) {
 			db.Close()
 
 			l = openLedger(t, location)
-			mustAppend(t, l, ledger.Record{Raw: licenseWithID(t, bk, "b", id, gb)})
+			mustAppend(t, l, bk, ledger.Record{Raw: licenseWithID(t, bk, "b", id, gb)})
 			var de *ledger.DuplicateError
-			if _, err := l.Append(ctx, ledger.Record{Raw: licenseWithID(t, a, "a2", id, ga)}); !errors.As(err, &de) {
+			if _, err := l.Append(ctx, signerOf(t, a), ledger.Record{Raw: licenseWithID(t, a, "a2", id, ga)}); !errors.As(err, &de) {
 				t.Errorf("the same id under the same grant after the migration: %v", err)
 			}
 		})

@@ -15,7 +15,7 @@ func TestAudit(t *testing.T) {
 	ctx := context.Background()
 	w := statementWorld(t) // 5 licenses reported, the 6th not
 	own := w.license(w.vendor, "pro", 5, nil)
-	if _, err := w.vled.Append(ctx, ledger.Record{Raw: own}); err != nil {
+	if _, err := w.vled.Append(ctx, checkpointSigner(t, w.vendor), ledger.Record{Raw: own}); err != nil {
 		t.Fatal(err)
 	}
 	// The partner re-signs a reported license's id with more seats.
@@ -88,7 +88,7 @@ func TestAudit(t *testing.T) {
 	rotated.Issuer = "acme"
 	self := w.signGrant(w.vendor, rotated, []string{"*"})
 	selfLic := w.license(rotated, "pro", 1, self)
-	if _, err := w.vled.Append(ctx, ledger.Record{Raw: selfLic}); err != nil {
+	if _, err := w.vled.Append(ctx, checkpointSigner(t, rotated), ledger.Record{Raw: selfLic}); err != nil {
 		t.Fatal(err)
 	}
 	findings, _ = report.Audit(ctx, w.vled, []report.Seen{{Name: "self.lic", Raw: selfLic}})

@@ -21,7 +21,7 @@ func BenchmarkIngest(b *testing.B) {
 		w.clock = t0 // every license on the same day, within the grant
 		recs = append(recs, ledger.Record{Raw: w.license(w.partner, "pro", 10, w.grant), PublicKey: w.partner.Public().Key, Written: true})
 	}
-	if _, err := w.pled.Append(ctx, recs...); err != nil {
+	if _, err := w.pled.Append(ctx, checkpointSigner(b, w.partner), recs...); err != nil {
 		b.Fatal(err)
 	}
 	r, err := report.Create(ctx, w.pled, report.CreateOptions{Grant: w.grant, Signer: w.partner.Signer(), Now: t0})
@@ -34,7 +34,7 @@ func BenchmarkIngest(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		vled := openLedger(b, "")
-		if _, err := vled.Append(ctx, ledger.Record{Raw: w.grant, PublicKey: w.vendor.Public().Key}); err != nil {
+		if _, err := vled.Append(ctx, checkpointSigner(b, w.vendor), ledger.Record{Raw: w.grant, PublicKey: w.vendor.Public().Key}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -1,125 +1,60 @@
 package report
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // MaxCheckpointSize bounds a signed checkpoint note.
 const MaxCheckpointSize = 4 << 10
 
 // Checkpoint is a C2SP tlog-checkpoint: the origin of a log, its size and
-// the RFC 6962 root hash of its first Size leaves.
-type Checkpoint struct {
-	Origin string
-	Size   int64
-	Root   tlog.Hash
-	// Extensions are the lines after the root, kept as read; licet writes
-	// none and reads none.
-	Extensions []string
-}
-
-// Text returns the checkpoint as the text of a note: the origin, the
-// decimal size and the base64 root, one per line, then any extension
-// lines, each ending in a newline.
-func (c *Checkpoint) Text() []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
-	for _, e := range c.Extensions {
-		b.WriteString(e + "\n")
-	}
-	return b.Bytes()
-}
+// the RFC 6962 root hash of its first Size leaves (Extensions: the lines
+// after the root, kept as read). Its Text method returns the text of the
+// note. The ledger signs the same form at every append.
+type Checkpoint = checkpoint.Checkpoint
 
 // ParseCheckpoint parses the text of a checkpoint note strictly: a
 // non-empty origin, a size in decimal without leading zeros, a root of
 // exactly 32 bytes in padded standard base64, then non-empty extension
 // lines; every line ends with a newline.
 func ParseCheckpoint(text []byte) (*Checkpoint, error) {
-	s := string(text)
-	if !strings.HasSuffix(s, "\n") {
-		return nil, errors.New("report: the checkpoint text does not end with a newline")
-	}
-	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	if len(lines) < 3 {
-		return nil, fmt.Errorf("report: the checkpoint has %d lines, not at least 3 (origin, size, root)", len(lines))
-	}
-	c := &Checkpoint{Origin: lines[0]}
-	if c.Origin == "" || strings.TrimSpace(c.Origin) != c.Origin {
-		return nil, fmt.Errorf("report: the checkpoint's origin %q is empty or has surrounding spaces", c.Origin)
-	}
-	n, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || n < 0 || strconv.FormatInt(n, 10) != lines[1] {
-		return nil, fmt.Errorf("report: the checkpoint's size %q is not a decimal number without leading zeros", lines[1])
-	}
-	c.Size = n
-	root, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(root) != tlog.HashSize || base64.StdEncoding.EncodeToString(root) != lines[2] {
-		return nil, fmt.Errorf("report: the checkpoint's root %q is not %d bytes in base64", lines[2], tlog.HashSize)
-	}
-	copy(c.Root[:], root)
-	for _, e := range lines[3:] {
-		if e == "" {
-			return nil, errors.New("report: the checkpoint has an empty extension line")
-		}
-		c.Extensions = append(c.Extensions, e)
-	}
-	return c, nil
+	c, err := checkpoint.Parse(text)
+	return c, reprefix(err)
 }
 
-// noteSigner signs notes with an Ed25519 crypto.Signer.
-type noteSigner struct {
-	name string
-	hash uint32
-	s    crypto.Signer
-}
-
-var _ note.Signer = (*noteSigner)(nil)
-
-func (s *noteSigner) Name() string    { return s.name }
-func (s *noteSigner) KeyHash() uint32 { return s.hash }
-func (s *noteSigner) Sign(msg []byte) ([]byte, error) {
-	return s.s.Sign(nil, msg, crypto.Hash(0))
+// reprefix gives an error of package checkpoint this package's prefix.
+func reprefix(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New("report: " + strings.TrimPrefix(err.Error(), "checkpoint: "))
 }
 
 // NewSigner returns a note signer under key name for an Ed25519 signer
 // (such as keys.PrivateKey.Signer). Its key hash is C2SP signed-note's:
 // the first 4 bytes of SHA-256(name, "\n", 0x01, public key).
 func NewSigner(name string, s crypto.Signer) (note.Signer, error) {
-	pub, ok := s.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("report: the signing key is not an Ed25519 key")
-	}
-	v, err := NewVerifier(name, pub)
+	ns, err := checkpoint.NewSigner(name, s)
 	if err != nil {
-		return nil, err
+		return nil, reprefix(err)
 	}
-	return &noteSigner{name: name, hash: v.KeyHash(), s: s}, nil
+	return ns, nil
 }
 
 // NewVerifier returns a note verifier under key name for an Ed25519
 // public key.
 func NewVerifier(name string, pub ed25519.PublicKey) (note.Verifier, error) {
-	vkey, err := note.NewEd25519VerifierKey(name, pub)
-	if err != nil {
-		return nil, fmt.Errorf("report: %v", err)
-	}
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("report: key name %q: %v", name, err)
-	}
-	return v, nil
+	v, err := checkpoint.NewVerifier(name, pub)
+	return v, reprefix(err)
 }
 
 // LogOrigin returns the origin, and key name, of the log of a public key:
@@ -134,15 +69,12 @@ func SignCheckpoint(c *Checkpoint, s crypto.Signer) ([]byte, error) {
 	if _, err := ParseCheckpoint(c.Text()); err != nil {
 		return nil, err
 	}
-	ns, err := NewSigner(c.Origin, s)
+	ns, err := checkpoint.NewSigner(c.Origin, s)
 	if err != nil {
-		return nil, err
+		return nil, reprefix(err)
 	}
-	msg, err := note.Sign(&note.Note{Text: string(c.Text())}, ns)
-	if err != nil {
-		return nil, fmt.Errorf("report: signing the checkpoint: %v", err)
-	}
-	return msg, nil
+	msg, err := checkpoint.Sign(c, ns)
+	return msg, reprefix(err)
 }
 
 // OpenCheckpoint checks that msg is a checkpoint note signed by pub under

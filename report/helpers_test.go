@@ -14,6 +14,7 @@ import (
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -94,7 +95,7 @@ func (w *world) signGrant(vendor, partner *keys.PrivateKey, tiers []string) []by
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: raw, PublicKey: vendor.Public().Key, Written: true}); err != nil {
+	if _, err := w.vled.Append(context.Background(), checkpointSigner(w.t, vendor), ledger.Record{Raw: raw, PublicKey: vendor.Public().Key, Written: true}); err != nil {
 		w.t.Fatal(err)
 	}
 	return raw
@@ -125,10 +126,20 @@ func (w *world) mint(n int, tier string) {
 	}
 }
 
+// checkpointSigner returns the signer of the checkpoints of k's log.
+func checkpointSigner(t testing.TB, k *keys.PrivateKey) note.Signer {
+	t.Helper()
+	s, err := ledger.NewCheckpointSigner(k.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // record appends raw to the partner's ledger.
 func (w *world) record(raw []byte) {
 	w.t.Helper()
-	if _, err := w.pled.Append(context.Background(), ledger.Record{Raw: raw, PublicKey: w.partner.Public().Key, Written: true}); err != nil {
+	if _, err := w.pled.Append(context.Background(), checkpointSigner(w.t, w.partner), ledger.Record{Raw: raw, PublicKey: w.partner.Public().Key, Written: true}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.minted = append(w.minted, raw)
@@ -275,7 +286,7 @@ func statementWorld(t *testing.T) *world {
 	}
 	// Licenses that are not reported: the vendor's own, and the
 	// partner's next one.
-	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
+	if _, err := w.vled.Append(context.Background(), checkpointSigner(t, w.vendor), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
 		t.Fatal(err)
 	}
 	w.mint(1, "pro")

@@ -315,7 +315,7 @@ func TestIngestRefuses(t *testing.T) {
 			w, r1, _ := setup(t)
 			// The vendor's ledger records a license of the partner's key
 			// itself (one ledger shared by both).
-			if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.minted[0]}); err != nil {
+			if _, err := w.vled.Append(context.Background(), checkpointSigner(t, w.partner), ledger.Record{Raw: w.minted[0]}); err != nil {
 				t.Fatal(err)
 			}
 			_, err := w.ingest(r1, report.IngestOptions{})

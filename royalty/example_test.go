@@ -42,17 +42,21 @@ func Example() {
 		Tiers: []string{"pro"}, Scopes: []string{}, Limits: map[string]uint64{"seats": 100},
 		IssuedAt: oct, Expiry: oct.AddDate(2, 0, 0), ID: bytes.Repeat([]byte{1}, token.IDSize), Key: partner.Public().(ed25519.PublicKey)})
 	check(err)
-	_, err = vled.Append(ctx, ledger.Record{Raw: grant, PublicKey: vendor.Public().(ed25519.PublicKey), Written: true})
+	vsign, err := ledger.NewCheckpointSigner(vendor)
+	check(err)
+	_, err = vled.Append(ctx, vsign, ledger.Record{Raw: grant, PublicKey: vendor.Public().(ed25519.PublicKey), Written: true})
 	check(err)
 
 	// The partner mints a license of 3 seats and one of 2, for a year.
+	psign, err := ledger.NewCheckpointSigner(partner)
+	check(err)
 	for i, seats := range []uint64{3, 2} {
 		iat := oct.AddDate(0, 0, 10*(i+1))
 		raw, err := token.SignLicense(partner, &token.License{Issuer: "globex", Subject: "customer", Audience: []string{"acme-db"},
 			Tier: "pro", IssuedAt: iat, Expiry: iat.AddDate(1, 0, 0), ID: bytes.Repeat([]byte{byte(2 + i)}, token.IDSize),
 			Limits: map[string]uint64{"seats": seats}}, grant)
 		check(err)
-		_, err = pled.Append(ctx, ledger.Record{Raw: raw, PublicKey: partner.Public().(ed25519.PublicKey), Written: true})
+		_, err = pled.Append(ctx, psign, ledger.Record{Raw: raw, PublicKey: partner.Public().(ed25519.PublicKey), Written: true})
 		check(err)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
+	"golang.org/x/mod/sumdb/note"
 )
 
 var t0 = time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
@@ -89,7 +90,7 @@ func (w *world) signGrant(vendor, partner *keys.PrivateKey, tiers []string) []by
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: raw, PublicKey: vendor.Public().Key, Written: true}); err != nil {
+	if _, err := w.vled.Append(context.Background(), checkpointSigner(w.t, vendor), ledger.Record{Raw: raw, PublicKey: vendor.Public().Key, Written: true}); err != nil {
 		w.t.Fatal(err)
 	}
 	return raw
@@ -123,7 +124,7 @@ func (w *world) mint(n int, tier string) {
 // record appends raw to the partner's ledger.
 func (w *world) record(raw []byte) {
 	w.t.Helper()
-	if _, err := w.pled.Append(context.Background(), ledger.Record{Raw: raw, PublicKey: w.partner.Public().Key, Written: true}); err != nil {
+	if _, err := w.pled.Append(context.Background(), checkpointSigner(w.t, w.partner), ledger.Record{Raw: raw, PublicKey: w.partner.Public().Key, Written: true}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.minted = append(w.minted, raw)
@@ -176,4 +177,14 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// checkpointSigner returns the signer of the checkpoints of k's log.
+func checkpointSigner(t testing.TB, k *keys.PrivateKey) note.Signer {
+	t.Helper()
+	s, err := ledger.NewCheckpointSigner(k.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -52,7 +52,7 @@ func statementWorld(t *testing.T) *world {
 	}
 	// Licenses that are not reported: the vendor's own, and the
 	// partner's next one.
-	if _, err := w.vled.Append(context.Background(), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
+	if _, err := w.vled.Append(context.Background(), checkpointSigner(t, w.vendor), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
 		t.Fatal(err)
 	}
 	w.mint(1, "pro")

@@ -6,28 +6,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/token"
-	"github.com/licet/licet/verify"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
-// batchExitAfterEnv is a test hook: the batch exits (status 3) as soon as
-// this many licenses are recorded, before their files are written, as a
-// crash would.
-const batchExitAfterEnv = "LICET_TEST_BATCH_EXIT_AFTER"
+// batchRecordedHook, when set, is called after each chunk of a batch is
+// recorded and before its files are written. Only the test binary sets
+// it (crashhook_test.go), to stop a batch there as a crash would: the
+// shipped binary has no such hook.
+var batchRecordedHook func(a *app, recorded int)
 
 type batchFlags struct {
 	key, outDir, policy, ledger, grant, format, progress string
 	workers                                              int
-	json                                                 bool
+	json, noRotation                                     bool
 }
 
 func newBatchCmd(a *app) *cobra.Command {
@@ -50,14 +50,23 @@ An empty cell keeps the template's value. Every line is checked before
 anything is signed, and every problem is reported at once.
 
 Each license is recorded in the ledger before its file is written, so the
-batch can be run again after a crash or an interruption: orders already
-issued are skipped, orders recorded but not written are written from the
-ledger, and only the rest are signed. Nothing is issued twice, nothing is
-lost. Files are never overwritten.
+batch can be run again after a crash or an interruption: an order already
+issued with the same terms is not signed again (its recorded license is
+written where the line asks, if that file is missing), an order recorded but
+not written is written from the ledger, and only the rest are signed.
+Nothing is issued twice, nothing is lost. Files are never overwritten. An
+order already issued with other terms (another sub, tier, limit...) is a
+conflict: nothing is done for it, its differences are listed (recorded vs
+asked), and the batch exits 1 after issuing the other orders.
+
+License files are in the text form (licet1.xxx) by default, as with
+'licet mint'; --format pem or raw to choose. After 'licet keys rotate', the
+new key's licenses carry the rotation grant (see 'licet keys rotate').
 
 A progress bar is drawn on a terminal (--progress always|never to choose).
---json prints every order's outcome (issued, recovered, skipped), id, file,
-expiry and ledger index. Exit code 0 when every order is issued.`,
+--json prints every order's outcome (issued, recovered, existing, conflict),
+id, file, expiry and ledger index. Exit code 0 when every order is issued
+or was issued before with the same terms; 1 when any order conflicts.`,
 		Example: `  licet batch orders.csv --key acme.key --out-dir licenses/
   licet batch orders.csv --key acme.key --out-dir licenses/ --json > issued.json
   licet batch partner-orders.csv --key globex.key --grant globex.grant --out-dir out/
@@ -77,7 +86,8 @@ expiry and ledger index. Exit code 0 when every order is issued.`,
 	f.StringVar(&fl.policy, "policy", "", policyFlagUsage)
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
 	f.StringVar(&fl.grant, "grant", "", "partners: the vendor's grant `FILE` to mint under")
-	f.StringVar(&fl.format, "format", "pem", "license file `FORM`: pem, text or raw")
+	f.StringVar(&fl.format, "format", "text", "license file `FORM`: text, pem or raw")
+	f.BoolVar(&fl.noRotation, "no-rotation-grant", false, noRotationUsage)
 	f.StringVar(&fl.progress, "progress", "auto", "progress bar on stderr: `WHEN` auto (on a terminal), always or never")
 	f.IntVar(&fl.workers, "workers", 0, "signing goroutines `N` (default: one per core)")
 	f.BoolVar(&fl.json, "json", false, "print every order's outcome as JSON")
@@ -145,73 +155,82 @@ func (a *app) batch(cmd *cobra.Command, path string, fl *batchFlags) error {
 		return err
 	}
 	defer led.Close()
-	key, err := a.unlockKey(fl.key, data, info)
-	if err != nil {
-		return err
-	}
-	cfg := a.batchConfig(fl, key, grantRaw, now)
-	jobs := make([]*ledger.BatchJob, len(orders))
-	for i, o := range orders {
-		jobs[i] = &ledger.BatchJob{Order: o.Ref, License: o.License, File: filepath.Join(fl.outDir, o.File)}
-	}
-	outcomes, err := led.Batch(context.Background(), jobs, cfg)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, false)
+	is.Write = func(file string, data []byte, replace bool) error { return keys.WriteFile(file, data, 0o644, replace) }
+	outcomes, err := is.Batch(context.Background(), a.batchJobs(path, fl, orders), a.batchConfig(fl, grantRaw))
 	a.endProgress(fl)
-	if err != nil {
-		return failure(errors.New(strings.TrimPrefix(err.Error(), "ledger: ")), "run the same batch again: what was issued is skipped, nothing is issued twice")
-	}
-	return a.reportBatch(outcomes, led, fl)
-}
-
-// checkOrders validates every license before anything is signed: the
-// claims, and the grant of a partner.
-func checkOrders(orders []*policy.Order, info *keys.KeyInfo, g *token.Grant, grantPath, keyPath string) error {
-	var problems []string
-	for _, o := range orders {
-		lic := *o.License
-		lic.Issuer, lic.ID = info.Public.Issuer, make([]byte, token.IDSize)
-		if err := lic.Validate(); err != nil {
-			problems = append(problems, fmt.Sprintf("line %d (order %s): %s", o.Line, o.Ref, strings.TrimPrefix(err.Error(), "token: invalid license: ")))
-			continue
-		}
-		if g == nil {
-			continue
-		}
-		if !g.Key.Equal(info.Public.Key) {
-			return checkGrant(grantPath, keyPath, g, &lic, info.Public.Key, info.Public.KeyID())
-		}
-		for _, v := range verify.Violations(g, &lic) {
-			problems = append(problems, fmt.Sprintf("line %d (order %s): outside the grant: %s", o.Line, o.Ref, v))
-		}
-	}
-	if len(problems) > 0 {
+	var pe *issue.ProblemsError
+	switch {
+	case errors.As(err, &pe):
+		problems := pe.Problems
 		if len(problems) > 20 {
 			problems = append(problems[:20], fmt.Sprintf("and %d more", len(problems)-20))
 		}
 		return problemsError("cannot run the batch, nothing was signed", problems, "fix the orders file (or the templates) and run it again")
+	case err != nil:
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return failure(errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "issue: "), "ledger: ")), "run the same batch again: what was issued is not issued again")
 	}
-	return nil
+	return a.reportBatch(outcomes, led, fl)
 }
 
-func (a *app) batchConfig(fl *batchFlags, key *keys.PrivateKey, grantRaw []byte, now time.Time) ledger.BatchConfig {
-	cfg := ledger.BatchConfig{
-		Signer: key.Signer(), PublicKey: key.Public().Key, Issuer: key.Issuer, Grant: grantRaw, Now: now, Workers: fl.workers,
-		Encode: func(e *ledger.Entry) ([]byte, error) {
-			headers := map[string]string{"Issuer": e.Issuer, "Subject": e.Subject, "Products": e.Products(),
-				"Tier": e.Tier, "Expires": formatExpiry(e.Expiry), "License-ID": e.ID}
-			if e.GrantID != "" {
-				headers["Grant-ID"] = e.GrantID
+// batchJobs turns the orders into jobs. An order already recorded is
+// compared with its line read as of the recorded license's issue time
+// (the file is read again once per distinct time), so that relative
+// terms (days) of a rerun compare equal.
+func (a *app) batchJobs(path string, fl *batchFlags, orders []*policy.Order) []*issue.BatchJob {
+	asked := map[int64]map[string]*token.License{}
+	askedAt := func(ref string) func(time.Time) (*token.License, error) {
+		return func(at time.Time) (*token.License, error) {
+			m, ok := asked[at.Unix()]
+			if !ok {
+				again, err := a.batchInput(path, fl, at)
+				if err != nil {
+					return nil, err
+				}
+				m = make(map[string]*token.License, len(again))
+				for _, o := range again {
+					m[o.Ref] = o.License
+				}
+				asked[at.Unix()] = m
 			}
-			return encodeToken(e.Raw, token.PEMLicense, headers, fl.format, "")
-		},
-		WriteFile: func(path string, data []byte) error { return keys.WriteFile(path, data, 0o644, false) },
-	}
-	if n, err := strconv.Atoi(os.Getenv(batchExitAfterEnv)); err == nil && n > 0 {
-		cfg.AfterAppend = func(recorded int) {
-			if recorded >= n {
-				fmt.Fprintf(a.stderr, "licet: %s=%d: exiting after %d recorded licenses (test hook)\n", batchExitAfterEnv, n, recorded)
-				os.Exit(3)
+			if l, ok := m[ref]; ok {
+				return l, nil
 			}
+			return nil, fmt.Errorf("order %s: not in %s any more", ref, path)
 		}
+	}
+	jobs := make([]*issue.BatchJob, len(orders))
+	for i, o := range orders {
+		jobs[i] = &issue.BatchJob{Order: o.Ref, License: o.License, File: filepath.Join(fl.outDir, o.File),
+			Name: fmt.Sprintf("line %d (order %s)", o.Line, o.Ref), AskedAt: askedAt(o.Ref)}
+	}
+	return jobs
+}
+
+// checkOrders refuses, before anything is signed, a partner key that is
+// not the one its grant names (issue.Batch checks every license).
+func checkOrders(orders []*policy.Order, info *keys.KeyInfo, g *token.Grant, grantPath, keyPath string) error {
+	if g == nil || g.Key.Equal(info.Public.Key) || len(orders) == 0 {
+		return nil
+	}
+	lic := *orders[0].License
+	lic.Issuer = info.Public.Issuer
+	return checkGrant(grantPath, keyPath, g, &lic, info.Public.Key, info.Public.KeyID())
+}
+
+func (a *app) batchConfig(fl *batchFlags, grantRaw []byte) issue.BatchConfig {
+	cfg := issue.BatchConfig{
+		Grant: grantRaw, NoRotationGrant: fl.noRotation, Workers: fl.workers,
+		Encode: func(e *ledger.Entry) ([]byte, error) {
+			return encodeToken(e.Raw, token.PEMLicense, entryHeaders(e), fl.format, "")
+		},
+	}
+	if batchRecordedHook != nil {
+		cfg.Recorded = func(recorded int) { batchRecordedHook(a, recorded) }
 	}
 	if a.showProgress(fl) {
 		cfg.Progress = a.drawProgress
@@ -253,26 +272,40 @@ type batchJSON struct {
 	File        string  `json:"file"`
 	Exp         *string `json:"exp"`
 	LedgerIndex int64   `json:"ledger_index"`
+	// Differences lists, for a conflict, each term that differs:
+	// "field: recorded vs asked".
+	Differences []string `json:"differences,omitempty"`
 }
 
-func (a *app) reportBatch(outcomes []*ledger.BatchOutcome, led *ledger.Ledger, fl *batchFlags) error {
+func (a *app) reportBatch(outcomes []*issue.BatchOutcome, led *ledger.Ledger, fl *batchFlags) error {
 	count := map[string]int{}
 	out := make([]*batchJSON, 0, len(outcomes))
 	for _, o := range outcomes {
 		count[o.Status]++
 		out = append(out, &batchJSON{Order: o.Job.Order, Status: o.Status, ID: o.Entry.ID, Sub: o.Entry.Subject,
-			File: o.Entry.File, Exp: timePtr(o.Entry.Expiry), LedgerIndex: o.Entry.Index})
+			File: o.Entry.File, Exp: timePtr(o.Entry.Expiry), LedgerIndex: o.Entry.Index, Differences: o.Differences})
+		if o.Status == issue.Conflict {
+			fmt.Fprintf(a.stderr, "licet: %s: conflict: issued before as license %s with other terms (recorded vs asked): %s\n",
+				o.Job.Name, o.Entry.ID, strings.Join(o.Differences, "; "))
+		}
 	}
-	fmt.Fprintf(a.stderr, "licet: batch of %d orders: %d issued, %d recovered from an interrupted run, %d already issued (skipped); ledger %s\n",
-		len(outcomes), count[ledger.Issued], count[ledger.Recovered], count[ledger.Skipped], led.Location())
+	fmt.Fprintf(a.stderr, "licet: batch of %d orders: %d issued, %d recovered from an interrupted run, %d already issued with the same terms, %d conflicts; ledger %s\n",
+		len(outcomes), count[issue.Issued], count[issue.Recovered], count[issue.Existing], count[issue.Conflict], led.Location())
 	if fl.json {
-		return writeJSON(a.stdout, struct {
+		if err := writeJSON(a.stdout, struct {
 			Issued    int          `json:"issued"`
 			Recovered int          `json:"recovered"`
-			Skipped   int          `json:"skipped"`
+			Existing  int          `json:"existing"`
+			Conflicts int          `json:"conflicts"`
 			Ledger    string       `json:"ledger"`
 			Orders    []*batchJSON `json:"orders"`
-		}{count[ledger.Issued], count[ledger.Recovered], count[ledger.Skipped], led.Location(), out})
+		}{count[issue.Issued], count[issue.Recovered], count[issue.Existing], count[issue.Conflict], led.Location(), out}); err != nil {
+			return err
+		}
+	}
+	if n := count[issue.Conflict]; n > 0 {
+		return failure(fmt.Errorf("%d of %d orders were issued before with other terms: nothing was done for them", n, len(outcomes)),
+			"an order is issued once: use a new order reference for new terms, or 'licet renew ORDER --tier/--limit/...' to change them at renewal")
 	}
 	return nil
 }

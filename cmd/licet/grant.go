@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
+	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"github.com/spf13/cobra"
 )
@@ -17,7 +21,7 @@ type grantFlags struct {
 	expires, notBefore, format, out    string
 	ledger                             string
 	aud, tiers, scopes, limits, rights []string
-	force, json                        bool
+	force, json, noRotation            bool
 }
 
 func newGrantCmd(a *app) *cobra.Command {
@@ -35,9 +39,11 @@ partner runs "licet mint --key PARTNER_KEY --grant GRANT ...": the grant
 travels inside every license, and products verify it with the vendor's
 public key alone.
 
-A grant to the vendor's own new key, with --tier '*' and --scope '*', is how
-keys are rotated: products that trust only the old key accept licenses
-signed by the new one.
+Keys are rotated with 'licet keys rotate', which signs a grant to the
+vendor's own new key. While that rotation runs, a grant asked of the new
+key is signed by the previous one (named in the workspace file beside the
+key), which every product in the field trusts: grants do not nest, so a
+grant of the new key would be unknown to products that trust only the old.
 
 The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 		Example: `  licet grant --key acme.key --partner globex --partner-pub globex.pub \
@@ -69,6 +75,7 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
 	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the grant too, without -o)")
+	f.BoolVar(&fl.noRotation, "no-rotation-grant", false, "sign with --key even while its rotation runs (for products that trust the new key)")
 	_ = cmd.MarkFlagFilename("key", "key")
 	_ = cmd.MarkFlagFilename("partner-pub", "pub", "pem")
 	_ = cmd.MarkFlagFilename("output")
@@ -209,24 +216,80 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 		return err
 	}
 	defer led.Close()
-	key, err := a.unlockKey(fl.key, keyData, info)
+	is, err := a.grantIssuer(led, fl, keyData, info)
 	if err != nil {
 		return err
 	}
-	raw, err := token.SignGrant(key.Signer(), g)
+	r, err := is.Grant(context.Background(), g, a.grantOut(fl.out, fl.force, fl.format))
 	if err != nil {
-		return failure(err, "")
+		return issueError(err, led, "cannot sign the grant, nothing was signed")
 	}
-	headers := map[string]string{
-		"Vendor":   g.Issuer,
-		"Partner":  g.Subject,
-		"Products": strings.Join(g.Audience, ", "),
-		"Expires":  rfc3339(g.Expiry),
-		"Grant-ID": hex.EncodeToString(g.ID),
+	return a.issued(r, led, fl.format, fl.json, "grant "+r.Entry.ID)
+}
+
+// grantIssuer returns the Issuer that signs a partner grant: the key of
+// --key, except while a rotation of that key runs ('licet keys rotate'):
+// then the previous key signs (issue.RevocationSigner), as products that
+// trust only it cannot verify a grant signed by the new key, and a grant
+// cannot carry the rotation grant (grants do not nest). The workspace
+// beside the key names the previous key's file.
+func (a *app) grantIssuer(led *ledger.Ledger, fl *grantFlags, keyData []byte, info *keys.KeyInfo) (*issue.Issuer, error) {
+	is := a.newIssuer(fl.key, keyData, info, led, fl.format, fl.json)
+	if fl.noRotation {
+		return is, nil
 	}
-	_, err = a.issue(led, &issuance{raw: raw, pub: info.Public.Key, pemType: token.PEMGrant, headers: headers,
-		format: fl.format, out: fl.out, force: fl.force, json: fl.json, what: "grant " + hex.EncodeToString(g.ID)})
-	return err
+	ws, err := issue.LoadWorkspace(filepath.Dir(fl.key))
+	if err != nil {
+		return nil, failure(err, "")
+	}
+	ls, err := issue.RevocationSigner(context.Background(), led, ws, info.Public.Issuer, info.Public.Key, a.now())
+	if err != nil {
+		return nil, failure(err, ledgerHint)
+	}
+	if !ls.Rotated {
+		return is, nil
+	}
+	if ls.File == "" {
+		return nil, failure(fmt.Errorf("a rotation from key %s to %s runs: products that trust only key %s accept grants it signs, not grants of %s, and %s does not name its file",
+			ls.KID, fl.key, ls.KID, fl.key, filepath.Join(filepath.Dir(fl.key), issue.WorkspaceFile)),
+			"sign the grant with --key OLD.key (key "+ls.KID+"), or pass --no-rotation-grant for products that trust the new key")
+	}
+	oldData, oldInfo, err := readKeyFile(ls.File)
+	if err != nil {
+		return nil, err
+	}
+	if hex.EncodeToString(oldInfo.Public.KeyID()) != ls.KID || oldInfo.Public.Issuer != info.Public.Issuer {
+		return nil, failure(fmt.Errorf("%s is not the previous key %s of issuer %s that the workspace names", ls.File, ls.KID, info.Public.Issuer), "")
+	}
+	fmt.Fprintf(a.stderr, "licet: key %x is rotating in: the grant is signed by the previous key %s (%s), which every product in the field trusts\n",
+		info.Public.KeyID(), ls.File, ls.KID)
+	return a.newIssuer(ls.File, oldData, oldInfo, led, fl.format, fl.json), nil
+}
+
+// grantOut is where and how a grant goes: -o FILE (or stdout), in the
+// chosen form with the PEM headers of a grant.
+func (a *app) grantOut(out string, force bool, format string) issue.Out {
+	if out == "-" {
+		out = ""
+	}
+	return issue.Out{File: out, Replace: force, Encode: func(e *ledger.Entry) ([]byte, error) {
+		m, err := token.ParseMessage(e.Raw)
+		if err != nil {
+			return nil, err
+		}
+		g, err := token.DecodeGrant(m.Payload)
+		if err != nil {
+			return nil, err
+		}
+		headers := map[string]string{
+			"Vendor":   g.Issuer,
+			"Partner":  g.Subject,
+			"Products": strings.Join(g.Audience, ", "),
+			"Expires":  rfc3339(g.Expiry),
+			"Grant-ID": hex.EncodeToString(g.ID),
+		}
+		return encodeToken(e.Raw, token.PEMGrant, headers, format, "")
+	}}
 }
 
 // readGrant reads the grant a partner mints under: a grant object, not

@@ -21,11 +21,12 @@ import (
 
 func newKeysCmd(a *app) *cobra.Command {
 	cmd := groupCmd("keys", "Create, show and trust signing keys", `  licet keys new --issuer acme
+  licet keys rotate --key acme.key --out-priv acme-2027.key --until 2030-12-31
   licet keys show acme.pub
   licet keys trust add --keyring trusted.json acme.pub`)
 	cmd.Long = `Create signing keys (an encrypted private key file and a public key file),
 show what a key file holds, and keep a keyring of trusted public keys.`
-	cmd.AddCommand(newKeysNewCmd(a), newKeysShowCmd(a), newKeysPasswdCmd(a), newTrustCmd(a))
+	cmd.AddCommand(newKeysNewCmd(a), newKeysRotateCmd(a), newKeysShowCmd(a), newKeysPasswdCmd(a), newTrustCmd(a))
 	return cmd
 }
 
@@ -191,7 +192,8 @@ func newKeysShowCmd(a *app) *cobra.Command {
 		Long: `Show what a key file holds: its kind (public or private, encrypted or not),
 issuer, key id (kid) and public key. Works on public and private key files,
 without a passphrase.`,
-		Example: `  licet keys show acme.pub
+		Example: `  licet keys rotate --key acme.key --out-priv acme-2027.key --until 2030-12-31
+  licet keys show acme.pub
   licet keys show acme.key --json`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeFiles,

@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/token"
 	"github.com/spf13/cobra"
 )
 
@@ -48,18 +50,6 @@ func (a *app) openLedger(location string) (*ledger.Ledger, error) {
 	return l, nil
 }
 
-// issuance is a signed object to record in the ledger and hand out.
-type issuance struct {
-	raw                 []byte
-	pub                 ed25519.PublicKey
-	pemType             string
-	headers             map[string]string
-	format, prefix, out string
-	force, json         bool
-	what                string // "license ID", for messages
-	order, renewedFrom  string
-}
-
 // issuedJSON is the --json output of mint, grant, revoke and renew.
 type issuedJSON struct {
 	ID          string  `json:"id"`
@@ -71,6 +61,11 @@ type issuedJSON struct {
 	Ledger      string  `json:"ledger"`
 	Order       string  `json:"order,omitempty"`
 	RenewedFrom string  `json:"renewed_from,omitempty"`
+	// Existing is set when the order was issued before with the same
+	// terms: the recorded token was handed out again.
+	Existing bool `json:"existing"`
+	// Grant is the id of the grant the license carries.
+	Grant string `json:"grant,omitempty"`
 	// Token is the encoded object when it was not written to a file.
 	Token string `json:"token,omitempty"`
 }
@@ -104,42 +99,103 @@ func (a *app) checkOutput(out, format string, force, asJSON bool) error {
 	return nil
 }
 
-// issue records a signed object in the ledger (not yet written), writes it
-// out, and marks it written. A failure after recording leaves the entry
-// unwritten, and says so: the token is never signed without a record.
-func (a *app) issue(led *ledger.Ledger, is *issuance) (*ledger.Entry, error) {
-	data, err := encodeToken(is.raw, is.pemType, is.headers, is.format, is.prefix)
-	if err != nil {
-		return nil, err
-	}
-	out := is.out
-	if out == "-" {
-		out = ""
-	}
-	ctx := context.Background()
-	es, err := led.Append(ctx, ledger.Record{Raw: is.raw, OrderRef: is.order, RenewedFrom: is.renewedFrom, File: out, PublicKey: is.pub})
-	if err != nil {
-		return nil, appendError(err, led)
-	}
-	e := es[0]
-	toStdout := out == ""
-	if !(is.json && toStdout) {
-		if err := a.writeData(data, is.format, out, is.force, is.what); err != nil {
-			return nil, unwrittenError(err, e)
+// tokenWriter is the Write of an issue.Issuer: an atomic new file (or
+// replaced, with --force), or stdout, where nothing is written when the
+// token goes inside the --json output.
+func (a *app) tokenWriter(format string, asJSON bool) func(file string, data []byte, replace bool) error {
+	return func(file string, data []byte, replace bool) error {
+		if file == "" && asJSON {
+			return nil
 		}
-	}
-	if err := led.MarkWritten(ctx, e.ID, out); err != nil {
-		return nil, unwrittenError(err, e)
-	}
-	e.Written, e.File = true, out
-	if is.json {
-		j := newIssuedJSON(e, led)
-		if toStdout {
-			j.Token = strings.TrimSuffix(string(data), "\n")
+		if file != "" && !replace {
+			if _, err := os.Lstat(file); err == nil {
+				return fmt.Errorf("%s already exists: %w", file, fs.ErrExist) // issue compares a recorded token's file
+			}
 		}
-		return e, writeJSON(a.stdout, j)
+		return a.writeData(data, format, file, replace, "")
 	}
-	return e, nil
+}
+
+// issued reports what was handed out: "wrote ..." on stderr for a file,
+// the --json object on stdout.
+func (a *app) issued(r *issue.Result, led *ledger.Ledger, format string, asJSON bool, what string) error {
+	e := r.Entry
+	if r.Existing {
+		where := "to stdout"
+		if e.File != "" {
+			where = "to " + e.File
+		}
+		fmt.Fprintf(a.stderr, "licet: order %s was issued before with the same terms: the recorded %s %s, written again %s\n", e.OrderRef, e.Kind, e.ID, where)
+	} else if e.File != "" {
+		fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, e.File, format)
+	}
+	if r.Rotation && r.Grant != nil {
+		fmt.Fprintf(a.stderr, "licet: the license carries the rotation grant %x (until %s): products that trust only the previous key accept it\n", r.Grant.ID, rfc3339(r.Grant.Expiry))
+	}
+	if !asJSON {
+		return nil
+	}
+	j := newIssuedJSON(e, led)
+	j.Existing = r.Existing
+	if r.Grant != nil {
+		j.Grant = hex.EncodeToString(r.Grant.ID)
+	}
+	if e.File == "" {
+		j.Token = strings.TrimSuffix(string(r.Data), "\n")
+	}
+	return writeJSON(a.stdout, j)
+}
+
+// issueError turns an error of package issue into the CLI's: its exit
+// code, what was or was not signed, and a hint. what names the command's
+// problem heading ("cannot mint, nothing was signed").
+func issueError(err error, led *ledger.Ledger, what string) error {
+	var (
+		ue *issue.UnwrittenError
+		ce *issue.ConflictError
+		ge *issue.GrantViolationError
+		pe *issue.ProblemsError
+		de *ledger.DuplicateError
+		ee *exitError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return unwrittenError(ue.Err, ue.Entry)
+	case errors.As(err, &ce):
+		var b strings.Builder
+		fmt.Fprintf(&b, "the order reference %s is already in the ledger (%s %s for %s) with other terms; nothing was signed (recorded vs asked):",
+			ce.Order, ce.Existing.Kind, ce.Existing.ID, ce.Existing.Subject)
+		for _, d := range ce.Differences {
+			b.WriteString("\n  - " + d)
+		}
+		return failure(errors.New(b.String()), "'licet ledger show "+ce.Existing.ID+"' shows it; use another order reference for other terms (or 'licet renew "+ce.Order+"' to change them)")
+	case errors.As(err, &ge):
+		var b strings.Builder
+		if ge.Rotation {
+			fmt.Fprintf(&b, "the license would break the rotation grant %x (grant_violation): products that trust only the previous key would reject it; nothing was signed:", ge.Grant.ID)
+		} else {
+			b.WriteString("the license would break its grant (grant_violation), nothing was signed:")
+		}
+		for _, v := range ge.Violations {
+			b.WriteString("\n  - " + v)
+		}
+		hint := "stay within the grant ('licet inspect' shows it), or ask the vendor for a wider one"
+		if ge.Rotation {
+			hint = "stay within the rotation grant ('licet ledger show " + hex.EncodeToString(ge.Grant.ID) + "'), rotate again with wider terms, or pass --no-rotation-grant for products that trust the new key"
+		}
+		return failure(errors.New(b.String()), hint)
+	case errors.As(err, &pe):
+		return problemsError(what, pe.Problems, "")
+	case errors.As(err, &de):
+		return appendError(err, led)
+	case errors.As(err, &ee):
+		return err
+	}
+	var ve *token.ValidationError
+	if errors.As(err, &ve) && what != "" {
+		return problemsError(what, validationProblems(err), "")
+	}
+	return failure(errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "issue: "), "ledger: ")), "")
 }
 
 // appendError explains a refused append: nothing was handed out.
@@ -209,53 +265,4 @@ func checkOrder(flag, ref string, set bool) []string {
 		return []string{fmt.Sprintf("--%s %q: an order reference holds no control characters", flag, ref)}
 	}
 	return nil
-}
-
-// resolveLicenses returns the ids of the licenses or grants that revoke
-// --license names, looked up in the ledger.
-func resolveLicenses(led *ledger.Ledger, refs []string) ([][]byte, error) {
-	var ids [][]byte
-	var problems []string
-	for _, ref := range refs {
-		e, err := led.Get(context.Background(), ref)
-		var ae *ledger.AmbiguousError
-		switch {
-		case errors.Is(err, ledger.ErrNotFound):
-			problems = append(problems, fmt.Sprintf("--license %s: no such license or grant in the ledger %s", ref, led.Location()))
-		case errors.As(err, &ae):
-			problems = append(problems, fmt.Sprintf("--license %s: matches %d entries (%s): give more digits", ref, len(ae.Matches), strings.Join(ae.Matches, ", ")))
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("--license %s: %s", ref, strings.TrimPrefix(err.Error(), "ledger: ")))
-		case e.Kind == ledger.KindRevocations:
-			problems = append(problems, fmt.Sprintf("--license %s is a revocation list, not a license or grant", ref))
-		default:
-			ids = append(ids, hexBytesOf(e.ID))
-		}
-	}
-	if len(problems) > 0 {
-		return nil, problemsError("cannot sign the revocation list, nothing was signed", problems, "'licet ledger list' shows the ids")
-	}
-	return ids, nil
-}
-
-func hexBytesOf(s string) []byte {
-	b, _ := hex.DecodeString(s)
-	return b
-}
-
-// checkOrderFree refuses, before anything is signed, an order reference
-// already in the ledger.
-func checkOrderFree(led *ledger.Ledger, ref string) error {
-	if ref == "" {
-		return nil
-	}
-	e, err := led.ByOrder(context.Background(), ref)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return failure(err, ledgerHint)
-	}
-	return failure(fmt.Errorf("the order reference %s is already in the ledger (%s %s for %s); nothing was signed", ref, e.Kind, e.ID, e.Subject),
-		"'licet ledger show "+e.ID+"' shows it; use another order reference")
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -22,7 +23,7 @@ type mintFlags struct {
 	prefix, format, out                     string
 	ledger, order, template, policy         string
 	days                                    int
-	perpetual, force, json                  bool
+	perpetual, force, json, noRotation      bool
 	aud, scopes, limits, rights, bind, meta []string
 	perpetualFallback                       bool
 }
@@ -44,7 +45,8 @@ unit: 90d, 36h, 15m, 1d12h.
 The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
 
 The license goes to stdout, or to -o FILE (never overwritten without
---force), in the text form (licet1.xxx, the default), PEM, or raw bytes.
+--force), in the text form (licet1.xxx, the default, as for renew and
+batch), PEM, or raw bytes.
 The passphrase of an encrypted key comes from --passphrase-file (its first
 line), LICET_PASSPHRASE or a prompt.
 
@@ -64,8 +66,15 @@ is refused (exit 1), naming the file.
 Records: every license is recorded in the issuer's ledger before its file is
 written (--ledger FILE or postgres:// URL, LICET_LEDGER, default licet.db
 beside the key; see 'licet ledger'), with --order REF, an order reference
-that is issued only once. --json prints the id, file, expiry and ledger
-index (and the token itself without -o).
+that is issued only once: run again with the same terms (a retry), mint
+returns the recorded license (exit 0, "existing": true in --json, written
+again where -o asks); other terms are refused, each difference listed
+(recorded vs asked). --json prints the id, file, expiry and ledger index
+(and the token itself without -o).
+
+Key rotation: after 'licet keys rotate', the new key's licenses carry the
+rotation grant on their own while the rotation runs, so that products that
+trust only the old key accept them (--no-rotation-grant to sign without).
 
 Templates: --template NAME fills the terms from the policy file (--policy,
 LICET_POLICY, default licet.toml beside the key; see 'licet template');
@@ -120,6 +129,7 @@ func addMintFlags(cmd *cobra.Command, fl *mintFlags) {
 	f.StringVar(&fl.ledger, "ledger", "", ledgerFlagUsage)
 	f.StringVar(&fl.order, "order", "", "order reference `REF` recorded with the license (unique in the ledger)")
 	f.BoolVar(&fl.json, "json", false, "print the id, file, expiry and ledger index as JSON (the token too, without -o)")
+	f.BoolVar(&fl.noRotation, "no-rotation-grant", false, noRotationUsage)
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("from-request", "json")
 	_ = cmd.MarkFlagFilename("key", "key")
@@ -278,17 +288,12 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err != nil {
 		return err
 	}
-	lic.Issuer = info.Public.Issuer
-	if lic.ID, err = token.NewID(nil); err != nil {
-		return failure(err, "")
-	}
-	if err := lic.Validate(); err != nil {
+	check := *lic
+	check.Issuer, check.ID = info.Public.Issuer, make([]byte, token.IDSize)
+	if err := check.Validate(); err != nil {
 		return problemsError("cannot mint, nothing was signed", validationProblems(err), hint)
 	}
-	if err := checkGrant(fl.grant, fl.key, g, lic, info.Public.Key, info.Public.KeyID()); err != nil {
-		return err
-	}
-	if err := a.checkOutput(fl.out, fl.format, fl.force, fl.json); err != nil {
+	if err := checkGrant(fl.grant, fl.key, g, &check, info.Public.Key, info.Public.KeyID()); err != nil {
 		return err
 	}
 	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
@@ -296,22 +301,25 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 		return err
 	}
 	defer led.Close()
-	if err := checkOrderFree(led, fl.order); err != nil {
+	if err := a.checkIssueOutput(led, fl.order, fl.out, fl.format, fl.force, fl.json); err != nil {
 		return err
 	}
-	key, err := a.unlockKey(fl.key, data, info)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json)
+	r, err := is.License(context.Background(), &issue.LicenseRequest{
+		License: lic, Grant: grantRaw, NoRotationGrant: fl.noRotation, Order: fl.order,
+		Out: a.licenseOut(fl.out, fl.force, fl.format, fl.prefix),
+		AskedAt: func(at time.Time) (*token.License, error) {
+			l, p := a.buildLicense(cmd, fl, at, req)
+			if len(p) > 0 {
+				return nil, problemsError("cannot mint, nothing was signed", p, hint)
+			}
+			return l, nil
+		},
+	})
 	if err != nil {
-		return err
+		return issueError(err, led, "cannot mint, nothing was signed")
 	}
-	raw, err := token.SignLicense(key.Signer(), lic, grantRaw)
-	if err != nil {
-		return failure(err, "")
-	}
-	if _, err := a.issue(led, &issuance{
-		raw: raw, pub: info.Public.Key, pemType: token.PEMLicense, headers: licenseHeaders(lic, g),
-		format: fl.format, prefix: fl.prefix, out: fl.out, force: fl.force, json: fl.json,
-		what: "license " + hex.EncodeToString(lic.ID), order: fl.order,
-	}); err != nil {
+	if err := a.issued(r, led, fl.format, fl.json, "license "+r.Entry.ID); err != nil {
 		return err
 	}
 	if req != nil {
@@ -341,22 +349,6 @@ func checkGrant(grantPath, keyPath string, g *token.Grant, lic *token.License, p
 		return failure(errors.New(b.String()), fmt.Sprintf("stay within the grant ('licet inspect %s' shows it), or ask the vendor for a wider one", grantPath))
 	}
 	return nil
-}
-
-// licenseHeaders are the PEM headers of a license.
-func licenseHeaders(lic *token.License, g *token.Grant) map[string]string {
-	headers := map[string]string{
-		"Issuer":     lic.Issuer,
-		"Subject":    lic.Subject,
-		"Products":   strings.Join(lic.Audience, ", "),
-		"Tier":       lic.Tier,
-		"Expires":    formatExpiry(lic.Expiry),
-		"License-ID": hex.EncodeToString(lic.ID),
-	}
-	if g != nil {
-		headers["Grant-ID"] = hex.EncodeToString(g.ID)
-	}
-	return headers
 }
 
 func formatExpiry(t time.Time) string {
@@ -399,7 +391,8 @@ func (a *app) writeToken(raw []byte, pemType string, headers map[string]string, 
 	return a.writeData(data, format, out, force, what)
 }
 
-// writeData writes an encoded object to out, or stdout.
+// writeData writes an encoded object to out, or stdout, and says so on
+// stderr when what names it.
 func (a *app) writeData(data []byte, format, out string, force bool, what string) error {
 	if out == "" || out == "-" {
 		if format == "raw" && a.stdoutTerminal() {
@@ -411,6 +404,8 @@ func (a *app) writeData(data []byte, format, out string, force bool, what string
 	if err := writeNew(out, data, 0o644, force); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, out, format)
+	if what != "" {
+		fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, out, format)
+	}
 	return nil
 }

@@ -111,9 +111,22 @@ func (a *app) applyTemplateFlag(cmd *cobra.Command, name, policyFlag, keyPath st
 	}
 	t, err := p.Template(name)
 	if err != nil {
-		return usageError("'licet template list' shows them", "--template %s", strings.TrimPrefix(err.Error(), "policy: "))
+		return usageError(templateHint(policyFlag, keyPath), "--template %s", strings.TrimPrefix(err.Error(), "policy: "))
 	}
 	return applyTemplate(cmd, t)
+}
+
+// templateHint names the command that lists the templates of the policy
+// file that --policy and --key chose.
+func templateHint(policyFlag, keyPath string) string {
+	cmd := "licet template"
+	switch {
+	case policyFlag != "":
+		cmd += " --policy " + shellQuote(policyFlag)
+	case keyPath != "":
+		cmd += " --key " + shellQuote(keyPath)
+	}
+	return "'" + cmd + "' lists them"
 }
 
 func newTemplateCmd(a *app) *cobra.Command {

@@ -1,4 +1,4 @@
-package ledger
+package issue
 
 import (
 	"context"
@@ -25,11 +25,10 @@ func benchJobs(n int) []*BatchJob {
 	return jobs
 }
 
-func benchConfig() (BatchConfig, ed25519.PrivateKey) {
+func benchConfig() (*signContext, ed25519.PrivateKey) {
 	seed := sha256.Sum256([]byte("bench"))
 	priv := ed25519.NewKeyFromSeed(seed[:])
-	return BatchConfig{Signer: priv, PublicKey: priv.Public().(ed25519.PublicKey), Issuer: "acme",
-		Now: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), Chunk: 256}, priv
+	return &signContext{signer: priv, issuer: "acme", now: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)}, priv
 }
 
 // BenchmarkBatchSigning measures, in one run, the signing stage of Batch
@@ -42,20 +41,19 @@ func benchConfig() (BatchConfig, ed25519.PrivateKey) {
 // sign/(sign+verify); the second ratio is the pipeline's own efficiency.
 func BenchmarkBatchSigning(b *testing.B) {
 	const per = 2000
-	cfg, priv := benchConfig()
+	sc, priv := benchConfig()
 	jobs := benchJobs(per)
 	todo := make([]int, per)
 	for i := range todo {
 		todo[i] = i
 	}
-	raw, err := SignJob(jobs[0], cfg)
+	raw, err := sc.sign(jobs[0].License)
 	if err != nil {
 		b.Fatal(err)
 	}
 	m, _ := token.ParseMessage(raw)
 	msg := m.AppendToBeSigned(nil)
 	workers := runtime.GOMAXPROCS(0)
-	cfg.Workers = workers
 	pub := priv.Public().(ed25519.PublicKey)
 	raw2 := func(verify bool) time.Duration {
 		start := time.Now()
@@ -82,7 +80,7 @@ func BenchmarkBatchSigning(b *testing.B) {
 		rawVerifyTime += raw2(true)
 
 		start := time.Now()
-		chunks, errc := signJobs(context.Background(), jobs, todo, cfg)
+		chunks, errc := signJobs(context.Background(), jobs, todo, sc, workers, 256)
 		n := 0
 		for c := range chunks {
 			n += len(c)

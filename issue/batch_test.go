@@ -1,4 +1,4 @@
-package ledger_test
+package issue_test
 
 import (
 	"context"
@@ -12,15 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 )
 
-func batchJobs(dir string, n int) []*ledger.BatchJob {
-	jobs := make([]*ledger.BatchJob, n)
+func batchJobs(dir string, n int) []*issue.BatchJob {
+	jobs := make([]*issue.BatchJob, n)
 	for i := range jobs {
-		jobs[i] = &ledger.BatchJob{
+		jobs[i] = &issue.BatchJob{
 			Order:   fmt.Sprintf("PO-%03d", i),
 			License: &token.License{Subject: fmt.Sprintf("c%d", i), Audience: []string{"acme-db"}, Tier: "pro", Expiry: t0.Add(time.Hour * 24 * 365)},
 			File:    filepath.Join(dir, fmt.Sprintf("PO-%03d.lic", i)),
@@ -29,12 +30,8 @@ func batchJobs(dir string, n int) []*ledger.BatchJob {
 	return jobs
 }
 
-func batchConfig(k *keys.PrivateKey) ledger.BatchConfig {
-	return ledger.BatchConfig{
-		Signer: k.Signer(), PublicKey: k.Public().Key, Issuer: k.Issuer, Now: t0, Chunk: 7,
-		Encode:    func(e *ledger.Entry) ([]byte, error) { return e.Raw, nil },
-		WriteFile: func(path string, data []byte) error { return keys.WriteFile(path, data, 0o644, false) },
-	}
+func batchConfig() issue.BatchConfig {
+	return issue.BatchConfig{Chunk: 7, Encode: func(e *ledger.Entry) ([]byte, error) { return e.Raw, nil }}
 }
 
 // TestBatchInterrupted stops a batch at every stage (a write that fails,
@@ -50,15 +47,15 @@ func TestBatchInterrupted(t *testing.T) {
 			jobs := batchJobs(dir, 40)
 
 			// Run 1: the 12th file cannot be written.
-			cfg := batchConfig(k)
+			is := newIssuer(k, l, nil)
 			var writes atomic.Int32
-			cfg.WriteFile = func(path string, data []byte) error {
+			is.Write = func(path string, data []byte, replace bool) error {
 				if writes.Add(1) == 12 {
 					return errors.New("disk full")
 				}
-				return keys.WriteFile(path, data, 0o644, false)
+				return keys.WriteFile(path, data, 0o644, replace)
 			}
-			if _, err := l.Batch(ctx, jobs, cfg); err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "run the batch again") {
+			if _, err := is.Batch(ctx, jobs, batchConfig()); err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "run the batch again") {
 				t.Fatalf("run 1: %v", err)
 			}
 			// A file written by an interrupted run but never marked: the
@@ -72,10 +69,11 @@ func TestBatchInterrupted(t *testing.T) {
 			}
 
 			// Run 2 completes; progress reaches the total.
-			cfg = batchConfig(k)
+			is = newIssuer(k, l, nil)
+			cfg := batchConfig()
 			var last atomic.Int64
 			cfg.Progress = func(done, total int) { last.Store(int64(done*1000 + total)) }
-			outcomes, err := l.Batch(ctx, jobs, cfg)
+			outcomes, err := is.Batch(ctx, jobs, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,17 +84,17 @@ func TestBatchInterrupted(t *testing.T) {
 			for _, o := range outcomes {
 				count[o.Status]++
 			}
-			if count[ledger.Recovered] == 0 || count[ledger.Skipped] == 0 || count[ledger.Issued] == 0 || len(outcomes) != 40 {
+			if count[issue.Recovered] == 0 || count[issue.Existing] == 0 || count[issue.Issued] == 0 || len(outcomes) != 40 {
 				t.Errorf("run 2 outcomes: %v", count)
 			}
 
 			// Run 3 issues nothing.
-			outcomes, err = l.Batch(ctx, jobs, batchConfig(k))
+			outcomes, err = is.Batch(ctx, jobs, batchConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, o := range outcomes {
-				if o.Status != ledger.Skipped {
+				if o.Status != issue.Existing {
 					t.Errorf("run 3: order %s %s", o.Job.Order, o.Status)
 				}
 			}
@@ -124,21 +122,23 @@ func TestBatchRefuses(t *testing.T) {
 	dir := t.TempDir()
 	jobs := batchJobs(dir, 3)
 	// Another file where a recorded, unwritten license should go.
-	cfg := batchConfig(k)
-	cfg.WriteFile = func(string, []byte) error { return fs.ErrPermission }
-	if _, err := l.Batch(ctx, jobs, cfg); err == nil {
+	is := newIssuer(k, l, nil)
+	is.Write = func(string, []byte, bool) error { return fs.ErrPermission }
+	if _, err := is.Batch(ctx, jobs, batchConfig()); err == nil {
 		t.Fatal("a failing write did not fail the batch")
 	}
 	for _, j := range jobs {
 		os.WriteFile(j.File, []byte("something else"), 0o644)
 	}
-	if _, err := l.Batch(ctx, jobs, batchConfig(k)); err == nil || !strings.Contains(err.Error(), "is not the recorded license") {
+	is = newIssuer(k, l, nil)
+	if _, err := is.Batch(ctx, jobs, batchConfig()); err == nil || !strings.Contains(err.Error(), "is not the recorded license") {
 		t.Errorf("a foreign file in the way: %v", err)
 	}
 	// A license the token package refuses: nothing is recorded for it.
 	bad := batchJobs(dir, 1)
 	bad[0].Order, bad[0].License.Tier = "BAD", ""
-	if _, err := l.Batch(ctx, bad, batchConfig(k)); err == nil || !strings.Contains(err.Error(), "order BAD") {
+	var pe *issue.ProblemsError
+	if _, err := is.Batch(ctx, bad, batchConfig()); !errors.As(err, &pe) || !strings.Contains(err.Error(), "order BAD") {
 		t.Errorf("an invalid license: %v", err)
 	}
 	if _, err := l.ByOrder(ctx, "BAD"); !errors.Is(err, ledger.ErrNotFound) {

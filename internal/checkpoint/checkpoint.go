@@ -1,0 +1,188 @@
+// Package checkpoint writes, signs and reads the signed tree heads of
+// licet's Merkle logs: C2SP tlog-checkpoints (an origin line, the decimal
+// size, the base64 RFC 6962 root, then optional extension lines) in C2SP
+// signed notes (golang.org/x/mod/sumdb/note), signed by an Ed25519
+// [crypto.Signer] such as an unlocked licet key.
+//
+// The ledger signs one at every append (package ledger) and royalty
+// reports carry one (package report); both use this package so that the
+// two cannot drift apart.
+package checkpoint
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Checkpoint is a C2SP tlog-checkpoint: the origin of a log, its size and
+// the RFC 6962 root hash of its first Size leaves.
+type Checkpoint struct {
+	Origin string
+	Size   int64
+	Root   tlog.Hash
+	// Extensions are the lines after the root, in order, without their
+	// newlines.
+	Extensions []string
+}
+
+// Text returns the checkpoint as the text of a note: the origin, the
+// decimal size and the base64 root, one per line, then any extension
+// lines, each ending in a newline.
+func (c *Checkpoint) Text() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
+	for _, e := range c.Extensions {
+		b.WriteString(e + "\n")
+	}
+	return b.Bytes()
+}
+
+// Parse parses the text of a checkpoint note strictly: a non-empty origin,
+// a size in decimal without leading zeros, a root of exactly 32 bytes in
+// padded standard base64, then non-empty extension lines; every line ends
+// with a newline.
+func Parse(text []byte) (*Checkpoint, error) {
+	s := string(text)
+	if !strings.HasSuffix(s, "\n") {
+		return nil, errors.New("checkpoint: the checkpoint text does not end with a newline")
+	}
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) < 3 {
+		return nil, fmt.Errorf("checkpoint: the checkpoint has %d lines, not at least 3 (origin, size, root)", len(lines))
+	}
+	c := &Checkpoint{Origin: lines[0]}
+	if c.Origin == "" || strings.TrimSpace(c.Origin) != c.Origin {
+		return nil, fmt.Errorf("checkpoint: the checkpoint's origin %q is empty or has surrounding spaces", c.Origin)
+	}
+	n, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != lines[1] {
+		return nil, fmt.Errorf("checkpoint: the checkpoint's size %q is not a decimal number without leading zeros", lines[1])
+	}
+	c.Size = n
+	root, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(root) != tlog.HashSize || base64.StdEncoding.EncodeToString(root) != lines[2] {
+		return nil, fmt.Errorf("checkpoint: the checkpoint's root %q is not %d bytes in base64", lines[2], tlog.HashSize)
+	}
+	copy(c.Root[:], root)
+	for _, e := range lines[3:] {
+		if e == "" {
+			return nil, errors.New("checkpoint: the checkpoint has an empty extension line")
+		}
+		c.Extensions = append(c.Extensions, e)
+	}
+	return c, nil
+}
+
+// Signer is a note signer backed by an Ed25519 [crypto.Signer].
+type Signer struct {
+	name string
+	hash uint32
+	s    crypto.Signer
+	pub  ed25519.PublicKey
+}
+
+var _ note.Signer = (*Signer)(nil)
+
+// Name returns the key name the signer signs under.
+func (s *Signer) Name() string { return s.name }
+
+// KeyHash returns the C2SP signed-note key hash of the name and key.
+func (s *Signer) KeyHash() uint32 { return s.hash }
+
+// Sign signs msg with the Ed25519 key.
+func (s *Signer) Sign(msg []byte) ([]byte, error) {
+	return s.s.Sign(nil, msg, crypto.Hash(0))
+}
+
+// Public returns the Ed25519 public key of the signer.
+func (s *Signer) Public() crypto.PublicKey { return s.pub }
+
+// NewSigner returns a note signer under key name for an Ed25519 signer
+// (such as keys.PrivateKey.Signer). Its key hash is C2SP signed-note's:
+// the first 4 bytes of SHA-256(name, "\n", 0x01, public key).
+func NewSigner(name string, s crypto.Signer) (*Signer, error) {
+	if s == nil {
+		return nil, errors.New("checkpoint: no signing key")
+	}
+	pub, ok := s.Public().(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("checkpoint: the signing key is not an Ed25519 key")
+	}
+	v, err := NewVerifier(name, pub)
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{name: name, hash: v.KeyHash(), s: s, pub: pub}, nil
+}
+
+// NewVerifier returns a note verifier under key name for an Ed25519
+// public key.
+func NewVerifier(name string, pub ed25519.PublicKey) (note.Verifier, error) {
+	vkey, err := note.NewEd25519VerifierKey(name, pub)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %v", err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: key name %q: %v", name, err)
+	}
+	return v, nil
+}
+
+// Sign returns c as a signed note: its text, a blank line and one
+// signature line by s. The checkpoint must parse back (see [Parse]) and s
+// must sign under the key name c.Origin.
+func Sign(c *Checkpoint, s note.Signer) ([]byte, error) {
+	if _, err := Parse(c.Text()); err != nil {
+		return nil, err
+	}
+	if s.Name() != c.Origin {
+		return nil, fmt.Errorf("checkpoint: the signer's key name %q is not the origin %q", s.Name(), c.Origin)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(c.Text())}, s)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: signing: %v", err)
+	}
+	return msg, nil
+}
+
+// Open checks that msg is a note signed by pub under the key name origin,
+// holding a checkpoint of that origin, and returns the checkpoint. It
+// reads at most maxSize bytes.
+func Open(msg []byte, origin string, pub ed25519.PublicKey, maxSize int) (*Checkpoint, error) {
+	if len(msg) > maxSize {
+		return nil, fmt.Errorf("checkpoint: the note is %d bytes, over the %d allowed", len(msg), maxSize)
+	}
+	v, err := NewVerifier(origin, pub)
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(msg, note.VerifierList(v))
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case errors.As(err, &unverified):
+		return nil, fmt.Errorf("checkpoint: the note is not signed by %s (key hash %08x)", origin, v.KeyHash())
+	case errors.As(err, &invalid):
+		return nil, fmt.Errorf("checkpoint: the signature by %s does not verify: the note was altered after it was signed", origin)
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint: not a signed note: %v", err)
+	}
+	c, err := Parse([]byte(n.Text))
+	if err != nil {
+		return nil, err
+	}
+	if c.Origin != origin {
+		return nil, fmt.Errorf("checkpoint: the checkpoint is for the log %q, not %q", c.Origin, origin)
+	}
+	return c, nil
+}
