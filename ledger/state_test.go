@@ -82,7 +82,7 @@ func testStates(t *testing.T, location string) {
 	// The plain id of initech's license, and globex's id under initech's
 	// grant, revoke nothing: initech's license is under its grant.
 	seq2, err := token.SignRevocations(vendor.Signer(), &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: exp, Seq: 2,
-		IDs: [][]byte{hexBytes(t, idOf(t, written)), hexBytes(t, idOf(t, pInitech))},
+		IDs:     [][]byte{hexBytes(t, idOf(t, written)), hexBytes(t, idOf(t, pInitech))},
 		Granted: []token.GrantIDs{{Grant: hexBytes(t, idOf(t, gGlobex)), IDs: [][]byte{sameID}}, {Grant: hexBytes(t, idOf(t, gInitech)), IDs: [][]byte{sameID}}}})
 	if err != nil {
 		t.Fatal(err)
