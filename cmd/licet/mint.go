@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -45,7 +44,8 @@ unit: 90d, 36h, 15m, 1d12h.
 The version constraint uses hashicorp/go-version syntax (">= 2.0, < 4.0").
 
 The license goes to stdout, or to -o FILE (never overwritten without
---force), in the text form (licet1.xxx, the default), PEM, or raw bytes.
+--force), in the text form (licet1.xxx, the default, as for renew and
+batch), PEM, or raw bytes.
 The passphrase of an encrypted key comes from --passphrase-file (its first
 line), LICET_PASSPHRASE or a prompt.
 
@@ -65,8 +65,15 @@ is refused (exit 1), naming the file.
 Records: every license is recorded in the issuer's ledger before its file is
 written (--ledger FILE or postgres:// URL, LICET_LEDGER, default licet.db
 beside the key; see 'licet ledger'), with --order REF, an order reference
-that is issued only once. --json prints the id, file, expiry and ledger
-index (and the token itself without -o).
+that is issued only once: run again with the same terms (a retry), mint
+returns the recorded license (exit 0, "existing": true in --json, written
+again where -o asks); other terms are refused, each difference listed
+(recorded vs asked). --json prints the id, file, expiry and ledger index
+(and the token itself without -o).
+
+Key rotation: after 'licet keys rotate', the new key's licenses carry the
+rotation grant on their own while the rotation runs, so that products that
+trust only the old key accept them (--no-rotation-grant to sign without).
 
 Templates: --template NAME fills the terms from the policy file (--policy,
 LICET_POLICY, default licet.toml beside the key; see 'licet template');
@@ -337,22 +344,6 @@ func checkGrant(grantPath, keyPath string, g *token.Grant, lic *token.License, p
 		return failure(errors.New(b.String()), fmt.Sprintf("stay within the grant ('licet inspect %s' shows it), or ask the vendor for a wider one", grantPath))
 	}
 	return nil
-}
-
-// licenseHeaders are the PEM headers of a license.
-func licenseHeaders(lic *token.License, g *token.Grant) map[string]string {
-	headers := map[string]string{
-		"Issuer":     lic.Issuer,
-		"Subject":    lic.Subject,
-		"Products":   strings.Join(lic.Audience, ", "),
-		"Tier":       lic.Tier,
-		"Expires":    formatExpiry(lic.Expiry),
-		"License-ID": hex.EncodeToString(lic.ID),
-	}
-	if g != nil {
-		headers["Grant-ID"] = hex.EncodeToString(g.ID)
-	}
-	return headers
 }
 
 func formatExpiry(t time.Time) string {

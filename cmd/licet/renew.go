@@ -208,7 +208,7 @@ func (a *app) renew(cmd *cobra.Command, ref string, fl *renewFlags) error {
 	if err := a.checkIssueOutput(led, fl.order, fl.out, fl.format, fl.force, fl.json); err != nil {
 		return err
 	}
-	old, err := a.renewedEntry(led, ref)
+	old, err := a.renewedEntry(led, ref, a.retriedFrom(led, fl.order))
 	if err != nil {
 		return err
 	}
@@ -252,6 +252,19 @@ func renewError(err error, led *ledger.Ledger, old *ledger.Entry, keyPath string
 	return issueError(fmt.Errorf("cannot renew %s: %s", old.ID, strings.TrimPrefix(err.Error(), "issue: ")), led, "cannot renew, nothing was signed")
 }
 
+// retriedFrom returns the license that order renews when it is recorded
+// as a renewal (a retry), "" otherwise.
+func (a *app) retriedFrom(led *ledger.Ledger, order string) string {
+	if order == "" {
+		return ""
+	}
+	e, err := led.ByOrder(context.Background(), order)
+	if err != nil {
+		return ""
+	}
+	return e.RenewedFrom
+}
+
 // isRetry reports whether order is already recorded as a renewal of old:
 // a retry, which --again need not allow.
 func (a *app) isRetry(led *ledger.Ledger, order string, old *ledger.Entry) bool {
@@ -264,8 +277,8 @@ func (a *app) isRetry(led *ledger.Ledger, order string, old *ledger.Entry) bool 
 
 // renewedEntry finds the license to renew: by id (or id prefix), else by
 // order reference, following the renewals of that order's license to the
-// latest.
-func (a *app) renewedEntry(led *ledger.Ledger, ref string) (*ledger.Entry, error) {
+// latest, or to stopAt (the license that a retried renewal renews).
+func (a *app) renewedEntry(led *ledger.Ledger, ref, stopAt string) (*ledger.Entry, error) {
 	ctx := context.Background()
 	e, err := led.Get(ctx, ref)
 	var ae *ledger.AmbiguousError
@@ -285,6 +298,9 @@ func (a *app) renewedEntry(led *ledger.Ledger, ref string) (*ledger.Entry, error
 		return nil, failure(err, "")
 	}
 	for range 1000 { // a renewal chain; the bound only stops a tampered cycle
+		if e.ID == stopAt {
+			break
+		}
 		later, err := led.List(ctx, ledger.Filter{RenewedFrom: e.ID})
 		if err != nil {
 			return nil, failure(err, "")
