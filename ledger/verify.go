@@ -350,7 +350,7 @@ func openHead(note []byte, g *Log) (*signedHead, error) {
 }
 
 // checkHead compares a signed checkpoint with the log recomputed from its
-// n entries (mem, complete when every entry's hashes are there) and the
+// n entries (the hashes recomputed so far, mem) and the
 // issuer-data hashes at each checkpoint's size.
 func checkHead(h *signedHead, n int64, mem *memHashes, dataAt map[int64]*tlog.Hash, report func(string, ...any)) error {
 	if h.c.Size > n {
