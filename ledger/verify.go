@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -84,7 +85,7 @@ func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
 		r.Entries += n
 		r.Problems = append(r.Problems, problems...)
 	}
-	for _, kid := range slices.Sorted(mapKeys(keptBy)) {
+	for _, kid := range slices.Sorted(maps.Keys(keptBy)) {
 		r.Problems = append(r.Problems, fmt.Sprintf("log %s: a kept checkpoint is of this log, which the ledger does not hold: the log was removed", kid))
 	}
 	// Rows outside any log (their kid has no head) were inserted by hand.
@@ -98,16 +99,6 @@ func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
 		}
 	}
 	return r, nil
-}
-
-func mapKeys[V any](m map[string]V) func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // keptKID returns the key id of the log a kept checkpoint names in its
