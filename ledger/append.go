@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
@@ -151,6 +152,11 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 	if err := tx.Commit(); err != nil {
 		return nil, l.uniqueError(l.wrap("appending to", err))
 	}
+	if s != nil {
+		for _, kid := range kids {
+			l.markIssuerData(kid, logs[kid].size, logs[kid].data, logs[kid].checkedAt)
+		}
+	}
 	return entries, nil
 }
 
@@ -182,6 +188,10 @@ type logState struct {
 	// prevData is the issuer-data hash of the newest signed checkpoint
 	// (the zero hash for none): where the new entries' hash continues.
 	prevData tlog.Hash
+	data     tlog.Hash // the hash after the append (set by signHead)
+	// checkedAt is when the issuer data of the log's entries was last
+	// recomputed (set by checkSignedHead).
+	checkedAt time.Time
 }
 
 // appendEntry appends e at the end of log g, inside tx.

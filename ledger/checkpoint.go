@@ -201,32 +201,6 @@ func (l *Ledger) LastCheckpoint(ctx context.Context, kid string) (*Checkpoint, e
 	return cps[len(cps)-1], nil
 }
 
-// checkCheckpoints reports stored checkpoints of log g that the recomputed
-// hashes mem contradict.
-func (l *Ledger) checkCheckpoints(ctx context.Context, g *Log, n int64, mem *memHashes, report func(string, ...any)) error {
-	cps, err := l.Checkpoints(ctx, g.KID)
-	if err != nil {
-		return err
-	}
-	for _, cp := range cps {
-		if cp.Size > n {
-			report("the checkpoint of %d entries is beyond the %d entries of the log: entries were removed", cp.Size, n)
-			continue
-		}
-		if int64(len(*mem)) < tlog.StoredHashCount(cp.Size) {
-			continue
-		}
-		root, err := tlog.TreeHash(cp.Size, mem)
-		if err != nil {
-			return err
-		}
-		if root != cp.Root {
-			report("the checkpoint of %d entries (from %s) has the root %s, the entries give %s: the mirrored entries were rewritten", cp.Size, cp.Source, cp.Root, root)
-		}
-	}
-	return nil
-}
-
 var (
 	_ error = (*RootMismatchError)(nil)
 	_ error = (*StartError)(nil)
@@ -330,6 +304,7 @@ func (l *Ledger) checkSignedHead(ctx context.Context, tx *sql.Tx, g *logState) (
 	err := tx.QueryRowContext(ctx, l.q("SELECT size, note FROM checkpoints WHERE kid = ? ORDER BY size DESC LIMIT 1"), g.kid).Scan(&size, &msg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && g.size == 0:
+		g.checkedAt = time.Now()
 		return tlog.Hash{}, nil
 	case errors.Is(err, sql.ErrNoRows):
 		return refuse("it holds %d entries and no signed checkpoint: its checkpoints were removed outside licet (or an older licet wrote it)", g.size)
@@ -354,7 +329,75 @@ func (l *Ledger) checkSignedHead(ctx context.Context, tx *sql.Tx, g *logState) (
 	if err != nil {
 		return refuse("its newest signed checkpoint: %v", err)
 	}
+	if at, ok := l.issuerDataChecked(g.kid, g.size, h); ok {
+		g.checkedAt = at
+		return h, nil
+	}
+	g.checkedAt = time.Now()
+	got, err := l.issuerData(ctx, tx, g.kid, g.size)
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	if got != h {
+		return refuse("its order references or renewal links are not those its newest signed checkpoint commits to: they were edited outside licet")
+	}
 	return h, nil
+}
+
+// issuerData recomputes the issuer-data hash of the first size entries of
+// log kid.
+func (l *Ledger) issuerData(ctx context.Context, q querier, kid string, size int64) (tlog.Hash, error) {
+	var h tlog.Hash
+	rows, err := q.QueryContext(ctx, l.q(`SELECT idx, order_ref, renewed_from FROM entries
+		WHERE kid = ? AND idx < ? AND (order_ref IS NOT NULL OR renewed_from <> '') ORDER BY idx`), kid, size)
+	if err != nil {
+		return h, l.wrap("reading", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var order sql.NullString
+		var renewed string
+		if err := rows.Scan(&idx, &order, &renewed); err != nil {
+			return h, l.wrap("reading", err)
+		}
+		h = nextIssuerData(h, idx, order.String, renewed)
+	}
+	return h, l.wrap("reading", rows.Err())
+}
+
+// issuerDataChecked returns when this Ledger last recomputed the issuer
+// data of log kid, if it is h at size (appended here since) and that was
+// less than [issuerDataRecheck] ago: a batch then reads every entry's
+// order reference about once a minute, not at every chunk, and a
+// long-running issuer still notices an edit within a minute.
+func (l *Ledger) issuerDataChecked(kid string, size int64, h tlog.Hash) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m, ok := l.checked[kid]
+	return m.at, ok && m.size == size && m.data == h && time.Since(m.at) < issuerDataRecheck
+}
+
+// issuerDataRecheck is how long an append trusts the issuer data that the
+// same Ledger appended before.
+const issuerDataRecheck = time.Minute
+
+// markIssuerData remembers the issuer data of a log as appended, and when
+// its entries were last read.
+func (l *Ledger) markIssuerData(kid string, size int64, h tlog.Hash, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.checked == nil {
+		l.checked = map[string]issuerMark{}
+	}
+	l.checked[kid] = issuerMark{size, h, at}
+}
+
+// issuerMark is a log size and the issuer-data hash of its entries.
+type issuerMark struct {
+	size int64
+	data tlog.Hash
+	at   time.Time
 }
 
 // signHead signs a checkpoint of log g after the append of entries (those
@@ -367,6 +410,7 @@ func (l *Ledger) signHead(ctx context.Context, tx *sql.Tx, s note.Signer, g *log
 			h = nextIssuerData(h, e.Index, e.OrderRef, e.RenewedFrom)
 		}
 	}
+	g.data = h
 	c := checkpointOf(g, h)
 	msg, err := checkpoint.Sign(c, s)
 	if err != nil {
@@ -376,4 +420,42 @@ func (l *Ledger) signHead(ctx context.Context, tx *sql.Tx, s note.Signer, g *log
 		return fmt.Errorf("ledger: the checkpoint signer of log %s does not sign with the log's key: %s", g.kid, strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
 	return l.insertCheckpoint(ctx, tx, &Checkpoint{KID: g.kid, Size: g.size, Root: g.root, Note: msg, Recorded: l.now().UTC().Truncate(time.Second)})
+}
+
+// SignedHeads returns, for each log with one, the newest checkpoint that
+// [Ledger.Append] signed, by kid: the signed heads to keep outside the
+// ledger (see [Ledger.Verify]). Each is checked to be signed by its log's
+// key and to cover the log as stored; otherwise it is an error that says
+// to run 'licet ledger verify'.
+func (l *Ledger) SignedHeads(ctx context.Context) ([]*Checkpoint, error) {
+	logs, err := l.Logs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Checkpoint
+	for _, g := range logs {
+		cps, err := l.SignedCheckpoints(ctx, g.KID)
+		if err != nil {
+			return nil, err
+		}
+		if len(cps) == 0 {
+			continue
+		}
+		cp := cps[len(cps)-1]
+		refuse := func(why string) error {
+			return fmt.Errorf("ledger: the newest signed checkpoint of log %s %s: 'licet ledger verify' says more", g.KID, why)
+		}
+		if g.PublicKey == nil || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID {
+			return nil, refuse("cannot be checked: the log's public key is missing or not its key's")
+		}
+		c, err := checkpoint.Open(cp.Note, g.Origin(), g.PublicKey, maxNoteSize)
+		if err != nil {
+			return nil, refuse("is not signed by the log's key")
+		}
+		if c.Size != g.Size || c.Root != g.Root {
+			return nil, refuse(fmt.Sprintf("covers %d entries, not the %d of the log's head", c.Size, g.Size))
+		}
+		out = append(out, cp)
+	}
+	return out, nil
 }

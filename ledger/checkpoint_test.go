@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -66,8 +67,17 @@ func testAppendCheckpoint(t *testing.T, location string) {
 		}
 		return out
 	}
+	notes := map[int][]byte{}
 	cp := func(n int) *ledger.Checkpoint {
-		return &ledger.Checkpoint{KID: kid, Size: int64(n), Root: rootOf(t, lics[:n]...), Note: []byte("note " + itoa(n)), GrantID: "g", Source: "r" + itoa(n)}
+		root := rootOf(t, lics[:n]...)
+		if notes[n] == nil {
+			note, err := checkpoint.Sign(&checkpoint.Checkpoint{Origin: ledger.Origin(kid), Size: int64(n), Root: root}, signerOf(t, partner))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes[n] = note
+		}
+		return &ledger.Checkpoint{KID: kid, Size: int64(n), Root: root, Note: notes[n], GrantID: "g", Source: "r" + itoa(n)}
 	}
 	head := func() tlog.Tree {
 		th, err := l.TreeHead(ctx, kid)
@@ -129,7 +139,7 @@ func testAppendCheckpoint(t *testing.T, location string) {
 	}
 
 	cps, err := l.Checkpoints(ctx, kid)
-	if err != nil || len(cps) != 2 || cps[0].Size != 3 || cps[1].Size != 5 || string(cps[1].Note) != "note 5" || cps[1].Source != "r5" || cps[1].Recorded.IsZero() {
+	if err != nil || len(cps) != 2 || cps[0].Size != 3 || cps[1].Size != 5 || string(cps[1].Note) != string(notes[5]) || cps[1].Source != "r5" || cps[1].Recorded.IsZero() {
 		t.Fatalf("Checkpoints = %+v, %v", cps, err)
 	}
 	last, err := l.LastCheckpoint(ctx, kid)
@@ -150,7 +160,7 @@ func testAppendCheckpoint(t *testing.T, location string) {
 		t.Fatal(err)
 	}
 	rep, err = l.Verify(ctx)
-	if err != nil || rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "the checkpoint of 3 entries (from r3)") {
+	if err != nil || rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "the stored checkpoint of 3 entries does not hold the size and root of its signed note") {
 		t.Fatalf("Verify after editing a checkpoint = %+v, %v", rep, err)
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -42,6 +45,9 @@ type Ledger struct {
 	postgres bool
 	location string
 	now      func() time.Time
+
+	mu      sync.Mutex
+	checked map[string]issuerMark // by kid: issuer data checked or appended here
 }
 
 // IsURL reports whether location names a PostgreSQL ledger rather than a
@@ -63,7 +69,7 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		l.postgres = true
 		l.db, err = sql.Open("pgx", location)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: %s: %v", Redact(location), err)
+			return nil, l.wrap("opening", err)
 		}
 		l.db.SetMaxOpenConns(4)
 	} else {
@@ -121,17 +127,104 @@ func createFile(path string) error {
 	return f.Close()
 }
 
-// Redact returns location with any password removed, for messages.
+// Redact returns location with any password removed, for messages: the
+// password of a URL's user information and the value of its password and
+// sslpassword parameters. A URL that does not parse has them removed by
+// pattern.
 func Redact(location string) string {
-	u, err := url.Parse(location)
-	if err != nil || u.User == nil {
+	if !IsURL(location) {
 		return location
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	u, err := url.Parse(location)
+	if err != nil {
+		return redactMatches(location)
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	changed := false
+	for _, name := range secretParams {
+		if q.Has(name) {
+			q.Set(name, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
+
+// secretParams are the connection parameters that hold secrets.
+var secretParams = []string{"password", "sslpassword"}
+
+// redactPattern finds the passwords of a URL, even one that does not
+// parse: in the user information (group 1), or a password parameter
+// (group 2).
+var redactPattern = regexp.MustCompile(`://[^/@:?#]*:([^@/?#]*)@|[?&](?:ssl)?password=([^&#]*)`)
+
+// secrets returns the passwords that location holds, as written and
+// unescaped, to remove from messages that quote it.
+func secrets(location string) []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= 3 && !slices.Contains(out, s) { // short ones would mangle unrelated text
+			out = append(out, s)
+		}
+	}
+	for _, m := range redactPattern.FindAllStringSubmatch(location, -1) {
+		raw := m[1] + m[2] // one of them is empty
+		add(raw)
+		if v, err := url.QueryUnescape(raw); err == nil {
+			add(v)
+		}
+		if v, err := url.PathUnescape(raw); err == nil {
+			add(v)
+		}
+	}
+	return out
+}
+
+// redactMatches replaces the passwords that redactPattern finds in s.
+func redactMatches(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range redactPattern.FindAllStringSubmatchIndex(s, -1) {
+		for g := 1; g <= 2; g++ {
+			if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+				b.WriteString(s[last:m[2*g]] + "xxxxx")
+				last = m[2*g+1]
+			}
+		}
+	}
+	return b.String() + s[last:]
+}
+
+// scrub removes the passwords of location from a message: in any URL it
+// quotes, and wherever else they appear literally.
+func scrub(location, msg string) string {
+	if !IsURL(location) {
+		return msg
+	}
+	msg = redactMatches(msg)
+	for _, s := range secrets(location) {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+	}
+	return msg
+}
+
+// redactedError is a database error whose message had the location's
+// passwords removed (drivers quote the connection string in theirs).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Location returns where the ledger is, with any password removed.
 func (l *Ledger) Location() string { return Redact(l.location) }
@@ -309,5 +402,6 @@ func (l *Ledger) wrap(action string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("ledger: %s %s: %w", action, l.Location(), err)
+	msg := fmt.Sprintf("ledger: %s %s: %v", action, l.Location(), err)
+	return &redactedError{msg: scrub(l.location, msg), err: err}
 }

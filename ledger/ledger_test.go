@@ -462,3 +462,38 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact of a path: %q", got)
 	}
 }
+
+// TestPasswordNeverPrinted: a PostgreSQL password given in the user
+// information or as ?password= (or sslpassword) is removed from Location
+// and from every error, including the driver's own messages that quote
+// the URL (issue 17 item 7).
+func TestPasswordNeverPrinted(t *testing.T) {
+	ctx := context.Background()
+	cases := []string{
+		"postgres://licet@127.0.0.1:1/licet?password=s3cretQ&sslmode=disable",
+		"postgres://licet:s3cretU@127.0.0.1:1/licet?sslmode=disable",
+		"postgresql://licet@127.0.0.1:1/licet?sslmode=bogus&password=s3cretQ",
+		"postgres://licet@127.0.0.1:1/licet?password=s3cretQ&connect_timeout=x",
+		"postgres://licet@127.0.0.1:1/licet?sslpassword=s3cretS&sslmode=bogus",
+		"postgres://licet:s3cretU@[::1/licet?password=s3cretQ",
+		"postgres://licet@127.0.0.1:1/licet?password=s%33cretQ&sslmode=bogus",
+		"postgres://licet@127.0.0.1:1/licet?password=ab&sslmode=bogus",
+	}
+	for _, loc := range cases {
+		red := ledger.Redact(loc)
+		_, err := ledger.Open(ctx, loc)
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", red)
+		}
+		for _, s := range []string{red, err.Error()} {
+			for _, secret := range []string{"s3cret", "password=ab", "s%33"} {
+				if strings.Contains(s, secret) {
+					t.Errorf("%q holds the password (%s)", s, secret)
+				}
+			}
+		}
+		if !strings.Contains(red, "xxxxx") || !strings.Contains(red, "127.0.0.1:1") && !strings.Contains(red, "[::1") {
+			t.Errorf("Redact(%q) = %q", loc, red)
+		}
+	}
+}

@@ -3,10 +3,13 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -15,6 +18,7 @@ import (
 type Report struct {
 	Logs     []*Log // the heads as stored
 	Entries  int64  // entries checked
+	Kept     int    // kept checkpoints checked (see [Ledger.Verify])
 	Problems []string
 }
 
@@ -25,37 +29,146 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // would otherwise print one line per entry.
 const maxProblems = 20
 
-// Verify recomputes every log from the raw bytes of its entries: the
-// positions are 0..size-1 without gaps, each entry's indexed fields are
-// those its raw bytes carry, its header names the log's key, its signature
-// verifies (when the log holds the public key), every stored hash equals
-// the one recomputed, the stored tree head equals the recomputed root, and
-// so does every stored checkpoint of a mirrored log at its size. It
-// returns an error only when the ledger cannot be read; problems found are
-// in the report.
-func (l *Ledger) Verify(ctx context.Context) (*Report, error) {
+// Verify recomputes every log from the raw bytes of its entries and checks
+// it against what its key signed. For each log:
+//
+//   - the log holds its key's public key, and that key has the log's kid;
+//   - the positions are 0..size-1 without gaps, each entry's indexed
+//     fields are those its raw bytes carry, its header names the log's
+//     key, and its signature verifies under the log's public key;
+//   - every stored hash equals the one recomputed, and so does the stored
+//     tree head;
+//   - every stored checkpoint is a note signed by the log's key (origin
+//     [Origin]), and its tree is the tree of the entries at its size,
+//     with the issuer data (order references and renewal links) the note
+//     commits to;
+//   - the newest signed checkpoint covers every entry: an entry added,
+//     or the last one removed, outside licet shows.
+//
+// kept are signed checkpoints kept outside the ledger (the output of
+// 'licet ledger checkpoint', see [SplitCheckpoints]): each must be a
+// checkpoint of a log of the ledger, signed by its key, whose first
+// entries the log still holds unchanged. They catch what nothing inside
+// the ledger can: the newest appends removed together with their
+// checkpoints.
+//
+// What Verify cannot check: whether and where a token was written (the
+// written and file columns change after the append) and when it was
+// recorded (the recorded column); see the README's "Keeping records".
+//
+// It returns an error only when the ledger cannot be read or a kept
+// checkpoint is not a checkpoint of a licet log; problems found are in
+// the report. Problems never print a recomputed root: a root to paste
+// into the database would help nobody but the one who edited it.
+func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
 	logs, err := l.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r := &Report{Logs: logs}
+	keptBy := map[string][][]byte{}
+	for i, k := range kept {
+		kid, err := keptKID(k)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: kept checkpoint %d: %w", i+1, err)
+		}
+		keptBy[kid] = append(keptBy[kid], k)
+	}
+	r.Kept = len(kept)
 	for _, g := range logs {
-		n, problems, err := l.verifyLog(ctx, g)
+		n, problems, err := l.verifyLog(ctx, g, keptBy[g.KID])
 		if err != nil {
 			return nil, err
 		}
+		delete(keptBy, g.KID)
 		r.Entries += n
 		r.Problems = append(r.Problems, problems...)
 	}
-	// Entries outside any log (their kid has no head) were inserted by hand.
-	var stray int64
-	if err := l.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM entries WHERE kid NOT IN (SELECT kid FROM logs)").Scan(&stray); err != nil {
-		return nil, l.wrap("reading", err)
+	for _, kid := range slices.Sorted(mapKeys(keptBy)) {
+		r.Problems = append(r.Problems, fmt.Sprintf("log %s: a kept checkpoint is of this log, which the ledger does not hold: the log was removed", kid))
 	}
-	if stray > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d entries belong to no log: rows were inserted outside licet", stray))
+	// Rows outside any log (their kid has no head) were inserted by hand.
+	for _, table := range []string{"entries", "checkpoints", "hashes"} {
+		var stray int64
+		if err := l.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE kid NOT IN (SELECT kid FROM logs)").Scan(&stray); err != nil {
+			return nil, l.wrap("reading", err)
+		}
+		if stray > 0 {
+			r.Problems = append(r.Problems, fmt.Sprintf("%d %s belong to no log: rows were inserted outside licet", stray, table))
+		}
 	}
 	return r, nil
+}
+
+func mapKeys[V any](m map[string]V) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// keptKID returns the key id of the log a kept checkpoint names in its
+// origin line.
+func keptKID(note []byte) (string, error) {
+	origin, _, ok := strings.Cut(string(note), "\n")
+	kid, isLog := strings.CutPrefix(origin, "licet/log/")
+	if !ok || !isLog || len(kid) != 2*token.KeyIDSize || strings.Trim(kid, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("not a checkpoint of a licet log (its first line is %q, not licet/log/ and a key id)", truncate(origin, 60))
+	}
+	return kid, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// SplitCheckpoints splits the text of a file of signed checkpoints (notes
+// one after another, as 'licet ledger checkpoint' prints them, blank
+// lines between them allowed) into the notes.
+func SplitCheckpoints(data []byte) ([][]byte, error) {
+	var notes [][]byte
+	var cur []string
+	inSigs := false
+	flush := func() {
+		if len(cur) > 0 {
+			notes = append(notes, []byte(strings.Join(cur, "")))
+		}
+		cur, inSigs = nil, false
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		return nil, errors.New("ledger: the checkpoint file does not end with a newline: it was cut short")
+	}
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		switch {
+		case line == "":
+		case inSigs && strings.HasPrefix(line, "— "):
+			cur = append(cur, line)
+		case inSigs && line == "\n":
+			flush()
+		case inSigs:
+			flush()
+			cur = append(cur, line)
+		case line == "\n" && len(cur) == 0:
+		case line == "\n":
+			cur, inSigs = append(cur, line), true
+		default:
+			cur = append(cur, line)
+		}
+	}
+	if len(cur) > 0 && !inSigs {
+		return nil, errors.New("ledger: the checkpoint file ends with a note without signatures")
+	}
+	flush()
+	if len(notes) == 0 {
+		return nil, errors.New("ledger: the checkpoint file holds no signed checkpoint")
+	}
+	return notes, nil
 }
 
 // memHashes is an in-memory hash store indexed like tlog's stored hashes.
@@ -72,8 +185,15 @@ func (m *memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// signedHead is a checkpoint of a log whose signature verified.
+type signedHead struct {
+	what string // "the signed checkpoint of 5 entries", for messages
+	c    *checkpoint.Checkpoint
+	data tlog.Hash // its issuer-data hash
+}
+
 // verifyLog checks one log; it returns the number of entries read.
-func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error) {
+func (l *Ledger) verifyLog(ctx context.Context, g *Log, kept [][]byte) (int64, []string, error) {
 	var problems []string
 	report := func(format string, args ...any) {
 		if len(problems) < maxProblems {
@@ -82,6 +202,31 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error)
 			problems = append(problems, fmt.Sprintf("log %s: more problems not shown", g.KID))
 		}
 	}
+	pubOK := checkPublicKey(g, report)
+	stored, heads, err := l.signedHeads(ctx, g, pubOK, report)
+	if err != nil {
+		return 0, nil, err
+	}
+	var keptHeads []*signedHead
+	for i, k := range kept {
+		if !pubOK {
+			report("kept checkpoint %d cannot be checked without the log's public key", i+1)
+			continue
+		}
+		h, err := openHead(k, g)
+		if err != nil {
+			report("kept checkpoint %d is not signed by the log's key (%v): it is not a checkpoint of this log", i+1, err)
+			continue
+		}
+		h.what = fmt.Sprintf("the kept checkpoint of %d entries", h.c.Size)
+		keptHeads = append(keptHeads, h)
+	}
+	// The issuer-data hash at each size a checkpoint needs.
+	dataAt := map[int64]*tlog.Hash{}
+	for _, h := range slices.Concat(heads, keptHeads) {
+		dataAt[h.c.Size] = new(tlog.Hash)
+	}
+
 	rows, err := l.db.QueryContext(ctx, l.q("SELECT "+entryColumns+" FROM entries WHERE kid = ? ORDER BY idx"), g.KID)
 	if err != nil {
 		return 0, nil, l.wrap("reading", err)
@@ -89,16 +234,20 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error)
 	defer rows.Close()
 	var mem memHashes
 	var n int64
+	var data tlog.Hash
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
 			return 0, nil, l.wrap("reading", err)
 		}
+		if d := dataAt[n]; d != nil {
+			*d = data
+		}
 		if e.Index != n {
 			report("entry %d is missing (the next one is at %d): rows were removed or renumbered", n, e.Index)
 			n = e.Index // keep checking the rest against their own positions
 		}
-		for _, p := range checkEntry(e, g) {
+		for _, p := range checkEntry(e, g, pubOK) {
 			report("entry %d (%s %s): %s", e.Index, e.Kind, e.ID, p)
 		}
 		if int64(len(mem)) == tlog.StoredHashIndex(0, n) {
@@ -108,10 +257,14 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error)
 			}
 			mem = append(mem, hashes...)
 		}
+		data = nextIssuerData(data, e.Index, e.OrderRef, e.RenewedFrom)
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return 0, nil, l.wrap("reading", err)
+	}
+	if d := dataAt[n]; d != nil {
+		*d = data
 	}
 	if n != g.Size {
 		report("the head says %d entries, the log holds %d: rows were added or removed outside licet", g.Size, n)
@@ -123,13 +276,110 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log) (int64, []string, error)
 			return 0, nil, err
 		}
 		if root != g.Root {
-			report("the stored root %s is not the root %s recomputed from the %d entries: the history was rewritten", g.Root, root, n)
+			report("the stored root is not the root of the %d entries: the history was rewritten", n)
 		}
 	}
-	if err := l.checkCheckpoints(ctx, g, n, &mem, report); err != nil {
-		return 0, nil, err
+	for _, h := range slices.Concat(heads, keptHeads) {
+		if err := checkHead(h, n, &mem, dataAt, report); err != nil {
+			return 0, nil, err
+		}
+	}
+	switch newest := newestSize(heads); {
+	case !pubOK:
+	case n > 0 && len(stored) == 0:
+		report("the log holds %d entries and no signed checkpoint: its checkpoints were removed outside licet (or a licet without signed checkpoints wrote it)", n)
+	case n > 0 && len(heads) == 0:
+	case newest < n:
+		report("entries %d to %d are not covered by a signed checkpoint: they were added outside licet", newest, n-1)
 	}
 	return n, problems, nil
+}
+
+// checkPublicKey reports a log whose public key is missing or not its
+// key's; it returns whether signatures can be checked.
+func checkPublicKey(g *Log, report func(string, ...any)) bool {
+	switch {
+	case g.PublicKey == nil:
+		report("the log has no public key: no signature of it can be checked (the logs table was modified outside licet)")
+		return false
+	case len(g.PublicKey) != 32 || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID:
+		report("the log's public key is not the key %s (its key id is %s): the logs table was modified outside licet", g.KID, hex.EncodeToString(token.KeyID(g.PublicKey)))
+		return false
+	}
+	return true
+}
+
+// signedHeads reads the stored checkpoints of log g and returns them with
+// those whose note is signed by the log's key (and whose size and root
+// columns are the note's).
+func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report func(string, ...any)) ([]*Checkpoint, []*signedHead, error) {
+	stored, err := l.checkpoints(ctx, g.KID, "1 = 1")
+	if err != nil || !pubOK {
+		return stored, nil, err
+	}
+	var heads []*signedHead
+	for _, cp := range stored {
+		h, err := openHead(cp.Note, g)
+		if err != nil {
+			report("the stored checkpoint of %d entries is not signed by the log's key (%v): the checkpoints table was modified outside licet", cp.Size, err)
+			continue
+		}
+		if h.c.Size != cp.Size || h.c.Root != cp.Root {
+			report("the stored checkpoint of %d entries does not hold the size and root of its signed note: the checkpoints table was modified outside licet", cp.Size)
+		}
+		h.what = fmt.Sprintf("the signed checkpoint of %d entries", h.c.Size)
+		if cp.Source != "" {
+			h.what += " (from " + cp.Source + ")"
+		}
+		heads = append(heads, h)
+	}
+	return stored, heads, nil
+}
+
+// openHead opens a signed checkpoint of log g.
+func openHead(note []byte, g *Log) (*signedHead, error) {
+	c, err := checkpoint.Open(note, g.Origin(), g.PublicKey, maxNoteSize)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "checkpoint: "))
+	}
+	data, err := issuerDataOf(c)
+	if err != nil {
+		return nil, err
+	}
+	return &signedHead{c: c, data: data}, nil
+}
+
+// checkHead compares a signed checkpoint with the log recomputed from its
+// n entries (mem, complete when every entry's hashes are there) and the
+// issuer-data hashes at each checkpoint's size.
+func checkHead(h *signedHead, n int64, mem *memHashes, dataAt map[int64]*tlog.Hash, report func(string, ...any)) error {
+	if h.c.Size > n {
+		report("%s is beyond the %d entries of the log: entries were removed", h.what, n)
+		return nil
+	}
+	if int64(len(*mem)) >= tlog.StoredHashCount(h.c.Size) {
+		root, err := tlog.TreeHash(h.c.Size, mem)
+		if err != nil {
+			return err
+		}
+		if root != h.c.Root {
+			report("%s is not the tree of the first %d entries: they were removed, reordered or rewritten", h.what, h.c.Size)
+			return nil
+		}
+	}
+	if d := dataAt[h.c.Size]; d != nil && *d != h.data {
+		report("the order references and renewal links of the first %d entries are not those %s commits to: they were edited outside licet", h.c.Size, h.what)
+	}
+	return nil
+}
+
+// newestSize returns the largest size of heads (0 for none).
+func newestSize(heads []*signedHead) int64 {
+	var m int64
+	for _, h := range heads {
+		m = max(m, h.c.Size)
+	}
+	return m
 }
 
 // compareHashes compares the stored hashes of a log with the recomputed
@@ -171,8 +421,9 @@ func (l *Ledger) compareHashes(ctx context.Context, g *Log, mem memHashes, repor
 	return nil
 }
 
-// checkEntry compares an entry's indexed fields with its raw bytes.
-func checkEntry(e *Entry, g *Log) []string {
+// checkEntry compares an entry's indexed fields with its raw bytes and,
+// when the log's public key is sound, checks its signature.
+func checkEntry(e *Entry, g *Log, pubOK bool) []string {
 	d, err := Describe(e.Raw)
 	if err != nil {
 		return []string{"its raw bytes are not a signed object (" + strings.TrimPrefix(err.Error(), "ledger: ") + "): the row was edited"}
@@ -194,7 +445,7 @@ func checkEntry(e *Entry, g *Log) []string {
 	field("expiry", unixOrNil(e.Expiry), unixOrNil(d.Expiry))
 	field("grant id", e.GrantID, d.GrantID)
 	field("partner", e.Partner, d.Partner)
-	if g.PublicKey != nil {
+	if pubOK {
 		m, err := token.ParseMessage(e.Raw)
 		if err == nil && !m.VerifySignature(g.PublicKey) {
 			p = append(p, "its signature does not verify under the log's public key: the bytes were edited")

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -545,26 +546,87 @@ type Revocations struct {
 	NextUpdate time.Time // exp: after it the list is stale
 	IssuedAt   time.Time
 	Seq        uint64   // strictly increasing per issuer
-	IDs        [][]byte // revoked license and grant ids (16 bytes each)
-	KeyIDs     [][]byte // revoked key ids (8 bytes each)
+	IDs        [][]byte // cti: revoked grant ids, and ids of licenses not minted under a grant (16 bytes each)
+	KeyIDs     [][]byte // kid: revoked key ids (8 bytes each)
+	// Granted is gcti: licenses revoked by their id within the grant they
+	// were minted under. A license minted under a grant is revoked by a
+	// pair naming its grant, never by its id in IDs (ids are unique per
+	// grant, not across issuers).
+	Granted []GrantIDs
+}
+
+// GrantIDs names licenses minted under one grant.
+type GrantIDs struct {
+	Grant []byte   // the grant's id (16 bytes)
+	IDs   [][]byte // license ids minted under it (16 bytes each)
 }
 
 type revocationsWire struct {
-	Iss text     `cbor:"1,keyasint"`
-	Exp date     `cbor:"4,keyasint"`
-	Iat date     `cbor:"6,keyasint"`
-	Seq uintVal  `cbor:"seq"`
-	Cti byteList `cbor:"cti"`
-	Kid byteList `cbor:"kid"`
+	Iss  text         `cbor:"1,keyasint"`
+	Exp  date         `cbor:"4,keyasint"`
+	Iat  date         `cbor:"6,keyasint"`
+	Seq  uintVal      `cbor:"seq"`
+	Cti  byteList     `cbor:"cti"`
+	Kid  byteList     `cbor:"kid"`
+	Gcti grantIDsList `cbor:"gcti"`
 }
 
 type revocationsOut struct {
-	Iss string   `cbor:"1,keyasint"`
-	Exp int64    `cbor:"4,keyasint"`
-	Iat int64    `cbor:"6,keyasint"`
-	Seq uint64   `cbor:"seq"`
-	Cti [][]byte `cbor:"cti"`
-	Kid [][]byte `cbor:"kid,omitempty"`
+	Iss  string        `cbor:"1,keyasint"`
+	Exp  int64         `cbor:"4,keyasint"`
+	Iat  int64         `cbor:"6,keyasint"`
+	Seq  uint64        `cbor:"seq"`
+	Cti  [][]byte      `cbor:"cti"`
+	Kid  [][]byte      `cbor:"kid,omitempty"`
+	Gcti []grantIDsOut `cbor:"gcti,omitempty"`
+}
+
+// grantIDsOut is one gcti pair: [grant id, [+ license id]].
+type grantIDsOut struct {
+	_     struct{} `cbor:",toarray"`
+	Grant []byte
+	IDs   [][]byte
+}
+
+// grantIDsList is the gcti claim, checked strictly: at least one pair,
+// pairs sorted by grant id without a grant twice, each pair's ids sorted,
+// without duplicates, at least one, every id of IDSize bytes.
+type grantIDsList struct {
+	v  []GrantIDs
+	ok bool
+}
+
+func (l *grantIDsList) UnmarshalCBOR(b []byte) error {
+	l.ok = true
+	var pairs []grantIDsOut
+	if err := decodeStrict(b, &pairs); err != nil {
+		return fmt.Errorf("gcti: %w", err)
+	}
+	if len(pairs) == 0 {
+		return errors.New("gcti is an empty array: encoders omit it when there is no pair")
+	}
+	l.v = make([]GrantIDs, len(pairs))
+	for i, p := range pairs {
+		if len(p.Grant) != IDSize {
+			return fmt.Errorf("gcti: a grant id is %d bytes, want %d", len(p.Grant), IDSize)
+		}
+		if i > 0 && bytes.Compare(pairs[i-1].Grant, p.Grant) >= 0 {
+			return fmt.Errorf("gcti: grant %x is not after %x: pairs are sorted by grant id, each grant once", p.Grant, pairs[i-1].Grant)
+		}
+		if len(p.IDs) == 0 {
+			return fmt.Errorf("gcti: grant %x names no license id", p.Grant)
+		}
+		for j, id := range p.IDs {
+			if len(id) != IDSize {
+				return fmt.Errorf("gcti: a license id under grant %x is %d bytes, want %d", p.Grant, len(id), IDSize)
+			}
+			if j > 0 && bytes.Compare(p.IDs[j-1], id) >= 0 {
+				return fmt.Errorf("gcti: license id %x under grant %x is not after %x: ids are sorted, each once", id, p.Grant, p.IDs[j-1])
+			}
+		}
+		l.v[i] = GrantIDs{Grant: p.Grant, IDs: p.IDs}
+	}
+	return nil
 }
 
 // DecodeRevocations decodes and checks a revocation list claims set
@@ -575,7 +637,7 @@ func DecodeRevocations(payload []byte) (*Revocations, error) {
 	if err != nil {
 		return nil, wrapMalformed("revocation list claims", err)
 	}
-	if err := checkSkipped(payload, count(w.Iss.ok, w.Exp.ok, w.Iat.ok, w.Seq.ok, w.Cti.ok, w.Kid.ok), wide, false); err != nil {
+	if err := checkSkipped(payload, count(w.Iss.ok, w.Exp.ok, w.Iat.ok, w.Seq.ok, w.Cti.ok, w.Kid.ok, w.Gcti.ok), wide, false); err != nil {
 		return nil, wrapMalformed("revocation list claims", err)
 	}
 	switch {
@@ -602,29 +664,41 @@ func DecodeRevocations(payload []byte) (*Revocations, error) {
 	}
 	return &Revocations{
 		Issuer: w.Iss.v, NextUpdate: w.Exp.time(), IssuedAt: w.Iat.time(),
-		Seq: w.Seq.v, IDs: w.Cti.v, KeyIDs: w.Kid.v,
+		Seq: w.Seq.v, IDs: w.Cti.v, KeyIDs: w.Kid.v, Granted: w.Gcti.v,
 	}, nil
 }
 
 // MarshalClaims returns the deterministic CBOR encoding of r. Ids are
-// sorted and deduplicated so that the same list always encodes the same
-// way.
+// sorted and deduplicated, and the pairs of Granted merged by grant,
+// sorted and deduplicated (a pair left without an id is dropped), so that
+// the same list always encodes the same way. It does not validate r.
 func (r *Revocations) MarshalClaims() ([]byte, error) {
 	ids := sortedSet(r.IDs)
 	if ids == nil {
 		ids = [][]byte{}
 	}
+	var gcti []grantIDsOut
+	for _, g := range normGranted(r.Granted) {
+		gcti = append(gcti, grantIDsOut{Grant: g.Grant, IDs: g.IDs})
+	}
 	return encMode.Marshal(revocationsOut{
 		Iss: r.Issuer, Exp: r.NextUpdate.Unix(), Iat: r.IssuedAt.Unix(),
-		Seq: r.Seq, Cti: ids, Kid: sortedSet(r.KeyIDs),
+		Seq: r.Seq, Cti: ids, Kid: sortedSet(r.KeyIDs), Gcti: gcti,
 	})
 }
 
-// SignRevocations sorts r's ids and key ids and drops duplicates (in r
-// itself, so that the caller sees what was signed), then encodes r and
-// signs it with the vendor's signer.
+// SignRevocations sorts r's ids and key ids and drops duplicates, and
+// merges the pairs of r.Granted by grant, sorted and without duplicates
+// (in r itself, so that the caller sees what was signed). It then checks
+// r, encodes it and signs it with the vendor's signer. A pair of Granted
+// without any license id is an error.
 func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
-	r.IDs, r.KeyIDs = sortedSet(r.IDs), sortedSet(r.KeyIDs)
+	for _, g := range r.Granted {
+		if len(g.IDs) == 0 {
+			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("grant %x is listed without any license id", g.Grant)}}
+		}
+	}
+	r.IDs, r.KeyIDs, r.Granted = sortedSet(r.IDs), sortedSet(r.KeyIDs), normGranted(r.Granted)
 	switch {
 	case r.Issuer == "":
 		return nil, errors.New("token: invalid revocation list: issuer is empty")
@@ -633,15 +707,29 @@ func SignRevocations(signer crypto.Signer, r *Revocations) ([]byte, error) {
 	case !r.NextUpdate.After(r.IssuedAt):
 		return nil, errors.New("token: invalid revocation list: next update must be after issued-at")
 	}
+	var problems []string
 	for _, id := range r.IDs {
 		if len(id) != IDSize {
-			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("id of %d bytes, want %d", len(id), IDSize)}}
+			problems = append(problems, fmt.Sprintf("id of %d bytes, want %d", len(id), IDSize))
 		}
 	}
 	for _, kid := range r.KeyIDs {
 		if len(kid) != KeyIDSize {
-			return nil, &ValidationError{Object: "revocation list", Problems: []string{fmt.Sprintf("key id of %d bytes, want %d", len(kid), KeyIDSize)}}
+			problems = append(problems, fmt.Sprintf("key id of %d bytes, want %d", len(kid), KeyIDSize))
 		}
+	}
+	for _, g := range r.Granted {
+		if len(g.Grant) != IDSize {
+			problems = append(problems, fmt.Sprintf("grant id of %d bytes, want %d", len(g.Grant), IDSize))
+		}
+		for _, id := range g.IDs {
+			if len(id) != IDSize {
+				problems = append(problems, fmt.Sprintf("license id of %d bytes under grant %x, want %d", len(id), g.Grant, IDSize))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &ValidationError{Object: "revocation list", Problems: problems}
 	}
 	payload, err := r.MarshalClaims()
 	if err != nil {

@@ -38,6 +38,13 @@
 // of the other two objects. Unknown claims are ignored, unless "crit" names
 // them: then the license is malformed.
 //
+// A revocation list names revoked ids in "cti" (grants, and licenses not
+// minted under a grant), key ids in "kid", and licenses minted under a
+// grant in "gcti": pairs [grant id, [+ license id]], sorted by grant id,
+// each grant once, each pair's ids sorted without duplicates
+// ([GrantIDs]). License ids are unique per grant only, so a license
+// minted under a grant is named with its grant, never by its id alone.
+//
 // Scopes are non-empty strings without white space; a granted "area:*"
 // covers every scope starting with "area:", and "*" covers all ([License.Allows]).
 //

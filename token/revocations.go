@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"fmt"
+	"maps"
 	"slices"
 )
 
 // Extend makes r the list that follows prev, a signed revocation list in
 // any form: prev must be a revocation list signed by pub (the key that
-// signs r) for r's issuer. r gets prev's seq + 1, and prev's ids and key
-// ids besides its own; [SignRevocations] sorts and deduplicates them.
+// signs r) for r's issuer. r gets prev's seq + 1, and prev's ids, key
+// ids and grant-scoped pairs (gcti) besides its own; [SignRevocations]
+// sorts, merges and deduplicates them.
 func (r *Revocations) Extend(prev []byte, pub ed25519.PublicKey) error {
 	m, _, err := Decode(prev)
 	if err != nil {
@@ -33,6 +35,7 @@ func (r *Revocations) Extend(prev []byte, pub ed25519.PublicKey) error {
 	r.Seq = old.Seq + 1
 	r.IDs = append(slices.Clone(old.IDs), r.IDs...)
 	r.KeyIDs = append(slices.Clone(old.KeyIDs), r.KeyIDs...)
+	r.Granted = append(slices.Clone(old.Granted), r.Granted...)
 	return nil
 }
 
@@ -44,4 +47,25 @@ func sortedSet(list [][]byte) [][]byte {
 	out := slices.Clone(list)
 	slices.SortFunc(out, bytes.Compare)
 	return slices.CompactFunc(out, bytes.Equal)
+}
+
+// normGranted merges the pairs of one grant, sorts the pairs by grant id
+// and each pair's ids, drops duplicate ids and pairs left without an id;
+// nil when nothing is left. It does not modify list.
+func normGranted(list []GrantIDs) []GrantIDs {
+	if len(list) == 0 {
+		return nil
+	}
+	byGrant := make(map[string][][]byte, len(list))
+	for _, g := range list {
+		k := string(g.Grant)
+		byGrant[k] = append(byGrant[k], g.IDs...)
+	}
+	var out []GrantIDs
+	for _, k := range slices.Sorted(maps.Keys(byGrant)) {
+		if ids := sortedSet(byGrant[k]); ids != nil {
+			out = append(out, GrantIDs{Grant: []byte(k), IDs: ids})
+		}
+	}
+	return out
 }

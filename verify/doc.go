@@ -41,7 +41,8 @@
 //  12. the product version satisfies "versions" (version_not_covered)
 //  13. every "bind" entry equals this machine's value (binding_mismatch)
 //  14. neither the license, its grant nor a signing key is on the
-//     revocation list (revoked)
+//     revocation list of its issuer (or its grant's issuer), and no list
+//     names a signing key trusted without an issuer (revoked)
 //  15. every required scope is covered (scope_missing)
 //
 // A license issued by a partner carries the vendor's grant. The grant must

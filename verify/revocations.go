@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/licet/licet/token"
@@ -13,10 +15,48 @@ import (
 // verified. Build it with [ParseRevocations] and pass it to
 // [WithRevocations].
 type RevocationList struct {
-	list *token.Revocations
-	kid  []byte
-	ids  map[[token.IDSize]byte]struct{}
-	kids map[[token.KeyIDSize]byte]struct{}
+	list    *token.Revocations
+	kid     []byte
+	ids     map[[token.IDSize]byte]struct{}
+	kids    map[[token.KeyIDSize]byte]struct{}
+	granted map[[2 * token.IDSize]byte]struct{} // grant id, then license id
+	// kept holds the entries [RevocationList.Including] added, nil for
+	// a list as signed.
+	kept *token.Revocations
+}
+
+// newRevocationList indexes the entries of r.
+func newRevocationList(r *token.Revocations, kid []byte) *RevocationList {
+	rl := &RevocationList{
+		list: r, kid: kid,
+		ids:     make(map[[token.IDSize]byte]struct{}, len(r.IDs)),
+		kids:    make(map[[token.KeyIDSize]byte]struct{}, len(r.KeyIDs)),
+		granted: make(map[[2 * token.IDSize]byte]struct{}),
+	}
+	rl.add(r)
+	return rl
+}
+
+// add indexes the entries of r (decoded strictly, or checked by
+// Including: every id of the right size).
+func (rl *RevocationList) add(r *token.Revocations) {
+	for _, id := range r.IDs {
+		rl.ids[[token.IDSize]byte(id)] = struct{}{}
+	}
+	for _, kid := range r.KeyIDs {
+		rl.kids[[token.KeyIDSize]byte(kid)] = struct{}{}
+	}
+	for _, g := range r.Granted {
+		for _, id := range g.IDs {
+			rl.granted[grantedKey(g.Grant, id)] = struct{}{}
+		}
+	}
+}
+
+func grantedKey(grant, id []byte) (k [2 * token.IDSize]byte) {
+	copy(k[:token.IDSize], grant)
+	copy(k[token.IDSize:], id)
+	return k
 }
 
 // parseRevocation checks one revocation list in any form: signed by a
@@ -59,18 +99,7 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	if key.Issuer != "" && r.Issuer != key.Issuer {
 		return nil, fail(CodeWrongIssuer, r.Issuer, "revocation list issuer %q is not the key's issuer %q", r.Issuer, key.Issuer)
 	}
-	rl := &RevocationList{
-		list: r, kid: m.Header.KID,
-		ids:  make(map[[token.IDSize]byte]struct{}, len(r.IDs)),
-		kids: make(map[[token.KeyIDSize]byte]struct{}, len(r.KeyIDs)),
-	}
-	for _, id := range r.IDs {
-		rl.ids[[token.IDSize]byte(id)] = struct{}{}
-	}
-	for _, kid := range r.KeyIDs {
-		rl.kids[[token.KeyIDSize]byte(kid)] = struct{}{}
-	}
-	return rl, nil
+	return newRevocationList(r, m.Header.KID), nil
 }
 
 // Seq returns the list's sequence number. Callers that remember the
@@ -84,13 +113,15 @@ func (r *RevocationList) Issuer() string { return r.list.Issuer }
 // IssuedAt returns the list's iat.
 func (r *RevocationList) IssuedAt() time.Time { return r.list.IssuedAt }
 
-// Claims returns the decoded list.
+// Claims returns the decoded list, as signed (without the entries
+// [RevocationList.Including] added).
 func (r *RevocationList) Claims() *token.Revocations { return r.list }
 
 // Stale reports whether the list is past its next update at now.
 func (r *RevocationList) Stale(now time.Time) bool { return now.After(r.list.NextUpdate) }
 
-// RevokesID reports whether the list names a license or grant id.
+// RevokesID reports whether the list names a grant id, or the id of a
+// license not minted under a grant ("cti").
 func (r *RevocationList) RevokesID(id []byte) bool {
 	if len(id) != token.IDSize {
 		return false
@@ -108,16 +139,164 @@ func (r *RevocationList) RevokesKey(kid []byte) bool {
 	return ok
 }
 
+// RevokesGranted reports whether the list names the license id under the
+// grant whose id is grant (a "gcti" pair): ids are unique per grant, so a
+// license minted under a grant is revoked by such a pair, never by its id
+// alone.
+func (r *RevocationList) RevokesGranted(grant, id []byte) bool {
+	if len(grant) != token.IDSize || len(id) != token.IDSize {
+		return false
+	}
+	_, ok := r.granted[grantedKey(grant, id)]
+	return ok
+}
+
+// Including returns a list that revokes what r revokes and also every
+// entry of earlier (its IDs, KeyIDs and Granted; its other fields are
+// ignored): for a verifier that keeps what it has seen revoked, since
+// revocation is monotonic (FORMAT section 6): a later list, whatever its
+// seq and whoever signed it, never un-revokes. The result has r's issuer,
+// seq, times and [RevocationList.Claims]. Entries of the wrong size are
+// an error.
+func (r *RevocationList) Including(earlier *token.Revocations) (*RevocationList, error) {
+	if err := checkEntries(earlier); err != nil {
+		return nil, err
+	}
+	out := newRevocationList(r.list, r.kid)
+	kept := &token.Revocations{}
+	if r.kept != nil {
+		out.add(r.kept)
+		*kept = *r.kept
+	}
+	kept.IDs = append(slices.Clip(kept.IDs), earlier.IDs...)
+	kept.KeyIDs = append(slices.Clip(kept.KeyIDs), earlier.KeyIDs...)
+	kept.Granted = append(slices.Clip(kept.Granted), earlier.Granted...)
+	out.add(earlier)
+	out.kept = kept
+	return out, nil
+}
+
+// Dropped returns the entries of earlier that r does not name (with the
+// entries r was given by [RevocationList.Including]): what a verifier
+// that took earlier's entries before would un-revoke by taking r alone. It
+// returns nil when r names them all.
+func (r *RevocationList) Dropped(earlier *token.Revocations) *token.Revocations {
+	var d token.Revocations
+	for _, id := range earlier.IDs {
+		if !r.RevokesID(id) {
+			d.IDs = append(d.IDs, id)
+		}
+	}
+	for _, kid := range earlier.KeyIDs {
+		if !r.RevokesKey(kid) {
+			d.KeyIDs = append(d.KeyIDs, kid)
+		}
+	}
+	for _, g := range earlier.Granted {
+		var ids [][]byte
+		for _, id := range g.IDs {
+			if !r.RevokesGranted(g.Grant, id) {
+				ids = append(ids, id)
+			}
+		}
+		if ids != nil {
+			d.Granted = append(d.Granted, token.GrantIDs{Grant: g.Grant, IDs: ids})
+		}
+	}
+	if d.IDs == nil && d.KeyIDs == nil && d.Granted == nil {
+		return nil
+	}
+	return &d
+}
+
+// checkEntries checks the sizes of the entries of r.
+func checkEntries(r *token.Revocations) error {
+	for _, id := range r.IDs {
+		if len(id) != token.IDSize {
+			return fmt.Errorf("verify: revoked id of %d bytes, want %d", len(id), token.IDSize)
+		}
+	}
+	for _, kid := range r.KeyIDs {
+		if len(kid) != token.KeyIDSize {
+			return fmt.Errorf("verify: revoked key id of %d bytes, want %d", len(kid), token.KeyIDSize)
+		}
+	}
+	for _, g := range r.Granted {
+		if len(g.Grant) != token.IDSize {
+			return fmt.Errorf("verify: grant id of %d bytes, want %d", len(g.Grant), token.IDSize)
+		}
+		for _, id := range g.IDs {
+			if len(id) != token.IDSize {
+				return fmt.Errorf("verify: revoked id of %d bytes under grant %x, want %d", len(id), g.Grant, token.IDSize)
+			}
+		}
+	}
+	return nil
+}
+
+// check applies the list to a license of its issuer (or minted under a
+// grant of its issuer): a plain "cti" entry names a grant, or a license
+// signed directly by a trusted key; a "gcti" pair names a license minted
+// under a grant.
 func (r *RevocationList) check(l *License) *Error {
 	switch {
-	case r.RevokesID(l.Claims.ID):
+	case l.Grant == nil && r.RevokesID(l.Claims.ID):
 		return fail(CodeRevoked, hex.EncodeToString(l.Claims.ID), "license %x is revoked", l.Claims.ID)
+	case l.Grant != nil && r.RevokesGranted(l.Grant.ID, l.Claims.ID):
+		return fail(CodeRevoked, hex.EncodeToString(l.Claims.ID), "license %x minted under grant %x is revoked", l.Claims.ID, l.Grant.ID)
 	case r.RevokesKey(l.KeyID):
 		return fail(CodeRevoked, hex.EncodeToString(l.KeyID), "signing key %x is revoked", l.KeyID)
 	case l.Grant != nil && r.RevokesID(l.Grant.ID):
 		return fail(CodeRevoked, hex.EncodeToString(l.Grant.ID), "grant %x under which the license was issued is revoked", l.Grant.ID)
 	case l.Grant != nil && r.RevokesKey(l.GrantKeyID):
 		return fail(CodeRevoked, hex.EncodeToString(l.GrantKeyID), "key %x that signed the grant is revoked", l.GrantKeyID)
+	}
+	return nil
+}
+
+// unboundKeys maps the id of a revoked key trusted without an issuer to
+// the issuer of a list that names it.
+type unboundKeys map[[token.KeyIDSize]byte]string
+
+// unboundRevoked returns the kid entries of every list that name a key
+// trusted without an issuer, each with the issuer of one list naming it
+// (the first in issuer order). Such a key signs under any iss it likes, so
+// scoping its revocation to one issuer's licenses would let it escape by
+// claiming another: a kid entry for it revokes everything it signed,
+// whatever list names it (FORMAT section 6). Nil when there is none.
+func unboundRevoked(keys *KeySet, revs map[string]*RevocationList) unboundKeys {
+	var out unboundKeys
+	for _, iss := range slices.Sorted(maps.Keys(revs)) {
+		for kid := range revs[iss].kids {
+			k, ok := keys.Lookup(kid[:])
+			if !ok || k.Issuer != "" {
+				continue
+			}
+			if out == nil {
+				out = make(unboundKeys)
+			}
+			if _, seen := out[kid]; !seen {
+				out[kid] = iss
+			}
+		}
+	}
+	return out
+}
+
+// checkUnbound is step 14 for keys trusted without an issuer: the kid
+// entries of every list apply to them, whatever the license's (or its
+// grant's) iss.
+func (v *Verifier) checkUnbound(out *License) *Error {
+	if v.unbound == nil {
+		return nil
+	}
+	if iss, ok := v.unbound[out.kid]; ok {
+		return fail(CodeRevoked, hex.EncodeToString(out.KeyID), "signing key %x is revoked (by the revocation list of %q: the key is trusted without an issuer, so the entry holds whatever issuer the license names)", out.KeyID, iss)
+	}
+	if out.Grant != nil && len(out.GrantKeyID) == token.KeyIDSize {
+		if iss, ok := v.unbound[[token.KeyIDSize]byte(out.GrantKeyID)]; ok {
+			return fail(CodeRevoked, hex.EncodeToString(out.GrantKeyID), "key %x that signed the grant is revoked (by the revocation list of %q: the key is trusted without an issuer, so the entry holds whatever issuer the grant names)", out.GrantKeyID, iss)
+		}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ type Verifier struct {
 	clock      func() time.Time
 	leeway     time.Duration
 	revs       map[string]*RevocationList // by issuer
+	unbound    unboundKeys                // revoked keys trusted without an issuer (revocations.go)
 	staleOK    bool
 	results    *resultCache // WithResultCache; nil: none (cache.go)
 	partners   partnerKeys  // grants' partner keys, prepared (ed25519.go)
@@ -123,7 +124,12 @@ func WithLeeway(d time.Duration) Option {
 // and keys that the lists name. Each list must have been checked with
 // [ParseRevocations] and applies only to its own issuer: to licenses whose
 // iss is the list's iss, and to licenses minted under a grant whose iss is
-// the list's iss. Give at most one list per issuer. A list issued after
+// the list's iss; except that a kid entry naming a key trusted without an
+// issuer revokes everything that key signed, whatever iss it claims. A
+// "cti" entry revokes a grant (and every license under it) or a license
+// signed directly by a trusted key; a license minted under a grant is
+// revoked by a "gcti" pair naming its grant and its id, never by its id
+// alone. Give at most one list per issuer. A list issued after
 // the current time (beyond the leeway) is refused by [New]. A stale list
 // (past its next update) is used but flagged in [License.Warnings]; see
 // [RejectStaleRevocations].
@@ -168,6 +174,7 @@ func New(keys *KeySet, opts ...Option) (*Verifier, error) {
 				iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 		}
 	}
+	v.unbound = unboundRevoked(keys, v.revs)
 	return v, nil
 }
 
@@ -319,6 +326,9 @@ func (v *Verifier) Verify(in []byte, requiredScopes ...string) (*License, error)
 		if err := v.checkRevoked(out, v.revs[g.grant.Issuer], now); err != nil {
 			return nil, err
 		}
+	}
+	if err := v.checkUnbound(out); err != nil {
+		return nil, err
 	}
 	v.results.put(in, out)
 	// 15. Scopes.

@@ -302,35 +302,3 @@ func checkOrder(flag, ref string, set bool) []string {
 	}
 	return nil
 }
-
-// resolveLicenses returns the ids of the licenses or grants that revoke
-// --license names, looked up in the ledger.
-func resolveLicenses(led *ledger.Ledger, refs []string) ([][]byte, error) {
-	var ids [][]byte
-	var problems []string
-	for _, ref := range refs {
-		e, err := led.Get(context.Background(), ref)
-		var ae *ledger.AmbiguousError
-		switch {
-		case errors.Is(err, ledger.ErrNotFound):
-			problems = append(problems, fmt.Sprintf("--license %s: no such license or grant in the ledger %s", ref, led.Location()))
-		case errors.As(err, &ae):
-			problems = append(problems, fmt.Sprintf("--license %s: matches %d entries (%s): give more digits", ref, len(ae.Matches), strings.Join(ae.Matches, ", ")))
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("--license %s: %s", ref, strings.TrimPrefix(err.Error(), "ledger: ")))
-		case e.Kind == ledger.KindRevocations:
-			problems = append(problems, fmt.Sprintf("--license %s is a revocation list, not a license or grant", ref))
-		default:
-			ids = append(ids, hexBytesOf(e.ID))
-		}
-	}
-	if len(problems) > 0 {
-		return nil, problemsError("cannot sign the revocation list, nothing was signed", problems, "'licet ledger list' shows the ids")
-	}
-	return ids, nil
-}
-
-func hexBytesOf(s string) []byte {
-	b, _ := hex.DecodeString(s)
-	return b
-}

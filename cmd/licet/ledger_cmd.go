@@ -24,18 +24,23 @@ func newLedgerCmd(a *app) *cobra.Command {
 	cmd := groupCmd("ledger", "List, show, export and verify the record of everything signed", `  licet ledger list --key acme.key --sub customer-42
   licet ledger expiring --within 30d --json
   licet ledger show 8f26dbc2
-  licet ledger verify --ledger postgres://licet@db/licet`)
+  licet ledger verify --ledger postgres://licet@db/licet
+  licet ledger checkpoint -o /mnt/backup/licet-heads.txt`)
 	cmd.Long = `Every license, grant and revocation list that mint, grant, revoke, renew and
 batch sign is recorded first in the issuer's ledger: its exact bytes, the
 fields searched by (id, kind, subject, products, tier, expiry, grant,
 partner, order reference), the license it renews, and whether its file was
-written. The entries of each signing key form a Merkle log (RFC 6962):
-'licet ledger verify' recomputes it and reports any edited row.
+written. The entries of each signing key form a Merkle log (RFC 6962), and
+every append stores a checkpoint of the log signed by the key:
+'licet ledger verify' recomputes the logs, checks them against what the key
+signed and reports any edited row; 'licet ledger checkpoint' prints the
+signed heads to keep elsewhere, which 'licet ledger verify --against FILE'
+checks the ledger against.
 
 The ledger is --ledger (an SQLite FILE or a postgres:// URL), else
 LICET_LEDGER, else licet.db beside --key, else licet.db here.`
 	cmd.AddCommand(newLedgerListCmd(a), newLedgerShowCmd(a), newLedgerExportCmd(a),
-		newLedgerExpiringCmd(a), newLedgerVerifyCmd(a))
+		newLedgerExpiringCmd(a), newLedgerVerifyCmd(a), newLedgerCheckpointCmd(a))
 	return cmd
 }
 
@@ -528,24 +533,48 @@ func (a *app) rewriteToken(led *ledger.Ledger, e *ledger.Entry, format, out stri
 func newLedgerVerifyCmd(a *app) *cobra.Command {
 	var lf ledgerCmdFlags
 	var asJSON bool
+	var against []string
 	cmd := &cobra.Command{
-		Use:   "verify [--json]",
+		Use:   "verify [--against FILE] [--json]",
 		Short: "Recompute the ledger's Merkle logs and report edited rows (exit 1)",
-		Long: `Recompute every log of the ledger from the raw tokens alone: each entry's
-fields against its bytes, its signature against the log's public key, every
-stored hash, and each log's tree head (size and root). Any row edited,
-removed, reordered or inserted outside licet is reported, and the exit code
-is 1. Exit code 0: every log is intact; its heads are printed.`,
+		Long: `Recompute every log of the ledger from the raw tokens alone and check it
+against what the log's key signed: each entry's fields against its bytes,
+its signature against the log's public key (a log without one, or with
+another key's, is a problem), every stored hash, each log's tree head, and
+every signed checkpoint, which must be the log's tree at its size with the
+order references and renewal links it commits to. The newest signed
+checkpoint must cover the whole log. Any row edited, removed, reordered or
+inserted outside licet is reported, and the exit code is 1. Exit code 0:
+every log is intact; its heads are printed.
+
+--against FILE checks the ledger against signed checkpoints kept elsewhere
+('licet ledger checkpoint' prints them): each must be a checkpoint of a
+log of the ledger, signed by its key, whose entries the log still holds.
+This shows what the ledger alone cannot: its newest appends removed
+together with their checkpoints.`,
 		Example: `  licet ledger verify --key acme.key
+  licet ledger verify --against /mnt/backup/licet-heads.txt
   licet ledger verify --ledger postgres://licet@db/licet --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			var kept [][]byte
+			for _, f := range against {
+				data, err := readFile(f, "a file of signed checkpoints", 1<<20)
+				if err != nil {
+					return err
+				}
+				notes, err := ledger.SplitCheckpoints(data)
+				if err != nil {
+					return usageError("give the output of 'licet ledger checkpoint'", "--against %s: %s", f, strings.TrimPrefix(err.Error(), "ledger: "))
+				}
+				kept = append(kept, notes...)
+			}
 			led, err := a.openLedgerOf(&lf)
 			if err != nil {
 				return err
 			}
 			defer led.Close()
-			r, err := led.Verify(context.Background())
+			r, err := led.Verify(context.Background(), kept...)
 			if err != nil {
 				return failure(err, "")
 			}
@@ -554,6 +583,69 @@ is 1. Exit code 0: every log is intact; its heads are printed.`,
 	}
 	lf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
+	cmd.Flags().StringArrayVar(&against, "against", nil, "also check against the signed checkpoints kept in `FILE` (repeatable)")
+	return cmd
+}
+
+func newLedgerCheckpointCmd(a *app) *cobra.Command {
+	var lf ledgerCmdFlags
+	var out string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "checkpoint [-o FILE]",
+		Short: "Print the signed head of each log, to keep away from the ledger",
+		Long: `Print the newest checkpoint of each log of the ledger that the log's key
+signed at an append: a C2SP signed note of the log's size and root (and of
+the order references and renewal links of its entries). Keep the output
+where whoever can write the ledger cannot (a backup, another machine, a
+ticket, an email to yourself); 'licet ledger verify --against FILE' later
+proves that nothing recorded before it was removed or changed. Taking one
+after every issuing session bounds what a rollback of the database can hide.
+
+-o FILE is written atomically and never overwritten without --force.`,
+		Example: `  licet ledger checkpoint --key acme.key
+  licet ledger checkpoint -o heads-$(date +%F).txt
+  licet ledger verify --against heads-2026-03-01.txt`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			if out != "" && out != "-" {
+				if err := a.checkOutput(out, "text", force, false); err != nil {
+					return err
+				}
+			}
+			led, err := a.openLedgerOf(&lf)
+			if err != nil {
+				return err
+			}
+			defer led.Close()
+			heads, err := led.SignedHeads(context.Background())
+			if err != nil {
+				return failure(err, "run 'licet ledger verify'")
+			}
+			if len(heads) == 0 {
+				return failure(fmt.Errorf("the ledger %s holds no signed checkpoint: nothing was signed with it yet", led.Location()), "")
+			}
+			var buf bytes.Buffer
+			for i, h := range heads {
+				if i > 0 {
+					buf.WriteString("\n")
+				}
+				buf.Write(h.Note)
+			}
+			if out == "" || out == "-" {
+				_, err := a.stdout.Write(buf.Bytes())
+				return err
+			}
+			if err := writeNew(out, buf.Bytes(), 0o644, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "licet: wrote the signed heads of %d logs to %s: keep it away from the ledger ('licet ledger verify --against %s')\n", len(heads), out, out)
+			return nil
+		}),
+	}
+	lf.add(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite the -o file")
 	return cmd
 }
 
@@ -570,9 +662,10 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 			OK       bool       `json:"ok"`
 			Ledger   string     `json:"ledger"`
 			Entries  int64      `json:"entries"`
+			Kept     int        `json:"kept_checkpoints"`
 			Logs     []*logJSON `json:"logs"`
 			Problems []string   `json:"problems"`
-		}{r.OK(), led.Location(), r.Entries, []*logJSON{}, nonNil(r.Problems)}
+		}{r.OK(), led.Location(), r.Entries, r.Kept, []*logJSON{}, nonNil(r.Problems)}
 		for _, g := range r.Logs {
 			j.Logs = append(j.Logs, &logJSON{g.KID, g.Origin(), g.Size, g.Root.String()})
 		}
@@ -593,6 +686,9 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 	}
 	if !asJSON {
 		fmt.Fprintf(a.stdout, "ok: %d entries in %d logs verify\n", r.Entries, len(r.Logs))
+		if r.Kept > 0 {
+			fmt.Fprintf(a.stdout, "ok: consistent with the %d kept checkpoints\n", r.Kept)
+		}
 	}
 	return nil
 }
