@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -50,19 +48,6 @@ func (a *app) openLedger(location string) (*ledger.Ledger, error) {
 	}
 	l.SetClock(a.now)
 	return l, nil
-}
-
-// issuance is a signed object to record in the ledger and hand out.
-type issuance struct {
-	raw                 []byte
-	pub                 ed25519.PublicKey
-	signer              crypto.Signer // the key, which signs the ledger's checkpoint
-	pemType             string
-	headers             map[string]string
-	format, prefix, out string
-	force, json         bool
-	what                string // "license ID", for messages
-	order, renewedFrom  string
 }
 
 // issuedJSON is the --json output of mint, grant, revoke and renew.
@@ -112,27 +97,6 @@ func (a *app) checkOutput(out, format string, force, asJSON bool) error {
 		return ioError(fmt.Errorf("%s already exists; not overwriting it", out), "choose another file name, or pass --force to replace it")
 	}
 	return nil
-}
-
-// issue records a signed object in the ledger (not yet written), writes it
-// out, and marks it written (issue.Issuer.Record). A failure after
-// recording leaves the entry unwritten, and says so: the token is never
-// signed without a record.
-func (a *app) issue(led *ledger.Ledger, is *issuance) (*ledger.Entry, error) {
-	out := is.out
-	if out == "-" {
-		out = ""
-	}
-	iss := &issue.Issuer{PublicKey: is.pub, Ledger: led, Now: a.now, Write: a.tokenWriter(is.format, is.json),
-		Unlock: func() (crypto.Signer, error) { return is.signer, nil }}
-	r, err := iss.Record(context.Background(), is.raw, is.order, is.renewedFrom, issue.Out{File: out, Replace: is.force,
-		Encode: func(*ledger.Entry) ([]byte, error) {
-			return encodeToken(is.raw, is.pemType, is.headers, is.format, is.prefix)
-		}})
-	if err != nil {
-		return nil, issueError(err, led, "")
-	}
-	return r.Entry, a.issued(r, led, is.format, is.json, is.what)
 }
 
 // tokenWriter is the Write of an issue.Issuer: an atomic new file (or
