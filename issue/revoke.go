@@ -133,6 +133,8 @@ type RevokeResult struct {
 	// Scoped lists the plain ids asked that the ledger holds as licenses
 	// minted under a grant, revoked under that grant instead.
 	Scoped []*ledger.Entry
+
+	newest string // the ledger id of the newest list when planned
 }
 
 // NewerListError is an output file holding a list of the issuer newer
@@ -184,20 +186,35 @@ func (is *Issuer) Revoke(ctx context.Context, req *RevokeRequest) (*RevokeResult
 	if ls.Rotated {
 		return nil, &RotatedSignerError{Signer: ls}
 	}
-	res, err := is.planList(ctx, req, now)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkReplacing(req, res.List.Issuer, res.Base); err != nil {
-		return nil, err
-	}
-	signer, err := is.Signer()
-	if err != nil {
-		return nil, err
-	}
-	raw, err := token.SignRevocations(signer, res.List)
-	if err != nil {
-		return nil, err
+	// Another revoke recording a list between planning and recording
+	// would make two lists of one seq, each without the other's change:
+	// plan again when the newest list moved meanwhile.
+	var res *RevokeResult
+	var raw []byte
+	for attempt := 0; ; attempt++ {
+		if res, err = is.planList(ctx, req, now); err != nil {
+			return nil, err
+		}
+		if err := checkReplacing(req, res.List.Issuer, res.Base); err != nil {
+			return nil, err
+		}
+		signer, err := is.Signer()
+		if err != nil {
+			return nil, err
+		}
+		if raw, err = token.SignRevocations(signer, res.List); err != nil {
+			return nil, err
+		}
+		newest, err := NewestList(ctx, is.Ledger, is.Name)
+		if err != nil {
+			return nil, err
+		}
+		if newest == nil && res.newest == "" || newest != nil && newest.Entry.ID == res.newest {
+			break
+		}
+		if attempt == 2 {
+			return nil, errors.New("issue: other revocation lists of the issuer are being recorded meanwhile; nothing was recorded: try again")
+		}
 	}
 	if res.Result, err = is.Record(ctx, raw, "", "", req.Out); err != nil {
 		return nil, err
@@ -217,7 +234,7 @@ func (is *Issuer) planList(ctx context.Context, req *RevokeRequest, now time.Tim
 	var base []byte
 	basePub := is.PublicKey
 	if newest != nil {
-		base, res.Base = newest.Entry.Raw, newest.List
+		base, res.Base, res.newest = newest.Entry.Raw, newest.List, newest.Entry.ID
 		if basePub, err = logKey(ctx, is.Ledger, newest.Entry.KID, is.PublicKey); err != nil {
 			return nil, err
 		}

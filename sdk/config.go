@@ -79,10 +79,11 @@ type Config struct {
 	RejectStaleRevocations bool
 
 	// StatePath, when set, is a small JSON file (written 0600,
-	// atomically) that records the highest time seen and the highest
-	// revocation list sequence number, so that a clock set back or an
-	// older revocation list is caught offline. See [ClockRollbackError]
-	// and [ListRollbackError].
+	// atomically) that records the highest time seen, the highest
+	// revocation list sequence number and every revocation entry seen,
+	// so that a clock set back, or a list that would un-revoke, is caught
+	// offline and across restarts. See [ClockRollbackError],
+	// [ListRollbackError] and [ListDroppedError].
 	StatePath string
 	// ClockTolerance is how far the clock may be behind the highest time
 	// seen; 0 means DefaultClockTolerance. It is never less than the

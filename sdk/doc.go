@@ -62,11 +62,21 @@
 // With Config.StatePath set, a small JSON file (written atomically, mode
 // 0600) keeps the highest time seen (license and revocation list issue
 // times, and the time of every check, whatever its outcome: a clock set
-// back after the license expired is caught too) and the highest
-// revocation list sequence number per issuer. A clock set back behind
-// that mark by more than Config.ClockTolerance is a
-// *[ClockRollbackError]; an older or removed revocation list is a
-// *[ListRollbackError]; both deny everything until put right. A state
+// back after the license expired is caught too), the highest revocation
+// list sequence number per issuer, and every entry of every revocation
+// list taken. A clock set back behind that mark by more than
+// Config.ClockTolerance is a *[ClockRollbackError]; a removed revocation
+// list is a *[ListRollbackError]; both deny everything until put right.
+//
+// Revocation is monotonic (FORMAT section 6): once the SDK has seen an
+// entry revoked, the license, grant or key it names stays revoked,
+// whatever list comes later, whatever its seq and whichever trusted key
+// signed it (retired keys sign lists too, so a leaked one could otherwise
+// publish an empty list with a huge seq). A list that no longer names
+// entries an earlier one named is taken for the rest and reported once as
+// a *[ListDroppedError] (Reload, OnError, Status warnings); a list with a
+// lower seq than one seen is taken the same way, so such a leaked list
+// locks out none of the vendor's later lists. A state
 // file that cannot be read is a *[StateError], never a panic. Without a
 // state file the same checks run against what the running process has
 // seen. The state file is a tripwire, not a vault: whoever can delete it

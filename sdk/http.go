@@ -23,6 +23,7 @@ const (
 	CodeNoLicense          = "no_license"          // no license found, or a nil *License
 	CodeClockRollback      = "clock_rollback"      // *ClockRollbackError
 	CodeListRollback       = "list_rollback"       // *ListRollbackError
+	CodeListDropped        = "list_dropped"        // *ListDroppedError (reported, never a refusal)
 	CodeRevocationsInvalid = "revocations_invalid" // *RevocationsError
 	CodeStateInvalid       = "state_invalid"       // *StateError
 	CodeTierTooLow         = "tier_too_low"        // License.RequireTier
@@ -45,6 +46,7 @@ func CodeOf(err error) string {
 	var (
 		clock *ClockRollbackError
 		list  *ListRollbackError
+		drop  *ListDroppedError
 		revs  *RevocationsError
 		st    *StateError
 		load  *LoadError
@@ -58,6 +60,8 @@ func CodeOf(err error) string {
 		return CodeClockRollback
 	case errors.As(err, &list):
 		return CodeListRollback
+	case errors.As(err, &drop):
+		return CodeListDropped
 	case errors.As(err, &revs):
 		return CodeRevocationsInvalid
 	case errors.As(err, &st):

@@ -61,6 +61,8 @@ type License struct {
 	revs     []*verify.RevocationList // the lists in effect, one per issuer
 	revErr   error                    // why no list could be accepted at all
 	revProb  error                    // why the newest list was not taken (the previous one stays)
+	revDrop  error                    // what the lists in effect drop (they stay revoked), nil if nothing
+	stDirty  bool                     // l.st.Revoked changed since the state file was written
 	stateErr error                    // why the state file could not be written
 	ver      *verify.Verifier
 	inputs   []input
@@ -168,7 +170,7 @@ func (l *License) refresh() []error {
 		snap.warnings = append(snap.warnings, l.good.skipped...)
 	}
 	var problems []error
-	for _, p := range []error{l.licProb, l.revProb, l.stateErr} {
+	for _, p := range []error{l.licProb, l.revProb, l.revDrop, l.stateErr} {
 		if p != nil {
 			problems = append(problems, p)
 			snap.warnings = append(snap.warnings, p.Error())
@@ -214,11 +216,11 @@ func (l *License) refreshLocked(now time.Time) error {
 		// in the future becomes good when the clock reaches it.
 		if !l.revDone || sig != l.revSig || l.revErr != nil || l.revProb != nil {
 			l.revSig = sig
-			lists, err := l.takeRevocations(path, data, err, now)
+			lists, drop, err := l.takeRevocations(path, data, err, now)
 			switch {
 			case err == nil:
 				verChanged = true
-				l.revs, l.revDone, l.revErr, l.revProb = lists, true, nil, nil
+				l.revs, l.revDone, l.revErr, l.revProb, l.revDrop = lists, true, nil, nil, drop
 			case l.revDone:
 				l.revProb = err // keep the list we have
 			default:
@@ -290,49 +292,107 @@ func (l *License) reverify() error {
 
 // takeRevocations checks the revocation lists read from path: each signed
 // by a trusted key, at most one per issuer, none issued after now (beyond
-// the leeway), none older than a list already seen from its issuer, and
-// none missing whose issuer was seen before. The state's seqs change only
-// when every list passes.
-func (l *License) takeRevocations(path string, data []byte, readErr error, now time.Time) ([]*verify.RevocationList, error) {
+// the leeway), and none missing whose issuer was seen before. Revocation
+// is monotonic (FORMAT section 6): each list is taken with every entry
+// remembered for its issuer, so that no list un-revokes anything, whatever
+// its seq and whoever signed it; what the lists drop is returned as a
+// *ListDroppedError (drop), to report. Only when the state records a seq
+// but no entries of an issuer (a state file of an earlier version) is a
+// lower seq still refused. The state changes only when every list passes.
+func (l *License) takeRevocations(path string, data []byte, readErr error, now time.Time) (lists []*verify.RevocationList, drop, err error) {
 	if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
-		return nil, &RevocationsError{Path: path, Err: readErr}
+		return nil, nil, &RevocationsError{Path: path, Err: readErr}
 	}
-	var lists []*verify.RevocationList
+	var parsed []*verify.RevocationList
 	if readErr == nil {
 		if len(bytes.TrimSpace(data)) == 0 {
-			return nil, &RevocationsError{Path: path, Err: errors.New("the file is empty: write a revocation list into it, or remove it")}
+			return nil, nil, &RevocationsError{Path: path, Err: errors.New("the file is empty: write a revocation list into it, or remove it")}
 		}
-		parsed, err := verify.ParseRevocations(data, l.s.keys)
-		if err != nil {
-			return nil, &RevocationsError{Path: path, Err: err}
+		if parsed, err = verify.ParseRevocations(data, l.s.keys); err != nil {
+			return nil, nil, &RevocationsError{Path: path, Err: err}
 		}
-		for _, list := range parsed {
-			iss := list.Issuer()
-			if iat := list.IssuedAt(); iat.After(now.Add(l.s.leeway)) {
-				return nil, &RevocationsError{Path: path, Err: fmt.Errorf(
-					"the list of issuer %q is issued at %s, after this machine's clock (%s): check the clock, or install a list issued before now",
-					iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
-			}
-			if seen, ok := l.st.Seq[iss]; ok && list.Seq() < seen {
-				return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seen, Got: list.Seq()}
-			}
-			lists = append(lists, list)
+	}
+	for _, list := range parsed {
+		iss := list.Issuer()
+		if iat := list.IssuedAt(); iat.After(now.Add(l.s.leeway)) {
+			return nil, nil, &RevocationsError{Path: path, Err: fmt.Errorf(
+				"the list of issuer %q is issued at %s, after this machine's clock (%s): check the clock, or install a list issued before now",
+				iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+		}
+		if seen, ok := l.st.Seq[iss]; ok && list.Seq() < seen && l.st.Revoked[iss] == nil {
+			return nil, nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seen, Got: list.Seq()}
 		}
 	}
 	// An issuer whose list was seen must still have one: replacing the
 	// file with another issuer's list, or removing it, would un-revoke.
-	for _, iss := range slices.Sorted(maps.Keys(l.st.Seq)) {
-		if !slices.ContainsFunc(lists, func(r *verify.RevocationList) bool { return r.Issuer() == iss }) {
-			return nil, &ListRollbackError{Path: path, Issuer: iss, Seen: l.st.Seq[iss], Missing: true}
+	seenIssuers := slices.Sorted(maps.Keys(l.st.Seq))
+	for iss := range l.st.Revoked {
+		if _, ok := l.st.Seq[iss]; !ok {
+			seenIssuers = append(seenIssuers, iss)
 		}
 	}
+	for _, iss := range seenIssuers {
+		if !slices.ContainsFunc(parsed, func(r *verify.RevocationList) bool { return r.Issuer() == iss }) {
+			return nil, nil, &ListRollbackError{Path: path, Issuer: iss, Seen: l.st.Seq[iss], Missing: true}
+		}
+	}
+	records := make(map[string]*revoked, len(parsed))
+	var drops []error
+	for _, list := range parsed {
+		iss := list.Issuer()
+		rec := &revoked{Listed: entries(list.Claims())}
+		if rec.Listed == nil {
+			rec.Listed = []string{}
+		}
+		if old := l.st.Revoked[iss]; old != nil {
+			// Every entry remembered and not named by this list stays.
+			kept := list.Dropped(old.all())
+			if list, err = list.Including(kept); err != nil {
+				return nil, nil, &StateError{l.s.cfg.StatePath, "read", err}
+			}
+			rec.Kept = entries(kept)
+			// Reported once: the entries the previous list named.
+			if d := minus(old.Listed, rec.Listed); len(d) > 0 {
+				drops = append(drops, &ListDroppedError{Path: path, Issuer: iss, Seq: list.Seq(), Seen: l.st.Seq[iss], Dropped: d})
+			}
+		}
+		records[iss] = rec
+		lists = append(lists, list)
+	}
 	for _, list := range lists {
+		iss := list.Issuer()
 		if l.st.Seq == nil {
 			l.st.Seq = make(map[string]uint64)
 		}
-		l.st.Seq[list.Issuer()] = list.Seq()
+		if seen, ok := l.st.Seq[iss]; !ok || list.Seq() > seen {
+			l.st.Seq[iss] = list.Seq()
+		}
+		if l.st.Revoked == nil {
+			l.st.Revoked = make(map[string]*revoked)
+		}
+		if old := l.st.Revoked[iss]; old == nil || !slices.Equal(old.Listed, records[iss].Listed) || !slices.Equal(old.Kept, records[iss].Kept) {
+			l.st.Revoked[iss] = records[iss]
+			l.stDirty = true
+		}
 	}
-	return lists, nil
+	switch len(drops) {
+	case 0:
+		return lists, nil, nil
+	case 1:
+		return lists, drops[0], nil
+	}
+	return lists, errors.Join(drops...), nil
+}
+
+// minus returns the strings of sorted a that sorted b does not hold.
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if _, found := slices.BinarySearch(b, x); !found {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // saveState raises the high-water mark to now (and to the issue times of
@@ -358,16 +418,16 @@ func (l *License) saveState(now time.Time) {
 	if path == "" {
 		return
 	}
-	if s := l.saved; s != nil && maps.Equal(s.Seq, l.st.Seq) &&
+	if s := l.saved; s != nil && maps.Equal(s.Seq, l.st.Seq) && !l.stDirty &&
 		l.st.HighWater-s.HighWater < int64(stateGranularity/time.Second) {
 		return
 	}
-	snap := &state{Version: stateVersion, HighWater: l.st.HighWater, Seq: maps.Clone(l.st.Seq)}
+	snap := &state{Version: stateVersion, HighWater: l.st.HighWater, Seq: maps.Clone(l.st.Seq), Revoked: maps.Clone(l.st.Revoked)}
 	if err := writeState(path, snap); err != nil {
 		l.stateErr = err
 		return
 	}
-	l.saved, l.stateErr = snap, nil
+	l.saved, l.stateErr, l.stDirty = snap, nil, false
 }
 
 // Status is a summary of a [License] at one moment, for logs, status pages

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/licet/licet/token"
 )
 
 // ErrClockRollback is matched by every [*ClockRollbackError] with
@@ -40,10 +45,14 @@ func (e *ClockRollbackError) Error() string {
 // Is makes errors.Is(err, ErrClockRollback) true.
 func (e *ClockRollbackError) Is(target error) bool { return target == ErrClockRollback }
 
-// ListRollbackError reports a revocation list older than one already seen
-// from the same issuer (a lower seq), or a missing list after one was
-// seen from that issuer (Missing: the file removed, or now holding only
-// other issuers' lists): either would un-revoke licenses.
+// ListRollbackError reports a missing revocation list after one was seen
+// from that issuer (Missing: the file removed, or now holding only other
+// issuers' lists), or a list older than one already seen from the same
+// issuer (a lower seq) while the state file records no entries of that
+// issuer (a state file written before revocations were remembered): either
+// could un-revoke licenses. Once the entries of an issuer are remembered,
+// a lower seq un-revokes nothing: the list is taken, and what it drops is
+// reported with a *[ListDroppedError].
 type ListRollbackError struct {
 	Path    string
 	Issuer  string
@@ -65,6 +74,47 @@ func (e *ListRollbackError) Error() string {
 // Is makes errors.Is(err, ErrListRollback) true.
 func (e *ListRollbackError) Is(target error) bool { return target == ErrListRollback }
 
+// ErrListDropped is matched by every [*ListDroppedError] with errors.Is.
+var ErrListDropped = errors.New("sdk: revocation list drops revoked entries")
+
+// ListDroppedError reports a revocation list that does not name entries
+// that an earlier list of its issuer named (or that has a lower seq than
+// one already seen, and so drops them). Revocation is monotonic (FORMAT
+// section 6): the dropped entries stay revoked, the list is taken for the
+// rest, and nothing is denied because of it. While that list is in effect
+// it is among the problems [License.Reload] returns and in the [Status]
+// Warnings, and OnError of [License.Watch] gets it once; after a restart
+// it is not reported again (the state file keeps the entries as dropped).
+// A vendor's lists only grow, so a list that drops entries was signed by
+// mistake, or by a leaked key.
+type ListDroppedError struct {
+	Path   string
+	Issuer string
+	Seq    uint64 // the seq of the list
+	Seen   uint64 // the highest seq seen from Issuer before it
+	// Dropped lists the entries that stay revoked: "cti:<hex id>",
+	// "kid:<hex key id>" or "gcti:<hex grant id>:<hex license id>".
+	Dropped []string
+}
+
+// Error names the list, its seq and the entries it drops.
+func (e *ListDroppedError) Error() string {
+	shown := e.Dropped
+	more := ""
+	if len(shown) > 4 {
+		shown, more = shown[:4], fmt.Sprintf(" and %d more", len(e.Dropped)-4)
+	}
+	lower := ""
+	if e.Seq < e.Seen {
+		lower = fmt.Sprintf(", lower than seq %d already seen", e.Seen)
+	}
+	return fmt.Sprintf("sdk: revocation list %s of %q (seq %d%s) drops %d revoked entries (%s%s); they stay revoked: a revocation list never un-revokes (a vendor's lists only grow: was this one signed by a leaked key?)",
+		e.Path, e.Issuer, e.Seq, lower, len(e.Dropped), strings.Join(shown, ", "), more)
+}
+
+// Is makes errors.Is(err, ErrListDropped) true.
+func (e *ListDroppedError) Is(target error) bool { return target == ErrListDropped }
+
 // StateError reports a state file that cannot be read or written. A state
 // file that cannot be read (corrupt, unreadable) stops every license from
 // being allowed, since rollbacks can no longer be told; deleting it starts
@@ -84,9 +134,12 @@ func (e *StateError) Error() string {
 func (e *StateError) Unwrap() error { return e.Err }
 
 const (
-	stateVersion = 1
-	// maxState bounds the state file read.
-	maxState = 64 << 10
+	// stateVersion is the version written; version 1 files (without the
+	// remembered revocations) are read too.
+	stateVersion = 2
+	// maxState bounds the state file read: it holds every entry of every
+	// revocation list taken (a list holds at most about 2,000).
+	maxState = 4 << 20
 	// stateGranularity is how far the high-water mark must advance before
 	// the state file is written again: a poll does not write every time.
 	stateGranularity = time.Minute
@@ -99,6 +152,94 @@ type state struct {
 	HighWater int64 `json:"high_water"`
 	// Seq is the highest revocation list seq seen, per issuer.
 	Seq map[string]uint64 `json:"revocation_seq,omitempty"`
+	// Revoked is, per issuer, every entry of the lists taken: revocation
+	// is monotonic (FORMAT section 6).
+	Revoked map[string]*revoked `json:"revoked,omitempty"`
+}
+
+// revoked holds the entries seen revoked for one issuer, each once, in
+// the form of [entries].
+type revoked struct {
+	// Listed are the entries of the last list taken.
+	Listed []string `json:"listed"`
+	// Kept are entries that a later list dropped: they stay revoked.
+	Kept []string `json:"kept,omitempty"`
+}
+
+// all returns the entries of r as a token.Revocations.
+func (r *revoked) all() *token.Revocations {
+	out, _ := parseEntries(append(slices.Clone(r.Listed), r.Kept...))
+	return out
+}
+
+// entries returns the entries of r as sorted strings: "cti:<hex>",
+// "kid:<hex>", "gcti:<hex grant>:<hex id>".
+func entries(r *token.Revocations) []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range r.IDs {
+		out = append(out, "cti:"+hex.EncodeToString(id))
+	}
+	for _, kid := range r.KeyIDs {
+		out = append(out, "kid:"+hex.EncodeToString(kid))
+	}
+	for _, g := range r.Granted {
+		for _, id := range g.IDs {
+			out = append(out, "gcti:"+hex.EncodeToString(g.Grant)+":"+hex.EncodeToString(id))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// parseEntries reads strings of [entries] back.
+func parseEntries(list []string) (*token.Revocations, error) {
+	r := &token.Revocations{}
+	byGrant := map[string]int{}
+	for _, e := range list {
+		kind, rest, _ := strings.Cut(e, ":")
+		var err error
+		switch kind {
+		case "cti", "kid":
+			var b []byte
+			b, err = hex.DecodeString(rest)
+			switch {
+			case err != nil:
+			case kind == "cti" && len(b) == token.IDSize:
+				r.IDs = append(r.IDs, b)
+			case kind == "kid" && len(b) == token.KeyIDSize:
+				r.KeyIDs = append(r.KeyIDs, b)
+			default:
+				err = errors.New("wrong size")
+			}
+		case "gcti":
+			gs, is, _ := strings.Cut(rest, ":")
+			var g, id []byte
+			if g, err = hex.DecodeString(gs); err == nil {
+				id, err = hex.DecodeString(is)
+			}
+			if err == nil && (len(g) != token.IDSize || len(id) != token.IDSize) {
+				err = errors.New("wrong size")
+			}
+			if err == nil {
+				i, ok := byGrant[gs]
+				if !ok {
+					i = len(r.Granted)
+					byGrant[gs] = i
+					r.Granted = append(r.Granted, token.GrantIDs{Grant: g})
+				}
+				r.Granted[i].IDs = append(r.Granted[i].IDs, id)
+			}
+		default:
+			err = errors.New("unknown kind")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("revoked entry %q: %v", e, err)
+		}
+	}
+	return r, nil
 }
 
 func (st *state) highWater() time.Time {
@@ -134,12 +275,21 @@ func readState(path string) (*state, error) {
 	if err := dec.Decode(new(json.RawMessage)); err != io.EOF {
 		return nil, &StateError{path, "read", errors.New("corrupt (delete it to start afresh): data after the JSON object")}
 	}
-	if st.Version != stateVersion {
+	if st.Version != stateVersion && st.Version != 1 {
 		return nil, &StateError{path, "read", fmt.Errorf("version %d, want %d", st.Version, stateVersion)}
 	}
 	if st.HighWater < 0 {
 		return nil, &StateError{path, "read", errors.New("corrupt (delete it to start afresh): negative high_water")}
 	}
+	for iss, r := range st.Revoked {
+		if r == nil {
+			return nil, &StateError{path, "read", fmt.Errorf("corrupt (delete it to start afresh): revoked entries of %q are null", iss)}
+		}
+		if _, err := parseEntries(append(slices.Clone(r.Listed), r.Kept...)); err != nil {
+			return nil, &StateError{path, "read", fmt.Errorf("corrupt (delete it to start afresh): %v", err)}
+		}
+	}
+	st.Version = stateVersion
 	return &st, nil
 }
 

@@ -20,6 +20,10 @@ type stateFile struct {
 	Version   int               `json:"version"`
 	HighWater int64             `json:"high_water"`
 	Seq       map[string]uint64 `json:"revocation_seq"`
+	Revoked   map[string]struct {
+		Listed []string `json:"listed"`
+		Kept   []string `json:"kept"`
+	} `json:"revoked"`
 }
 
 func readStateFile(t *testing.T, path string) stateFile {
@@ -45,7 +49,7 @@ func TestStateFileWritten(t *testing.T) {
 	lic := mustLoad(t, cfg)
 
 	st := readStateFile(t, cfg.StatePath)
-	if st.Version != 1 || st.HighWater != t0.Unix() || st.Seq["acme"] != 7 {
+	if st.Version != 2 || st.HighWater != t0.Unix() || st.Seq["acme"] != 7 || st.Revoked["acme"].Listed == nil {
 		t.Errorf("state = %+v", st)
 	}
 	fi, err := os.Stat(cfg.StatePath)
@@ -198,8 +202,11 @@ func TestCorruptState(t *testing.T) {
 		{"wrong type", `{"version": 1, "high_water": "soon"}`, "corrupt"},
 		{"negative", `{"version": 1, "high_water": -5}`, "negative"},
 		{"trailing", `{"version": 1, "high_water": 5} {}`, "data after"},
-		{"other version", `{"version": 2, "high_water": 5}`, "version 2"},
-		{"huge", `{"version": 1, "high_water": 1` + strings.Repeat("0", 70<<10) + `}`, "larger than"},
+		{"other version", `{"version": 3, "high_water": 5}`, "version 3"},
+		{"huge", `{"version": 1, "high_water": 1` + strings.Repeat("0", 4<<20) + `}`, "larger than"},
+		{"bad revoked entry", `{"version": 2, "high_water": 5, "revoked": {"acme": {"listed": ["cti:0011"]}}}`, "corrupt"},
+		{"unknown revoked kind", `{"version": 2, "high_water": 5, "revoked": {"acme": {"listed": ["jti:00112233445566778899aabbccddeeff"]}}}`, "corrupt"},
+		{"null revoked", `{"version": 2, "high_water": 5, "revoked": {"acme": null}}`, "corrupt"},
 		{"seq overflow", `{"version": 1, "high_water": 5, "revocation_seq": {"acme": 1e30}}`, "corrupt"},
 	}
 	for _, tt := range tests {
@@ -362,12 +369,13 @@ func TestRevokedWhileRunning(t *testing.T) {
 	if !errors.As(err, &re) || !lic.Allows("api:read") {
 		t.Fatalf("broken list: %v", err)
 	}
-	// An older list is refused, the previous one kept.
+	// An older list is taken too: revocation is monotonic, its entries
+	// join those seen (here it names the license, which is revoked).
 	write(t, cfg.RevocationsPath, v.revocations(0, t0.Add(-2*time.Hour), claims.ID))
-	if err := lic.Reload(); !errors.Is(err, sdk.ErrListRollback) || !lic.Allows("api:read") {
-		t.Fatalf("older list: %v", err)
+	if err := lic.Reload(); !errors.Is(err, verify.CodeRevoked) || lic.Allows("api:read") {
+		t.Fatalf("older list naming the license: %v", err)
 	}
-	// A newer list that names the license denies at once.
+	// A newer list that names the license denies too.
 	write(t, cfg.RevocationsPath, v.revocations(2, t0, claims.ID))
 	err = lic.Reload()
 	if !errors.Is(err, verify.CodeRevoked) || lic.Allows("api:read") || sdk.CodeOf(lic.Err()) != "revoked" {

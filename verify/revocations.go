@@ -102,8 +102,10 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	return newRevocationList(r, m.Header.KID), nil
 }
 
-// Seq returns the list's sequence number. Callers that remember the
-// highest seq they have seen refuse lists with a lower one (rollback).
+// Seq returns the list's sequence number: it orders an issuer's lists. A
+// list with a lower seq than one seen un-revokes nothing for a caller that
+// keeps the entries it saw ([RevocationList.Including]): revocation is
+// monotonic (FORMAT section 6).
 func (r *RevocationList) Seq() uint64 { return r.list.Seq }
 
 // Issuer returns the list's issuer: the list applies only to that
@@ -157,8 +159,11 @@ func (r *RevocationList) RevokesGranted(grant, id []byte) bool {
 // revocation is monotonic (FORMAT section 6): a later list, whatever its
 // seq and whoever signed it, never un-revokes. The result has r's issuer,
 // seq, times and [RevocationList.Claims]. Entries of the wrong size are
-// an error.
+// an error; a nil earlier adds nothing (r itself is returned).
 func (r *RevocationList) Including(earlier *token.Revocations) (*RevocationList, error) {
+	if earlier == nil {
+		return r, nil
+	}
 	if err := checkEntries(earlier); err != nil {
 		return nil, err
 	}

@@ -45,9 +45,12 @@ does not know), --cti-from the license or grant in a file, --kid a revoked
 key id (vendor or partner key: everything it signed). --unrevoke takes an
 id, a key id or GRANT:ID off the list.
 
-The list is signed by the key of --key. --from adopts a list that the
-ledger does not hold yet (a ledger without any list of the issuer);
-otherwise it must be a list recorded in the ledger. --next-update says when
+The list is signed by the key of --key; while a rotation of that key runs
+('licet keys rotate'), by the previous key, which every product in the
+field trusts (a retired key still signs lists): the workspace file beside
+the key names its file. --from adopts a list that the ledger does not hold
+yet (a ledger without any list of the issuer); otherwise it must be a list
+recorded in the ledger. --next-update says when
 the next list is due (a DATE, or a DURATION from now); after it, verifiers
 warn that the list is stale, or reject with --strict-revocations.
 
@@ -198,7 +201,8 @@ func (a *app) listSigner(led *ledger.Ledger, keyPath string, data []byte, info *
 		return "", nil, nil, failure(fmt.Errorf("%w; the workspace names %s for it, which holds key %x of %q", rotated, ls.File, pinfo.Public.KeyID(), pinfo.Public.Issuer),
 			"sign the list with the previous key: licet revoke --key PREVIOUS.key ...")
 	}
-	fmt.Fprintf(a.stderr, "licet: signing with the previous key %s (%s): a key rotation is current, and products that trust only that key accept the list\n", ls.KID, ls.File)
+	fmt.Fprintf(a.stderr, "licet: key %x is rotating in: the list is signed by the previous key %s (%s), which every product in the field trusts (a retired key still signs lists)\n",
+		info.Public.KeyID(), ls.File, ls.KID)
 	return ls.File, pdata, pinfo, nil
 }
 

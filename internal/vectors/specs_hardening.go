@@ -136,7 +136,7 @@ func hardeningSpecs() []*spec {
 	pemRaw = signLicense(KeyVendor, license("malformed-pem-76-columns"), nil)
 	s = add(mal("malformed-pem-76-columns", StageEnvelope, "A valid license's PEM body re-wrapped at 76 columns: PEM must be canonical (64 columns).", pemRaw))
 	s.form, s.text = FormPEM, rewrapPEM(token.EncodePEM(pemRaw, token.PEMLicense, nil), 76)
-	return out
+	return append(out, revocationScopeSpecs()...)
 }
 
 // rewrapPEM re-wraps the body of an encoded PEM block at width columns.

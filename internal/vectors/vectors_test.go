@@ -1,6 +1,9 @@
 package vectors_test
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/vectors"
+	"github.com/licet/licet/token"
 )
 
 const goodHeader = `# comment one
@@ -222,6 +226,47 @@ func TestREADMEDocumentsHeaders(t *testing.T) {
 	for _, n := range append(names, vectors.Codes...) {
 		if !strings.Contains(string(readme), "`"+n) {
 			t.Errorf("README.md does not document `%s`", n)
+		}
+	}
+}
+
+// TestSmallOrderForgeriesVerify: the licenses of the small-order cnf
+// vectors carry signatures that verify under the grant's cnf key with
+// plain RFC 8032 verification (crypto/ed25519), so a verifier that skips
+// the small-order check would accept them: only the check makes them
+// grant_invalid.
+func TestSmallOrderForgeriesVerify(t *testing.T) {
+	order8 := "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa" // sign bit set
+	for name, keyHex := range map[string]string{
+		"grant-invalid-cnf-small-order":   "01" + strings.Repeat("00", 31),
+		"grant-invalid-cnf-small-order-8": order8,
+	} {
+		vs, err := vectors.LoadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v *vectors.Vector
+		for _, x := range vs {
+			if x.Name == name {
+				v = x
+			}
+		}
+		if v == nil {
+			t.Fatalf("no vector %s", name)
+		}
+		key, _ := hex.DecodeString(keyHex)
+		if !token.IsSmallOrder(key) {
+			t.Fatalf("%s: the key is not of small order", name)
+		}
+		m, _, err := token.Decode(v.Token)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(m.Header.KID, token.KeyID(key)) || m.Header.Grant == nil || !bytes.Contains(m.Header.Grant.Payload, key) {
+			t.Fatalf("%s: the license is not signed under a grant naming the small-order key", name)
+		}
+		if !ed25519.Verify(key, m.AppendToBeSigned(nil), m.Signature) {
+			t.Fatalf("%s: the forged signature does not verify under the small-order key", name)
 		}
 	}
 }

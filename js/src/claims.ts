@@ -74,8 +74,19 @@ export interface RevocationClaims {
   nextUpdate: number;
   issuedAt: number;
   seq: bigint;
+  /** cti: revoked grant ids, and ids of licenses not minted under a grant. */
   ids: Uint8Array[];
   keyIds: Uint8Array[];
+  /** gcti: licenses minted under a grant, named with their grant's id. */
+  granted: GrantIDs[];
+}
+
+/** GrantIDs names licenses minted under one grant (a "gcti" pair). */
+export interface GrantIDs {
+  /** The grant's id (16 bytes). */
+  grant: Uint8Array;
+  /** License ids minted under it (16 bytes each). */
+  ids: Uint8Array[];
 }
 
 /** Every claim name of FORMAT sections 3 and 4: what "crit" may list. */
@@ -304,5 +315,47 @@ export function decodeRevocations(payload: Uint8Array): RevocationClaims {
     seq: uint(get('$seq')!, 'seq'),
     ids: byteList(get('$cti')!, 'cti', ID_SIZE),
     keyIds: m.has('$kid') ? byteList(get('$kid')!, 'kid', 8) : [],
+    granted: m.has('$gcti') ? grantIDsList(get('$gcti')!) : [],
   };
+}
+
+/** compareBytes orders byte strings bytewise (a shorter prefix first). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/**
+ * grantIDsList reads the gcti claim strictly: at least one pair, pairs
+ * sorted by grant id without a grant twice, each pair [grant id, [+ id]]
+ * with its ids sorted and without duplicates, every id 16 bytes.
+ */
+function grantIDsList(it: Item): GrantIDs[] {
+  if (it.t !== 'array') throw malformed('revocation list claims: gcti must be an array of pairs');
+  if (it.v.length === 0) throw malformed('revocation list claims: gcti is an empty array: encoders omit it when there is no pair');
+  const out: GrantIDs[] = [];
+  for (const p of it.v) {
+    if (p.t !== 'array' || p.v.length !== 2) throw malformed('revocation list claims: a gcti pair must be [grant id, [+ license id]]');
+    const grant = bytes(p.v[0]!, 'gcti grant id');
+    if (grant.length !== ID_SIZE) throw malformed(`revocation list claims: a gcti grant id is ${grant.length} bytes, want ${ID_SIZE}`);
+    const prev = out[out.length - 1];
+    if (prev && compareBytes(prev.grant, grant) >= 0) {
+      throw malformed('revocation list claims: gcti pairs are sorted by grant id, each grant once');
+    }
+    const list = p.v[1]!;
+    if (list.t !== 'array') throw malformed('revocation list claims: the ids of a gcti pair must be an array of byte strings');
+    if (list.v.length === 0) throw malformed('revocation list claims: a gcti pair names no license id');
+    const ids: Uint8Array[] = [];
+    for (const x of list.v) {
+      const id = bytes(x, 'gcti license id');
+      if (id.length !== ID_SIZE) throw malformed(`revocation list claims: a gcti license id is ${id.length} bytes, want ${ID_SIZE}`);
+      if (ids.length > 0 && compareBytes(ids[ids.length - 1]!, id) >= 0) {
+        throw malformed('revocation list claims: the ids of a gcti pair are sorted, each once');
+      }
+      ids.push(id);
+    }
+    out.push({ grant, ids });
+  }
+  return out;
 }

@@ -19,10 +19,10 @@
  */
 export { CODES, type Code, LicetError, isLicetError } from './errors.js';
 export {
-  DEFAULT_LEEWAY_SECONDS, KeySet, type Input, type License, RevocationList, type TimeInput,
+  DEFAULT_LEEWAY_SECONDS, KeySet, type Input, type License, type RevocationEntries, RevocationList, type TimeInput,
   type TrustedKey, type Unverified, Verifier, type VerifierOptions, inspect, parseRevocationLists, parseRevocations, violations,
 } from './verify.js';
-export type { GrantClaims, LicenseClaims, RevocationClaims } from './claims.js';
+export type { GrantClaims, GrantIDs, LicenseClaims, RevocationClaims } from './claims.js';
 export { parsePublicKeyPEM, type PublicKeyFile } from './pubkey.js';
 export { coversScope, isPattern, patternCovers, validScope } from './scope.js';
 export { Constraints, Version } from './version.js';

@@ -1,9 +1,9 @@
 // The verifier: FORMAT section 8, in order, with the reading of section 9.
 
 import { splitObjects } from './armor.js';
-import { bytesEqual, hex } from './cbor.js';
+import { bytesEqual, fromHex, hex } from './cbor.js';
 import {
-  type GrantClaims, type LicenseClaims, type RevocationClaims,
+  type GrantClaims, type GrantIDs, type LicenseClaims, type RevocationClaims,
   decodeGrant, decodeLicense, decodeRevocations,
 } from './claims.js';
 import { PublicKey, isSmallOrder, keyID } from './ed25519.js';
@@ -149,20 +149,53 @@ async function verifySignature(key: PublicKey, m: Message): Promise<boolean> {
   return key.verify(sigStructure(m), m.signature);
 }
 
+/**
+ * RevocationEntries are the entries of a revocation list: "cti" ids,
+ * "kid" key ids and "gcti" pairs. A RevocationClaims is one.
+ */
+export interface RevocationEntries {
+  ids?: Uint8Array[];
+  keyIds?: Uint8Array[];
+  granted?: GrantIDs[];
+}
+
+function checkEntries(e: RevocationEntries): void {
+  const size = (b: unknown, n: number, what: string) => {
+    if (!(b instanceof Uint8Array) || b.length !== n) throw new TypeError(`licet: a revoked ${what} is not ${n} bytes`);
+  };
+  for (const id of e.ids ?? []) size(id, 16, 'id');
+  for (const kid of e.keyIds ?? []) size(kid, 8, 'key id');
+  for (const g of e.granted ?? []) {
+    size(g.grant, 16, 'grant id');
+    for (const id of g.ids) size(id, 16, 'id under a grant');
+  }
+}
+
 /** RevocationList is a revocation list whose signature by a trusted key verified. */
 export class RevocationList {
-  private readonly ids: Set<string>;
-  private readonly kids: Set<string>;
+  private readonly ids = new Set<string>();
+  private readonly kids = new Set<string>();
+  private readonly granted = new Set<string>();
+  /** @internal The entries including() added; empty for a list as signed. */
+  readonly kept: Required<RevocationEntries>;
 
   /** @internal */
   constructor(
-    /** The decoded list. */
+    /** The decoded list, as signed (without the entries including() added). */
     readonly claims: RevocationClaims,
     /** The id of the key that signed the list. */
     readonly keyId: Uint8Array,
+    kept: Required<RevocationEntries> = { ids: [], keyIds: [], granted: [] },
   ) {
-    this.ids = new Set(claims.ids.map(hex));
-    this.kids = new Set(claims.keyIds.map(hex));
+    this.kept = kept;
+    this.add(claims);
+    this.add(kept);
+  }
+
+  private add(e: RevocationEntries): void {
+    for (const id of e.ids ?? []) this.ids.add(hex(id));
+    for (const kid of e.keyIds ?? []) this.kids.add(hex(kid));
+    for (const g of e.granted ?? []) for (const id of g.ids) this.granted.add(hex(g.grant) + hex(id));
   }
 
   /** issuer is the list's iss: it applies only to that issuer's licenses. */
@@ -170,7 +203,7 @@ export class RevocationList {
     return this.claims.issuer;
   }
 
-  /** seq is the list's sequence number (callers refuse lists older than one they saw). */
+  /** seq is the list's sequence number: it orders an issuer's lists. */
   get seq(): bigint {
     return this.claims.seq;
   }
@@ -180,7 +213,7 @@ export class RevocationList {
     return ms(now) > this.claims.nextUpdate * 1000;
   }
 
-  /** revokesId reports whether the list names a license or grant id. */
+  /** revokesId reports whether the list names a grant id, or the id of a license not minted under a grant. */
   revokesId(id: Uint8Array): boolean {
     return id.length === 16 && this.ids.has(hex(id));
   }
@@ -188,6 +221,50 @@ export class RevocationList {
   /** revokesKey reports whether the list names a key id. */
   revokesKey(kid: Uint8Array): boolean {
     return kid.length === 8 && this.kids.has(hex(kid));
+  }
+
+  /** revokesGranted reports whether the list names license id under the grant whose id is grant (a "gcti" pair). */
+  revokesGranted(grant: Uint8Array, id: Uint8Array): boolean {
+    return grant.length === 16 && id.length === 16 && this.granted.has(hex(grant) + hex(id));
+  }
+
+  /** @internal The key ids the list revokes, in hex. */
+  revokedKeyIds(): Iterable<string> {
+    return this.kids;
+  }
+
+  /**
+   * including returns a list that revokes what this one revokes and every
+   * entry of earlier too (its ids, keyIds and granted), for callers that
+   * keep what they have seen revoked: revocation is monotonic (FORMAT
+   * section 6), a later list never un-revokes. The result has this list's
+   * claims, issuer and seq. Entries of the wrong size throw a TypeError.
+   */
+  including(earlier: RevocationEntries): RevocationList {
+    checkEntries(earlier);
+    return new RevocationList(this.claims, this.keyId, {
+      ids: [...this.kept.ids, ...(earlier.ids ?? [])],
+      keyIds: [...this.kept.keyIds, ...(earlier.keyIds ?? [])],
+      granted: [...this.kept.granted, ...(earlier.granted ?? [])],
+    });
+  }
+
+  /**
+   * dropped returns the entries of earlier that this list does not name
+   * (what taking this list alone would un-revoke), or null when it names
+   * them all: a caller reports them, and keeps them with including().
+   */
+  dropped(earlier: RevocationEntries): Required<RevocationEntries> | null {
+    const d: Required<RevocationEntries> = {
+      ids: (earlier.ids ?? []).filter((id) => !this.revokesId(id)),
+      keyIds: (earlier.keyIds ?? []).filter((kid) => !this.revokesKey(kid)),
+      granted: [],
+    };
+    for (const g of earlier.granted ?? []) {
+      const ids = g.ids.filter((id) => !this.revokesGranted(g.grant, id));
+      if (ids.length > 0) d.granted.push({ grant: g.grant, ids });
+    }
+    return d.ids.length + d.keyIds.length + d.granted.length === 0 ? null : d;
   }
 }
 
@@ -322,6 +399,8 @@ export class Verifier {
   private readonly clock: () => TimeInput;
   private readonly leeway: number; // ms
   private readonly revs = new Map<string, RevocationList>();
+  /** Revoked keys trusted without an issuer (hex kid) -> the issuer of a list naming them. */
+  private readonly unbound = new Map<string, string>();
   private readonly staleOK: boolean;
   private readonly partners = new Map<string, { pub: PublicKey; kid: Uint8Array }>();
 
@@ -365,6 +444,14 @@ export class Verifier {
         throw new Error(`licet: the revocation list of issuer ${quote(list.issuer)} is issued at ${iso(list.claims.issuedAt)}, after the current time ${new Date(now).toISOString()}: refusing it (check this machine's clock, or the list)`);
       }
       this.revs.set(list.issuer, list);
+    }
+    // A kid entry naming a key trusted without an issuer holds whatever
+    // list names it: the key's holder writes any iss (FORMAT section 6).
+    for (const iss of [...this.revs.keys()].sort()) {
+      for (const kid of this.revs.get(iss)!.revokedKeyIds()) {
+        const k = keys.lookup(fromHex(kid));
+        if (k && k.issuer === '' && !this.unbound.has(kid)) this.unbound.set(kid, iss);
+      }
     }
   }
 
@@ -480,6 +567,7 @@ export class Verifier {
     // 14. Revocation: the list of the license's issuer, and that of the grant's issuer.
     this.checkRevoked(out, this.revs.get(l.issuer), now);
     if (chain && chain.grant.issuer !== l.issuer) this.checkRevoked(out, this.revs.get(chain.grant.issuer), now);
+    this.checkUnbound(out);
     // 15. Scopes.
     for (const s of requiredScopes) {
       if (!coversScope(l.scopes, s)) throw fail('scope_missing', `license does not grant scope ${quote(s)}`, s);
@@ -545,9 +633,27 @@ export class Verifier {
     }
   }
 
+  /** checkUnbound is step 14 for keys trusted without an issuer: every list's kid entries reach them. */
+  private checkUnbound(out: License): void {
+    if (this.unbound.size === 0) return;
+    const iss = this.unbound.get(hex(out.keyId));
+    if (iss !== undefined) {
+      throw fail('revoked', `signing key ${hex(out.keyId)} is revoked (by the revocation list of ${quote(iss)}: the key is trusted without an issuer, so the entry holds whatever issuer the license names)`, hex(out.keyId));
+    }
+    const giss = out.grantKeyId ? this.unbound.get(hex(out.grantKeyId)) : undefined;
+    if (giss !== undefined) {
+      throw fail('revoked', `key ${hex(out.grantKeyId!)} that signed the grant is revoked (by the revocation list of ${quote(giss)}: the key is trusted without an issuer, so the entry holds whatever issuer the grant names)`, hex(out.grantKeyId!));
+    }
+  }
+
   private checkRevoked(out: License, list: RevocationList | undefined, now: number): void {
     if (!list) return;
-    if (list.revokesId(out.id)) throw fail('revoked', `license ${hex(out.id)} is revoked`, hex(out.id));
+    // A plain cti entry names a grant, or a license signed directly by a
+    // trusted key; a license minted under a grant is named by a gcti pair.
+    if (!out.grant && list.revokesId(out.id)) throw fail('revoked', `license ${hex(out.id)} is revoked`, hex(out.id));
+    if (out.grant && list.revokesGranted(out.grant.id, out.id)) {
+      throw fail('revoked', `license ${hex(out.id)} minted under grant ${hex(out.grant.id)} is revoked`, hex(out.id));
+    }
     if (list.revokesKey(out.keyId)) throw fail('revoked', `signing key ${hex(out.keyId)} is revoked`, hex(out.keyId));
     if (out.grant && list.revokesId(out.grant.id)) {
       throw fail('revoked', `grant ${hex(out.grant.id)} under which the license was issued is revoked`, hex(out.grant.id));
