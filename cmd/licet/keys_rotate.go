@@ -157,7 +157,7 @@ func (a *app) keysRotate(fl *rotateFlags) error {
 	if err != nil {
 		return err
 	}
-	old := a.newIssuer(fl.key, data, info, led, "pem", false)
+	old := a.newIssuer(fl.key, data, info, led, "pem", false, now)
 	if _, err := old.Signer(); err != nil { // the old key's passphrase first
 		return err
 	}
