@@ -45,6 +45,16 @@
 //
 // Amounts are decimal numbers with at most two decimals, written as
 // strings (or TOML numbers); see [Royalties].
+//
+// # Webhooks
+//
+// 'licet serve' posts events to the endpoints listed (see [Webhook]):
+//
+//	[[webhooks]]
+//	name   = "crm"
+//	url    = "https://crm.example.com/hooks/licet"
+//	events = ["license.issued", "license.revoked"]   # default: every event
+//	secret = "env:LICET_WEBHOOK_CRM"                 # or "file:/etc/licet/crm.whsec"
 package policy
 
 import (
@@ -75,6 +85,7 @@ type Policy struct {
 	Templates map[string]*Template
 	// Royalties is nil when the file has no [royalties] table.
 	Royalties *Royalties
+	Webhooks  []*Webhook // the [[webhooks]] entries, in order
 }
 
 // Product is a product the issuer sells.
@@ -105,6 +116,7 @@ type fileWire struct {
 	Products  map[string]productWire  `toml:"products"`
 	Templates map[string]templateWire `toml:"templates"`
 	Royalties *royaltiesWire          `toml:"royalties"`
+	Webhooks  []webhookWire           `toml:"webhooks"`
 }
 
 type productWire struct {
@@ -175,6 +187,9 @@ func Parse(data []byte, name string) (*Policy, error) {
 		p.Royalties, probs = checkRoyalties(w.Royalties)
 		problems = append(problems, probs...)
 	}
+	var probs []string
+	p.Webhooks, probs = checkWebhooks(w.Webhooks)
+	problems = append(problems, probs...)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("policy: %s: %s", name, strings.Join(problems, "; "))
 	}

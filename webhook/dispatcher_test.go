@@ -22,6 +22,7 @@ import (
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/policy"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/webhook"
 )
@@ -207,7 +208,7 @@ func TestDeliversSigned(t *testing.T) {
 			cfgSecret := webhook.NewSecret()
 			crm := newReceiver(t, cfgSecret)
 			env := func(name string) (string, bool) { return cfgSecret, name == "CRM_SECRET" }
-			if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: crm.srv.URL + "/hook", Secret: "env:CRM_SECRET"}}, env); err != nil {
+			if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: crm.srv.URL + "/hook", Secret: "env:CRM_SECRET"}}, env); err != nil {
 				t.Fatal(err)
 			}
 			sub, err := webhook.Subscribe(ctx, l, "http://placeholder/", []string{"license.revoked"})
@@ -273,7 +274,7 @@ func TestFailingReceiverBacksOffThenParks(t *testing.T) {
 			secret := webhook.NewSecret()
 			rc := newReceiver(t, secret)
 			rc.fail = true
-			if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
+			if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
 				func(string) (string, bool) { return secret, true }); err != nil {
 				t.Fatal(err)
 			}
@@ -323,7 +324,7 @@ func TestLoopbackRefused(t *testing.T) {
 	secret := webhook.NewSecret()
 	rc := newReceiver(t, secret)
 	url := strings.Replace(rc.srv.URL, "127.0.0.1", "localhost", 1)
-	if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: url, Secret: "env:S"}},
+	if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: url, Secret: "env:S"}},
 		func(string) (string, bool) { return secret, true }); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func TestDrainOnShutdown(t *testing.T) {
 	secret := webhook.NewSecret()
 	rc := newReceiver(t, secret)
 	rc.block = make(chan struct{})
-	if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
+	if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
 		func(string) (string, bool) { return secret, true }); err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestExpiringDelivered(t *testing.T) {
 	l := openLedger(t, filepath.Join(t.TempDir(), "licet.db"))
 	secret := webhook.NewSecret()
 	rc := newReceiver(t, secret)
-	if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: rc.srv.URL, Events: []string{"license.expiring"}, Secret: "env:S"}},
+	if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: rc.srv.URL, Events: []string{"license.expiring"}, Secret: "env:S"}},
 		func(string) (string, bool) { return secret, true }); err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +420,7 @@ func TestSeveralDispatchers(t *testing.T) {
 	l := openLedger(t, loc)
 	secret := webhook.NewSecret()
 	rc := newReceiver(t, secret)
-	if err := webhook.ConfigSubscriptions(ctx, l, []webhook.ConfigWebhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
+	if err := webhook.ConfigSubscriptions(ctx, l, []*policy.Webhook{{Name: "crm", URL: rc.srv.URL, Secret: "env:S"}},
 		func(string) (string, bool) { return secret, true }); err != nil {
 		t.Fatal(err)
 	}

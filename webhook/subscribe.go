@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/policy"
 )
 
 // CheckURL accepts an http or https URL with a host and no user
@@ -61,19 +62,11 @@ func Subscribe(ctx context.Context, led *ledger.Ledger, rawURL string, events []
 	return s, nil
 }
 
-// ConfigWebhook is a subscription of licet.toml ([[webhooks]] in package
-// policy): Name makes its id ("config:NAME").
-type ConfigWebhook struct {
-	Name   string
-	URL    string
-	Events []string
-	Secret string // env:NAME or file:PATH
-}
-
 // ConfigSubscriptions makes the stored subscriptions of licet.toml exactly
-// those of hooks (see [ledger.Ledger.SyncSubscriptions]), after checking
-// that each secret resolves. A server calls it at start.
-func ConfigSubscriptions(ctx context.Context, led *ledger.Ledger, hooks []ConfigWebhook, lookupEnv func(string) (string, bool)) error {
+// hooks ([policy.Policy] Webhooks; ids "config:" and the name; see
+// [ledger.Ledger.SyncSubscriptions]), after checking that each secret
+// resolves. A server calls it at start.
+func ConfigSubscriptions(ctx context.Context, led *ledger.Ledger, hooks []*policy.Webhook, lookupEnv func(string) (string, bool)) error {
 	subs := make([]*ledger.Subscription, 0, len(hooks))
 	for _, h := range hooks {
 		if err := CheckURL(h.URL); err != nil {
