@@ -226,6 +226,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newDemoCmd(a),
 		newVersionCmd(a),
 		newPageCmd(a),
+		newServeWebhooksCmd(a), // until 'licet serve' exists: then under it
 		newCompletionCmd(a, root),
 	)
 	root.InitDefaultHelpCmd()
