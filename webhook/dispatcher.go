@@ -26,8 +26,8 @@ var DefaultWindows = []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour, 24
 type Dispatcher struct {
 	Ledger *ledger.Ledger
 	// Client posts the requests; nil is a client with a 15 s timeout
-	// that refuses non-public addresses (see AllowLoopbackInsecure) and
-	// follows no redirect.
+	// that refuses loopback, link-local, unspecified and multicast
+	// addresses (see AllowLoopbackInsecure) and follows no redirect.
 	Client *http.Client
 	// LookupEnv resolves env: secret references; nil is os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -53,8 +53,9 @@ type Dispatcher struct {
 	// Log receives a line per failed attempt and parked delivery (nil:
 	// slog.Default()).
 	Log *slog.Logger
-	// AllowLoopbackInsecure lets the default client connect to loopback
-	// and other non-public addresses: for tests only.
+	// AllowLoopbackInsecure lets the default client connect to loopback,
+	// link-local (cloud metadata), unspecified and multicast addresses:
+	// for tests only.
 	AllowLoopbackInsecure bool
 
 	once         sync.Once
@@ -97,9 +98,10 @@ func (d *Dispatcher) init() {
 }
 
 // newClient returns the default client: no redirects, a timeout, and
-// (unless allowLocal) connections to public addresses only, checked on
-// the address dialled, so a name that resolves to 127.0.0.1 is refused
-// too.
+// (unless allowLocal) no connection to a loopback, link-local,
+// unspecified or multicast address, checked on the address dialled, so a
+// name that resolves to 127.0.0.1 is refused too. Private networks are
+// allowed: a CRM may run on one.
 func newClient(allowLocal bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
 		if allowLocal {
@@ -111,7 +113,7 @@ func newClient(allowLocal bool) *http.Client {
 		}
 		ip := net.ParseIP(host)
 		if ip == nil || ip.IsLoopback() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-			return fmt.Errorf("webhook: refusing to connect to %s: not a public address", host)
+			return fmt.Errorf("webhook: refusing to connect to %s: a loopback, link-local, unspecified or multicast address", host)
 		}
 		return nil
 	}}
@@ -150,7 +152,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// Round runs one round: license.expiring events when due, the fan-out of
+// Round runs one round (never two at once, nor beside Run): license.expiring events when due, the fan-out of
 // new events, then one batch of due deliveries posted in parallel. It
 // returns the number of deliveries attempted. When ctx ends during the
 // round, the posts under way finish and the others are given back.

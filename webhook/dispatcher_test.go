@@ -334,7 +334,7 @@ func TestLoopbackRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	parked, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryParked})
-	if len(parked) != 1 || !strings.Contains(parked[0].LastError, "not a public address") {
+	if len(parked) != 1 || !strings.Contains(parked[0].LastError, "a loopback, link-local") {
 		t.Fatalf("parked %+v", parked)
 	}
 	if len(rc.delivered()) != 0 {
