@@ -226,7 +226,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newDemoCmd(a),
 		newVersionCmd(a),
 		newPageCmd(a),
-		newServeWebhooksCmd(a), // until 'licet serve' exists: then under it
+		hidden(newServeWebhooksCmd(a)), // until 'licet serve' exists: then under it
 		newCompletionCmd(a, root),
 	)
 	root.InitDefaultHelpCmd()
@@ -251,4 +251,10 @@ func groupCmd(use, short, example string) *cobra.Command {
 				"%q needs a subcommand: %s", cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "))
 		},
 	}
+}
+
+// hidden hides a command from help and suggestions.
+func hidden(c *cobra.Command) *cobra.Command {
+	c.Hidden = true
+	return c
 }
