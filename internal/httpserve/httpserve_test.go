@@ -53,6 +53,9 @@ func newTest(t *testing.T) (*Server, *httptest.Server) {
 		}
 		WriteJSON(w, http.StatusCreated, b)
 	})
+	s.Mux().HandleFunc("GET /v1/things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id")})
+	})
 	s.Mux().HandleFunc("GET /v1/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
@@ -143,6 +146,10 @@ func TestRoutesAndOperations(t *testing.T) {
 	}
 	if p := problemOf(t, get("/v1/panic")); p.Code != CodeInternal || strings.Contains(p.Detail, "boom") {
 		t.Errorf("panic: %+v", p)
+	}
+	resp = get("/v1/things/x1")
+	if b, _ := io.ReadAll(resp.Body); !strings.Contains(string(b), `"id": "x1"`) {
+		t.Errorf("path value: %s", b)
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if resp := get(path); resp.StatusCode != 200 {

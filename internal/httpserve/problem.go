@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/licet/licet/internal/strictjson"
 )
 
 // ProblemType is the prefix of every problem's type URI; the code follows.
@@ -73,8 +72,10 @@ func WriteProblem(w http.ResponseWriter, err error) {
 // into v: malformed JSON, an unknown or repeated field, a wrong type, a
 // second value after the first and an oversized body are each a
 // [*Problem] with its own code. known names every field of every object
-// that v may hold (see strictjson.CheckFields); nil skips that check but
-// still refuses unknown fields of v's structs.
+// of the top-level object, matched exactly (encoding/json alone would
+// take "Name" for "name" and keep the last of two "name"s); nested
+// objects are maps with free keys (limits, meta). nil skips that check
+// but still refuses unknown fields of v's structs.
 func DecodeJSON(r *http.Request, v any, known map[string]bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return NewProblem(http.StatusUnsupportedMediaType, CodeUnsupportedType, "the body must be application/json, not %s", ct)
@@ -91,7 +92,7 @@ func DecodeJSON(r *http.Request, v any, known map[string]bool) error {
 		return NewProblem(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: a JSON object is expected")
 	}
 	if known != nil {
-		if err := strictjson.CheckFields(data, known); err != nil {
+		if err := checkTopFields(data, known); err != nil {
 			return NewProblem(http.StatusBadRequest, CodeUnknownField, "%v", err)
 		}
 	}
@@ -152,4 +153,34 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// checkTopFields returns an error for a member of the top-level object
+// of data that is not in known (exactly) or appears twice. Invalid JSON
+// passes: the decoder reports it.
+func checkTopFields(data []byte, known map[string]bool) error {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		name, _ := t.(string)
+		switch {
+		case !known[name]:
+			return fmt.Errorf("unknown field %q", name)
+		case seen[name]:
+			return fmt.Errorf("field %q appears twice", name)
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }

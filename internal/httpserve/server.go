@@ -167,8 +167,10 @@ func (s *Server) Handler() http.Handler {
 		defer s.inflight.Dec()
 		sw := &statusWriter{ResponseWriter: w}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBody)
-		h, pattern := s.mux.Handler(r)
-		route := pattern
+		// The mux serves matched routes itself, so that it sets their
+		// path values; Handler only names the route.
+		var h http.Handler = s.mux
+		_, route := s.mux.Handler(r)
 		if route == "" {
 			route = "unmatched"
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.unmatched(w, r) })
