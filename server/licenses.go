@@ -262,7 +262,9 @@ func pageOf(q url.Values) (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-func cursorAt(n int) string { return base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(n))) }
+func cursorAt(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(n)))
+}
 
 func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	q := r.URL.Query()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
 )
 
 // ProblemType is the prefix of every problem's type URI; the code follows.
@@ -90,6 +89,14 @@ func DecodeJSON(r *http.Request, v any, known map[string]bool) error {
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return NewProblem(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: a JSON object is expected")
+	}
+	if !json.Valid(data) {
+		var skip any
+		err := json.Unmarshal(data, &skip)
+		if err == nil { // valid as one value: several values follow each other
+			return NewProblem(http.StatusBadRequest, CodeMalformedJSON, "the body holds more than one JSON value")
+		}
+		return jsonProblem(err)
 	}
 	if known != nil {
 		if err := checkTopFields(data, known); err != nil {
