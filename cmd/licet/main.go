@@ -226,6 +226,7 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 		newDemoCmd(a),
 		newVersionCmd(a),
 		newPageCmd(a),
+		newServeCmd(a),
 		newCompletionCmd(a, root),
 	)
 	root.InitDefaultHelpCmd()
