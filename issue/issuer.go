@@ -88,6 +88,9 @@ type Out struct {
 type Result struct {
 	Entry *ledger.Entry
 	Data  []byte
+	// File is where Data was written this time ("" for the caller's
+	// stream); Entry.File keeps where the token was first written.
+	File string
 	// Existing is set when the order was issued before with the same
 	// terms: nothing was signed, the recorded token was handed out again.
 	Existing bool
@@ -125,7 +128,7 @@ func (is *Issuer) Record(ctx context.Context, raw []byte, order, renewedFrom str
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Entry: e, Data: data}, nil
+	return &Result{Entry: e, Data: data, File: out.File}, nil
 }
 
 // append records signed objects of the Issuer's key in the ledger, with

@@ -159,7 +159,7 @@ func (is *Issuer) existing(ctx context.Context, req *LicenseRequest) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Entry: e, Data: data, Existing: true}
+	r := &Result{Entry: e, Data: data, File: req.Out.File, Existing: true}
 	if m, err := token.ParseMessage(e.Raw); err == nil && m.Header.Grant != nil {
 		r.Grant, _ = token.DecodeGrant(m.Header.Grant.Payload)
 	}

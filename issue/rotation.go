@@ -89,7 +89,10 @@ type ListSigner struct {
 // A retired key still signs revocation lists (a list only takes trust
 // away), so the previous key is the one every product accepts: it is
 // returned, with its file when the workspace ws (may be nil) records it.
-// Without a current rotation, the key pub itself signs.
+// Without a current rotation, the key pub itself signs. Partner grants
+// asked of the new key are signed by the same key ('licet grant'): a
+// grant cannot carry the rotation grant (grants do not nest), so only the
+// previous key's grant is known to products that trust only it.
 func RevocationSigner(ctx context.Context, led *ledger.Ledger, ws *Workspace, name string, pub ed25519.PublicKey, now time.Time) (*ListSigner, error) {
 	rot, err := CurrentRotation(ctx, led, name, pub, now)
 	if err != nil {

@@ -79,6 +79,11 @@ func (l *Ledger) AppendCheckpoint(ctx context.Context, start int64, cp *Checkpoi
 	if cp.GrantID == "" {
 		return nil, errors.New("ledger: a mirrored checkpoint names the grant it was reported under")
 	}
+	for i, r := range recs {
+		if r.OrderRef != "" || r.RenewedFrom != "" {
+			return nil, fmt.Errorf("ledger: mirrored record %d carries an order reference or renewal link, which the partner's checkpoint does not commit to", i+1)
+		}
+	}
 	if cp.Size != start+int64(len(recs)) {
 		return nil, fmt.Errorf("ledger: a checkpoint of %d entries cannot follow %d entries with %d more", cp.Size, start, len(recs))
 	}

@@ -122,6 +122,11 @@ func testAppendCheckpoint(t *testing.T, location string) {
 	if _, err := l.AppendCheckpoint(ctx, 3, bad, ledger.Record{Raw: foreign}); err == nil || !strings.Contains(err.Error(), "not by "+kid) {
 		t.Fatalf("a foreign record: err = %v", err)
 	}
+	withOrder := recs(lics[3:]...)
+	withOrder[0].OrderRef = "PO-1"
+	if _, err := l.AppendCheckpoint(ctx, 3, cp(5), withOrder...); err == nil || !strings.Contains(err.Error(), "carries an order reference") {
+		t.Fatalf("a mirrored record with an order reference: %v", err)
+	}
 	if _, err := l.AppendCheckpoint(ctx, 3, cp(5), recs(lics[3:]...)...); err != nil {
 		t.Fatal(err)
 	}

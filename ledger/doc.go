@@ -39,6 +39,28 @@
 // newest signed checkpoint matches the stored log, so it never signs over
 // a log modified outside licet.
 //
+// # Verifying
+//
+// [Ledger.Verify] recomputes every log from the raw bytes alone and
+// checks it against what its key signed: the log's public key must be the
+// key of its kid, every entry's signature must verify, every stored
+// checkpoint must be signed by the log's key and be the tree (and issuer
+// data) of the entries at its size, and the newest must cover the log.
+// Checkpoints kept outside the ledger ([Ledger.SignedHeads],
+// [SplitCheckpoints]) show what nothing inside it can: the newest appends
+// removed together with their checkpoints. What no signature can cover
+// (whether and where a token was written, when it was recorded) is
+// informational only.
+//
+// # State
+//
+// [Ledger.States] derives a license's or grant's state from the ledger:
+// written, bound (a machine binding), renewed (by and from), revoked (by
+// the newest recorded revocation list of its issuer, or of the issuer of
+// the grant it was minted under: its id, its id under that grant, the
+// grant, or a key that signed it) and expired. [Entry.Terms] decodes what
+// it grants.
+//
 // # Mirrored logs
 //
 // A vendor's ledger can also hold a partner's log, received in royalty

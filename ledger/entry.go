@@ -62,6 +62,10 @@ type Entry struct {
 	File        string // where it was written; "" for stdout
 	Recorded    time.Time
 	Raw         []byte // the exact COSE_Sign1 bytes
+
+	// State is set by [Ledger.States] (and by [Ledger.List] with
+	// [Filter.States]) for licenses and grants; nil otherwise.
+	State *State
 }
 
 // Products returns the audience joined by ", ", for tables.
@@ -135,3 +139,85 @@ func Describe(raw []byte) (*Entry, error) {
 // Origin returns the checkpoint origin of the log of a key: licet/log/ and
 // the key id in hex.
 func Origin(kid string) string { return "licet/log/" + kid }
+
+// Terms are the terms a license or grant entry carries, decoded from its
+// raw bytes: for a license what it grants, for a grant the ceilings of
+// the licenses under it.
+type Terms struct {
+	Scopes []string
+	Limits map[string]uint64
+	Rights []string
+	Meta   map[string]string // licenses only
+	Bind   map[string]string // a license's machine binding; nil for none
+}
+
+// Terms decodes the terms of a license or grant entry; a revocation list
+// has none (nil, nil).
+func (e *Entry) Terms() (*Terms, error) {
+	m, err := token.ParseMessage(e.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %s: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+	}
+	switch e.Kind {
+	case KindLicense:
+		l, err := token.DecodeLicense(m.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: entry %s: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		return &Terms{Scopes: l.Scopes, Limits: l.Limits, Rights: l.Rights, Meta: l.Meta, Bind: l.Bind}, nil
+	case KindGrant:
+		g, err := token.DecodeGrant(m.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: entry %s: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		return &Terms{Scopes: g.Scopes, Limits: g.Limits, Rights: g.Rights}, nil
+	}
+	return nil, nil
+}
+
+// State is what the ledger knows of the life of a license or grant (see
+// [Ledger.States]): recorded (issued), handed out (written), bound to a
+// machine, renewed, revoked, expired.
+type State struct {
+	Written     bool
+	Bound       bool     // a license that carries a machine binding
+	RenewedFrom string   // the license this one renews; "" for none
+	RenewedBy   []string // the licenses that renew this one, in recording order
+	// Revoked is the revocation that the newest recorded list of the
+	// token's issuer (for a license under a grant, also of the grant's
+	// issuer) holds for it; nil for none.
+	Revoked *Revocation
+	Expired bool // past its expiry at the time asked (grace not counted)
+}
+
+// Revocation names the list that revokes a token and the entry of it that
+// does.
+type Revocation struct {
+	List   string // the list's ledger id
+	Issuer string // the list's issuer
+	Seq    uint64
+	// By is the list entry that applies: "id" (the token's id, cti),
+	// "grant id" (the license's id under its grant, gcti), "grant" (the
+	// grant the license was minted under) or "key" (a key that signed
+	// it, kid).
+	By string
+}
+
+// Name is the state in one word, the one that matters most first:
+// revoked, renewed, expired, bound, written, or issued (recorded but
+// never handed out).
+func (s *State) Name() string {
+	switch {
+	case s.Revoked != nil:
+		return "revoked"
+	case len(s.RenewedBy) > 0:
+		return "renewed"
+	case s.Expired:
+		return "expired"
+	case s.Bound:
+		return "bound"
+	case s.Written:
+		return "written"
+	}
+	return "issued"
+}

@@ -1,14 +1,18 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -132,6 +136,20 @@ type Filter struct {
 	NotRenewed bool
 	// RenewedFrom keeps the renewals of the license with this id.
 	RenewedFrom string
+	// OrderRef keeps the entry sold under this order reference.
+	OrderRef string
+	// SubjectContains keeps entries whose subject contains it, in any case.
+	SubjectContains string
+	// Meta keeps licenses whose metadata holds every one of these
+	// key-value pairs.
+	Meta map[string]string
+	// NotRevoked leaves out licenses and grants that the newest recorded
+	// revocation list of their issuer revokes (see [Ledger.States]).
+	NotRevoked bool
+	// States sets the State of the licenses and grants listed, as of Now
+	// (time.Now when zero).
+	States bool
+	Now    time.Time
 	// OrderByExpiry sorts by expiry (soonest first) instead of in the
 	// order of recording.
 	OrderByExpiry bool
@@ -183,6 +201,20 @@ func (l *Ledger) List(ctx context.Context, f Filter) ([]*Entry, error) {
 	if f.NotRenewed {
 		conds = append(conds, "id NOT IN (SELECT renewed_from FROM entries WHERE renewed_from <> '')")
 	}
+	if f.OrderRef != "" {
+		add("order_ref = ?", f.OrderRef)
+	}
+	if f.SubjectContains != "" {
+		if l.postgres {
+			add("strpos(lower(sub), ?) > 0", strings.ToLower(f.SubjectContains))
+		} else {
+			add("instr(lower(sub), ?) > 0", strings.ToLower(f.SubjectContains))
+		}
+	}
+	if len(f.Meta) > 0 {
+		add("kind = ?", string(KindLicense))
+	}
+	inGo := len(f.Meta) > 0 || f.NotRevoked // filters applied after the query
 	query := "SELECT " + entryColumns + " FROM entries"
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")
@@ -192,14 +224,224 @@ func (l *Ledger) List(ctx context.Context, f Filter) ([]*Entry, error) {
 	} else {
 		query += " ORDER BY " + l.recordingOrder()
 	}
-	if f.Limit > 0 {
+	if f.Limit > 0 && !inGo {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	rows, err := l.db.QueryContext(ctx, l.q(query), args...)
 	if err != nil {
 		return nil, l.wrap("reading", err)
 	}
-	return l.collect(rows)
+	list, err := l.collect(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Meta) > 0 {
+		list, err = withMeta(list, f.Meta)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if f.States || f.NotRevoked {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if err := l.States(ctx, now, list...); err != nil {
+			return nil, err
+		}
+	}
+	if f.NotRevoked {
+		list = slices.DeleteFunc(list, func(e *Entry) bool { return e.State != nil && e.State.Revoked != nil })
+	}
+	if f.Limit > 0 && len(list) > f.Limit {
+		list = list[:f.Limit]
+	}
+	return list, nil
+}
+
+// withMeta keeps the license entries whose metadata holds every pair of
+// meta.
+func withMeta(list []*Entry, meta map[string]string) ([]*Entry, error) {
+	out := list[:0]
+	for _, e := range list {
+		t, err := e.Terms()
+		if err != nil {
+			return nil, err
+		}
+		ok := t != nil
+		for k, v := range meta {
+			if got, has := t.Meta[k]; !ok || !has || got != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// States sets the [State] of each license and grant among entries as of
+// now: written as recorded; bound when a license carries a machine
+// binding; renewed from the license it renews and by the licenses
+// recorded as renewing it; revoked when the newest revocation list
+// recorded for its issuer (the highest seq; of two with one seq, the later
+// recorded), or for a license under a grant also the newest of the
+// grant's issuer, names its id (a license under a grant: its id under
+// that grant, or the grant), or a key that signed it; expired when its
+// expiry is not after now.
+func (l *Ledger) States(ctx context.Context, now time.Time, entries ...*Entry) error {
+	if !slices.ContainsFunc(entries, func(e *Entry) bool { return e.Kind != KindRevocations }) {
+		return nil
+	}
+	renewals, err := l.renewals(ctx)
+	if err != nil {
+		return err
+	}
+	lists, err := l.newestLists(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Kind == KindRevocations {
+			continue
+		}
+		st := &State{Written: e.Written, RenewedFrom: e.RenewedFrom, RenewedBy: renewals[e.ID],
+			Expired: !e.Expiry.IsZero() && !now.Before(e.Expiry)}
+		s, err := subjectOf(e)
+		if err != nil {
+			return err
+		}
+		st.Bound = s.bound
+		st.Revoked = s.revokedBy(lists)
+		e.State = st
+	}
+	return nil
+}
+
+// renewals returns the ids of the licenses that renew each license, in
+// recording order.
+func (l *Ledger) renewals(ctx context.Context) (map[string][]string, error) {
+	rows, err := l.db.QueryContext(ctx, "SELECT id, renewed_from FROM entries WHERE renewed_from <> '' ORDER BY "+l.recordingOrder())
+	if err != nil {
+		return nil, l.wrap("reading", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, from string
+		if err := rows.Scan(&id, &from); err != nil {
+			return nil, l.wrap("reading", err)
+		}
+		out[from] = append(out[from], id)
+	}
+	return out, l.wrap("reading", rows.Err())
+}
+
+// recordedList is a revocation list of the ledger.
+type recordedList struct {
+	id   string
+	list *token.Revocations
+}
+
+// newestLists returns the newest recorded revocation list of each issuer:
+// the highest seq, of two with one seq the later recorded.
+func (l *Ledger) newestLists(ctx context.Context) (map[string]*recordedList, error) {
+	rows, err := l.db.QueryContext(ctx, l.q("SELECT id, raw FROM entries WHERE kind = ? ORDER BY "+l.recordingOrder()), string(KindRevocations))
+	if err != nil {
+		return nil, l.wrap("reading", err)
+	}
+	defer rows.Close()
+	out := map[string]*recordedList{}
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, l.wrap("reading", err)
+		}
+		m, err := token.ParseMessage(raw)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		r, err := token.DecodeRevocations(m.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		if old := out[r.Issuer]; old == nil || r.Seq >= old.list.Seq {
+			out[r.Issuer] = &recordedList{id: id, list: r}
+		}
+	}
+	return out, l.wrap("reading", rows.Err())
+}
+
+// revocable is what a revocation list can name of a license or grant.
+type revocable struct {
+	id, kid     []byte
+	issuer      string
+	grant       []byte // the grant a license was minted under; nil for none
+	grantIssuer string
+	grantKID    []byte // the key that signed that grant
+	bound       bool
+}
+
+// subjectOf decodes what a revocation list can name of entry e.
+func subjectOf(e *Entry) (*revocable, error) {
+	m, err := token.ParseMessage(e.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %s: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+	}
+	s := &revocable{kid: m.Header.KID, issuer: e.Issuer}
+	s.id, _ = hex.DecodeString(e.ID)
+	if e.Kind != KindLicense {
+		return s, nil
+	}
+	lic, err := token.DecodeLicense(m.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %s: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+	}
+	s.bound = len(lic.Bind) > 0
+	if g := m.Header.Grant; g != nil {
+		gr, err := token.DecodeGrant(g.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: entry %s: its grant: %s", e.ID, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		s.grant, s.grantIssuer, s.grantKID = gr.ID, gr.Issuer, g.Header.KID
+	}
+	return s, nil
+}
+
+// revokedBy returns the revocation that the newest lists hold for s.
+func (s *revocable) revokedBy(lists map[string]*recordedList) *Revocation {
+	issuers := []string{s.issuer}
+	if s.grant != nil && s.grantIssuer != s.issuer {
+		issuers = append(issuers, s.grantIssuer)
+	}
+	has := func(set [][]byte, b []byte) bool {
+		return b != nil && slices.ContainsFunc(set, func(x []byte) bool { return bytes.Equal(x, b) })
+	}
+	for _, iss := range issuers {
+		rl := lists[iss]
+		if rl == nil {
+			continue
+		}
+		r := rl.list
+		by := ""
+		switch {
+		case s.grant == nil && has(r.IDs, s.id):
+			by = "id"
+		case s.grant != nil && slices.ContainsFunc(r.Granted, func(g token.GrantIDs) bool { return bytes.Equal(g.Grant, s.grant) && has(g.IDs, s.id) }):
+			by = "grant id"
+		case s.grant != nil && has(r.IDs, s.grant):
+			by = "grant"
+		case has(r.KeyIDs, s.kid) || has(r.KeyIDs, s.grantKID):
+			by = "key"
+		default:
+			continue
+		}
+		return &Revocation{List: rl.id, Issuer: r.Issuer, Seq: r.Seq, By: by}
+	}
+	return nil
 }
 
 func (l *Ledger) collect(rows *sql.Rows) ([]*Entry, error) {

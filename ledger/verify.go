@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -84,7 +85,7 @@ func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
 		r.Entries += n
 		r.Problems = append(r.Problems, problems...)
 	}
-	for _, kid := range slices.Sorted(mapKeys(keptBy)) {
+	for _, kid := range slices.Sorted(maps.Keys(keptBy)) {
 		r.Problems = append(r.Problems, fmt.Sprintf("log %s: a kept checkpoint is of this log, which the ledger does not hold: the log was removed", kid))
 	}
 	// Rows outside any log (their kid has no head) were inserted by hand.
@@ -98,16 +99,6 @@ func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
 		}
 	}
 	return r, nil
-}
-
-func mapKeys[V any](m map[string]V) func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // keptKID returns the key id of the log a kept checkpoint names in its
@@ -350,7 +341,7 @@ func openHead(note []byte, g *Log) (*signedHead, error) {
 }
 
 // checkHead compares a signed checkpoint with the log recomputed from its
-// n entries (mem, complete when every entry's hashes are there) and the
+// n entries (the hashes recomputed so far, mem) and the
 // issuer-data hashes at each checkpoint's size.
 func checkHead(h *signedHead, n int64, mem *memHashes, dataAt map[int64]*tlog.Hash, report func(string, ...any)) error {
 	if h.c.Size > n {

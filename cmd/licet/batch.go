@@ -155,7 +155,7 @@ func (a *app) batch(cmd *cobra.Command, path string, fl *batchFlags) error {
 		return err
 	}
 	defer led.Close()
-	is := a.newIssuer(fl.key, data, info, led, fl.format, false)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, false, now)
 	is.Write = func(file string, data []byte, replace bool) error { return keys.WriteFile(file, data, 0o644, replace) }
 	outcomes, err := is.Batch(context.Background(), a.batchJobs(path, fl, orders), a.batchConfig(fl, grantRaw))
 	a.endProgress(fl)

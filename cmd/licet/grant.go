@@ -216,7 +216,7 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 		return err
 	}
 	defer led.Close()
-	is, err := a.grantIssuer(led, fl, keyData, info)
+	is, err := a.grantIssuer(led, fl, keyData, info, a.now().UTC().Truncate(time.Second))
 	if err != nil {
 		return err
 	}
@@ -233,8 +233,8 @@ func (a *app) signGrant(g *token.Grant, fl *grantFlags, keyData []byte, info *ke
 // trust only it cannot verify a grant signed by the new key, and a grant
 // cannot carry the rotation grant (grants do not nest). The workspace
 // beside the key names the previous key's file.
-func (a *app) grantIssuer(led *ledger.Ledger, fl *grantFlags, keyData []byte, info *keys.KeyInfo) (*issue.Issuer, error) {
-	is := a.newIssuer(fl.key, keyData, info, led, fl.format, fl.json)
+func (a *app) grantIssuer(led *ledger.Ledger, fl *grantFlags, keyData []byte, info *keys.KeyInfo, now time.Time) (*issue.Issuer, error) {
+	is := a.newIssuer(fl.key, keyData, info, led, fl.format, fl.json, now)
 	if fl.noRotation {
 		return is, nil
 	}
@@ -242,7 +242,7 @@ func (a *app) grantIssuer(led *ledger.Ledger, fl *grantFlags, keyData []byte, in
 	if err != nil {
 		return nil, failure(err, "")
 	}
-	ls, err := issue.RevocationSigner(context.Background(), led, ws, info.Public.Issuer, info.Public.Key, a.now())
+	ls, err := issue.RevocationSigner(context.Background(), led, ws, info.Public.Issuer, info.Public.Key, now)
 	if err != nil {
 		return nil, failure(err, ledgerHint)
 	}
@@ -263,7 +263,7 @@ func (a *app) grantIssuer(led *ledger.Ledger, fl *grantFlags, keyData []byte, in
 	}
 	fmt.Fprintf(a.stderr, "licet: key %x is rotating in: the grant is signed by the previous key %s (%s), which every product in the field trusts\n",
 		info.Public.KeyID(), ls.File, ls.KID)
-	return a.newIssuer(ls.File, oldData, oldInfo, led, fl.format, fl.json), nil
+	return a.newIssuer(ls.File, oldData, oldInfo, led, fl.format, fl.json, now), nil
 }
 
 // grantOut is where and how a grant goes: -o FILE (or stdout), in the

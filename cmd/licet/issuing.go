@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
@@ -17,9 +18,9 @@ const noRotationUsage = "sign without the rotation grant that 'licet keys rotate
 
 // newIssuer returns the issue.Issuer of a key file: the key is unlocked
 // (a passphrase asked for) only when something is to be signed.
-func (a *app) newIssuer(keyPath string, data []byte, info *keys.KeyInfo, led *ledger.Ledger, format string, asJSON bool) *issue.Issuer {
+func (a *app) newIssuer(keyPath string, data []byte, info *keys.KeyInfo, led *ledger.Ledger, format string, asJSON bool, now time.Time) *issue.Issuer {
 	return &issue.Issuer{
-		Name: info.Public.Issuer, PublicKey: info.Public.Key, Ledger: led, Now: a.now,
+		Name: info.Public.Issuer, PublicKey: info.Public.Key, Ledger: led, Now: func() time.Time { return now },
 		Unlock: func() (crypto.Signer, error) {
 			k, err := a.unlockKey(keyPath, data, info)
 			if err != nil {

@@ -47,7 +47,8 @@ products that trust the new key. After --until nothing is attached.
 
 Revocation lists stay signed by the old key while the rotation runs: every
 product trusts it (new releases keep it, retired: a retired key still signs
-lists). 'licet revoke --key NEW.key' says so and names the old key file.
+lists). 'licet revoke --key NEW.key' signs with the old key, whose file
+the workspace names.
 
 --aud and --right default to every product and right of the issuer's
 licenses and grants in the ledger and of the policy file's templates.`,
@@ -156,7 +157,7 @@ func (a *app) keysRotate(fl *rotateFlags) error {
 	if err != nil {
 		return err
 	}
-	old := a.newIssuer(fl.key, data, info, led, "pem", false)
+	old := a.newIssuer(fl.key, data, info, led, "pem", false, now)
 	if _, err := old.Signer(); err != nil { // the old key's passphrase first
 		return err
 	}

@@ -122,12 +122,12 @@ func (a *app) issued(r *issue.Result, led *ledger.Ledger, format string, asJSON 
 	e := r.Entry
 	if r.Existing {
 		where := "to stdout"
-		if e.File != "" {
-			where = "to " + e.File
+		if r.File != "" {
+			where = "to " + r.File
 		}
 		fmt.Fprintf(a.stderr, "licet: order %s was issued before with the same terms: the recorded %s %s, written again %s\n", e.OrderRef, e.Kind, e.ID, where)
-	} else if e.File != "" {
-		fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, e.File, format)
+	} else if r.File != "" {
+		fmt.Fprintf(a.stderr, "licet: wrote %s to %s (%s form)\n", what, r.File, format)
 	}
 	if r.Rotation && r.Grant != nil {
 		fmt.Fprintf(a.stderr, "licet: the license carries the rotation grant %x (until %s): products that trust only the previous key accept it\n", r.Grant.ID, rfc3339(r.Grant.Expiry))
@@ -136,11 +136,11 @@ func (a *app) issued(r *issue.Result, led *ledger.Ledger, format string, asJSON 
 		return nil
 	}
 	j := newIssuedJSON(e, led)
-	j.Existing = r.Existing
+	j.File, j.Existing = r.File, r.Existing
 	if r.Grant != nil {
 		j.Grant = hex.EncodeToString(r.Grant.ID)
 	}
-	if e.File == "" {
+	if r.File == "" {
 		j.Token = strings.TrimSuffix(string(r.Data), "\n")
 	}
 	return writeJSON(a.stdout, j)

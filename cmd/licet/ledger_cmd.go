@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -47,6 +48,8 @@ LICET_LEDGER, else licet.db beside --key, else licet.db here.`
 // ledgerFilterFlags are the filters of list, export and expiring.
 type ledgerFilterFlags struct {
 	kind, sub, tier, partner, product, expiring string
+	order, name                                 string
+	meta                                        []string
 	// expiringFlag names the flag expiring came from: --expiring, or
 	// --within for 'ledger expiring'.
 	expiringFlag string
@@ -61,6 +64,9 @@ func (f *ledgerFilterFlags) add(cmd *cobra.Command, expiring bool) {
 	fs.StringVar(&f.tier, "tier", "", "only the tier `T`")
 	fs.StringVar(&f.partner, "partner", "", "only grants to, and licenses issued under a grant by, partner `ID`")
 	fs.StringVar(&f.product, "product", "", "only entries for `PRODUCT`")
+	fs.StringVar(&f.order, "order", "", "only the license sold under order reference `REF`")
+	fs.StringVar(&f.name, "name", "", "only licensees (or grant partners) whose id contains `TEXT`, in any case")
+	fs.StringArrayVar(&f.meta, "meta", nil, "only licenses whose metadata has `KEY=VALUE` (repeatable: all must match)")
 	if expiring {
 		fs.StringVar(&f.expiring, "expiring", "", "only licenses and grants that expire by `DATE`, usually a DURATION from now (30d)")
 	}
@@ -69,7 +75,21 @@ func (f *ledgerFilterFlags) add(cmd *cobra.Command, expiring bool) {
 }
 
 func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {
-	lf := ledger.Filter{Subject: f.sub, Tier: f.tier, Partner: f.partner, Product: f.product, Unwritten: f.unwritten, Limit: f.limit}
+	lf := ledger.Filter{Subject: f.sub, Tier: f.tier, Partner: f.partner, Product: f.product, Unwritten: f.unwritten, Limit: f.limit,
+		OrderRef: f.order, SubjectContains: f.name, States: true, Now: now}
+	for _, kv := range f.meta {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return lf, usageError("for example: --meta crm=4711", "--meta %q: give KEY=VALUE", kv)
+		}
+		if lf.Meta == nil {
+			lf.Meta = map[string]string{}
+		}
+		if old, dup := lf.Meta[k]; dup && old != v {
+			return lf, usageError("", "--meta %s is given twice with different values: no license matches both", k)
+		}
+		lf.Meta[k] = v
+	}
 	if f.kind != "" {
 		k, err := ledger.ParseKind(f.kind)
 		if err != nil {
@@ -89,7 +109,7 @@ func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {
 		if err != nil {
 			return lf, err
 		}
-		lf.ExpiringBy, lf.ExpiringAfter, lf.OrderByExpiry, lf.NotRenewed = by, now, true, true
+		lf.ExpiringBy, lf.ExpiringAfter, lf.OrderByExpiry, lf.NotRenewed, lf.NotRevoked = by, now, true, true, true
 		if lf.Kind == "" {
 			lf.Kind = ledger.KindLicense
 		}
@@ -111,7 +131,11 @@ func (a *app) printEntries(list []*ledger.Entry, t tableFlags) error {
 	case t.json:
 		out := make([]*entryJSON, 0, len(list))
 		for _, e := range list {
-			out = append(out, newEntryJSON(e, false))
+			j, err := newEntryJSON(e, false)
+			if err != nil {
+				return failure(err, "run 'licet ledger verify'")
+			}
+			out = append(out, j)
 		}
 		return writeJSON(a.stdout, out)
 	case t.csv:
@@ -124,14 +148,24 @@ func (a *app) printEntries(list []*ledger.Entry, t tableFlags) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tSUBJECT\tPRODUCTS\tTIER\tEXPIRES\tORDER\tSTATE")
 	for _, e := range list {
-		state := "written"
-		if !e.Written {
-			state = "UNWRITTEN"
-		}
+		state := stateName(e)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Kind, dash(e.Subject), dash(e.Products()),
 			dash(e.Tier), expiryDate(e), dash(e.OrderRef), state)
 	}
 	return tw.Flush()
+}
+
+// stateName is an entry's state in one word, for tables: UNWRITTEN for a
+// token recorded but never handed out.
+func stateName(e *ledger.Entry) string {
+	name := "written"
+	if e.State != nil {
+		name = e.State.Name()
+	}
+	if !e.Written && (name == "issued" || name == "written") {
+		return "UNWRITTEN"
+	}
+	return name
 }
 
 func dash(s string) string {
@@ -240,44 +274,86 @@ the JSON (--json) when the command fails.`,
 
 // entryJSON is an entry in the JSON output of the ledger commands.
 type entryJSON struct {
-	ID          string   `json:"id"`
-	Kind        string   `json:"kind"`
-	KID         string   `json:"kid"`
-	Index       int64    `json:"ledger_index"`
-	Iss         string   `json:"iss"`
-	Sub         string   `json:"sub"`
-	Aud         []string `json:"aud"`
-	Tier        string   `json:"tier"`
-	Iat         string   `json:"iat"`
-	Exp         *string  `json:"exp"`
-	GrantID     string   `json:"grant_id"`
-	Partner     string   `json:"partner"`
-	Order       string   `json:"order"`
-	RenewedFrom string   `json:"renewed_from"`
-	Written     bool     `json:"written"`
-	File        string   `json:"file"`
-	Recorded    string   `json:"recorded"`
-	Raw         string   `json:"raw,omitempty"` // base64, in show and export
+	ID          string            `json:"id"`
+	Kind        string            `json:"kind"`
+	KID         string            `json:"kid"`
+	Index       int64             `json:"ledger_index"`
+	Iss         string            `json:"iss"`
+	Sub         string            `json:"sub"`
+	Aud         []string          `json:"aud"`
+	Tier        string            `json:"tier"`
+	Iat         string            `json:"iat"`
+	Exp         *string           `json:"exp"`
+	GrantID     string            `json:"grant_id"`
+	Partner     string            `json:"partner"`
+	Order       string            `json:"order"`
+	RenewedFrom string            `json:"renewed_from"`
+	Written     bool              `json:"written"`
+	File        string            `json:"file"`
+	Recorded    string            `json:"recorded"`
+	Scopes      []string          `json:"scopes"`
+	Limits      map[string]uint64 `json:"limits"`
+	Rights      []string          `json:"rights"`
+	Meta        map[string]string `json:"meta"`
+	// State is the state of a license or grant: issued, written, bound,
+	// renewed, revoked or expired; "" for a revocation list.
+	State     string          `json:"state,omitempty"`
+	Bound     bool            `json:"bound"`
+	RenewedBy []string        `json:"renewed_by"`
+	Revoked   *revocationJSON `json:"revoked"`
+	Expired   bool            `json:"expired"`
+	Raw       string          `json:"raw,omitempty"` // base64, in show and export
 }
 
-func newEntryJSON(e *ledger.Entry, withRaw bool) *entryJSON {
+// revocationJSON names the list that revokes a token.
+type revocationJSON struct {
+	List   string `json:"list"`
+	Issuer string `json:"issuer"`
+	Seq    uint64 `json:"seq"`
+	By     string `json:"by"`
+}
+
+func newEntryJSON(e *ledger.Entry, withRaw bool) (*entryJSON, error) {
 	j := &entryJSON{
 		ID: e.ID, Kind: string(e.Kind), KID: e.KID, Index: e.Index, Iss: e.Issuer, Sub: e.Subject,
 		Aud: nonNil(e.Audience), Tier: e.Tier, Iat: rfc3339(e.IssuedAt), Exp: timePtr(e.Expiry),
 		GrantID: e.GrantID, Partner: e.Partner, Order: e.OrderRef, RenewedFrom: e.RenewedFrom,
 		Written: e.Written, File: e.File, Recorded: rfc3339(e.Recorded),
+		Scopes: []string{}, Limits: map[string]uint64{}, Rights: []string{}, Meta: map[string]string{}, RenewedBy: []string{},
+	}
+	t, err := e.Terms()
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		j.Scopes, j.Rights = nonNil(t.Scopes), nonNil(t.Rights)
+		if t.Limits != nil {
+			j.Limits = t.Limits
+		}
+		if t.Meta != nil {
+			j.Meta = t.Meta
+		}
+	}
+	if st := e.State; st != nil {
+		j.State, j.Bound, j.RenewedBy, j.Expired = st.Name(), st.Bound, nonNil(st.RenewedBy), st.Expired
+		if r := st.Revoked; r != nil {
+			j.Revoked = &revocationJSON{List: r.List, Issuer: r.Issuer, Seq: r.Seq, By: r.By}
+		}
 	}
 	if withRaw {
 		j.Raw = encodeBase64(e.Raw)
 	}
-	return j
+	return j, nil
 }
 
 var csvHeader = []string{"id", "kind", "kid", "ledger_index", "iss", "sub", "aud", "tier", "iat", "exp",
-	"grant_id", "partner", "order", "renewed_from", "written", "file", "recorded"}
+	"grant_id", "partner", "order", "renewed_from", "written", "file", "recorded",
+	"state", "renewed_by", "revoked_by", "scopes", "limits", "rights", "meta"}
 
-// writeEntriesCSV writes entries as CSV; aud is joined by spaces, exp is
-// empty for none, raw (export only) is base64.
+// writeEntriesCSV writes entries as CSV; aud, scopes, rights and
+// renewed_by are joined by spaces, limits and meta are in URL query form
+// (seats=10&cpus=4, escaped), exp is empty for none, revoked_by is the id
+// of the list that revokes the token, raw (export only) is base64.
 func writeEntriesCSV(w io.Writer, list []*ledger.Entry, withRaw bool) error {
 	cw := csv.NewWriter(w)
 	header := csvHeader
@@ -292,10 +368,32 @@ func writeEntriesCSV(w io.Writer, list []*ledger.Entry, withRaw bool) error {
 		if !e.Expiry.IsZero() {
 			exp = rfc3339(e.Expiry)
 		}
+		t, err := e.Terms()
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			t = &ledger.Terms{}
+		}
+		state, renewedBy, revokedBy := "", "", ""
+		if st := e.State; st != nil {
+			state, renewedBy = st.Name(), strings.Join(st.RenewedBy, " ")
+			if st.Revoked != nil {
+				revokedBy = st.Revoked.List
+			}
+		}
+		limits, meta := url.Values{}, url.Values{}
+		for k, v := range t.Limits {
+			limits.Set(k, strconv.FormatUint(v, 10))
+		}
+		for k, v := range t.Meta {
+			meta.Set(k, v)
+		}
 		c := csvsafe.Cell // text from tokens and orders stays inert in a spreadsheet
 		rec := []string{e.ID, string(e.Kind), e.KID, strconv.FormatInt(e.Index, 10), c(e.Issuer), c(e.Subject),
 			c(strings.Join(e.Audience, " ")), c(e.Tier), rfc3339(e.IssuedAt), exp, e.GrantID, c(e.Partner), c(e.OrderRef),
-			e.RenewedFrom, strconv.FormatBool(e.Written), c(e.File), rfc3339(e.Recorded)}
+			e.RenewedFrom, strconv.FormatBool(e.Written), c(e.File), rfc3339(e.Recorded),
+			state, renewedBy, revokedBy, c(strings.Join(t.Scopes, " ")), c(limits.Encode()), c(strings.Join(t.Rights, " ")), c(meta.Encode())}
 		if withRaw {
 			rec = append(rec, encodeBase64(e.Raw))
 		}
@@ -376,7 +474,11 @@ func writeExport(w io.Writer, list []*ledger.Entry, format string) error {
 		enc := json.NewEncoder(w) // one compact line per entry
 		enc.SetEscapeHTML(false)
 		for _, e := range list {
-			if err := enc.Encode(newEntryJSON(e, true)); err != nil {
+			j, err := newEntryJSON(e, true)
+			if err != nil {
+				return err
+			}
+			if err := enc.Encode(j); err != nil {
 				return err
 			}
 		}
@@ -384,7 +486,11 @@ func writeExport(w io.Writer, list []*ledger.Entry, format string) error {
 	}
 	out := make([]*entryJSON, 0, len(list))
 	for _, e := range list {
-		out = append(out, newEntryJSON(e, true))
+		j, err := newEntryJSON(e, true)
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
 	}
 	return writeJSON(w, out)
 }
@@ -433,11 +539,17 @@ left unwritten by an interrupted mint; the entry is then marked written.`,
 			if cmd.Flags().Changed("format") {
 				return a.rewriteToken(led, e, format, out, force)
 			}
-			if asJSON {
-				return writeJSON(a.stdout, newEntryJSON(e, true))
+			if err := led.States(context.Background(), a.now(), e); err != nil {
+				return failure(err, "run 'licet ledger verify'")
 			}
-			a.printEntry(e)
-			return nil
+			if asJSON {
+				j, err := newEntryJSON(e, true)
+				if err != nil {
+					return failure(err, "run 'licet ledger verify'")
+				}
+				return writeJSON(a.stdout, j)
+			}
+			return a.printEntry(e)
 		}),
 	}
 	lf.add(cmd)
@@ -481,33 +593,74 @@ func getEntry(led *ledger.Ledger, id string) (*ledger.Entry, error) {
 	return e, nil
 }
 
-func (a *app) printEntry(e *ledger.Entry) {
+func (a *app) printEntry(e *ledger.Entry) error {
+	t, err := e.Terms()
+	if err != nil {
+		return failure(err, "run 'licet ledger verify'")
+	}
+	if t == nil {
+		t = &ledger.Terms{}
+	}
 	f := newFields(a.stdout, "")
 	f.add("id", e.ID)
 	f.add("kind", string(e.Kind))
+	if e.State != nil {
+		f.add("state", e.State.Name())
+	}
 	f.add("issuer", e.Issuer)
 	f.add("subject", e.Subject)
 	f.add("partner", e.Partner)
 	f.add("products", e.Products())
 	f.add("tier", e.Tier)
+	f.add("scopes", safeList(t.Scopes))
+	f.add("limits", joinPairs(t.Limits))
+	f.add("rights", safeList(t.Rights))
+	f.add("meta", joinPairs(t.Meta))
 	f.add("issued at", rfc3339(e.IssuedAt))
 	f.add("expires", formatExpiry(e.Expiry))
 	f.add("grant id", e.GrantID)
 	f.add("order", e.OrderRef)
 	f.add("renews", e.RenewedFrom)
-	state := "written"
-	if !e.Written {
-		state = "UNWRITTEN: signed and recorded, never handed out ('licet ledger show ID --format pem -o FILE' writes it)"
-	} else if e.File != "" {
-		state = "written to " + e.File
-	} else {
-		state = "written to stdout"
+	switch {
+	case !e.Written:
+		f.add("written", "NO: signed and recorded, never handed out ('licet ledger show ID --format pem -o FILE' writes it)")
+	case e.File != "":
+		f.add("written", "to "+e.File)
+	default:
+		f.add("written", "to stdout")
 	}
-	f.add("state", state)
+	if len(t.Bind) > 0 {
+		f.add("bound", "to a machine: "+joinPairs(t.Bind))
+	}
+	if st := e.State; st != nil {
+		f.add("renewed by", strings.Join(st.RenewedBy, ", "))
+		if r := st.Revoked; r != nil {
+			f.add("revoked", fmt.Sprintf("by %s's revocation list seq %d (%s), %s", r.Issuer, r.Seq, r.List, revokedHow(r.By)))
+		}
+		if st.Expired {
+			f.add("expired", "yes, on "+rfc3339(e.Expiry))
+		}
+	}
 	f.add("recorded", rfc3339(e.Recorded))
 	f.add("log", fmt.Sprintf("%s (key %s), entry %d", ledger.Origin(e.KID), e.KID, e.Index))
 	f.add("bytes", strconv.Itoa(len(e.Raw)))
 	f.flush()
+	return nil
+}
+
+// revokedHow says which entry of a revocation list applies.
+func revokedHow(by string) string {
+	switch by {
+	case "id":
+		return "which names its id"
+	case "grant id":
+		return "which names its id under its grant"
+	case "grant":
+		return "which revokes the grant it was minted under"
+	case "key":
+		return "which revokes a key that signed it"
+	}
+	return by
 }
 
 // rewriteToken writes the recorded token of e again and marks it written.

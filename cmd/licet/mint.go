@@ -304,7 +304,7 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err := a.checkIssueOutput(led, fl.order, fl.out, fl.format, fl.force, fl.json); err != nil {
 		return err
 	}
-	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json, now)
 	r, err := is.License(context.Background(), &issue.LicenseRequest{
 		License: lic, Grant: grantRaw, NoRotationGrant: fl.noRotation, Order: fl.order,
 		Out: a.licenseOut(fl.out, fl.force, fl.format, fl.prefix),

@@ -223,7 +223,7 @@ func (a *app) renew(cmd *cobra.Command, ref string, fl *renewFlags) error {
 		return failure(fmt.Errorf("%s is a license of issuer %q; %s is a key of %q", old.ID, old.Issuer, fl.key, info.Public.Issuer),
 			"renew with a key of the license's issuer")
 	}
-	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json)
+	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json, now)
 	r, err := is.Renew(context.Background(), &issue.RenewRequest{
 		Old: old, Expiry: expiry, Change: change, Order: fl.order, NoRotationGrant: fl.noRotation,
 		Out: a.licenseOut(fl.out, fl.force, fl.format, fl.prefix),

@@ -132,7 +132,7 @@ func (a *app) revoke(fl *revokeFlags) error {
 		out = ""
 	}
 	req.Out = issue.Out{File: out, Replace: fl.force || replacesFrom, Encode: listEncoder(fl.format)}
-	res, err := a.newIssuer(keyPath, data, info, led, fl.format, fl.json).Revoke(context.Background(), req)
+	res, err := a.newIssuer(keyPath, data, info, led, fl.format, fl.json, now).Revoke(context.Background(), req)
 	if err != nil {
 		return revokeError(err, fl, led)
 	}
