@@ -35,7 +35,7 @@ func (s *Server) expiring(w http.ResponseWriter, r *http.Request, tok *APIToken)
 	}
 	now := s.now()
 	entries, err := s.visible(r.Context(), ledger.Filter{Kind: ledger.KindLicense, Product: q.Get("product"), Tier: q.Get("tier"),
-		Partner: q.Get("partner"), ExpiringAfter: now, ExpiringBy: now.Add(d), NotRenewed: true, OrderByExpiry: true}, tok)
+		Partner: q.Get("partner"), ExpiringAfter: now, ExpiringBy: now.Add(d), NotRenewed: true, NotRevoked: true, Now: now, OrderByExpiry: true}, tok)
 	if err != nil {
 		return err
 	}
@@ -43,12 +43,7 @@ func (s *Server) expiring(w http.ResponseWriter, r *http.Request, tok *APIToken)
 	if err != nil {
 		return err
 	}
-	resp := expiringResponse{Within: within, Licenses: []*LicenseView{}}
-	for _, v := range views {
-		if !v.State.Revoked {
-			resp.Licenses = append(resp.Licenses, v)
-		}
-	}
+	resp := expiringResponse{Within: within, Licenses: views}
 	httpserve.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -124,11 +124,7 @@ func (s *Server) issuedResponse(w http.ResponseWriter, r *http.Request, tok *API
 		return err
 	}
 	v.Existing = res.Existing
-	rs, err := s.revokedSet(r.Context())
-	if err != nil {
-		return err
-	}
-	if v.State, err = s.state(r.Context(), res.Entry, rs, s.now()); err != nil {
+	if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{res.Entry}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/licenses/"+res.Entry.ID)
@@ -165,11 +161,7 @@ func (s *Server) getLicense(w http.ResponseWriter, r *http.Request, tok *APIToke
 	if err != nil {
 		return err
 	}
-	rs, err := s.revokedSet(r.Context())
-	if err != nil {
-		return err
-	}
-	if v.State, err = s.state(r.Context(), e, rs, s.now()); err != nil {
+	if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{e}); err != nil {
 		return err
 	}
 	httpserve.WriteJSON(w, http.StatusOK, v)
@@ -177,7 +169,7 @@ func (s *Server) getLicense(w http.ResponseWriter, r *http.Request, tok *APIToke
 }
 
 // listParams are the query parameters of GET /v1/licenses.
-var listParams = []string{"sub", "tier", "partner", "product", "kid", "renewed_from", "expires_before", "expires_after", "not_renewed", "unwritten", "kind", "limit", "cursor"}
+var listParams = []string{"sub", "name", "order", "tier", "partner", "product", "kid", "renewed_from", "expires_before", "expires_after", "not_renewed", "not_revoked", "unwritten", "kind", "limit", "cursor"}
 
 const (
 	defaultPage = 50
@@ -211,7 +203,7 @@ func badParam(format string, args ...any) error {
 // filterOf reads the ledger filter of a list request.
 func filterOf(q url.Values) (ledger.Filter, error) {
 	f := ledger.Filter{Kind: ledger.KindLicense, Subject: q.Get("sub"), Tier: q.Get("tier"), Partner: q.Get("partner"),
-		Product: q.Get("product"), KID: q.Get("kid"), RenewedFrom: q.Get("renewed_from")}
+		Product: q.Get("product"), KID: q.Get("kid"), RenewedFrom: q.Get("renewed_from"), OrderRef: q.Get("order"), SubjectContains: q.Get("name")}
 	if k := q.Get("kind"); k != "" {
 		if k != "license" && k != "grant" {
 			return f, badParam("kind %q: license or grant", k)
@@ -229,7 +221,7 @@ func filterOf(q url.Values) (ledger.Filter, error) {
 			*dst = t
 		}
 	}
-	for name, dst := range map[string]*bool{"not_renewed": &f.NotRenewed, "unwritten": &f.Unwritten} {
+	for name, dst := range map[string]*bool{"not_renewed": &f.NotRenewed, "not_revoked": &f.NotRevoked, "unwritten": &f.Unwritten} {
 		if v := q.Get(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -311,23 +303,15 @@ func (s *Server) visible(ctx context.Context, f ledger.Filter, tok *APIToken) ([
 
 // views returns the views of entries with their states.
 func (s *Server) views(ctx context.Context, entries []*ledger.Entry, withToken bool) ([]*LicenseView, error) {
-	rs, err := s.revokedSet(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
 	out := make([]*LicenseView, 0, len(entries))
 	for _, e := range entries {
 		v, err := view(e, withToken)
 		if err != nil {
 			return nil, err
 		}
-		if v.State, err = s.state(ctx, e, rs, now); err != nil {
-			return nil, err
-		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, s.withStates(ctx, out, entries)
 }
 
 // renewRequest is the body of POST /v1/licenses/{id}/renew.

@@ -81,9 +81,10 @@ func (s *Server) revokeLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	ctx := r.Context()
 	resp := &revokeResponse{}
 	status := http.StatusCreated
-	if rs, err := s.revokedSet(ctx); err != nil {
+	if err := s.led.States(ctx, now, e); err != nil {
 		return err
-	} else if rs.revokes(e) {
+	}
+	if e.State.Revoked != nil {
 		resp.AlreadyRevoked, status = true, http.StatusOK
 	} else {
 		res, err := s.cfg.Issuer.Revoke(ctx, &issue.RevokeRequest{Revoke: []issue.ListEntry{le}, NextUpdate: next, Out: out})
@@ -107,11 +108,7 @@ func (s *Server) revokeLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if resp.License, err = view(e, false); err != nil {
 		return err
 	}
-	rs, err := s.revokedSet(ctx)
-	if err != nil {
-		return err
-	}
-	if resp.License.State, err = s.state(ctx, e, rs, now); err != nil {
+	if err := s.withStates(ctx, []*LicenseView{resp.License}, []*ledger.Entry{e}); err != nil {
 		return err
 	}
 	httpserve.WriteJSON(w, status, resp)

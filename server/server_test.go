@@ -32,7 +32,7 @@ func TestAPI(t *testing.T) {
 
 func testMint(t *testing.T, e *env) {
 	v := e.mint("customer-1", map[string]any{"order": "PO-1", "limits": map[string]any{"seats": 5}, "meta": map[string]string{"crm": "42"}})
-	if v.Kind != "license" || v.Subject != "customer-1" || v.Tier != "pro" || v.Order != "PO-1" || v.Existing || v.State.Status != "active" || !v.State.Written {
+	if v.Kind != "license" || v.Subject != "customer-1" || v.Tier != "pro" || v.Order != "PO-1" || v.Existing || v.State.Status != "written" || !v.State.Written {
 		t.Fatalf("minted %+v", v)
 	}
 	if v.Expiry == nil || v.Expiry.Sub(v.IssuedAt) != 365*24*time.Hour {
@@ -94,6 +94,14 @@ func testListAndGet(t *testing.T, e *env) {
 	e.decode(data, &page)
 	if status != 200 || len(page.Licenses) != 1 || page.Licenses[0].Subject != "bulk-2" || page.Licenses[0].Token != nil {
 		t.Fatalf("filter sub: %d %s", status, data)
+	}
+	for path, want := range map[string]int{"/v1/licenses?order=PO-1": 1, "/v1/licenses?name=BULK": 4, "/v1/licenses?product=acme-db&tier=pro": 5, "/v1/licenses?product=nope": 0} {
+		status, data, _ := e.do("GET", path, "read", nil)
+		var p listPage
+		e.decode(data, &p)
+		if status != 200 || len(p.Licenses) != want {
+			t.Errorf("GET %s: %d, %d licenses, want %d", path, status, len(p.Licenses), want)
+		}
 	}
 	// By id, by order reference.
 	for _, ref := range []string{page.Licenses[0].ID, "PO-1"} {
@@ -159,6 +167,15 @@ func testRevokeAndRevocations(t *testing.T, e *env) {
 	if status != 200 || !rr.AlreadyRevoked || e.entries() != n {
 		t.Errorf("revoke again: %d %s", status, data)
 	}
+	status, data, _ = e.do("GET", "/v1/licenses?name=revoke-me&not_revoked=true", "read", nil)
+	var page listPage
+	e.decode(data, &page)
+	if status != 200 || len(page.Licenses) != 0 {
+		t.Errorf("not_revoked lists the revoked license: %s", data)
+	}
+	if status, data, _ = e.do("GET", "/v1/licenses/"+v.ID, "read", nil); !strings.Contains(string(data), `"by": "id"`) {
+		t.Errorf("get of the revoked license: %d %s", status, data)
+	}
 	status, data, h = e.do("GET", "/v1/revocations", "", nil)
 	e.decode(data, &body)
 	etag := h.Get("ETag")
@@ -190,7 +207,7 @@ func testExpiring(t *testing.T, e *env) {
 	status, data, _ = e.do("GET", "/v1/expiring?within=400", "read", nil)
 	e.decode(data, &resp)
 	for _, v := range resp.Licenses {
-		if v.State.Status != "active" || v.Subject == "revoke-me" {
+		if v.State.Status != "written" || v.Subject == "revoke-me" {
 			t.Errorf("expiring lists %s (%s)", v.Subject, v.State.Status)
 		}
 	}

@@ -1,13 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -41,15 +38,28 @@ type LicenseView struct {
 	Existing bool `json:"existing,omitempty"`
 }
 
-// State is what the ledger knows of a license now.
+// State is what the ledger knows of a license now ([ledger.State]).
 type State struct {
-	// Status is revoked, renewed, expired or active, the first that
-	// holds.
-	Status  string   `json:"status"`
-	Written bool     `json:"written"`
-	Revoked bool     `json:"revoked"`
-	Expired bool     `json:"expired"`
-	Renewed []string `json:"renewed_by,omitempty"`
+	// Status is the state in one word, the first that holds: revoked,
+	// renewed, expired, bound, written or issued (recorded, never
+	// handed out).
+	Status      string     `json:"status"`
+	Written     bool       `json:"written"`
+	Bound       bool       `json:"bound"`
+	Revoked     bool       `json:"revoked"`
+	RevokedBy   *RevokedBy `json:"revoked_by,omitempty"`
+	Expired     bool       `json:"expired"`
+	Renewed     []string   `json:"renewed_by,omitempty"`
+	RenewedFrom string     `json:"renewed_from,omitempty"`
+}
+
+// RevokedBy names the list that revokes a license and its entry that
+// does: id, grant id, grant or key.
+type RevokedBy struct {
+	List   string `json:"list"`
+	Issuer string `json:"iss"`
+	Seq    uint64 `json:"seq"`
+	By     string `json:"by"`
 }
 
 // Forms is a token in each form.
@@ -96,64 +106,29 @@ func view(e *ledger.Entry, withToken bool) (*LicenseView, error) {
 	return v, nil
 }
 
-// revokedSet is the newest revocation list of an issuer, for states.
-type revokedSet struct{ list *token.Revocations }
-
-func (s *Server) revokedSet(ctx context.Context) (*revokedSet, error) {
-	rl, err := issue.NewestList(ctx, s.led, s.cfg.Issuer.Name)
-	if err != nil || rl == nil {
-		return &revokedSet{}, err
+// withStates sets the State of each view from the ledger's states
+// ([ledger.Ledger.States]) as of now.
+func (s *Server) withStates(ctx context.Context, views []*LicenseView, entries []*ledger.Entry) error {
+	if err := s.led.States(ctx, s.now(), entries...); err != nil {
+		return err
 	}
-	return &revokedSet{list: rl.List}, nil
+	for i, e := range entries {
+		views[i].State = stateOf(e.State)
+	}
+	return nil
 }
 
-// revokes reports whether the list revokes the license or grant e (by
-// its id, its id under its grant, its grant, or its key).
-func (rs *revokedSet) revokes(e *ledger.Entry) bool {
-	if rs.list == nil {
-		return false
+// stateOf converts the ledger's state for the API.
+func stateOf(st *ledger.State) *State {
+	if st == nil {
+		return nil
 	}
-	id, _ := hex.DecodeString(e.ID)
-	kid, _ := hex.DecodeString(e.KID)
-	has := func(set [][]byte, b []byte) bool {
-		return len(b) > 0 && slices.ContainsFunc(set, func(x []byte) bool { return bytes.Equal(x, b) })
+	out := &State{Status: st.Name(), Written: st.Written, Bound: st.Bound, Revoked: st.Revoked != nil, Expired: st.Expired,
+		Renewed: st.RenewedBy, RenewedFrom: st.RenewedFrom}
+	if r := st.Revoked; r != nil {
+		out.RevokedBy = &RevokedBy{List: r.List, Issuer: r.Issuer, Seq: r.Seq, By: r.By}
 	}
-	if has(rs.list.KeyIDs, kid) {
-		return true
-	}
-	if e.GrantID == "" {
-		return has(rs.list.IDs, id)
-	}
-	g, _ := hex.DecodeString(e.GrantID)
-	if has(rs.list.IDs, g) {
-		return true
-	}
-	return slices.ContainsFunc(rs.list.Granted, func(p token.GrantIDs) bool { return bytes.Equal(p.Grant, g) && has(p.IDs, id) })
-}
-
-// state derives an entry's state.
-func (s *Server) state(ctx context.Context, e *ledger.Entry, rs *revokedSet, now time.Time) (*State, error) {
-	st := &State{Written: e.Written, Revoked: rs.revokes(e), Expired: !e.Expiry.IsZero() && !now.Before(e.Expiry)}
-	if e.Kind == ledger.KindLicense {
-		renewals, err := s.led.List(ctx, ledger.Filter{Kind: ledger.KindLicense, RenewedFrom: e.ID})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range renewals {
-			st.Renewed = append(st.Renewed, r.ID)
-		}
-	}
-	switch {
-	case st.Revoked:
-		st.Status = "revoked"
-	case len(st.Renewed) > 0:
-		st.Status = "renewed"
-	case st.Expired:
-		st.Status = "expired"
-	default:
-		st.Status = "active"
-	}
-	return st, nil
+	return out
 }
 
 // problemOf maps an error of the issuing path to a problem.
