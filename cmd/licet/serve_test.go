@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -213,5 +215,80 @@ func TestServeRefusals(t *testing.T) {
 		if !ok || ee.ExitCode() != c.code || !strings.Contains(string(out), c.want) || strings.Contains(string(out), "listening") {
 			t.Errorf("licet serve %v: %v\n%s", c.args, err, out)
 		}
+	}
+}
+
+// TestREADMERunningTheServer runs the shell block of README's "Running
+// the issuance server" section (on a free port instead of 8080) with
+// licet on PATH, a new key and its passphrase file: every curl call it
+// shows runs against a live 'licet serve', and the server stops cleanly.
+func TestREADMERunningTheServer(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	start := strings.Index(s, "## Running the issuance server")
+	if start < 0 {
+		t.Fatal(`README has no "## Running the issuance server" section`)
+	}
+	sec := s[start:]
+	from := strings.Index(sec, "```sh\n")
+	to := strings.Index(sec[from+6:], "```\n")
+	if from < 0 || to < 0 {
+		t.Fatal("no shell block in Running the issuance server")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not found")
+	}
+	block := sec[from+6 : from+6+to]
+	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("the README block does not show %s", want)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().String()
+	ln.Close()
+	// The trap stops the server when a step fails, so that nothing is
+	// left running.
+	script := "set -e\ntrap 'kill $SERVER 2>/dev/null || true' EXIT\nprintf 'readme-serve-pass\\n' > acme.pass && chmod 600 acme.pass\n" +
+		"licet keys new --issuer acme --passphrase-file acme.pass >/dev/null 2>&1\n" +
+		strings.ReplaceAll(block, "127.0.0.1:8080", port)
+	dir := t.TempDir()
+	outFile, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, outFile, outFile // files: Wait does not wait for the server's copy of them
+	cmd.Env = append(os.Environ(), "LICET_PASSPHRASE=", "LICET_LEDGER=", "LICET_POLICY=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		err = fmt.Errorf("did not finish within 60 s: %v", <-done)
+	}
+	out, _ := os.ReadFile(outFile.Name())
+	logData, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		t.Fatalf("the README block failed: %v\n%s\nserve.log:\n%s", err, out, logData)
+	}
+	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"kind": "grant"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(string(logData), "msg=stopped") {
+		t.Errorf("serve.log shows no clean stop:\n%s", logData)
 	}
 }
