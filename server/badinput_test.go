@@ -97,7 +97,7 @@ func TestBadInput(t *testing.T) {
 			routes := []struct{ method, path string }{
 				{"POST", "/v1/licenses"}, {"GET", "/v1/licenses"}, {"GET", "/v1/licenses/" + lic.ID},
 				{"POST", "/v1/licenses/" + lic.ID + "/renew"}, {"POST", "/v1/licenses/" + lic.ID + "/revoke"},
-				{"GET", "/v1/expiring"}, {"POST", "/v1/grants"},
+				{"GET", "/v1/expiring"}, {"POST", "/v1/grants"}, {"POST", "/v1/activations"},
 			}
 			for _, rt := range routes {
 				for _, tok := range []string{"", "licet_0123456789abcdef_wrong", "Basic abc"} {

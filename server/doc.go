@@ -9,6 +9,7 @@
 //	GET  /v1/licenses/{id}          state and the token in each form
 //	POST /v1/licenses/{id}/renew    renew
 //	POST /v1/licenses/{id}/revoke   revoke (the issuer's next list)
+//	POST /v1/activations            an activation request in, a bound license out
 //	GET  /v1/revocations            the current signed list (public, ETag)
 //	GET  /v1/expiring               licenses expiring within a window
 //	POST /v1/grants                 a partner grant

@@ -70,6 +70,7 @@ func TestOpenAPI(t *testing.T) {
 	bodies := map[string]map[string]bool{
 		"POST /v1/licenses": createFields, "POST /v1/licenses/{id}/renew": renewFields,
 		"POST /v1/licenses/{id}/revoke": {"next_update": true}, "POST /v1/grants": grantFields,
+		"POST /v1/activations": activationFields,
 	}
 	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}}
 	for k, op := range documented {

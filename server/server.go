@@ -95,6 +95,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/v1/licenses/{id}", perm: permRead, h: s.getLicense},
 		{Method: "POST", Path: "/v1/licenses/{id}/renew", perm: permMint, h: s.renewLicense},
 		{Method: "POST", Path: "/v1/licenses/{id}/revoke", perm: permRevoke, h: s.revokeLicense},
+		{Method: "POST", Path: "/v1/activations", perm: permMint, h: s.createActivation},
 		{Method: "GET", Path: "/v1/revocations", Public: true, h: s.revocations},
 		{Method: "GET", Path: "/v1/expiring", perm: permRead, h: s.expiring},
 		{Method: "POST", Path: "/v1/grants", perm: permAdmin, h: s.createGrant},

@@ -48,6 +48,7 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   GET  /v1/licenses/{id}          state and the token in each form
   POST /v1/licenses/{id}/renew    renew
   POST /v1/licenses/{id}/revoke   revoke
+  POST /v1/activations            an activation request in, a bound license out
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant
