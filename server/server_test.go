@@ -26,6 +26,7 @@ func TestAPI(t *testing.T) {
 			testRevokeAndRevocations(t, e)
 			testExpiring(t, e)
 			testGrant(t, e)
+			testMetrics(t, e)
 		})
 	}
 }
@@ -134,6 +135,9 @@ func testRenew(t *testing.T, e *env) {
 	if status != 200 || !again.Existing || again.ID != v.ID {
 		t.Errorf("renew retry: %d %s", status, data)
 	}
+	if log, _ := e.store.AuditLog(context.Background(), v.ID); len(log) != 1 || log[0].Action != "license.renewed" || log[0].Order != "RN-1" {
+		t.Errorf("audit of the renewal: %+v", log)
+	}
 	status, data, _ = e.do("GET", "/v1/licenses/"+old.ID, "read", nil)
 	var st LicenseView
 	e.decode(data, &st)
@@ -159,6 +163,11 @@ func testRevokeAndRevocations(t *testing.T, e *env) {
 	e.decode(data, &rr)
 	if rr.License.State.Status != "revoked" || rr.List.Seq != 1 || rr.AlreadyRevoked {
 		t.Fatalf("revoke answer %s", data)
+	}
+	if log, _ := e.store.AuditLog(context.Background(), v.ID); len(log) != 2 || log[1].Action != "license.revoked" || log[1].Detail != "list "+rr.List.ID {
+		t.Errorf("audit of the revocation: %+v", log)
+	} else if tok, _ := e.store.Authenticate(context.Background(), e.tokens["revoke"]); log[1].TokenID != tok.ID {
+		t.Errorf("the revocation is recorded with token %s, not the revoke token", log[1].TokenID)
 	}
 	// Again: already revoked, nothing signed.
 	n := e.entries()
@@ -250,4 +259,24 @@ func testGrant(t *testing.T, e *env) {
 	if len(kinds) != 1 {
 		t.Errorf("grants in the ledger: %v", kinds)
 	}
+}
+
+func testMetrics(t *testing.T, e *env) {
+	status, data, _ := e.do("GET", "/metrics", "", nil)
+	for _, want := range []string{`licet_issued_total{kind="license"} 8`, `licet_issued_total{kind="renewal"} 1`, `licet_issued_total{kind="revocations"} 1`,
+		`licet_issued_total{kind="grant"} 1`, `licet_http_requests_total{code="201",route="POST /v1/licenses"} 8`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("/metrics (%d) lacks %s:\n%s", status, want, grepLines(string(data), "licet_"))
+		}
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") && !strings.Contains(l, "bucket") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
