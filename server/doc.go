@@ -10,6 +10,7 @@
 //	POST /v1/licenses/{id}/renew    renew
 //	POST /v1/licenses/{id}/revoke   revoke (the issuer's next list)
 //	POST /v1/activations            an activation request in, a bound license out
+//	POST /v1/reports                a partner's royalty report in, the verdict out
 //	GET  /v1/revocations            the current signed list (public, ETag)
 //	GET  /v1/expiring               licenses expiring within a window
 //	POST /v1/grants                 a partner grant
@@ -28,7 +29,8 @@
 // serve token create'), shown once and stored as its SHA-256 in the
 // ledger's database (table serve_tokens). Roles: read; mint (and read);
 // revoke (and read); admin (everything); partner:GRANT_ID, which reads
-// only the licenses minted under that grant. Each token has its own rate
+// only the licenses minted under that grant and uploads that grant's
+// royalty reports. Each token has its own rate
 // limit. Every change is recorded in the audit table serve_audit with the
 // token that made it ([Store.AuditLog]).
 package server

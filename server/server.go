@@ -35,6 +35,9 @@ type Config struct {
 	// burst; 0 is 20/s and 40.
 	Rate  float64
 	Burst int
+	// EvidenceDir is where a refused report's evidence of a rewritten
+	// partner log is kept (report.IngestOptions.EvidenceDir).
+	EvidenceDir string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger receives the server's events; nil discards them.
@@ -96,6 +99,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/v1/licenses/{id}/renew", perm: permMint, h: s.renewLicense},
 		{Method: "POST", Path: "/v1/licenses/{id}/revoke", perm: permRevoke, h: s.revokeLicense},
 		{Method: "POST", Path: "/v1/activations", perm: permMint, h: s.createActivation},
+		{Method: "POST", Path: "/v1/reports", perm: permReport, h: s.createReport},
 		{Method: "GET", Path: "/v1/revocations", Public: true, h: s.revocations},
 		{Method: "GET", Path: "/v1/expiring", perm: permRead, h: s.expiring},
 		{Method: "POST", Path: "/v1/grants", perm: permAdmin, h: s.createGrant},

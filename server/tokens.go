@@ -23,7 +23,7 @@ import (
 
 // Role is what an API token may do: read, mint (and read), revoke (and
 // read), admin (everything), or partner:GRANT (read the licenses minted
-// under that grant only).
+// under that grant, upload that grant's royalty reports).
 type Role string
 
 // The roles.
@@ -68,6 +68,9 @@ const (
 	permMint
 	permRevoke
 	permAdmin
+	// permReport uploads royalty reports: admin, or a partner for its
+	// own grant.
+	permReport
 )
 
 // allows reports whether the role has the permission. A partner reads
@@ -83,7 +86,7 @@ func (r Role) allows(p permission) bool {
 	case RoleRead:
 		return p == permRead
 	}
-	return r.Grant() != "" && p == permRead
+	return r.Grant() != "" && (p == permRead || p == permReport)
 }
 
 // APIToken is a token as stored: never the secret, only its hash.

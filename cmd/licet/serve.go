@@ -24,6 +24,7 @@ import (
 type serveFlags struct {
 	key, ledger, policy, listen string
 	tlsCert, tlsKey, logFormat  string
+	evidenceDir                 string
 	insecure                    bool
 	maxBody                     int64
 	rate                        float64
@@ -49,6 +50,7 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   POST /v1/licenses/{id}/renew    renew
   POST /v1/licenses/{id}/revoke   revoke
   POST /v1/activations            an activation request in, a bound license out
+  POST /v1/reports                a partner's royalty report in, the verdict out
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant
@@ -87,6 +89,7 @@ clear text. SIGTERM or SIGINT stops it after the requests in flight.`,
 	f.Float64Var(&fl.rate, "rate", 20, "requests per second per API token")
 	f.IntVar(&fl.burst, "burst", 40, "burst of requests per API token")
 	f.DurationVar(&fl.drain, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
+	f.StringVar(&fl.evidenceDir, "evidence-dir", "", "`DIR` to keep evidence of a partner's rewritten log in (default: beside the key)")
 	f.StringVar(&fl.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
 	addPassphraseFileFlag(cmd, a)
 	_ = cmd.MarkFlagFilename("key", "key")
@@ -161,7 +164,11 @@ func (a *app) serve(fl *serveFlags) error {
 	if _, err := is.Signer(); err != nil {
 		return failure(err, "")
 	}
-	api := server.New(server.Config{Issuer: is, Policy: pol, Store: store, Rate: fl.rate, Burst: fl.burst, Now: a.now, Logger: log})
+	evidence := fl.evidenceDir
+	if evidence == "" {
+		evidence = filepath.Dir(fl.key)
+	}
+	api := server.New(server.Config{Issuer: is, Policy: pol, Store: store, Rate: fl.rate, Burst: fl.burst, EvidenceDir: evidence, Now: a.now, Logger: log})
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)

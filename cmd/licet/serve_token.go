@@ -53,7 +53,8 @@ func newServeTokenCreateCmd(a *app) *cobra.Command {
 		Long: `Create an API token for 'licet serve' and print it once: the ledger's
 database keeps only its SHA-256. Roles: read (list and show), mint (and
 read), revoke (and read), admin (everything, grants included), and
-partner:GRANT_ID, which reads only the licenses minted under that grant.
+partner:GRANT_ID, which reads only the licenses minted under that grant
+and uploads that grant's royalty reports.
 Send it as 'Authorization: Bearer licet_...'.`,
 		Example: "  licet serve token create --ledger acme.db --name crm --role mint",
 		Args:    cobra.NoArgs,
