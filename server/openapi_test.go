@@ -73,7 +73,7 @@ func TestOpenAPI(t *testing.T) {
 		"POST /v1/activations": activationFields,
 		"POST /v1/reports":     knownFields([]string{"licet_report", "vendor", "partner", "grant", "kid", "created", "start", "checkpoint", "proof", "entries"}),
 	}
-	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}}
+	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}, "GET /v1/statements": {"period", "partner"}}
 	for k, op := range documented {
 		rt, ok := routes[k]
 		if !ok {
