@@ -94,8 +94,8 @@ func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []stri
 	l := out.Claims
 	// 4 (grant path): the grant's window.
 	if g := out.Grant; g != nil {
-		if err := v.checkGrantWindow(g, now); err != nil {
-			return nil, err
+		if err := v.grantWindow(g, now); err != nil {
+			return nil, embedded(err)
 		}
 	}
 	// 10 and 11. Not yet valid; expiry, grace and perpetual fallback.

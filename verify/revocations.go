@@ -70,19 +70,18 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	if err != nil {
 		return nil, failErr(CodeMalformed, err, "revocation list")
 	}
-	if err := checkAlg(m.Header.Alg); err != nil {
-		return nil, err
-	}
 	if m.Header.Typ != token.TypeRevocations {
+		if err := checkAlg(m.Header.Alg); err != nil {
+			return nil, err
+		}
 		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a revocation list", m.Header.Typ)
 	}
-	key, ok := keys.Lookup(m.Header.KID)
-	if !ok {
-		kid := hex.EncodeToString(m.Header.KID)
-		return nil, fail(CodeUnknownKey, kid, "revocation list signed by unknown key %s: it must be signed by a trusted vendor key", kid)
-	}
-	if !m.VerifySignature(key.PublicKey) {
-		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "revocation list signature does not verify")
+	key, verr := keys.signed(m, "revocation list")
+	if verr != nil {
+		if verr.Code == CodeUnknownKey {
+			verr.Message += ": it must be signed by a trusted vendor key"
+		}
+		return nil, verr
 	}
 	r, err := token.DecodeRevocations(m.Payload)
 	if err != nil {
@@ -348,4 +347,27 @@ func ParseRevocations(in []byte, keys *KeySet) ([]*RevocationList, error) {
 		lists = append(lists, list)
 	}
 	return lists, nil
+}
+
+// VerifyRevocations checks one revocation list in any form on its own, for
+// a vendor or product that holds the list itself: signed by a trusted,
+// unrevoked key, as [ParseRevocations] checks, and usable now: not issued
+// after the current time, leeway allowed (not_yet_valid), and, with
+// [RejectStaleRevocations], not past its next update (expired). A stale
+// list is returned otherwise: [RevocationList.Stale] says so.
+func (v *Verifier) VerifyRevocations(in []byte) (*RevocationList, error) {
+	now := v.clock()
+	list, err := parseRevocation(in, v.keys)
+	if err != nil {
+		return nil, err
+	}
+	r := list.list
+	switch {
+	case r.IssuedAt.After(now.Add(v.leeway)):
+		return nil, fail(CodeNotYetValid, r.IssuedAt.UTC().Format(time.RFC3339), "revocation list issued at %s, after the current time (%s): check the clock",
+			r.IssuedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case !v.staleOK && list.Stale(now):
+		return nil, fail(CodeExpired, r.NextUpdate.UTC().Format(time.RFC3339), "revocation list is stale since %s, its next update (strict revocations)", r.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	return list, nil
 }

@@ -406,22 +406,6 @@ func (v *Verifier) checkTime(out *License, now time.Time) error {
 	return nil
 }
 
-// checkGrantWindow checks that now lies in the grant's [nbf or iat, exp],
-// with leeway.
-func (v *Verifier) checkGrantWindow(g *token.Grant, now time.Time) error {
-	start := g.IssuedAt
-	if !g.NotBefore.IsZero() {
-		start = g.NotBefore
-	}
-	if start.After(now.Add(v.leeway)) {
-		return fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
-	}
-	if now.After(g.Expiry.Add(v.leeway)) {
-		return fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
-	}
-	return nil
-}
-
 // checkRevoked applies list (nil: none for this issuer) to the license.
 func (v *Verifier) checkRevoked(out *License, list *RevocationList, now time.Time) error {
 	if list == nil {
@@ -430,12 +414,19 @@ func (v *Verifier) checkRevoked(out *License, list *RevocationList, now time.Tim
 	if err := list.check(out); err != nil {
 		return err
 	}
+	return v.checkStale(list, now, "license", &out.Warnings)
+}
+
+// checkStale fails (revoked) when list is past its next update and stale
+// lists are rejected, and adds a warning to warnings when they are not;
+// what is the object checked ("license", "grant").
+func (v *Verifier) checkStale(list *RevocationList, now time.Time, what string, warnings *[]string) error {
 	if next := list.list.NextUpdate; !next.IsZero() && now.After(next) {
 		if !v.staleOK {
-			return fail(CodeRevoked, "stale", "the revocation list of %q is stale since %s (strict revocations): the license itself is not known to be revoked, but no license of this issuer is accepted until a fresh list is loaded",
-				list.list.Issuer, next.Format(time.RFC3339))
+			return fail(CodeRevoked, "stale", "the revocation list of %q is stale since %s (strict revocations): the %s itself is not known to be revoked, but no %s of this issuer is accepted until a fresh list is loaded",
+				list.list.Issuer, next.Format(time.RFC3339), what, what)
 		}
-		out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list of %q is stale since %s", list.list.Issuer, next.Format(time.RFC3339)))
+		*warnings = append(*warnings, fmt.Sprintf("revocation list of %q is stale since %s", list.list.Issuer, next.Format(time.RFC3339)))
 	}
 	return nil
 }
