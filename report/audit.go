@@ -116,7 +116,7 @@ func audit(ctx context.Context, led *ledger.Ledger, s Seen) (*Finding, error) {
 		f.Status, f.Detail = Invalid, "it carries a grant whose bytes differ from the ledger's: a forgery"
 		return f, nil
 	}
-	if !bytes.Equal(m.Header.KID, token.KeyID(g.Key)) || !m.VerifySignature(g.Key) {
+	if _, _, err := verify.LicenseUnderGrant(m); err != nil {
 		f.Status, f.Detail = Invalid, "its signature does not verify under the grant's key: a forgery, not the partner's"
 		return f, nil
 	}

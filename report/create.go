@@ -69,12 +69,16 @@ func Create(ctx context.Context, led *ledger.Ledger, opt CreateOptions) (*Report
 		Version: Version, Vendor: g.Issuer, Partner: g.Subject, GrantID: hexID(g.ID), KID: kid,
 		Created: opt.Now.UTC().Truncate(time.Second), Start: opt.Since, Proof: []string{},
 	}
+	key, err := newLogKey(pub)
+	if err != nil {
+		return nil, err
+	}
 	var p problems
 	for _, e := range entries {
 		if err := checkLeaf(e, hr); err != nil {
 			return nil, err
 		}
-		if s := checkSigned(e.Raw, e.Index, pub, &p); s != nil {
+		if s := checkSigned(e.Raw, e.Index, key, &p); s != nil {
 			if s.grant.Issuer != g.Issuer {
 				p.add(CodeOutsideGrant, "%s is under a grant of %q, not of %q: use one key per vendor", s.describe(e.Index), s.grant.Issuer, g.Issuer)
 			}
