@@ -111,6 +111,9 @@ func (r *RevocationList) Seq() uint64 { return r.list.Seq }
 // issuer's licenses (see [WithRevocations]).
 func (r *RevocationList) Issuer() string { return r.list.Issuer }
 
+// KeyID returns the id of the trusted key that signed the list.
+func (r *RevocationList) KeyID() []byte { return r.kid }
+
 // IssuedAt returns the list's iat.
 func (r *RevocationList) IssuedAt() time.Time { return r.list.IssuedAt }
 
