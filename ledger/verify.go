@@ -16,8 +16,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Report is the outcome of [Ledger.Verify].
-type Report struct {
+// VerifyResult is the outcome of [Ledger.Verify].
+type VerifyResult struct {
 	Logs     []*Log // the heads as stored
 	Entries  int64  // entries checked
 	Kept     int    // kept checkpoints checked (see [Ledger.Verify])
@@ -25,7 +25,7 @@ type Report struct {
 }
 
 // OK reports whether no problem was found.
-func (r *Report) OK() bool { return len(r.Problems) == 0 }
+func (r *VerifyResult) OK() bool { return len(r.Problems) == 0 }
 
 // maxProblems bounds the problems reported per log: a wholesale rewrite
 // would otherwise print one line per entry.
@@ -41,7 +41,7 @@ const maxProblems = 20
 //   - every stored hash equals the one recomputed, and so does the stored
 //     tree head;
 //   - every stored checkpoint is a note signed by the log's key (origin
-//     [Origin]), and its tree is the tree of the entries at its size,
+//     [Log.Origin]), and its tree is the tree of the entries at its size,
 //     with the issuer data (order references and renewal links) the note
 //     commits to;
 //   - the newest signed checkpoint covers every entry: an entry added,
@@ -62,12 +62,12 @@ const maxProblems = 20
 // checkpoint is not a checkpoint of a licet log; problems found are in
 // the report. Problems never print a recomputed root: a root to paste
 // into the database would help nobody but the one who edited it.
-func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
+func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*VerifyResult, error) {
 	logs, err := l.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Logs: logs}
+	r := &VerifyResult{Logs: logs}
 	keptBy := map[string][][]byte{}
 	for i, k := range kept {
 		kid, err := keptKID(k)
@@ -311,7 +311,7 @@ func checkPublicKey(g *Log, report func(string, ...any)) *verify.KeySet {
 // signedHeads reads the stored checkpoints of log g and returns them with
 // those whose note is signed by the log's key (and whose size and root
 // columns are the note's).
-func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report func(string, ...any)) ([]*Checkpoint, []*signedHead, error) {
+func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report func(string, ...any)) ([]*StoredCheckpoint, []*signedHead, error) {
 	stored, err := l.checkpoints(ctx, g.KID, "1 = 1")
 	if err != nil || !pubOK {
 		return stored, nil, err

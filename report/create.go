@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -98,7 +99,7 @@ func Create(ctx context.Context, led *ledger.Ledger, opt CreateOptions) (*Report
 			r.Proof = append(r.Proof, h.String())
 		}
 	}
-	note, err := SignCheckpoint(&Checkpoint{Origin: ledger.Origin(kid), Size: head.N, Root: root}, opt.Signer)
+	note, err := SignCheckpoint(&Checkpoint{Origin: checkpoint.Origin(kid), Size: head.N, Root: root}, opt.Signer)
 	if err != nil {
 		return nil, err
 	}

@@ -293,7 +293,7 @@ func (s *ingestion) store(ctx context.Context) error {
 	for i, raw := range s.r.Entries {
 		recs[i] = ledger.Record{Raw: raw, PublicKey: s.in.Grant.Key, Written: true}
 	}
-	cp := &ledger.Checkpoint{KID: s.in.KID, Size: s.cp.Size, Root: s.cp.Root, Note: []byte(s.r.Checkpoint),
+	cp := &ledger.StoredCheckpoint{KID: s.in.KID, Size: s.cp.Size, Root: s.cp.Root, Note: []byte(s.r.Checkpoint),
 		GrantID: s.r.GrantID, Source: s.opt.Source, Recorded: s.opt.Now.UTC().Truncate(time.Second)}
 	if cp.Source == "" {
 		cp.Source = "a report"
