@@ -102,27 +102,20 @@ func (v *Verifier) grantWindow(g *token.Grant, now time.Time) *Error {
 	return nil
 }
 
-// Grant is a grant that verified on its own ([Verifier.VerifyGrant]).
+// Grant is a grant that verified on its own ([Verifier.VerifyGrant]): its
+// claims, the id of the trusted key that signed it, and warnings such as
+// a stale revocation list.
 type Grant struct {
-	// Claims are the grant's claims: its partner, their key and limits.
-	Claims *token.Grant
-	// KeyID is the id of the trusted key that signed the grant.
-	KeyID []byte
-	// Warnings lists conditions that did not fail verification, such as
-	// a stale revocation list.
+	Claims   *token.Grant
+	KeyID    []byte
 	Warnings []string
 }
 
-// VerifyGrant checks a grant in any form on its own, as [Verifier.Verify]
-// checks the grant a license carries (FORMAT section 4), for a vendor or
-// partner that holds the grant itself: the envelope and type, a trusted
-// signature (unknown_key, bad_signature), the key's window and issuer
-// (key_not_valid, wrong_issuer), no grant inside it (grant_invalid), the
-// current time in its window, leeway allowed (not_yet_valid, expired), and
-// the revocation lists of [WithRevocations] (revoked): its issuer's list
-// naming the grant or its signing key, or any list naming that key when it
-// is trusted without an issuer. The product, version and binding options
-// do not apply to a grant.
+// VerifyGrant checks a grant (any form) on its own as [Verifier.Verify]
+// checks an embedded one, with the codes of steps 1 to 8, 10 and 11
+// (not_yet_valid, expired: the grant's window) and 14 (revoked: the lists
+// apply as to a license under it). Product, version and binding do not
+// apply.
 func (v *Verifier) VerifyGrant(in []byte) (*Grant, error) {
 	now := v.clock()
 	m, _, err := token.Decode(in)
@@ -145,9 +138,9 @@ func (v *Verifier) VerifyGrant(in []byte) (*Grant, error) {
 	out := &Grant{Claims: g, KeyID: key.KeyID()}
 	if list := v.revs[g.Issuer]; list != nil {
 		switch {
-		case list.RevokesID(g.ID):
+		case list.revokesID(g.ID):
 			return nil, fail(CodeRevoked, hex.EncodeToString(g.ID), "grant %x is revoked", g.ID)
-		case list.RevokesKey(out.KeyID):
+		case list.revokesKey(out.KeyID):
 			return nil, fail(CodeRevoked, hex.EncodeToString(out.KeyID), "key %x that signed the grant is revoked", out.KeyID)
 		}
 		if err := v.checkStale(list, now, "grant", &out.Warnings); err != nil {

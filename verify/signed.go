@@ -16,13 +16,9 @@ import (
 // or a revocation list checked on its own, now, is [Verifier.VerifyGrant]
 // and [Verifier.VerifyRevocations].
 
-// Signed checks that m is signed by a key of s: its algorithm (step 2 of
-// [Verifier.Verify]), that its kid names a key of s (step 4) and its
-// signature (step 5), nothing about time, issuer or claims. It is the check
-// of a record against the key of the log that holds it: a ledger's
-// entries, a partner's reported licenses, the revocation list a new one
-// extends. It returns the key, or an *[Error] with code unsupported_alg,
-// unknown_key or bad_signature.
+// Signed checks steps 2, 4 and 5 of [Verifier.Verify] alone (algorithm, a
+// key of s, signature; nothing about time or claims): a record against the
+// key of the log that holds it. Errors are *[Error] values.
 func (s *KeySet) Signed(m *token.Message) (*Key, error) {
 	k, err := s.signed(m, "object")
 	if err != nil {
@@ -47,16 +43,11 @@ func (s *KeySet) signed(m *token.Message, what string) (*Key, *Error) {
 	return key, nil
 }
 
-// LicenseUnderGrant checks license m as minted under the grant it carries,
-// outside any product (for a vendor that ingests a partner's reports or
-// audits licenses seen in the field): m is a license, carries one grant
-// (not a grant that carries one), and is signed by the partner key the
-// grant names. It returns the claims of both. The grant's own signature,
-// time window and limits are not checked here: the caller compares the
-// grant with one it holds (its ledger's, checked with [KeySet.Signed]),
-// and [Violations] lists the limits m breaks. Errors are *[Error] values:
-// wrong_type, unsupported_alg, grant_invalid, grant_violation (another
-// key signed m), bad_signature, malformed.
+// LicenseUnderGrant checks, outside any product (report ingest, audit),
+// that m is a license signed by the partner key of the one grant it
+// carries, and returns both claims. The caller trusts the grant by other
+// means (its ledger's bytes); [Violations] lists the limits m breaks.
+// Errors are *[Error] values.
 func LicenseUnderGrant(m *token.Message) (*token.License, *token.Grant, error) {
 	if m.Header.Typ != token.TypeLicense {
 		return nil, nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a license (%s)", m.Header.Typ, token.TypeLicense)
@@ -91,10 +82,8 @@ func LicenseUnderGrant(m *token.Message) (*token.License, *token.Grant, error) {
 	return l, g, nil
 }
 
-// ExtendRevocations makes r the list that follows prev, a signed
-// revocation list in any form: prev must be a revocation list signed by
-// pub (the key that signs r) for r's issuer. r gets prev's seq + 1 and its
-// entries besides its own ([token.Revocations.Extend]).
+// ExtendRevocations checks that prev (any form) is a revocation list signed
+// by pub and makes r follow it ([token.Revocations.Extend]).
 func ExtendRevocations(r *token.Revocations, prev []byte, pub ed25519.PublicKey) error {
 	m, _, err := token.Decode(prev)
 	if err != nil {
