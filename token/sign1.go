@@ -351,14 +351,6 @@ func appendSigStructure(b, protected, payload []byte) []byte {
 	return b
 }
 
-// VerifySignature reports whether m carries a valid Ed25519 signature by pub.
-func (m *Message) VerifySignature(pub ed25519.PublicKey) bool {
-	if len(pub) != ed25519.PublicKeySize {
-		return false
-	}
-	return ed25519.Verify(pub, m.AppendToBeSigned(nil), m.Signature)
-}
-
 // sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
 // public key must be Ed25519; its key id goes into the header. grant, when
 // not nil, is the raw COSE_Sign1 of a grant, embedded at label 13.

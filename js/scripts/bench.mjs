@@ -9,7 +9,7 @@ import { createPublicKey, verify as nodeVerify, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fromHex } from '../dist/index.js';
+import { fromHex } from '../dist/cbor.js';
 import { VECTOR_DIR, parseVector, verifierFor } from '../test/vectors.mjs';
 
 const N = Number(process.argv[2] ?? 20000);
@@ -56,7 +56,7 @@ console.log(`node ${process.version}, ${N} iterations x ${ROUNDS} rounds, median
 for (const name of ['valid-basic', 'valid-under-grant']) {
   const v = parseVector(name, readFileSync(join(VECTOR_DIR, `${name}.txt`), 'utf8'));
   const ver = await verifierFor(v);
-  const raw = (await import('../dist/index.js')).base64Decode(new TextDecoder().decode(v.token).split('.')[1], true);
+  const raw = (await import('../dist/armor.js')).base64Decode(new TextDecoder().decode(v.token).split('.')[1], true);
   await ver.verify(v.token, v.scopes); // warm up, and fail loudly if not valid
   const jsVerify = await time(() => ver.verify(v.token, v.scopes));
   const { tbs, sig } = sigParts(raw);

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  Constraints, KeySet, LicetError, Verifier, Version, base64Encode, coversScope, fromHex,
-  parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, validScope,
+  Constraints, KeySet, LicetError, Verifier, Version, coversScope,
+  parsePublicKeyPEM, parseRevocations, patternCovers, validScope,
 } from '../dist/index.js';
+import { base64Encode } from '../dist/armor.js';
+import { fromHex } from '../dist/cbor.js';
+import { useFallbackForTesting } from '../dist/ed25519.js';
 import { VECTOR_DIR, loadVectors } from './vectors.mjs';
 import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, licenseClaims, signObject } from './helpers.mjs';
 import {
@@ -108,7 +111,8 @@ test('revocation lists: per issuer, refused from the future, stale', async (t) =
     await assert.rejects(parseRevocations(revocationList(listClaims()), revoked), (e) => e.code === 'key_not_valid');
   });
   await t.test('several lists in one input (PEM blocks or text tokens), one per issuer', async () => {
-    const { parseRevocationLists, base64Encode } = await import('../dist/index.js');
+    const { parseRevocationLists } = await import('../dist/index.js');
+    const { base64Encode } = await import('../dist/armor.js');
     const a = revocationList(listClaims({ cti: [CTI] }));
     const b = revocationList(new Map([[1, 'beta'], [4, EXP], [6, IAT], ['seq', 1], ['cti', []]]), stranger);
     const pemOf = (raw) => `-----BEGIN LICET REVOCATIONS-----\n${base64Encode(raw, false).replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END LICET REVOCATIONS-----\n`;
