@@ -17,7 +17,8 @@
 //     validated (exp, iat, iss, aud) by the library.
 //   - go-jose: github.com/go-jose/go-jose/v4/jwt, EdDSA JWS, claims
 //     validated with jwt.Expected.
-//   - paseto-v4: PASETO v4.public, written here from the specification
+//   - paseto-v4-local: PASETO v4.public, a local implementation written
+//     here from the specification
 //     (no PASETO library for Go is served by the module proxy this project
 //     can reach); its known-answer test is vector 4-S-1.
 //
