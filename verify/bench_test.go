@@ -188,7 +188,8 @@ func BenchmarkColdVsEd25519(b *testing.B) {
 	s.Report(b, "x-ed25519")
 }
 
-// BenchmarkNthVsEd25519 is the n-th verification (n = 2, 3, 8, 32, 33)
+// BenchmarkNthVsEd25519 is the n-th verification (n = 2, 3, HotAfter,
+// HotAfter+1, HotAfter+2)
 // of a text license by a verifier built fresh for it, the earlier ones
 // untimed, against one raw ed25519.Verify (alternating; median of
 // per-iteration ratios, quartiles). No use slower than raw (issue 20):
@@ -200,7 +201,7 @@ func BenchmarkNthVsEd25519(b *testing.B) {
 	_, tok, pub, _ := benchSetup(b)
 	text := textToken(b, tok)
 	base := rawVerify(b, tok, pub)
-	for _, n := range []int{2, 3, 8, 32, 33} {
+	for _, n := range []int{2, 3, verify.HotAfter, verify.HotAfter + 1, verify.HotAfter + 2} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			var s ratio.Series
 			for i := 0; i < b.N; i++ {
@@ -231,7 +232,7 @@ func BenchmarkFirstNVsEd25519(b *testing.B) {
 	_, tok, pub, _ := benchSetup(b)
 	text := textToken(b, tok)
 	base := rawVerify(b, tok, pub)
-	for _, n := range []int{1, 2, 8, 16, 24, 32, 64} {
+	for _, n := range []int{1, 2, verify.HotAfter, verify.HotAfter + 1, 2 * verify.HotAfter, 4 * verify.HotAfter, 64} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			var s ratio.Series
 			for i := 0; i < b.N; i++ {

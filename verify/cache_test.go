@@ -299,7 +299,7 @@ func BenchmarkCacheHitVsEd25519(b *testing.B) {
 }
 
 // TestConcurrentVerifiers: goroutines verifying at once through one fresh
-// verifier (the key's table built by whichever comes second, the result
+// verifier (the key's table built by whichever makes the key hot, the result
 // cache filled and read) all succeed; run with -race.
 func TestConcurrentVerifiers(t *testing.T) {
 	_, tok, pub, priv := benchSetup(t)

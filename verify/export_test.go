@@ -27,3 +27,7 @@ func (s *KeySet) Ed25519KeyUses(kid []byte) (int64, bool) {
 func ParseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	return parseRevocation(in, keys)
 }
+
+// HotAfter is the number of verifications by a key after which its table
+// of multiples is built (ed25519.go).
+const HotAfter = hotAfter
