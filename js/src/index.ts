@@ -26,6 +26,6 @@ export type { GrantClaims, GrantIDs, LicenseClaims, RevocationClaims } from './c
 export { parsePublicKeyPEM, type PublicKeyFile } from './pubkey.js';
 export { coversScope, isPattern, patternCovers, validScope } from './scope.js';
 export { Constraints, Version } from './version.js';
-export { keyID, useFallbackForTesting, webCryptoEd25519 } from './ed25519.js';
+export { keyID, useFallbackForTesting, useWebCryptoForTesting, webCryptoEd25519 } from './ed25519.js';
 export { base64Decode, base64Encode, splitObjects, validPrefix, DEFAULT_PREFIX } from './armor.js';
 export { hex, fromHex } from './cbor.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   Constraints, KeySet, LicetError, Verifier, Version, base64Encode, coversScope, fromHex,
-  parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, validScope,
+  parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, useWebCryptoForTesting, validScope,
 } from '../dist/index.js';
 import { VECTOR_DIR, loadVectors } from './vectors.mjs';
 import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, signObject } from './helpers.mjs';
@@ -249,17 +249,18 @@ test('public key files', async () => {
   await assert.rejects(parsePublicKeyPEM(spki(fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'))), /small order/);
 });
 
-test('Ed25519: the BigInt fallback agrees with WebCrypto and with Wycheproof', async (t) => {
+test('Ed25519: node:crypto, WebCrypto and the BigInt fallback agree with each other and with Wycheproof', async (t) => {
   const wy = JSON.parse(readFileSync(new URL('../../testdata/external/wycheproof/ed25519_test.json', import.meta.url), 'utf8'));
   const { PublicKeyForTesting } = await import('./ed25519-access.mjs');
   let n = 0;
   for (const g of wy.testGroups) {
     const pub = fromHex(g.publicKey.pk);
     for (const c of g.tests) {
-      for (const fallback of [false, true]) {
-        useFallbackForTesting(fallback);
+      for (const mode of ['node', 'webcrypto', 'fallback']) {
+        useFallbackForTesting(mode === 'fallback');
+        if (mode === 'webcrypto') useWebCryptoForTesting(true);
         const got = await new PublicKeyForTesting(pub).verify(fromHex(c.msg), fromHex(c.sig));
-        assert.equal(got, c.result === 'valid', `tcId ${c.tcId} (${c.comment}) fallback=${fallback}`);
+        assert.equal(got, c.result === 'valid', `tcId ${c.tcId} (${c.comment}) ${mode}`);
       }
       n++;
     }
