@@ -277,23 +277,17 @@ func (v *extPoint) addCached(q *cachedPoint, neg, withT bool) {
 	tt2d.Multiply(&v.t, &q.t2d)
 	zz2.Multiply(&v.z, &q.z)
 	zz2.Add(&zz2, &zz2)
-	v.completed(&pp, &mm, &tt2d, &zz2, neg, withT)
-}
-
-// completed sets v from the products of an addition: e = pp - mm,
-// h = pp + mm, g = z2 + tt2d and f = z2 - tt2d (their roles traded when
-// neg), converted from completed to extended coordinates.
-func (v *extPoint) completed(pp, mm, tt2d, z2 *field.Element, neg, withT bool) {
 	var e, f, g, h field.Element
-	e.Subtract(pp, mm)
-	h.Add(pp, mm)
+	e.Subtract(&pp, &mm)
+	h.Add(&pp, &mm)
 	if neg {
-		g.Subtract(z2, tt2d)
-		f.Add(z2, tt2d)
+		g.Subtract(&zz2, &tt2d)
+		f.Add(&zz2, &tt2d)
 	} else {
-		g.Add(z2, tt2d)
-		f.Subtract(z2, tt2d)
+		g.Add(&zz2, &tt2d)
+		f.Subtract(&zz2, &tt2d)
 	}
+	// Completed (e:h:g:f) to extended.
 	v.x.Multiply(&e, &f)
 	v.y.Multiply(&h, &g)
 	v.z.Multiply(&g, &f)
@@ -490,7 +484,23 @@ func (v *extPoint) addNiels(q *nielsPoint, neg, withT bool) {
 	mm.Multiply(&ymx, qm)
 	tt2d.Multiply(&v.t, &q.t2d)
 	z2.Add(&v.z, &v.z)
-	v.completed(&pp, &mm, &tt2d, &z2, neg, withT)
+	var e, f, g, h field.Element
+	e.Subtract(&pp, &mm)
+	h.Add(&pp, &mm)
+	if neg {
+		g.Subtract(&z2, &tt2d)
+		f.Add(&z2, &tt2d)
+	} else {
+		g.Add(&z2, &tt2d)
+		f.Subtract(&z2, &tt2d)
+	}
+	// Completed (e:h:g:f) to extended.
+	v.x.Multiply(&e, &f)
+	v.y.Multiply(&h, &g)
+	v.z.Multiply(&g, &f)
+	if withT {
+		v.t.Multiply(&e, &h)
+	}
 }
 
 // double sets v = 2v (4 squarings and 4 multiplications, 3 without T).
