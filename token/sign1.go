@@ -3,7 +3,6 @@ package token
 import (
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -373,7 +372,7 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	}
 	protected := appendProtected(nil, KeyID(pub), typ, grant)
 	tbs := appendSigStructure(nil, protected, payload)
-	sig, err := signer.Sign(rand.Reader, tbs, crypto.Hash(0))
+	sig, err := signTBS(signer, tbs) // ed25519sign.go
 	if err != nil {
 		return nil, fmt.Errorf("token: signing: %w", err)
 	}

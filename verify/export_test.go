@@ -33,3 +33,7 @@ func ParseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 func (r *RevocationList) RevokesID(id []byte) bool             { return r.revokesID(id) }
 func (r *RevocationList) RevokesKey(kid []byte) bool           { return r.revokesKey(kid) }
 func (r *RevocationList) RevokesGranted(grant, id []byte) bool { return r.revokesGranted(grant, id) }
+
+// HotAfter is the number of verifications by a key after which its table
+// of multiples is built (ed25519.go).
+const HotAfter = hotAfter
