@@ -76,9 +76,12 @@ func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *A
 	if err := s.validate(lic); err != nil {
 		return err
 	}
-	res, err := s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
-		License: lic, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
-		AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		l := *lic
+		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+			License: &l, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
+			AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
+		})
 	})
 	if err != nil {
 		return err

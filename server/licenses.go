@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -89,15 +90,18 @@ func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if err := s.validate(lic); err != nil {
 		return err
 	}
-	res, err := s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
-		License: lic, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
-		AskedAt: func(at time.Time) (*token.License, error) {
-			l, p := req.license(s.cfg.Policy, at)
-			if len(p) > 0 {
-				return nil, invalid(p)
-			}
-			return l, nil
-		},
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		l := *lic
+		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+			License: &l, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
+			AskedAt: func(at time.Time) (*token.License, error) {
+				l, p := req.license(s.cfg.Policy, at)
+				if len(p) > 0 {
+					return nil, invalid(p)
+				}
+				return l, nil
+			},
+		})
 	})
 	if err != nil {
 		return err
@@ -365,20 +369,35 @@ func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APITo
 	if len(problems) > 0 {
 		return invalid(problems)
 	}
-	res, err := s.cfg.Issuer.Renew(r.Context(), &issue.RenewRequest{
-		Old: old, Expiry: expiry, Order: order, NoRotationGrant: req.NoRotationGrant, Out: out,
-		Change: func(l *token.License) error {
-			if req.Tier != "" {
-				l.Tier = req.Tier
-			}
-			for k, v := range req.Limits {
-				l.Limits = setMap(l.Limits, k, v)
-			}
-			return nil
-		},
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		return s.cfg.Issuer.Renew(r.Context(), &issue.RenewRequest{
+			Old: old, Expiry: expiry, Order: order, NoRotationGrant: req.NoRotationGrant, Out: out,
+			Change: func(l *token.License) error {
+				if req.Tier != "" {
+					l.Tier = req.Tier
+				}
+				for k, v := range req.Limits {
+					l.Limits = setMap(l.Limits, k, v)
+				}
+				return nil
+			},
+		})
 	})
 	if err != nil {
 		return err
 	}
 	return s.issuedResponse(w, r, tok, res, "license.renewed", "renewal")
+}
+
+// retryRaced runs run once more when it lost a race for its order: a
+// concurrent request with the same order (or Idempotency-Key) recorded
+// first, so the second run finds that license and returns it (or a
+// conflict when its terms differ).
+func retryRaced(order string, run func() (*issue.Result, error)) (*issue.Result, error) {
+	res, err := run()
+	var dup *ledger.DuplicateError
+	if order != "" && errors.As(err, &dup) && dup.Field == "order reference" {
+		return run()
+	}
+	return res, err
 }
