@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
@@ -26,7 +27,9 @@ type createRequest struct {
 	NoRotationGrant bool   `json:"no_rotation_grant,omitempty"`
 }
 
-var createFields = knownFields(termsFields, []string{"order", "no_rotation_grant"})
+var createFields = sync.OnceValue(func() map[string]bool {
+	return knownFields(termsFields, []string{"order", "no_rotation_grant"})
+})
 
 // out is where the API's tokens go: nowhere but the response.
 var out = issue.Out{Encode: func(e *ledger.Entry) ([]byte, error) {
@@ -75,7 +78,7 @@ func (s *Server) validate(lic *token.License) error {
 
 func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var req createRequest
-	if err := httpserve.DecodeJSON(r, &req, createFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &req, createFields()); err != nil {
 		return err
 	}
 	order, err := orderOf(r, req.Order)
@@ -328,11 +331,13 @@ type renewRequest struct {
 	NoRotationGrant bool              `json:"no_rotation_grant,omitempty"`
 }
 
-var renewFields = knownFields([]string{"days", "expires", "order", "tier", "limits", "no_rotation_grant"})
+var renewFields = sync.OnceValue(func() map[string]bool {
+	return knownFields([]string{"days", "expires", "order", "tier", "limits", "no_rotation_grant"})
+})
 
 func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var req renewRequest
-	if err := httpserve.DecodeJSON(r, &req, renewFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &req, renewFields()); err != nil {
 		return err
 	}
 	order, err := orderOf(r, req.Order)

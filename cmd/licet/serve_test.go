@@ -34,8 +34,6 @@ func (p *serveProcess) log() string {
 	return p.stderr.String()
 }
 
-var listeningLine = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-
 // startServe starts 'licet serve args...' in dir with env added and waits
 // until it listens.
 func startServe(t *testing.T, dir string, env []string, args ...string) *serveProcess {
@@ -51,6 +49,7 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *servePr
 	}
 	p := &serveProcess{cmd: cmd, done: make(chan error, 1)}
 	addr := make(chan string, 1)
+	listeningLine := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
