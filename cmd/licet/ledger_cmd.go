@@ -581,7 +581,7 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 		}
 	} else {
 		for _, g := range r.Logs {
-			fmt.Fprintf(a.stdout, "log %s: %d entries, root %s\n", g.Origin(), g.Size, g.Root)
+			fmt.Fprintf(a.stdout, "log %s: %s, root %s\n", g.Origin(), count(g.Size, "entry", "entries"), g.Root)
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(a.stdout, "PROBLEM: %s\n", p)
@@ -592,7 +592,7 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 			"restore it from a backup, and keep the modified copy as evidence")
 	}
 	if !asJSON {
-		fmt.Fprintf(a.stdout, "ok: %d entries in %d logs verify\n", r.Entries, len(r.Logs))
+		fmt.Fprintf(a.stdout, "ok: %s in %d logs verify\n", count(r.Entries, "entry", "entries"), len(r.Logs))
 	}
 	return nil
 }

@@ -167,6 +167,14 @@ func (a *app) report(cmd *cobra.Command, err error) int {
 	return ee.code
 }
 
+// count is n and the noun for n: "1 entry", "2 entries".
+func count[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // warn prints a warning line to stderr.
 func (a *app) warn(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "licet: warning: "+format+"\n", args...)
