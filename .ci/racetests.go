@@ -44,7 +44,16 @@ var literals []string
 type dirList []string
 
 func (d *dirList) String() string     { return strings.Join(*d, ",") }
-func (d *dirList) Set(s string) error { *d = append(*d, filepath.Clean(s)); return nil }
+func (d *dirList) Set(s string) error { *d = append(*d, absolute(s)); return nil }
+
+// absolute is dir as an absolute path, to compare directories however
+// they were named.
+func absolute(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return filepath.Clean(dir)
+}
 
 func main() {
 	var concurrentOnly dirList
@@ -99,7 +108,7 @@ func selectTests(dir string, concurrentOnly []string) (string, error) {
 	}
 	whole := true
 	for _, d := range concurrentOnly {
-		if d == dir {
+		if d == absolute(dir) {
 			whole = false
 		}
 	}
