@@ -84,7 +84,7 @@ Send it as 'Authorization: Bearer licet_...'.`,
 		}),
 	}
 	addTokenStoreFlags(cmd, fl)
-	cmd.Flags().StringVar(&fl.name, "name", "", "who uses the token, e.g. crm (required)")
+	cmd.Flags().StringVar(&fl.name, "name", "", "`NAME` of who or what uses the token, e.g. crm (required)")
 	cmd.Flags().StringVar(&fl.role, "role", "", "`ROLE`: read, mint, revoke, admin or partner:GRANT_ID (required)")
 	cmd.Flags().BoolVar(&fl.json, "json", false, "print id, name, role and token as JSON")
 	return cmd
