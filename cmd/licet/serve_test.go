@@ -201,7 +201,7 @@ func testServeProcess(t *testing.T, location string) {
 	licetRun(t, dir, "ledger", "verify", "--ledger", location) // exit 0: every log consistent
 	// The mint is in the audit log with the token that made it.
 	tokID := strings.SplitN(strings.TrimPrefix(tok, "licet_"), "_", 2)[0]
-	if out := licetRun(t, dir, "serve", "audit", "--ledger", location); !regexp.MustCompile(tokID+` +license.issued +`+id+` +PO-1`).MatchString(out) {
+	if out := licetRun(t, dir, "serve", "audit", "--ledger", location); !regexp.MustCompile(tokID + ` +license.issued +` + id + ` +PO-1`).MatchString(out) {
 		t.Errorf("serve audit does not show the mint by token %s:\n%s", tokID, out)
 	}
 	if out := licetRun(t, dir, "serve", "token", "list", "--ledger", location); !strings.Contains(out, "crm") || !strings.Contains(out, "mint") {
