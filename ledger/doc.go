@@ -25,7 +25,7 @@
 // log, so [Ledger.Verify] recomputes all of them from the raw bytes alone
 // and reports any row that was edited, removed or reordered. [Ledger.TreeHead]
 // and [Ledger.HashReader] give what signed checkpoints (origin
-// "licet/log/<kid hex>", see [Origin]) and inclusion or consistency proofs
+// "licet/log/<kid hex>", see [Log.Origin]) and inclusion or consistency proofs
 // need.
 //
 // # Signed checkpoints
@@ -73,7 +73,7 @@
 // # Events
 //
 // An append stores the events its records carry ([Record.Events], such as
-// license.issued, chosen by package issue; [Checkpoint.Events] for
+// license.issued, chosen by package issue; [StoredCheckpoint.Events] for
 // report.ingested) in its own transaction: an outbox, so an event exists
 // exactly when the entries it announces do. [Ledger.ExpiringEvents] adds
 // license.expiring once per license and window. Webhook subscriptions and

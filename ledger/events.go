@@ -29,7 +29,7 @@ var EventTypes = []string{EventLicenseIssued, EventLicenseRenewed, EventLicenseR
 	EventGrantIssued, EventGrantRevoked, EventReportIngested}
 
 // Event is a change announced to webhook subscribers: an outbox row.
-// Events of an append ([Record.Events], [Checkpoint.Events]) are stored
+// Events of an append ([Record.Events], [StoredCheckpoint.Events]) are stored
 // in the transaction of the entries they announce, so an event exists if
 // and only if its entries do.
 type Event struct {

@@ -62,7 +62,7 @@ func TestEventsInAppendTransaction(t *testing.T) {
 			// (the root does not match): no event either.
 			partner := testKey(t, "partner")
 			praw := mintLicense(t, partner, licenseSpec{sub: "p1", tier: "pro", days: 30}, mintGrant(t, k, partner))
-			_, err = l.AppendCheckpoint(ctx, 0, &ledger.Checkpoint{KID: idKID(t, praw), Size: 1, GrantID: "00", Events: []ledger.Event{{Type: ledger.EventReportIngested, Data: json.RawMessage(`{}`)}}},
+			_, err = l.AppendCheckpoint(ctx, 0, &ledger.StoredCheckpoint{KID: idKID(t, praw), Size: 1, GrantID: "00", Events: []ledger.Event{{Type: ledger.EventReportIngested, Data: json.RawMessage(`{}`)}}},
 				ledger.Record{Raw: praw, Events: []ledger.Event{{Type: ledger.EventLicenseIssued}}})
 			var rm *ledger.RootMismatchError
 			if !errors.As(err, &rm) {

@@ -21,7 +21,7 @@ type ingestedData struct {
 
 // events returns the report.ingested event stored with the checkpoint of
 // an ingest, in its transaction.
-func (s *ingestion) events(cp *ledger.Checkpoint) []ledger.Event {
+func (s *ingestion) events(cp *ledger.StoredCheckpoint) []ledger.Event {
 	d := ingestedData{GrantID: s.r.GrantID, Partner: s.in.Grant.Subject, KID: s.in.KID, Start: s.head.N, Size: s.cp.Size,
 		Entries: s.cp.Size - s.head.N, Source: cp.Source, At: cp.Recorded}
 	data, err := json.Marshal(d)

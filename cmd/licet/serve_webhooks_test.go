@@ -14,7 +14,7 @@ import (
 )
 
 // webhooksCmd is where the webhooks command is.
-var webhooksCmd = []string{"webhooks"}
+var webhooksCmd = []string{"serve", "webhooks"}
 
 // TestServeWebhooksListRetry: list shows pending and parked deliveries
 // (the URL without its query), retry re-queues a parked one, and bad use
