@@ -24,7 +24,8 @@ func TestNoHTTPStack(t *testing.T) {
 	if len(lines) < 20 {
 		t.Fatalf("go list -deps returned only %d packages:\n%s", len(lines), out)
 	}
-	servers := map[string]bool{"github.com/licet/licet/server": true, "github.com/licet/licet/internal/httpserve": true}
+	servers := map[string]bool{"github.com/licet/licet/server": true, "github.com/licet/licet/internal/httpserve": true,
+		"github.com/licet/licet/webhook": true}
 	for _, line := range lines {
 		f := strings.Fields(line)
 		pkg, imports := f[0], f[1:]

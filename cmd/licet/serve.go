@@ -174,12 +174,13 @@ func (a *app) serve(fl *serveFlags) error {
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
-	ln, err := hs.Listen()
+	ln, hooks, err := a.listenWithWebhooks(hs, led, pol, log)
 	if err != nil {
-		return ioError(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer runWebhooks(ctx, hooks)() // drains the outbox with the requests
 	log.Info("licet serve", "issuer", is.Name, "kid", fmt.Sprintf("%x", is.KeyID()), "ledger", ledger.Redact(loc))
 	if err := hs.Serve(ctx, ln); err != nil {
 		return failure(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/licet/licet/internal/httpserve"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/policy"
+	"github.com/licet/licet/webhook"
 	"github.com/spf13/cobra"
 )
 
@@ -209,4 +215,56 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// webhookTestHook, when set (by the test binary only), adjusts the
+// dispatcher of 'licet serve': deliveries to the loopback receivers of
+// the tests.
+var webhookTestHook func(d *webhook.Dispatcher)
+
+// webhookDispatcher makes the stored subscriptions of licet.toml those of
+// pol (none without a policy) and returns the dispatcher of 'licet serve'.
+func (a *app) webhookDispatcher(led *ledger.Ledger, pol *policy.Policy, log *slog.Logger) (*webhook.Dispatcher, error) {
+	var hooks []*policy.Webhook
+	if pol != nil {
+		hooks = pol.Webhooks
+	}
+	if err := webhook.ConfigSubscriptions(context.Background(), led, hooks, a.lookupEnv); err != nil {
+		return nil, failure(err, "check the [[webhooks]] of licet.toml and the secrets they reference")
+	}
+	d := &webhook.Dispatcher{Ledger: led, LookupEnv: a.lookupEnv, Now: a.now, Log: log}
+	if webhookTestHook != nil {
+		webhookTestHook(d)
+	}
+	return d, nil
+}
+
+// listenWithWebhooks makes the subscriptions of licet.toml the stored
+// ones, then listens: a webhook whose secret does not resolve stops the
+// server before it listens.
+func (a *app) listenWithWebhooks(hs *httpserve.Server, led *ledger.Ledger, pol *policy.Policy, log *slog.Logger) (net.Listener, *webhook.Dispatcher, error) {
+	d, err := a.webhookDispatcher(led, pol, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := hs.Listen()
+	if err != nil {
+		return nil, nil, ioError(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
+	}
+	return ln, d, nil
+}
+
+// runWebhooks runs d until ctx ends; the function it returns ends it (if
+// ctx has not) and waits until it has drained.
+func runWebhooks(ctx context.Context, d *webhook.Dispatcher) (wait func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -3,14 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/webhook"
 )
 
 // webhooksCmd is where the webhooks command is.
@@ -96,5 +102,80 @@ func TestServeWebhooksListRetry(t *testing.T) {
 				t.Fatalf("parked after retry (%d):\n%s", code, out)
 			}
 		})
+	}
+}
+
+// TestServeDeliversWebhooks: 'licet serve' with a [[webhooks]] entry in
+// licet.toml (its secret in an environment variable) posts license.issued
+// for a license minted through the API, signed so that the receiver
+// verifies it; 'serve webhooks list' shows it delivered after a clean
+// stop. A secret reference that does not resolve stops the server before
+// it listens.
+func TestServeDeliversWebhooks(t *testing.T) {
+	secret := webhook.NewSecret()
+	var mu sync.Mutex
+	got := map[string]string{} // webhook-id: the license id of license.issued
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id, err := webhook.Verify(secret, r.Header, body, time.Now())
+		if err != nil {
+			t.Errorf("receiver: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var p struct {
+			Type string `json:"type"`
+			Data struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		json.Unmarshal(body, &p)
+		mu.Lock()
+		got[id] = p.Type + " " + p.Data.ID
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pass"), []byte("correct horse\n"), 0o600)
+	policy := servePolicy + "\n[[webhooks]]\nname = \"crm\"\nurl = \"" + rc.URL + "/hook\"\nevents = [\"license.*\"]\nsecret = \"env:CRM_WHSEC\"\n"
+	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(policy), 0o644)
+	licetRun(t, dir, "keys", "new", "--issuer", "acme", "--passphrase-file", "pass")
+	tok := strings.TrimSpace(licetRun(t, dir, "serve", "token", "create", "--key", "acme.key", "--name", "crm", "--role", "mint"))
+
+	// No secret: refused before listening.
+	cmd := exec.Command("licet", "serve", "--key", "acme.key", "--passphrase-file", "pass", "--listen", "127.0.0.1:0")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "CRM_WHSEC is not set") || strings.Contains(string(out), "listening") {
+		t.Fatalf("serve without the webhook's secret: %v\n%s", err, out)
+	}
+
+	p := startServe(t, dir, []string{"CRM_WHSEC=" + secret, webhookLoopbackEnv + "=1"}, "--key", "acme.key", "--passphrase-file", "pass", "--listen", "127.0.0.1:0")
+	status, v := call(t, "POST", p.url+"/v1/licenses", tok, `{"template":"pro","sub":"customer-42","order":"PO-1"}`)
+	if status != 201 {
+		t.Fatalf("mint: %d %v\n%s", status, v, p.log())
+	}
+	id, _ := v["id"].(string)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n, ok := len(got), false
+		for _, s := range got {
+			ok = ok || s == "license.issued "+id
+		}
+		mu.Unlock()
+		if ok && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no license.issued for %s delivered (got %v):\n%s", id, got, p.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.stop(t)
+	out := licetRun(t, dir, "serve", "webhooks", "list", "--key", "acme.key", "--state", "delivered")
+	if !strings.Contains(out, "license.issued") || !strings.Contains(out, "config:crm") || !strings.Contains(out, id) {
+		t.Fatalf("serve webhooks list --state delivered:\n%s", out)
 	}
 }
