@@ -3,7 +3,6 @@ package policy
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -34,7 +33,20 @@ type webhookWire struct {
 	Secret string   `toml:"secret"`
 }
 
-var webhookName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+// validWebhookName accepts 1 to 63 lowercase letters, digits, - and _,
+// starting with a letter or digit (no regexp: initialising the package
+// stays cheap for the commands that never read a policy).
+func validWebhookName(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[0] == '_' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkWebhooks checks the [[webhooks]] entries.
 func checkWebhooks(ws []webhookWire) ([]*Webhook, []string) {
@@ -52,7 +64,7 @@ func checkWebhooks(ws []webhookWire) ([]*Webhook, []string) {
 		switch {
 		case w.Name == "":
 			add("name is required (lowercase letters, digits, - and _): it names the subscription")
-		case !webhookName.MatchString(w.Name):
+		case !validWebhookName(w.Name):
 			add("name %q: use lowercase letters, digits, - and _", w.Name)
 		case seen[w.Name]:
 			add("the name is used twice")

@@ -67,10 +67,15 @@ secret = "vault:x"
 name   = "crm"
 url    = "https://crm.example.com"
 secret = "env:X"
+
+[[webhooks]]
+name   = "-Ops Team"
+url    = "https://ops.example.com"
+secret = "file:/etc/licet/ops.whsec"
 `), "licet.toml")
 	for _, want := range []string{"webhook #1: name is required", "webhook #1: url \"ftp://crm.example.com\" is not an http or https URL",
 		"webhook #1: secret holds the secret itself", "webhook crm: url carries user information", `webhook crm: unknown event "license.sold"`,
-		`webhook crm: secret "vault:x"`, "webhook crm: the name is used twice"} {
+		`webhook crm: secret "vault:x"`, "webhook crm: the name is used twice", `webhook -Ops Team: name "-Ops Team": use lowercase letters`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
