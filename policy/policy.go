@@ -45,6 +45,11 @@
 //
 // Amounts are decimal numbers with at most two decimals, written as
 // strings (or TOML numbers); see [Royalties].
+//
+// # Stripe
+//
+// The [stripe] table maps a vendor's Stripe prices to templates for the
+// Stripe webhook endpoint of 'licet serve'; see [Stripe].
 package policy
 
 import (
@@ -75,6 +80,8 @@ type Policy struct {
 	Templates map[string]*Template
 	// Royalties is nil when the file has no [royalties] table.
 	Royalties *Royalties
+	// Stripe is nil when the file has no [stripe] table.
+	Stripe *Stripe
 }
 
 // Product is a product the issuer sells.
@@ -105,6 +112,7 @@ type fileWire struct {
 	Products  map[string]productWire  `toml:"products"`
 	Templates map[string]templateWire `toml:"templates"`
 	Royalties *royaltiesWire          `toml:"royalties"`
+	Stripe    *stripeWire             `toml:"stripe"`
 }
 
 type productWire struct {
@@ -173,6 +181,11 @@ func Parse(data []byte, name string) (*Policy, error) {
 	if w.Royalties != nil {
 		var probs []string
 		p.Royalties, probs = checkRoyalties(w.Royalties)
+		problems = append(problems, probs...)
+	}
+	if w.Stripe != nil {
+		var probs []string
+		p.Stripe, probs = p.checkStripe(w.Stripe)
 		problems = append(problems, probs...)
 	}
 	if len(problems) > 0 {
