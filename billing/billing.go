@@ -40,6 +40,12 @@ type Config struct {
 	Events *Events
 	// Logger receives one line per event; nil discards them.
 	Logger *slog.Logger
+	// Audit, when set, is told of every license minted, renewed or
+	// revoked (action license.issued, license.renewed or
+	// license.revoked; detail "stripe event evt_..."), as the server's
+	// audit log records the API token behind each change. An error is
+	// logged: the change is in the ledger already.
+	Audit func(ctx context.Context, action, entryID, order, detail string) error
 }
 
 // Handler is the Stripe webhook endpoint.
@@ -97,6 +103,9 @@ const (
 	Unchanged = "unchanged"
 	Ignored   = "ignored"
 )
+
+// auditActions names the change of each outcome that changes the ledger.
+var auditActions = map[string]string{Minted: "license.issued", Renewed: "license.renewed", Revoked: "license.revoked"}
 
 // Error is a refused event: the status answered and a stable code.
 type Error struct {
@@ -203,6 +212,11 @@ func (h *Handler) handle(r *http.Request, ev *event) (*Outcome, error) {
 	// package doc).
 	if err := h.cfg.Events.Record(ctx, &Processed{ID: ev.ID, Type: ev.Type, Outcome: out.Outcome, License: out.License}); err != nil {
 		h.log.Error("stripe event processed, not recorded (a new delivery finds its order)", "event", ev.ID, "err", err)
+	}
+	if action := auditActions[out.Outcome]; action != "" && h.cfg.Audit != nil {
+		if err := h.cfg.Audit(ctx, action, out.License, out.Order, "stripe event "+ev.ID); err != nil {
+			h.log.Error("stripe event processed, not audited", "event", ev.ID, "license", out.License, "err", err)
+		}
 	}
 	return out, nil
 }

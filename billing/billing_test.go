@@ -337,6 +337,16 @@ func TestSubscriptionLifecycle(t *testing.T) {
 			if rep, err := e.led.Verify(ctx); err != nil || !rep.OK() {
 				t.Errorf("ledger verify: %v %+v", err, rep)
 			}
+			// Each change told to the audit log once, with its event.
+			want := []string{
+				"license.issued " + first.ID + " stripe:subscription:sub_A stripe event evt_1",
+				"license.renewed " + second.ID + " stripe:invoice:in_2 stripe event evt_3",
+				"license.renewed " + third.ID + " stripe:invoice:in_3 stripe event evt_4",
+				"license.revoked " + third.ID + " stripe:subscription:sub_A stripe event evt_5",
+			}
+			if !slices.Equal(e.audit, want) {
+				t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(e.audit, "\n"), strings.Join(want, "\n"))
+			}
 		})
 	}
 }

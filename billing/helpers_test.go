@@ -85,6 +85,8 @@ type env struct {
 	h        *billing.Handler
 	logs     *syncBuffer
 	now      time.Time // the issuer's clock
+	mu       sync.Mutex
+	audit    []string // "action entry order detail" told to Config.Audit
 }
 
 type syncBuffer struct {
@@ -144,7 +146,13 @@ func (e *env) handler(p *policy.Policy, events *billing.Events, secrets ...strin
 		secrets = []string{secret}
 	}
 	h, err := billing.New(billing.Config{Issuer: e.is, Policy: p, Secrets: secrets, Events: events,
-		Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		Audit: func(ctx context.Context, action, entryID, order, detail string) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.audit = append(e.audit, strings.Join([]string{action, entryID, order, detail}, " "))
+			return nil
+		}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
