@@ -249,7 +249,7 @@ func (h *Handler) fail(w http.ResponseWriter, id, typ string, err error) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(e.Status)
 	json.NewEncoder(w).Encode(map[string]any{
-		"type": "https://licet.dev/problems/" + e.Code, "title": http.StatusText(e.Status), "status": e.Status,
+		"type": "urn:licet:problem:" + e.Code, "title": http.StatusText(e.Status), "status": e.Status,
 		"code": e.Code, "detail": strings.TrimPrefix(detail, "billing: "),
 	})
 }

@@ -103,8 +103,8 @@ func TestBadSignature(t *testing.T) {
 				{"v0 only", strings.Replace(good, "v1=", "v0=", 1), body, "no signature"},
 			} {
 				r := post(t, e.h, tc.body, tc.sig)
-				if r.status != 400 || r.str("code") != billing.CodeBadSignature {
-					t.Errorf("%s: %d %s", tc.name, r.status, r.raw)
+				if r.status != 400 || r.str("code") != billing.CodeBadSignature || r.str("type") != "urn:licet:problem:bad_signature" || r.ctype != "application/problem+json" {
+					t.Errorf("%s: %d %s %s", tc.name, r.status, r.ctype, r.raw)
 				}
 				mustContain(t, r.str("detail"), tc.want)
 			}

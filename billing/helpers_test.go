@@ -169,6 +169,7 @@ type response struct {
 	status int
 	body   map[string]any
 	raw    string
+	ctype  string
 }
 
 func (r *response) str(k string) string { s, _ := r.body[k].(string); return s }
@@ -183,7 +184,7 @@ func post(t testing.TB, h http.Handler, body []byte, sig string) *response {
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	r := &response{status: w.Code, raw: w.Body.String()}
+	r := &response{status: w.Code, raw: w.Body.String(), ctype: w.Header().Get("Content-Type")}
 	if err := json.Unmarshal(w.Body.Bytes(), &r.body); err != nil {
 		t.Fatalf("the answer is not JSON: %v\n%s", err, w.Body.String())
 	}
