@@ -6,25 +6,38 @@ import (
 	"testing"
 )
 
-// TestNoHTTPStack keeps net/http (and package sdk, which serves it) out
-// of the licet binary: fingerprints and activation requests come from
-// package machine, and nothing the CLI does talks HTTP.
+// TestNoHTTPStack keeps net/http out of every part of licet but the
+// issuance server ('licet serve': packages server and internal/httpserve),
+// and package sdk (which products embed) out of the binary: fingerprints
+// and activation requests come from package machine, and nothing else the
+// CLI does talks HTTP.
 func TestNoHTTPStack(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go command not found")
 	}
-	out, err := exec.Command(gobin, "list", "-deps", "github.com/licet/licet/cmd/licet").CombinedOutput()
+	out, err := exec.Command(gobin, "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", "github.com/licet/licet/cmd/licet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 20 {
-		t.Fatalf("go list -deps returned only %d packages:\n%s", len(deps), out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 20 {
+		t.Fatalf("go list -deps returned only %d packages:\n%s", len(lines), out)
 	}
-	for _, pkg := range deps {
-		if pkg == "net/http" || strings.HasPrefix(pkg, "net/http/") || pkg == "github.com/licet/licet/sdk" {
+	servers := map[string]bool{"github.com/licet/licet/server": true, "github.com/licet/licet/internal/httpserve": true}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		pkg, imports := f[0], f[1:]
+		if pkg == "github.com/licet/licet/sdk" {
 			t.Errorf("licet links %s", pkg)
+		}
+		if !strings.HasPrefix(pkg, "github.com/licet/licet/") || servers[pkg] {
+			continue
+		}
+		for _, imp := range imports {
+			if imp == "net/http" || strings.HasPrefix(imp, "net/http/") {
+				t.Errorf("%s imports %s: only the issuance server (packages server, internal/httpserve) may", pkg, imp)
+			}
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/internal/csvsafe"
 
 	"github.com/licet/licet/ledger"
@@ -642,7 +643,7 @@ func (a *app) printEntry(e *ledger.Entry) error {
 		}
 	}
 	f.add("recorded", rfc3339(e.Recorded))
-	f.add("log", fmt.Sprintf("%s (key %s), entry %d", ledger.Origin(e.KID), e.KID, e.Index))
+	f.add("log", fmt.Sprintf("%s (key %s), entry %d", checkpoint.Origin(e.KID), e.KID, e.Index))
 	f.add("bytes", strconv.Itoa(len(e.Raw)))
 	f.flush()
 	return nil
@@ -809,7 +810,7 @@ type logJSON struct {
 	Root   string `json:"root"`
 }
 
-func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) error {
+func (a *app) printVerify(led *ledger.Ledger, r *ledger.VerifyResult, asJSON bool) error {
 	if asJSON {
 		j := struct {
 			OK       bool       `json:"ok"`
@@ -827,7 +828,7 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 		}
 	} else {
 		for _, g := range r.Logs {
-			fmt.Fprintf(a.stdout, "log %s: %d entries, root %s\n", g.Origin(), g.Size, g.Root)
+			fmt.Fprintf(a.stdout, "log %s: %s, root %s\n", g.Origin(), count(g.Size, "entry", "entries"), g.Root)
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(a.stdout, "PROBLEM: %s\n", p)
@@ -838,9 +839,9 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) err
 			"restore it from a backup, and keep the modified copy as evidence")
 	}
 	if !asJSON {
-		fmt.Fprintf(a.stdout, "ok: %d entries in %d logs verify\n", r.Entries, len(r.Logs))
+		fmt.Fprintf(a.stdout, "ok: %s in %s verify\n", count(r.Entries, "entry", "entries"), count(len(r.Logs), "log", "logs"))
 		if r.Kept > 0 {
-			fmt.Fprintf(a.stdout, "ok: consistent with the %d kept checkpoints\n", r.Kept)
+			fmt.Fprintf(a.stdout, "ok: consistent with the %s\n", count(r.Kept, "kept checkpoint", "kept checkpoints"))
 		}
 	}
 	return nil
