@@ -127,9 +127,8 @@ func (a *app) serve(fl *serveFlags) error {
 		return err
 	}
 	var pol *policy.Policy
-	policyPath := a.policyLocation(fl.policy, fl.key)
-	if fl.policy != "" || fileExists(policyPath) {
-		if pol, err = loadPolicy(policyPath); err != nil {
+	if path := a.policyLocation(fl.policy, fl.key); fl.policy != "" || fileExists(path) {
+		if pol, err = loadPolicy(path); err != nil {
 			return err
 		}
 	}
@@ -175,11 +174,9 @@ func (a *app) serve(fl *serveFlags) error {
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
-	closeStripe, err := serveStripe(context.Background(), hs, pol, policyPath, loc, is, store, log) // POST /v1/stripe/webhook when licet.toml has [stripe]
-	if err != nil {
+	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
 		return err
 	}
-	defer closeStripe()
 	ln, err := hs.Listen()
 	if err != nil {
 		return ioError(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
