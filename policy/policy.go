@@ -55,6 +55,11 @@
 //	url    = "https://crm.example.com/hooks/licet"
 //	events = ["license.issued", "license.revoked"]   # default: every event
 //	secret = "env:LICET_WEBHOOK_CRM"                 # or "file:/etc/licet/crm.whsec"
+//
+// # Stripe
+//
+// The [stripe] table maps a vendor's Stripe prices to templates for the
+// Stripe webhook endpoint of 'licet serve'; see [Stripe].
 package policy
 
 import (
@@ -87,6 +92,8 @@ type Policy struct {
 	// Royalties is nil when the file has no [royalties] table.
 	Royalties *Royalties
 	Webhooks  []*Webhook // the [[webhooks]] entries, in order
+	// Stripe is nil when the file has no [stripe] table.
+	Stripe *Stripe
 }
 
 // Product is a product the issuer sells.
@@ -118,6 +125,7 @@ type fileWire struct {
 	Templates map[string]templateWire `toml:"templates"`
 	Royalties *royaltiesWire          `toml:"royalties"`
 	Webhooks  []webhookWire           `toml:"webhooks"`
+	Stripe    *stripeWire             `toml:"stripe"`
 }
 
 type productWire struct {
@@ -191,6 +199,10 @@ func Parse(data []byte, name string) (*Policy, error) {
 	var probs []string
 	p.Webhooks, probs = checkWebhooks(w.Webhooks)
 	problems = append(problems, probs...)
+	if w.Stripe != nil {
+		p.Stripe, probs = p.checkStripe(w.Stripe)
+		problems = append(problems, probs...)
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("policy: %s: %s", name, strings.Join(problems, "; "))
 	}

@@ -174,6 +174,9 @@ func (a *app) serve(fl *serveFlags) error {
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
+	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
+		return err
+	}
 	ln, hooks, err := a.listenWithWebhooks(hs, led, pol, log)
 	if err != nil {
 		return err
