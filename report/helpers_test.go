@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
@@ -10,51 +9,18 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/internal/ledgertest"
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 var t0 = time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
 
-// testKey returns a deterministic key for issuer.
-func testKey(t testing.TB, issuer string) *keys.PrivateKey {
-	t.Helper()
-	seed := sha256.Sum256([]byte("report test " + issuer))
-	k, err := keys.Generate(&seedReader{b: seed[:]}, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-type seedReader struct{ b []byte }
-
-func (r *seedReader) Read(p []byte) (int, error) {
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
 func kidOf(k *keys.PrivateKey) string { return hex.EncodeToString(token.KeyID(k.Public().Key)) }
-
-// openLedger opens a fresh SQLite ledger, or the given location.
-func openLedger(t testing.TB, location string) *ledger.Ledger {
-	t.Helper()
-	if location == "" {
-		location = filepath.Join(t.TempDir(), "licet.db")
-	}
-	l, err := ledger.Open(context.Background(), location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
 
 // postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
 // without one, except under CI=true.
@@ -125,16 +91,6 @@ func (w *world) mint(n int, tier string) {
 	for range n {
 		w.record(w.license(w.partner, tier, 10, w.grant))
 	}
-}
-
-// checkpointSigner returns the signer of the checkpoints of k's log.
-func checkpointSigner(t testing.TB, k *keys.PrivateKey) note.Signer {
-	t.Helper()
-	s, err := ledger.NewCheckpointSigner(k.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // record appends raw to the partner's ledger.
@@ -243,15 +199,6 @@ func edit(t testing.TB, data []byte, f func(r *report.Report)) []byte {
 	return marshal(t, &r)
 }
 
-func idOf(t testing.TB, raw []byte) string {
-	t.Helper()
-	e, err := ledger.Describe(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.ID
-}
-
 func itoa(i int) string {
 	const digits = "0123456789"
 	if i < 10 {
@@ -293,3 +240,15 @@ func statementWorld(t *testing.T) *world {
 	w.mint(1, "pro")
 	return w
 }
+
+// testKey returns a deterministic key for issuer.
+func testKey(t testing.TB, issuer string) *keys.PrivateKey {
+	t.Helper()
+	return ledgertest.Key(t, "report test ", issuer)
+}
+
+var (
+	openLedger       = ledgertest.Open // "" opens a fresh SQLite ledger
+	idOf             = ledgertest.IDOf
+	checkpointSigner = ledgertest.CheckpointSigner
+)

@@ -2,53 +2,19 @@ package royalty_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/ledgertest"
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/token"
-	"golang.org/x/mod/sumdb/note"
 )
 
 var t0 = time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
-
-// testKey returns a deterministic key for issuer.
-func testKey(t testing.TB, issuer string) *keys.PrivateKey {
-	t.Helper()
-	seed := sha256.Sum256([]byte("royalty test " + issuer))
-	k, err := keys.Generate(&seedReader{b: seed[:]}, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-type seedReader struct{ b []byte }
-
-func (r *seedReader) Read(p []byte) (int, error) {
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-// openLedger opens a fresh SQLite ledger, or the given location.
-func openLedger(t testing.TB, location string) *ledger.Ledger {
-	t.Helper()
-	if location == "" {
-		location = filepath.Join(t.TempDir(), "licet.db")
-	}
-	l, err := ledger.Open(context.Background(), location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
 
 // postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
 // without one, except under CI=true.
@@ -162,15 +128,6 @@ func marshal(t testing.TB, r *report.Report) []byte {
 	return data
 }
 
-func idOf(t testing.TB, raw []byte) string {
-	t.Helper()
-	e, err := ledger.Describe(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.ID
-}
-
 func itoa(i int) string {
 	const digits = "0123456789"
 	if i < 10 {
@@ -179,12 +136,14 @@ func itoa(i int) string {
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
-// checkpointSigner returns the signer of the checkpoints of k's log.
-func checkpointSigner(t testing.TB, k *keys.PrivateKey) note.Signer {
+// testKey returns a deterministic key for issuer.
+func testKey(t testing.TB, issuer string) *keys.PrivateKey {
 	t.Helper()
-	s, err := ledger.NewCheckpointSigner(k.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return ledgertest.Key(t, "royalty test ", issuer)
 }
+
+var (
+	openLedger       = ledgertest.Open // "" opens a fresh SQLite ledger
+	idOf             = ledgertest.IDOf
+	checkpointSigner = ledgertest.CheckpointSigner
+)
