@@ -93,7 +93,7 @@ func revocations(t testing.TB, k *keys.PrivateKey) []byte {
 // testKey returns a deterministic key for issuer.
 func testKey(t testing.TB, issuer string) *keys.PrivateKey {
 	t.Helper()
-	return ledgertest.Key(t, "report test ", issuer)
+	return ledgertest.Key(t, keySeed, issuer)
 }
 
 var (
@@ -106,13 +106,16 @@ var (
 type world = reporttest.World
 
 func newWorld(t *testing.T, vendorLocation string) *world {
-	return reporttest.NewWorld(t, "report test ", vendorLocation)
+	return reporttest.NewWorld(t, keySeed, vendorLocation)
 }
 
 // statementWorld: see reporttest.StatementWorld.
-func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, "report test ") }
+func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, keySeed) }
 
 var (
 	marshal = reporttest.Marshal
 	itoa    = reporttest.Itoa
 )
+
+// keySeed is what this package passes to ledgertest.Key.
+const keySeed = "report test "

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/reporttest"
 	"github.com/licet/licet/report"
 )
 
@@ -23,24 +24,7 @@ func TestIngestListsLateLicenses(t *testing.T) {
 		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
 	} {
 		t.Run(b.name, func(t *testing.T) {
-			w := newWorld(t, b.location(t))
-			oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
-			w.PartnerLicense("on-time", oct(6), 365, 0, 1)
-			w.Clock = oct(8)
-			in, err := w.Ingest(w.Create(0), report.IngestOptions{})
-			if err != nil || len(in.Late) != 0 || !in.Previous.IsZero() {
-				t.Fatalf("the first report: %+v, %v (nothing is late in a first report)", in, err)
-			}
-			backdated := w.PartnerLicense("backdated", oct(7), 365, 0, 1)
-			w.PartnerLicense("november", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 365, 0, 1)
-			w.Clock = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-			in, err = w.Ingest(w.Create(1), report.IngestOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(in.Late) != 1 || in.Late[0].ID != idOf(t, backdated) || !in.Previous.Equal(oct(8)) || len(in.Entries) != 2 {
-				t.Fatalf("the second report: late %+v, previous %s", in.Late, in.Previous)
-			}
+			w := reporttest.LateWorld(t, keySeed, b.location(t))
 			if w.Head().N != 3 {
 				t.Errorf("the vendor's mirror holds %d entries, want 3: late licenses are stored", w.Head().N)
 			}

@@ -18,7 +18,7 @@ func postgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_ro
 // testKey returns a deterministic key for issuer.
 func testKey(t testing.TB, issuer string) *keys.PrivateKey {
 	t.Helper()
-	return ledgertest.Key(t, "royalty test ", issuer)
+	return ledgertest.Key(t, keySeed, issuer)
 }
 
 var (
@@ -31,13 +31,16 @@ var (
 type world = reporttest.World
 
 func newWorld(t *testing.T, vendorLocation string) *world {
-	return reporttest.NewWorld(t, "royalty test ", vendorLocation)
+	return reporttest.NewWorld(t, keySeed, vendorLocation)
 }
 
 // statementWorld: see reporttest.StatementWorld.
-func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, "royalty test ") }
+func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, keySeed) }
 
 var (
 	marshal = reporttest.Marshal
 	itoa    = reporttest.Itoa
 )
+
+// keySeed is what this package passes to ledgertest.Key.
+const keySeed = "royalty test "

@@ -190,3 +190,31 @@ func (w *World) Head() tlog.Tree {
 	}
 	return th
 }
+
+// LateWorld: the partner reports an "on-time" license issued October 6,
+// ingested October 8; then, ingested November 20, a "backdated" license
+// issued October 7 (late: before the previous report) and a "november"
+// one. It fails t unless Ingest finds nothing late in the first report and
+// exactly the backdated license late in the second.
+func LateWorld(t *testing.T, seed, vendorLocation string) *World {
+	t.Helper()
+	w := NewWorld(t, seed, vendorLocation)
+	oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
+	w.PartnerLicense("on-time", oct(6), 365, 0, 1)
+	w.Clock = oct(8)
+	in, err := w.Ingest(w.Create(0), report.IngestOptions{})
+	if err != nil || len(in.Late) != 0 || !in.Previous.IsZero() {
+		t.Fatalf("the first report: %+v, %v (nothing is late in a first report)", in, err)
+	}
+	backdated := w.PartnerLicense("backdated", oct(7), 365, 0, 1)
+	w.PartnerLicense("november", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 365, 0, 1)
+	w.Clock = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	in, err = w.Ingest(w.Create(1), report.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Late) != 1 || in.Late[0].ID != ledgertest.IDOf(t, backdated) || !in.Previous.Equal(oct(8)) || len(in.Entries) != 2 {
+		t.Fatalf("the second report: late %+v, previous %s", in.Late, in.Previous)
+	}
+	return w
+}
