@@ -114,7 +114,6 @@ func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, k
 
 var (
 	marshal = reporttest.Marshal
-	itoa    = reporttest.Itoa
 )
 
 // keySeed is what this package passes to ledgertest.Key.
