@@ -8,7 +8,6 @@ import (
 
 	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/internal/ledgertest"
-	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/internal/reporttest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/report"
@@ -20,9 +19,8 @@ var t0 = reporttest.T0
 
 func kidOf(k *keys.PrivateKey) string { return hex.EncodeToString(token.KeyID(k.Public().Key)) }
 
-// postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
-// without one, except under CI=true.
-func postgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_report") }
+// backends are where the vendor's ledger of a backend test lives.
+func backends() []reporttest.Backend { return reporttest.Backends("licet_report") }
 
 // forge builds a report by hand: a checkpoint over the leaves log signed
 // by signer, with entries from start, and the proof from start.
@@ -112,9 +110,7 @@ func newWorld(t *testing.T, vendorLocation string) *world {
 // statementWorld: see reporttest.StatementWorld.
 func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, keySeed) }
 
-var (
-	marshal = reporttest.Marshal
-)
+var marshal = reporttest.Marshal
 
 // keySeed is what this package passes to ledgertest.Key.
 const keySeed = "report test "

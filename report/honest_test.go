@@ -16,15 +16,9 @@ const day = 24 * time.Hour
 // a first report. (Package royalty's TestLateLicenses shows where a
 // statement counts it.)
 func TestIngestListsLateLicenses(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			w := reporttest.LateWorld(t, keySeed, b.location(t))
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := reporttest.LateWorld(t, keySeed, b.Location(t))
 			if w.Head().N != 3 {
 				t.Errorf("the vendor's mirror holds %d entries, want 3: late licenses are stored", w.Head().N)
 			}

@@ -20,16 +20,10 @@ import (
 // two more, a report since the first; the vendor ingests both and its
 // ledger then mirrors the partner's log exactly.
 func TestIngestTwoReports(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			w := newWorld(t, b.location(t))
+			w := newWorld(t, b.Location(t))
 			w.Mint(3, "pro")
 			r1 := w.Create(0)
 			w.Mint(2, "team")
@@ -362,16 +356,10 @@ func checkEvidence(t *testing.T, err error, earlier, later int64) {
 // goes in, each license is audited under its own grant, and a true replay
 // of either report is still refused.
 func TestIngestIDsPerGrant(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			w := newWorld(t, b.location(t))
+			w := newWorld(t, b.Location(t))
 			w.Mint(2, "pro")
 			globexReport := w.Create(0)
 

@@ -3,7 +3,6 @@ package royalty_test
 import (
 	"testing"
 
-	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/internal/reporttest"
 )
 
@@ -13,9 +12,8 @@ import (
 // keySeed is what this package passes to ledgertest.Key.
 const keySeed = "royalty test "
 
-// postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
-// without one, except under CI=true.
-func postgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_royalty") }
+// backends are where the vendor's ledger of a backend test lives.
+func backends() []reporttest.Backend { return reporttest.Backends("licet_royalty") }
 
 type world = reporttest.World
 

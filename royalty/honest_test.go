@@ -85,17 +85,11 @@ func TestStatementBillsGrace(t *testing.T) {
 // (left out of it, or backdated) is flagged at ingest and counts in the
 // period of the report that first held it, listed as late.
 func TestLateLicenses(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			// October is invoiced. In November the partner reports a license
 			// dated October 7, and one of November.
-			w := reporttest.LateWorld(t, keySeed, b.location(t))
+			w := reporttest.LateWorld(t, keySeed, b.Location(t))
 			oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
 
 			s, err := build(t, w, "2026-10", prices, "")

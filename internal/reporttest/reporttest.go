@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/ledgertest"
+	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/report"
@@ -217,4 +218,21 @@ func LateWorld(t *testing.T, seed, vendorLocation string) *World {
 		t.Fatalf("the second report: late %+v, previous %s", in.Late, in.Previous)
 	}
 	return w
+}
+
+// Backend names where the vendor's ledger of a world lives.
+type Backend struct {
+	Name     string
+	Location func(t testing.TB) string // for NewWorld
+}
+
+// Backends returns SQLite and, when LICET_TEST_POSTGRES names a server,
+// PostgreSQL in a schema named after pgPrefix (see pgtest.Location: the
+// PostgreSQL cases skip without the server, except under CI=true, where
+// they fail).
+func Backends(pgPrefix string) []Backend {
+	return []Backend{
+		{"sqlite", func(testing.TB) string { return "" }},
+		{"postgres", func(t testing.TB) string { return pgtest.Location(t, pgPrefix) }},
+	}
 }
