@@ -51,6 +51,7 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   POST /v1/licenses/{id}/revoke   revoke
   POST /v1/activations            an activation request in, a bound license out
   POST /v1/reports                a partner's royalty report in, the verdict out
+  GET  /v1/statements             the royalty statement of a period
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant
@@ -58,7 +59,8 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
 
 and /healthz, /readyz and /metrics (Prometheus). Every call but the
 revocation list and the document needs an API token ('licet serve token
-create'). Errors are application/problem+json with stable codes.
+create'); every change is recorded with its token ('licet serve audit').
+Errors are application/problem+json with stable codes.
 
 The key is unlocked once, at start: its passphrase comes from
 --passphrase-file, else the file "passphrase" in systemd's
@@ -93,7 +95,7 @@ clear text. SIGTERM or SIGINT stops it after the requests in flight.`,
 	f.StringVar(&fl.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
 	addPassphraseFileFlag(cmd, a)
 	_ = cmd.MarkFlagFilename("key", "key")
-	cmd.AddCommand(newServeTokenCmd(a))
+	cmd.AddCommand(newServeTokenCmd(a), newServeAuditCmd(a))
 	return cmd
 }
 

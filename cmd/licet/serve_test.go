@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/pgtest"
 )
 
 // serveProcess is 'licet serve' running as a real process.
@@ -34,8 +36,6 @@ func (p *serveProcess) log() string {
 	return p.stderr.String()
 }
 
-var listeningLine = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-
 // startServe starts 'licet serve args...' in dir with env added and waits
 // until it listens.
 func startServe(t *testing.T, dir string, env []string, args ...string) *serveProcess {
@@ -51,6 +51,7 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *servePr
 	}
 	p := &serveProcess{cmd: cmd, done: make(chan error, 1)}
 	addr := make(chan string, 1)
+	listeningLine := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
@@ -148,11 +149,24 @@ products = ["acme-db"]
 days     = 365
 `
 
-// TestServeProcess runs 'licet serve' as a process: the key unlocked at
-// start from systemd's $CREDENTIALS_DIRECTORY, a token made with 'licet
-// serve token create', a mint, a read, the public revocation list, a
-// clean stop on SIGTERM, and a ledger that verifies afterwards.
+// TestServeProcess runs 'licet serve' as a process, on SQLite and (with
+// LICET_TEST_POSTGRES) PostgreSQL: the key unlocked at start from
+// systemd's $CREDENTIALS_DIRECTORY, a token made with 'licet serve token
+// create', a mint, a read, the public revocation list, a clean stop on
+// SIGTERM, and a ledger that verifies afterwards.
 func TestServeProcess(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			location := "licet.db"
+			if backend == "postgres" {
+				location = pgtest.Location(t, "licet_serve")
+			}
+			testServeProcess(t, location)
+		})
+	}
+}
+
+func testServeProcess(t *testing.T, location string) {
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "creds")
 	os.Mkdir(creds, 0o700)
@@ -161,11 +175,11 @@ func TestServeProcess(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(servePolicy), 0o644)
 	licetRun(t, dir, "keys", "new", "--issuer", "acme", "--passphrase-file", "creds/passphrase")
-	tok := strings.TrimSpace(licetRun(t, dir, "serve", "token", "create", "--key", "acme.key", "--name", "crm", "--role", "mint"))
+	tok := strings.TrimSpace(licetRun(t, dir, "serve", "token", "create", "--ledger", location, "--name", "crm", "--role", "mint"))
 	if !strings.HasPrefix(tok, "licet_") {
 		t.Fatalf("token create printed %q", tok)
 	}
-	p := startServe(t, dir, []string{"CREDENTIALS_DIRECTORY=" + creds}, "--key", "acme.key", "--listen", "127.0.0.1:0")
+	p := startServe(t, dir, []string{"CREDENTIALS_DIRECTORY=" + creds}, "--key", "acme.key", "--ledger", location, "--listen", "127.0.0.1:0")
 	status, v := call(t, "POST", p.url+"/v1/licenses", tok, `{"template":"pro","sub":"customer-42","order":"PO-1"}`)
 	if status != 201 || v["sub"] != "customer-42" {
 		t.Fatalf("mint: %d %v\n%s", status, v, p.log())
@@ -184,9 +198,13 @@ func TestServeProcess(t *testing.T) {
 		t.Errorf("readyz: %d", status)
 	}
 	p.stop(t)
-	licetRun(t, dir, "ledger", "verify", "--ledger", "licet.db") // exit 0: every log consistent
-	// The token's change is in the audit log: token list shows it exists.
-	if out := licetRun(t, dir, "serve", "token", "list", "--key", "acme.key"); !strings.Contains(out, "crm") || !strings.Contains(out, "mint") {
+	licetRun(t, dir, "ledger", "verify", "--ledger", location) // exit 0: every log consistent
+	// The mint is in the audit log with the token that made it.
+	tokID := strings.SplitN(strings.TrimPrefix(tok, "licet_"), "_", 2)[0]
+	if out := licetRun(t, dir, "serve", "audit", "--ledger", location); !regexp.MustCompile(tokID + ` +license.issued +` + id + ` +PO-1`).MatchString(out) {
+		t.Errorf("serve audit does not show the mint by token %s:\n%s", tokID, out)
+	}
+	if out := licetRun(t, dir, "serve", "token", "list", "--ledger", location); !strings.Contains(out, "crm") || !strings.Contains(out, "mint") {
 		t.Errorf("token list:\n%s", out)
 	}
 }
@@ -242,7 +260,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 		t.Skip("curl not found")
 	}
 	block := sec[from+6 : from+6+to]
-	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports"} {
+	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports", "$API/statements"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("the README block does not show %s", want)
 		}
@@ -283,7 +301,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README block failed: %v\n%s\nserve.log:\n%s", err, out, logData)
 	}
-	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`} {
+	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`, `"royalty": "50.00"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
