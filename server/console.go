@@ -26,11 +26,17 @@ func (s *Server) registerConsole(hs *httpserve.Server) {
 	if err != nil {
 		panic(err) // the embedded directory exists at build time
 	}
-	static := http.StripPrefix("/console/", http.FileServerFS(sub))
 	hs.Mux().Handle("GET /{$}", consoleHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, sub, "index.html")
 	})))
-	hs.Mux().Handle("GET /console/", consoleHeaders(static))
+	hs.Mux().Handle("GET /console/{file}", consoleHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch f := r.PathValue("file"); f {
+		case "console.js", "console.css":
+			http.ServeFileFS(w, r, sub, f)
+		default:
+			httpserve.WriteProblem(w, httpserve.NewProblem(http.StatusNotFound, httpserve.CodeNotFound, "the console has no file %q", f))
+		}
+	})))
 }
 
 // consoleHeaders sets the console's security headers on every response.
