@@ -442,13 +442,32 @@ func TestConsoleInChromium(t *testing.T) {
 	c.eval(`(() => { document.getElementById("e-within").value = "400d"; document.getElementById("expiring-run").click(); })()`, nil)
 	c.waitFor("the expiring list", `document.querySelectorAll("#expiring-list tbody tr").length >= 3`)
 	c.eval(`document.getElementById("partners-run").click()`, nil)
-	c.waitFor("the partners", `!document.getElementById("notice").hidden && document.getElementById("notice").textContent === "no partner grants"`)
+	c.waitFor("no partners", `!document.getElementById("notice").hidden && document.getElementById("notice").textContent === "no partner grants"`)
+	// A partner granted, its report of two licenses uploaded: the page
+	// shows the grant, what it reported and what it owes.
+	grantID, rep := partnerReport(t, e, 2)
+	_, partnerTok, err := e.store.Create(context.Background(), "globex", Role("partner:"+grantID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, data, _ := e.do("POST", "/v1/reports", partnerTok, string(rep)); status != http.StatusOK && status != http.StatusCreated {
+		t.Fatalf("report upload: %d %s", status, data)
+	}
+	c.eval(`document.getElementById("partners-run").click()`, nil)
+	c.waitFor("the partners", `document.querySelector('#grants tr[data-id="`+grantID+`"] td.reported')?.textContent === "2"`)
+	var partnerName string
+	c.eval(`document.querySelector('#grants tr[data-id="`+grantID+`"] td.partner').textContent`, &partnerName)
+	if partnerName != "globex" {
+		t.Errorf("the grant's partner shows as %q", partnerName)
+	}
 	c.eval(`document.getElementById("statement-run").click()`, nil)
-	c.waitFor("the statement", `document.getElementById("statement").textContent.length > 2 || !document.getElementById("error").hidden`)
-	var stErr string
-	c.eval(`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`, &stErr)
-	if stErr != "" {
-		t.Errorf("the statement: %s", stErr)
+	c.waitFor("the statement", `document.querySelectorAll("#statement-rows tbody tr").length === 1 || !document.getElementById("error").hidden`)
+	var st struct{ Err, Summary, Row string }
+	c.eval(`({Err: document.getElementById("error").hidden ? "" : document.getElementById("error").textContent,
+		Summary: document.getElementById("statement").textContent,
+		Row: Array.from(document.querySelectorAll("#statement-rows tbody td"), (td) => td.textContent).join("|")})`, &st)
+	if st.Err != "" || !strings.Contains(st.Summary, "2 licenses") || !strings.Contains(st.Summary, "EUR") || !strings.HasPrefix(st.Row, "globex|pro|2|") {
+		t.Errorf("the statement shows %+v", st)
 	}
 
 	if p := c.problems(); len(p) > 0 {

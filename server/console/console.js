@@ -171,9 +171,16 @@
       const data = await api("GET", "/v1/licenses?kind=grant");
       body.replaceChildren();
       for (const g of data.licenses || []) {
+        const partner = g.partner || g.sub;
         const tr = document.createElement("tr");
-        cell(tr, g.id); cell(tr, g.partner || g.sub); cell(tr, g.tier); cell(tr, date(g.exp)); cell(tr, stateOf(g));
+        tr.dataset.id = g.id;
+        cell(tr, g.id, "id"); cell(tr, partner, "partner"); cell(tr, date(g.exp), "exp"); cell(tr, stateOf(g), "state");
+        const reported = cell(tr, "…", "reported");
         body.appendChild(tr);
+        // The licenses the partner reported under its grants.
+        api("GET", "/v1/licenses?limit=500&partner=" + encodeURIComponent(partner)).then((r) => {
+          reported.textContent = String((r.licenses || []).length) + (r.next_cursor ? "+" : "");
+        }, (e) => { reported.textContent = e.message; });
       }
       if (!body.rows.length) notice("no partner grants");
     } catch (e) { fail(e.message); }
@@ -186,7 +193,16 @@
     if ($("s-partner").value.trim()) q.set("partner", $("s-partner").value.trim());
     try {
       const data = await api("GET", "/v1/statements?" + q);
-      $("statement").textContent = JSON.stringify(data, null, 2);
+      const body = $("statement-rows").tBodies[0];
+      body.replaceChildren();
+      for (const row of data.rows || []) {
+        const tr = document.createElement("tr");
+        cell(tr, row.partner, "partner"); cell(tr, row.tier, "tier"); cell(tr, row.licenses, "licenses");
+        cell(tr, row.seats, "seats"); cell(tr, row.royalty, "royalty");
+        body.appendChild(tr);
+      }
+      const period = data.period ? data.period.name + " (" + data.period.start + " to " + data.period.last_day + ")" : "";
+      $("statement").textContent = period + ": " + data.licenses + " licenses, " + data.late + " late, royalty " + data.royalty + " " + data.currency;
     } catch (e) { fail(e.message); }
   }
 
