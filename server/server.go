@@ -115,6 +115,7 @@ func (s *Server) Register(hs *httpserve.Server) {
 		hs.Mux().Handle(rt.Method+" "+rt.Path, s.handle(rt))
 	}
 	hs.Registry().MustRegister(s.issued)
+	s.registerConsole(hs)
 }
 
 // Ready reports whether the token store (the ledger's database) answers.
