@@ -59,7 +59,7 @@ func TestSchemesRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	for _, n := range []string{"licet-raw", "licet-text", "go-cose", "golang-jwt", "go-jose", "paseto-v4"} {
+	for _, n := range []string{"licet-raw", "licet-text", "go-cose", "golang-jwt", "go-jose", "paseto-v4-local"} {
 		if !names[n] {
 			t.Errorf("scheme %s missing", n)
 		}
@@ -138,7 +138,7 @@ func BenchmarkSign(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(t.Ratio(), "x-ed25519")
+			t.Report(b, "x-ed25519")
 		})
 	}
 }
@@ -156,7 +156,28 @@ func BenchmarkVerify(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(t.Ratio(), "x-ed25519")
+			t.Report(b, "x-ed25519")
 		})
+	}
+}
+
+// TestTargets: a short run measures every target of issue 20 with a
+// positive ratio, an ordered spread and Met consistent with Max, and
+// zero iterations is an error.
+func TestTargets(t *testing.T) {
+	ts, err := bench.NewFixture().Targets(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 5 {
+		t.Fatalf("%d targets", len(ts))
+	}
+	for _, tg := range ts {
+		if tg.Ratio <= 0 || tg.Spread[0] > tg.Spread[1] || tg.Met != (tg.Ratio <= tg.Max) {
+			t.Errorf("%+v", tg)
+		}
+	}
+	if _, err := bench.NewFixture().Targets(0); err == nil {
+		t.Error("0 iterations accepted")
 	}
 }

@@ -4,7 +4,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/licet/licet/internal/ratio"
 )
 
 // Result is one scheme's cost relative to raw Ed25519, measured in one
@@ -16,60 +17,54 @@ type Result struct {
 	// SignNs and VerifyNs are the mean times per operation.
 	SignNs   float64 `json:"sign_ns"`
 	VerifyNs float64 `json:"verify_ns"`
-	// SignRatio and VerifyRatio are the scheme's time divided by that of
-	// raw ed25519.Sign and ed25519.Verify in the same iterations.
+	// SignRatio and VerifyRatio are the medians, over the iterations, of
+	// the scheme's time divided by that of raw ed25519.Sign and
+	// ed25519.Verify in the same iteration.
 	SignRatio   float64 `json:"sign_x_ed25519"`
 	VerifyRatio float64 `json:"verify_x_ed25519"`
+	// SignSpread and VerifySpread are the 25th and 75th percentiles of
+	// the per-iteration ratios.
+	SignSpread   [2]float64 `json:"sign_x_ed25519_p25_p75"`
+	VerifySpread [2]float64 `json:"verify_x_ed25519_p25_p75"`
 }
 
-// Timer accumulates the time of a scheme's operation and of its raw
-// Ed25519 baseline, alternated in every iteration.
+// Timer records the time of a scheme's operation and of its raw Ed25519
+// baseline, alternated in every iteration, as per-iteration ratios.
 type Timer struct {
-	op, raw time.Duration
-	n       int
+	s ratio.Series
 }
 
-// Ratio returns the accumulated operation time over the baseline time.
-func (t *Timer) Ratio() float64 {
-	if t.raw == 0 {
-		return 0
-	}
-	return float64(t.op) / float64(t.raw)
+// Ratio returns the median of the per-iteration ratios of the operation
+// time to the baseline time.
+func (t *Timer) Ratio() float64 { return t.s.Median() }
+
+// Spread returns the 25th and 75th percentiles of the per-iteration
+// ratios.
+func (t *Timer) Spread() [2]float64 {
+	lo, hi := t.s.Spread()
+	return [2]float64{lo, hi}
 }
 
 // MeanNs returns the mean time of one operation in nanoseconds.
-func (t *Timer) MeanNs() float64 {
-	if t.n == 0 {
-		return 0
-	}
-	return float64(t.op) / float64(t.n)
-}
+func (t *Timer) MeanNs() float64 { return t.s.MeanOpNs() }
 
-// Pair runs op and base once each, timing each. The order alternates
-// from one call to the next: whichever runs second finds the Ed25519
-// tables warm in the cache.
+// Report writes the median ratio as the metric unit, and its quartiles
+// as unit-p25 and unit-p75.
+func (t *Timer) Report(r ratio.Reporter, unit string) { t.s.Report(r, unit) }
+
+// Pair runs op and base once each, timing each, and records the ratio of
+// their times. The order alternates from one call to the next: whichever
+// runs second finds the Ed25519 tables warm in the cache.
 func (t *Timer) Pair(op func() error, base func() bool) error {
 	var err error
-	var ok bool
-	timeOp := func() time.Duration { t0 := time.Now(); err = op(); return time.Since(t0) }
-	timeBase := func() time.Duration { t0 := time.Now(); ok = base(); return time.Since(t0) }
-	var dOp, dBase time.Duration
-	if t.n%2 == 0 {
-		dOp = timeOp()
-		dBase = timeBase()
-	} else {
-		dBase = timeBase()
-		dOp = timeOp()
-	}
+	ok := true
+	t.s.Pair(func() { err = op() }, func() { ok = base() })
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return errors.New("bench: raw Ed25519 baseline failed")
 	}
-	t.op += dOp
-	t.raw += dBase
-	t.n++
 	return nil
 }
 
@@ -117,5 +112,6 @@ func Measure(s Scheme, base *Baseline, n int) (Result, error) {
 		Name: s.Name, Size: len(s.Token),
 		SignNs: sign.MeanNs(), VerifyNs: ver.MeanNs(),
 		SignRatio: sign.Ratio(), VerifyRatio: ver.Ratio(),
+		SignSpread: sign.Spread(), VerifySpread: ver.Spread(),
 	}, nil
 }

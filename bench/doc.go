@@ -17,7 +17,8 @@
 //     validated (exp, iat, iss, aud) by the library.
 //   - go-jose: github.com/go-jose/go-jose/v4/jwt, EdDSA JWS, claims
 //     validated with jwt.Expected.
-//   - paseto-v4: PASETO v4.public, written here from the specification
+//   - paseto-v4-local: PASETO v4.public, a local implementation written
+//     here from the specification
 //     (no PASETO library for Go is served by the module proxy this project
 //     can reach); its known-answer test is vector 4-S-1.
 //
@@ -25,9 +26,14 @@
 //
 // [Measure] interleaves, in every iteration, the scheme's sign, a raw
 // ed25519.Sign, the scheme's verify and a raw ed25519.Verify over a message
-// of the size of licet's signature input, so that load on a shared machine
-// hits the scheme and its baseline alike. Ratios, not times, are the
-// result: they carry across machines.
+// of the size of licet's signature input, which of each pair runs first
+// alternating from one iteration to the next, so that load on a shared
+// machine hits the scheme and its baseline alike. Each ratio is the median
+// of the per-iteration ratios, with the 25th and 75th percentiles as its
+// spread (internal/ratio). Ratios, not times, are the result: they carry
+// across machines. [Fixture.Targets] measures licet's own targets (issue
+// 20: cold, second and warm verification, minting in both forms) the
+// same way; cli.sh times the licet verify process against openssl.
 //
 // Run the comparison with
 //

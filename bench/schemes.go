@@ -306,7 +306,7 @@ type pasetoClaims struct {
 func (f *Fixture) pasetoV4() (Scheme, error) {
 	l := f.License
 	return Scheme{
-		Name: "paseto-v4",
+		Name: "paseto-v4-local",
 		Sign: func() ([]byte, error) {
 			c := pasetoClaims{
 				Iss: l.Issuer, Sub: l.Subject, Aud: l.Audience[0],

@@ -14,6 +14,7 @@ import (
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 )
 
 // ListEntry is one entry of a revocation list (FORMAT section 6): a
@@ -249,7 +250,7 @@ func (is *Issuer) planList(ctx context.Context, req *RevokeRequest, now time.Tim
 		}
 	}
 	if base != nil {
-		if err := r.Extend(base, basePub); err != nil {
+		if err := verify.ExtendRevocations(r, base, basePub); err != nil {
 			if newest == nil {
 				return nil, &FromError{Err: err}
 			}
@@ -330,7 +331,7 @@ func (is *Issuer) checkFrom(ctx context.Context, data []byte, newest *RecordedLi
 		return m.Raw, newest.List, nil
 	}
 	probe := &token.Revocations{Issuer: is.Name}
-	if err := probe.Extend(data, is.PublicKey); err != nil {
+	if err := verify.ExtendRevocations(probe, data, is.PublicKey); err != nil {
 		return nil, nil, &FromError{Err: err}
 	}
 	from, err := token.DecodeRevocations(m.Payload)

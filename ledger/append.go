@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -21,7 +22,7 @@ import (
 // Append records signed objects of one key, all or none, each at the end
 // of that key's log, and returns their entries (with Index set). In the
 // same transaction it stores a checkpoint of the log signed by s (see
-// [NewCheckpointSigner]): the C2SP signed note of origin [Origin](kid)
+// [NewCheckpointSigner]): the C2SP signed note of origin "licet/log/" and the key id in hex
 // over the log's new size and root, with the issuer data of its entries
 // (see [Ledger.Verify]). s must sign under the key name of the records'
 // log; a nil s is an error. Before appending, the newest signed
@@ -62,7 +63,7 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 		if r.PublicKey != nil && !bytes.Equal(token.KeyID(r.PublicKey), hexBytes(e.KID)) {
 			return nil, fmt.Errorf("ledger: record %d is signed by key %s, not by the public key given (%x)", i+1, e.KID, token.KeyID(r.PublicKey))
 		}
-		if s != nil && s.Name() != Origin(e.KID) {
+		if s != nil && s.Name() != checkpoint.Origin(e.KID) {
 			return nil, fmt.Errorf("ledger: record %d is signed by key %s, but the checkpoint signer signs for %s: append the records of one key with that key's signer", i+1, e.KID, s.Name())
 		}
 		if signerPub != nil && !bytes.Equal(token.KeyID(signerPub), hexBytes(e.KID)) {

@@ -168,8 +168,8 @@ func testRewriteWithoutKey(t *testing.T, b backend) {
 		{
 			name: "replace the newest checkpoint by one signed with another key",
 			tamper: func(w *attackWorld) []stmt {
-				s, _ := checkpoint.NewSigner(ledger.Origin(kid), mallory.Signer())
-				n, err := checkpoint.Sign(&checkpoint.Checkpoint{Origin: ledger.Origin(kid), Size: 6, Root: rootOf(t, w.raws...)}, s)
+				s, _ := checkpoint.NewSigner(checkpoint.Origin(kid), mallory.Signer())
+				n, err := checkpoint.Sign(&checkpoint.Checkpoint{Origin: checkpoint.Origin(kid), Size: 6, Root: rootOf(t, w.raws...)}, s)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -282,8 +282,8 @@ func TestVerifyAgainstKept(t *testing.T) {
 
 			other := newAttackWorld(t, freshLike(t, w.location))
 			mk := testKey(t, "mallory")
-			ms, _ := checkpoint.NewSigner(ledger.Origin(kid), mk.Signer())
-			fake, _ := checkpoint.Sign(&checkpoint.Checkpoint{Origin: ledger.Origin(kid), Size: 1, Root: rootOf(t, w.raws[0])}, ms)
+			ms, _ := checkpoint.NewSigner(checkpoint.Origin(kid), mk.Signer())
+			fake, _ := checkpoint.Sign(&checkpoint.Checkpoint{Origin: checkpoint.Origin(kid), Size: 1, Root: rootOf(t, w.raws[0])}, ms)
 			r, err = other.l.Verify(ctx, fake)
 			if err != nil || r.OK() || !strings.Contains(strings.Join(r.Problems, "\n"), "kept checkpoint 1 is not signed by the log's key") {
 				t.Errorf("a kept checkpoint signed by another key: %+v, %v", r, err)

@@ -20,13 +20,13 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Checkpoint is a stored signed tree head of a log: the log of KID held
+// StoredCheckpoint is a stored signed tree head of a log: the log of KID held
 // Size entries whose root is Root. [Ledger.Append] signs one at each
 // append (GrantID and Source empty); a mirrored log (a partner's, received
 // in royalty reports) has the partner's, stored by
 // [Ledger.AppendCheckpoint]: the log of KID here holds exactly the first
 // Size entries of that issuer's log.
-type Checkpoint struct {
+type StoredCheckpoint struct {
 	KID  string
 	Size int64
 	Root tlog.Hash
@@ -74,7 +74,7 @@ func (e *StartError) Error() string {
 // [*RootMismatchError]). The checkpoint is then stored with them. A
 // checkpoint that adds no entry is stored when the log already has its
 // size and root.
-func (l *Ledger) AppendCheckpoint(ctx context.Context, start int64, cp *Checkpoint, recs ...Record) ([]*Entry, error) {
+func (l *Ledger) AppendCheckpoint(ctx context.Context, start int64, cp *StoredCheckpoint, recs ...Record) ([]*Entry, error) {
 	cp.KID = strings.ToLower(cp.KID)
 	if cp.GrantID == "" {
 		return nil, errors.New("ledger: a mirrored checkpoint names the grant it was reported under")
@@ -114,7 +114,7 @@ func (l *Ledger) AppendCheckpoint(ctx context.Context, start int64, cp *Checkpoi
 }
 
 // storeEmptyCheckpoint stores a checkpoint that adds no entry.
-func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *Checkpoint) error {
+func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *StoredCheckpoint) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return l.wrap("appending to", err)
@@ -140,7 +140,7 @@ func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *Checkpoint) error
 }
 
 // insertCheckpoint stores cp unless a checkpoint of its size is stored.
-func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *Checkpoint) error {
+func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *StoredCheckpoint) error {
 	_, err := tx.ExecContext(ctx, l.q(`INSERT INTO checkpoints (kid, size, root, note, grant_id, source, recorded)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid, size) DO NOTHING`),
 		cp.KID, cp.Size, cp.Root[:], cp.Note, cp.GrantID, cp.Source, cp.Recorded.Unix())
@@ -152,19 +152,19 @@ func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *Checkpoin
 // that came with a partner's entries ([Ledger.AppendCheckpoint]), not
 // those the ledger signs at each [Ledger.Append] (see
 // [Ledger.SignedCheckpoints]).
-func (l *Ledger) Checkpoints(ctx context.Context, kid string) ([]*Checkpoint, error) {
+func (l *Ledger) Checkpoints(ctx context.Context, kid string) ([]*StoredCheckpoint, error) {
 	return l.checkpoints(ctx, kid, "grant_id <> ''")
 }
 
 // SignedCheckpoints returns the checkpoints that [Ledger.Append] signed
 // and stored for the log of key kid, or for every log when kid is "", by
 // log and size.
-func (l *Ledger) SignedCheckpoints(ctx context.Context, kid string) ([]*Checkpoint, error) {
+func (l *Ledger) SignedCheckpoints(ctx context.Context, kid string) ([]*StoredCheckpoint, error) {
 	return l.checkpoints(ctx, kid, "grant_id = ''")
 }
 
 // checkpoints returns the stored checkpoints that cond selects.
-func (l *Ledger) checkpoints(ctx context.Context, kid, cond string) ([]*Checkpoint, error) {
+func (l *Ledger) checkpoints(ctx context.Context, kid, cond string) ([]*StoredCheckpoint, error) {
 	query := "SELECT kid, size, root, note, grant_id, source, recorded FROM checkpoints WHERE " + cond
 	var args []any
 	if kid != "" {
@@ -176,9 +176,9 @@ func (l *Ledger) checkpoints(ctx context.Context, kid, cond string) ([]*Checkpoi
 		return nil, l.wrap("reading", err)
 	}
 	defer rows.Close()
-	var out []*Checkpoint
+	var out []*StoredCheckpoint
 	for rows.Next() {
-		var cp Checkpoint
+		var cp StoredCheckpoint
 		var root []byte
 		var recorded int64
 		if err := rows.Scan(&cp.KID, &cp.Size, &root, &cp.Note, &cp.GrantID, &cp.Source, &recorded); err != nil {
@@ -195,7 +195,7 @@ func (l *Ledger) checkpoints(ctx context.Context, kid, cond string) ([]*Checkpoi
 
 // LastCheckpoint returns the largest stored checkpoint of the log of key
 // kid, or [ErrNotFound].
-func (l *Ledger) LastCheckpoint(ctx context.Context, kid string) (*Checkpoint, error) {
+func (l *Ledger) LastCheckpoint(ctx context.Context, kid string) (*StoredCheckpoint, error) {
 	cps, err := l.Checkpoints(ctx, kid)
 	if err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ const issuerDataLine = "licet-issuer-data "
 
 // NewCheckpointSigner returns the note signer of the log of an Ed25519
 // key (such as keys.PrivateKey.Signer): it signs under the key name
-// [Origin] of the key's id, as [Ledger.Append] requires.
+// the origin of the key's log ([Log.Origin]), as [Ledger.Append] requires.
 func NewCheckpointSigner(s crypto.Signer) (note.Signer, error) {
 	if s == nil {
 		return nil, errors.New("ledger: no signing key for the checkpoints")
@@ -229,7 +229,7 @@ func NewCheckpointSigner(s crypto.Signer) (note.Signer, error) {
 	if !ok || len(pub) != ed25519.PublicKeySize {
 		return nil, errors.New("ledger: the checkpoint signing key is not an Ed25519 key")
 	}
-	ns, err := checkpoint.NewSigner(Origin(hex.EncodeToString(token.KeyID(pub))), s)
+	ns, err := checkpoint.NewSigner(checkpoint.Origin(hex.EncodeToString(token.KeyID(pub))), s)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
@@ -283,7 +283,7 @@ func issuerDataOf(c *checkpoint.Checkpoint) (tlog.Hash, error) {
 
 // checkpointOf returns the checkpoint of log g's tree with issuer data h.
 func checkpointOf(g *logState, h tlog.Hash) *checkpoint.Checkpoint {
-	c := &checkpoint.Checkpoint{Origin: Origin(g.kid), Size: g.size, Root: g.root}
+	c := &checkpoint.Checkpoint{Origin: checkpoint.Origin(g.kid), Size: g.size, Root: g.root}
 	if h != (tlog.Hash{}) {
 		c.Extensions = []string{issuerDataLine + base64.StdEncoding.EncodeToString(h[:])}
 	}
@@ -316,7 +316,7 @@ func (l *Ledger) checkSignedHead(ctx context.Context, tx *sql.Tx, g *logState) (
 	case err != nil:
 		return tlog.Hash{}, l.wrap("reading the checkpoints of "+g.kid+" in", err)
 	}
-	c, err := checkpoint.Open(msg, Origin(g.kid), g.pub, maxNoteSize)
+	c, err := checkpoint.Open(msg, checkpoint.Origin(g.kid), g.pub, maxNoteSize)
 	if err != nil {
 		return refuse("its newest stored checkpoint is not signed by its key (%s): the checkpoints table was modified outside licet", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
@@ -424,7 +424,7 @@ func (l *Ledger) signHead(ctx context.Context, tx *sql.Tx, s note.Signer, g *log
 	if _, err := checkpoint.Open(msg, c.Origin, g.pub, maxNoteSize); err != nil {
 		return fmt.Errorf("ledger: the checkpoint signer of log %s does not sign with the log's key: %s", g.kid, strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
-	return l.insertCheckpoint(ctx, tx, &Checkpoint{KID: g.kid, Size: g.size, Root: g.root, Note: msg, Recorded: l.now().UTC().Truncate(time.Second)})
+	return l.insertCheckpoint(ctx, tx, &StoredCheckpoint{KID: g.kid, Size: g.size, Root: g.root, Note: msg, Recorded: l.now().UTC().Truncate(time.Second)})
 }
 
 // SignedHeads returns, for each log with one, the newest checkpoint that
@@ -432,12 +432,12 @@ func (l *Ledger) signHead(ctx context.Context, tx *sql.Tx, s note.Signer, g *log
 // ledger (see [Ledger.Verify]). Each is checked to be signed by its log's
 // key and to cover the log as stored; otherwise it is an error that says
 // to run 'licet ledger verify'.
-func (l *Ledger) SignedHeads(ctx context.Context) ([]*Checkpoint, error) {
+func (l *Ledger) SignedHeads(ctx context.Context) ([]*StoredCheckpoint, error) {
 	logs, err := l.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Checkpoint
+	var out []*StoredCheckpoint
 	for _, g := range logs {
 		cps, err := l.SignedCheckpoints(ctx, g.KID)
 		if err != nil {

@@ -68,16 +68,16 @@ func testAppendCheckpoint(t *testing.T, location string) {
 		return out
 	}
 	notes := map[int][]byte{}
-	cp := func(n int) *ledger.Checkpoint {
+	cp := func(n int) *ledger.StoredCheckpoint {
 		root := rootOf(t, lics[:n]...)
 		if notes[n] == nil {
-			note, err := checkpoint.Sign(&checkpoint.Checkpoint{Origin: ledger.Origin(kid), Size: int64(n), Root: root}, signerOf(t, partner))
+			note, err := checkpoint.Sign(&checkpoint.Checkpoint{Origin: checkpoint.Origin(kid), Size: int64(n), Root: root}, signerOf(t, partner))
 			if err != nil {
 				t.Fatal(err)
 			}
 			notes[n] = note
 		}
-		return &ledger.Checkpoint{KID: kid, Size: int64(n), Root: root, Note: notes[n], GrantID: "g", Source: "r" + itoa(n)}
+		return &ledger.StoredCheckpoint{KID: kid, Size: int64(n), Root: root, Note: notes[n], GrantID: "g", Source: "r" + itoa(n)}
 	}
 	head := func() tlog.Tree {
 		th, err := l.TreeHead(ctx, kid)
@@ -118,7 +118,7 @@ func testAppendCheckpoint(t *testing.T, location string) {
 	}
 	// A record signed by another key.
 	foreign := mintLicense(t, other, licenseSpec{sub: "x", tier: "pro", days: 30}, nil)
-	bad := &ledger.Checkpoint{KID: kid, Size: 4, Root: rootOf(t, append(lics[:3:3], foreign)...), GrantID: "g"}
+	bad := &ledger.StoredCheckpoint{KID: kid, Size: 4, Root: rootOf(t, append(lics[:3:3], foreign)...), GrantID: "g"}
 	if _, err := l.AppendCheckpoint(ctx, 3, bad, ledger.Record{Raw: foreign}); err == nil || !strings.Contains(err.Error(), "not by "+kid) {
 		t.Fatalf("a foreign record: err = %v", err)
 	}

@@ -25,7 +25,7 @@
 // log, so [Ledger.Verify] recomputes all of them from the raw bytes alone
 // and reports any row that was edited, removed or reordered. [Ledger.TreeHead]
 // and [Ledger.HashReader] give what signed checkpoints (origin
-// "licet/log/<kid hex>", see [Origin]) and inclusion or consistency proofs
+// "licet/log/<kid hex>", see [Log.Origin]) and inclusion or consistency proofs
 // need.
 //
 // # Signed checkpoints

@@ -136,10 +136,6 @@ func Describe(raw []byte) (*Entry, error) {
 	return e, nil
 }
 
-// Origin returns the checkpoint origin of the log of a key: licet/log/ and
-// the key id in hex.
-func Origin(kid string) string { return "licet/log/" + kid }
-
 // Terms are the terms a license or grant entry carries, decoded from its
 // raw bytes: for a license what it grants, for a grant the ceilings of
 // the licenses under it.

@@ -164,7 +164,9 @@ var secretParams = []string{"password", "sslpassword"}
 // redactPattern finds the passwords of a URL, even one that does not
 // parse: in the user information (group 1), or a password parameter
 // (group 2).
-var redactPattern = regexp.MustCompile(`://[^/@:?#]*:([^@/?#]*)@|[?&](?:ssl)?password=([^&#]*)`)
+var redactPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`://[^/@:?#]*:([^@/?#]*)@|[?&](?:ssl)?password=([^&#]*)`)
+})
 
 // secrets returns the passwords that location holds, as written and
 // unescaped, to remove from messages that quote it.
@@ -175,7 +177,7 @@ func secrets(location string) []string {
 			out = append(out, s)
 		}
 	}
-	for _, m := range redactPattern.FindAllStringSubmatch(location, -1) {
+	for _, m := range redactPattern().FindAllStringSubmatch(location, -1) {
 		raw := m[1] + m[2] // one of them is empty
 		add(raw)
 		if v, err := url.QueryUnescape(raw); err == nil {
@@ -192,7 +194,7 @@ func secrets(location string) []string {
 func redactMatches(s string) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range redactPattern.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range redactPattern().FindAllStringSubmatchIndex(s, -1) {
 		for g := 1; g <= 2; g++ {
 			if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
 				b.WriteString(s[last:m[2*g]] + "xxxxx")

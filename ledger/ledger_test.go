@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -260,8 +261,8 @@ func testTreeHeadAndProofs(t *testing.T, location string) {
 	if h, err := l.TreeHead(ctx, "0000000000000000"); err != nil || h.N != 0 {
 		t.Errorf("the head of an unknown log: %+v, %v", h, err)
 	}
-	if ledger.Origin(kid) != "licet/log/"+kid {
-		t.Errorf("origin %q", ledger.Origin(kid))
+	if checkpoint.Origin(kid) != "licet/log/"+kid {
+		t.Errorf("origin %q", checkpoint.Origin(kid))
 	}
 }
 

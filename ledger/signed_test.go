@@ -31,7 +31,7 @@ func testAppendSignsCheckpoint(t *testing.T, location string) {
 	if _, err := l.Append(ctx, nil, ledger.Record{Raw: lic("a")}); err == nil || !strings.Contains(err.Error(), "no checkpoint signer") {
 		t.Errorf("a nil signer: %v", err)
 	}
-	if _, err := l.Append(ctx, signerOf(t, other), ledger.Record{Raw: lic("a")}); err == nil || !strings.Contains(err.Error(), "the checkpoint signer signs for "+ledger.Origin(hexOf(token.KeyID(other.Public().Key)))) {
+	if _, err := l.Append(ctx, signerOf(t, other), ledger.Record{Raw: lic("a")}); err == nil || !strings.Contains(err.Error(), "the checkpoint signer signs for "+checkpoint.Origin(hexOf(token.KeyID(other.Public().Key)))) {
 		t.Errorf("another key's signer: %v", err)
 	}
 	mixed := []ledger.Record{{Raw: lic("a")}, {Raw: mintLicense(t, other, licenseSpec{sub: "b", tier: "pro"}, nil)}}
@@ -40,7 +40,7 @@ func testAppendSignsCheckpoint(t *testing.T, location string) {
 	}
 	// A note signer under the right name but another key: its signature
 	// does not verify under the log's key.
-	impostor, err := checkpoint.NewSigner(ledger.Origin(kid), other.Signer())
+	impostor, err := checkpoint.NewSigner(checkpoint.Origin(kid), other.Signer())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func testAppendSignsCheckpoint(t *testing.T, location string) {
 		t.Errorf("the signed checkpoints are listed as mirrored: %+v", mirrored)
 	}
 	head, _ := l.TreeHead(ctx, kid)
-	c, err := checkpoint.Open(cps[1].Note, ledger.Origin(kid), k.Public().Key, 4096)
+	c, err := checkpoint.Open(cps[1].Note, checkpoint.Origin(kid), k.Public().Key, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,12 @@ import (
 
 	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Report is the outcome of [Ledger.Verify].
-type Report struct {
+// VerifyResult is the outcome of [Ledger.Verify].
+type VerifyResult struct {
 	Logs     []*Log // the heads as stored
 	Entries  int64  // entries checked
 	Kept     int    // kept checkpoints checked (see [Ledger.Verify])
@@ -24,7 +25,7 @@ type Report struct {
 }
 
 // OK reports whether no problem was found.
-func (r *Report) OK() bool { return len(r.Problems) == 0 }
+func (r *VerifyResult) OK() bool { return len(r.Problems) == 0 }
 
 // maxProblems bounds the problems reported per log: a wholesale rewrite
 // would otherwise print one line per entry.
@@ -40,7 +41,7 @@ const maxProblems = 20
 //   - every stored hash equals the one recomputed, and so does the stored
 //     tree head;
 //   - every stored checkpoint is a note signed by the log's key (origin
-//     [Origin]), and its tree is the tree of the entries at its size,
+//     [Log.Origin]), and its tree is the tree of the entries at its size,
 //     with the issuer data (order references and renewal links) the note
 //     commits to;
 //   - the newest signed checkpoint covers every entry: an entry added,
@@ -61,12 +62,12 @@ const maxProblems = 20
 // checkpoint is not a checkpoint of a licet log; problems found are in
 // the report. Problems never print a recomputed root: a root to paste
 // into the database would help nobody but the one who edited it.
-func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*Report, error) {
+func (l *Ledger) Verify(ctx context.Context, kept ...[]byte) (*VerifyResult, error) {
 	logs, err := l.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Logs: logs}
+	r := &VerifyResult{Logs: logs}
 	keptBy := map[string][][]byte{}
 	for i, k := range kept {
 		kid, err := keptKID(k)
@@ -193,7 +194,8 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log, kept [][]byte) (int64, [
 			problems = append(problems, fmt.Sprintf("log %s: more problems not shown", g.KID))
 		}
 	}
-	pubOK := checkPublicKey(g, report)
+	logKey := checkPublicKey(g, report)
+	pubOK := logKey != nil
 	stored, heads, err := l.signedHeads(ctx, g, pubOK, report)
 	if err != nil {
 		return 0, nil, err
@@ -238,7 +240,7 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log, kept [][]byte) (int64, [
 			report("entry %d is missing (the next one is at %d): rows were removed or renumbered", n, e.Index)
 			n = e.Index // keep checking the rest against their own positions
 		}
-		for _, p := range checkEntry(e, g, pubOK) {
+		for _, p := range checkEntry(e, logKey) {
 			report("entry %d (%s %s): %s", e.Index, e.Kind, e.ID, p)
 		}
 		if int64(len(mem)) == tlog.StoredHashIndex(0, n) {
@@ -287,23 +289,29 @@ func (l *Ledger) verifyLog(ctx context.Context, g *Log, kept [][]byte) (int64, [
 }
 
 // checkPublicKey reports a log whose public key is missing or not its
-// key's; it returns whether signatures can be checked.
-func checkPublicKey(g *Log, report func(string, ...any)) bool {
+// key's; it returns the key as the one trusted key that signs the log's
+// entries, nil when no signature can be checked.
+func checkPublicKey(g *Log, report func(string, ...any)) *verify.KeySet {
 	switch {
 	case g.PublicKey == nil:
 		report("the log has no public key: no signature of it can be checked (the logs table was modified outside licet)")
-		return false
+		return nil
 	case len(g.PublicKey) != 32 || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID:
 		report("the log's public key is not the key %s (its key id is %s): the logs table was modified outside licet", g.KID, hex.EncodeToString(token.KeyID(g.PublicKey)))
-		return false
+		return nil
 	}
-	return true
+	ks, err := verify.NewKeySet(verify.Key{PublicKey: g.PublicKey})
+	if err != nil {
+		report("the log's public key cannot check signatures (%s): the logs table was modified outside licet", strings.TrimPrefix(err.Error(), "verify: "))
+		return nil
+	}
+	return ks
 }
 
 // signedHeads reads the stored checkpoints of log g and returns them with
 // those whose note is signed by the log's key (and whose size and root
 // columns are the note's).
-func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report func(string, ...any)) ([]*Checkpoint, []*signedHead, error) {
+func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report func(string, ...any)) ([]*StoredCheckpoint, []*signedHead, error) {
 	stored, err := l.checkpoints(ctx, g.KID, "1 = 1")
 	if err != nil || !pubOK {
 		return stored, nil, err
@@ -413,8 +421,9 @@ func (l *Ledger) compareHashes(ctx context.Context, g *Log, mem memHashes, repor
 }
 
 // checkEntry compares an entry's indexed fields with its raw bytes and,
-// when the log's public key is sound, checks its signature.
-func checkEntry(e *Entry, g *Log, pubOK bool) []string {
+// when the log's public key is sound (logKey not nil), checks its
+// signature.
+func checkEntry(e *Entry, logKey *verify.KeySet) []string {
 	d, err := Describe(e.Raw)
 	if err != nil {
 		return []string{"its raw bytes are not a signed object (" + strings.TrimPrefix(err.Error(), "ledger: ") + "): the row was edited"}
@@ -436,10 +445,11 @@ func checkEntry(e *Entry, g *Log, pubOK bool) []string {
 	field("expiry", unixOrNil(e.Expiry), unixOrNil(d.Expiry))
 	field("grant id", e.GrantID, d.GrantID)
 	field("partner", e.Partner, d.Partner)
-	if pubOK {
-		m, err := token.ParseMessage(e.Raw)
-		if err == nil && !m.VerifySignature(g.PublicKey) {
-			p = append(p, "its signature does not verify under the log's public key: the bytes were edited")
+	if logKey != nil {
+		if m, err := token.ParseMessage(e.Raw); err == nil {
+			if _, err := logKey.Signed(m); err != nil {
+				p = append(p, "its signature does not verify under the log's public key: the bytes were edited")
+			}
 		}
 	}
 	return slices.Clip(p)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-version"
@@ -44,7 +45,7 @@ var orderColumns = map[string]string{
 	"grace":     "a grace DURATION",
 }
 
-var safeFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+var safeFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`) })
 
 // ReadOrders reads an orders CSV file: a header line naming the columns,
 // then one order per line. Columns: order and sub (required), template, file,
@@ -151,12 +152,12 @@ func (p *Policy) order(row map[string]string, now time.Time) (*Order, []string) 
 	switch {
 	case o.Ref == "" || len(o.Ref) > 128:
 		add("the order reference is 1 to 128 characters")
-	case o.File == "" && !safeFileName.MatchString(o.Ref):
+	case o.File == "" && !safeFileName().MatchString(o.Ref):
 		add("order %q cannot name the output file: add a file column, or use letters, digits, '.', '_' and '-'", o.Ref)
 	case o.File == "":
 		o.File = o.Ref + ".lic"
 	}
-	if o.File != "" && !safeFileName.MatchString(o.File) {
+	if o.File != "" && !safeFileName().MatchString(o.File) {
 		add("file %q: a file name of letters, digits, '.', '_' and '-' (no directories)", o.File)
 	}
 	t := &Template{}

@@ -56,6 +56,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -272,7 +273,7 @@ func (t *Template) MetaArgs() []string {
 	return out
 }
 
-var daysPrefix = regexp.MustCompile(`^([0-9]+)d`)
+var daysPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)d`) })
 
 // ParseDuration parses a DURATION: a Go duration ("36h") with days ("90d",
 // "1d12h") allowed; negative durations are refused.
@@ -280,7 +281,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	bad := fmt.Errorf("%q is not a DURATION: use a number and a unit: 90d, 36h, 1d12h", s)
 	var d time.Duration
 	rest := s
-	if m := daysPrefix.FindStringSubmatch(s); m != nil {
+	if m := daysPrefix().FindStringSubmatch(s); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil {
 			return 0, bad

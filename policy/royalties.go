@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Royalties is how a vendor prices its partners' licenses: a price per
@@ -63,12 +64,12 @@ type Amount int64
 // MaxAmount bounds a price: a hundred billion units.
 const MaxAmount Amount = 100_000_000_000_00
 
-var amountPattern = regexp.MustCompile(`^([0-9]{1,18})(\.[0-9]{1,2})?$`)
+var amountPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,18})(\.[0-9]{1,2})?$`) })
 
 // ParseAmount parses a decimal amount with at most two decimals: "120",
 // "120.5", "120.50".
 func ParseAmount(s string) (Amount, error) {
-	m := amountPattern.FindStringSubmatch(s)
+	m := amountPattern().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%q is not an amount: write a number with at most two decimals, such as \"120.50\"", s)
 	}
@@ -111,7 +112,7 @@ type priceWire struct {
 	Flat        any `toml:"flat"`
 }
 
-var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+var currencyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{3}$`) })
 
 func checkRoyalties(w *royaltiesWire) (*Royalties, []string) {
 	var problems []string
@@ -119,7 +120,7 @@ func checkRoyalties(w *royaltiesWire) (*Royalties, []string) {
 		problems = append(problems, "royalties: "+fmt.Sprintf(format, args...))
 	}
 	r := &Royalties{Currency: w.Currency, SeatLimit: w.Seats, Prices: map[string]*Price{}}
-	if r.Currency != "" && !currencyPattern.MatchString(r.Currency) {
+	if r.Currency != "" && !currencyPattern().MatchString(r.Currency) {
 		add("currency %q is not an ISO 4217 code such as \"EUR\"", r.Currency)
 	}
 	if r.SeatLimit == "" {

@@ -116,8 +116,11 @@ func audit(ctx context.Context, led *ledger.Ledger, s Seen) (*Finding, error) {
 		f.Status, f.Detail = Invalid, "it carries a grant whose bytes differ from the ledger's: a forgery"
 		return f, nil
 	}
-	if !bytes.Equal(m.Header.KID, token.KeyID(g.Key)) || !m.VerifySignature(g.Key) {
+	if _, _, err := verify.LicenseUnderGrant(m); err != nil {
 		f.Status, f.Detail = Invalid, "its signature does not verify under the grant's key: a forgery, not the partner's"
+		if c := verify.CodeOf(err); c != verify.CodeBadSignature && c != verify.CodeGrantViolation {
+			f.Detail = "not a license under its grant: " + strings.TrimPrefix(err.Error(), "verify: ")
+		}
 		return f, nil
 	}
 	return auditPartner(ctx, led, f, s.Raw, g, lic)

@@ -3,12 +3,12 @@ package report
 import (
 	"crypto"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/licet/licet/internal/checkpoint"
-	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -22,15 +22,6 @@ const MaxCheckpointSize = 4 << 10
 // note. The ledger signs the same form at every append.
 type Checkpoint = checkpoint.Checkpoint
 
-// ParseCheckpoint parses the text of a checkpoint note strictly: a
-// non-empty origin, a size in decimal without leading zeros, a root of
-// exactly 32 bytes in padded standard base64, then non-empty extension
-// lines; every line ends with a newline.
-func ParseCheckpoint(text []byte) (*Checkpoint, error) {
-	c, err := checkpoint.Parse(text)
-	return c, reprefix(err)
-}
-
 // reprefix gives an error of package checkpoint this package's prefix.
 func reprefix(err error) error {
 	if err == nil {
@@ -39,35 +30,17 @@ func reprefix(err error) error {
 	return errors.New("report: " + strings.TrimPrefix(err.Error(), "checkpoint: "))
 }
 
-// NewSigner returns a note signer under key name for an Ed25519 signer
-// (such as keys.PrivateKey.Signer). Its key hash is C2SP signed-note's:
-// the first 4 bytes of SHA-256(name, "\n", 0x01, public key).
-func NewSigner(name string, s crypto.Signer) (note.Signer, error) {
-	ns, err := checkpoint.NewSigner(name, s)
-	if err != nil {
-		return nil, reprefix(err)
-	}
-	return ns, nil
-}
-
-// NewVerifier returns a note verifier under key name for an Ed25519
-// public key.
-func NewVerifier(name string, pub ed25519.PublicKey) (note.Verifier, error) {
-	v, err := checkpoint.NewVerifier(name, pub)
-	return v, reprefix(err)
-}
-
-// LogOrigin returns the origin, and key name, of the log of a public key:
-// licet/log/ and its key id in hex.
-func LogOrigin(pub ed25519.PublicKey) string {
-	return ledger.Origin(fmt.Sprintf("%x", token.KeyID(pub)))
+// logOrigin returns the origin, and note key name, of the log of a public
+// key: licet/log/ and its key id in hex.
+func logOrigin(pub ed25519.PublicKey) string {
+	return checkpoint.Origin(hex.EncodeToString(token.KeyID(pub)))
 }
 
 // SignCheckpoint returns c as a signed note: its text, a blank line and one
 // signature line by s under the key name c.Origin.
 func SignCheckpoint(c *Checkpoint, s crypto.Signer) ([]byte, error) {
-	if _, err := ParseCheckpoint(c.Text()); err != nil {
-		return nil, err
+	if _, err := checkpoint.Parse(c.Text()); err != nil {
+		return nil, reprefix(err)
 	}
 	ns, err := checkpoint.NewSigner(c.Origin, s)
 	if err != nil {
@@ -78,7 +51,8 @@ func SignCheckpoint(c *Checkpoint, s crypto.Signer) ([]byte, error) {
 }
 
 // OpenCheckpoint checks that msg is a checkpoint note signed by pub under
-// the key name of pub's log (see [LogOrigin]), whose origin is that name,
+// the key name of pub's log (licet/log/ and pub's key id in hex), whose
+// origin is that name,
 // and returns the checkpoint. Errors are [*Error] values: CodeMalformed,
 // CodeTampered (a signature by that key that does not verify) or
 // CodeWrongKey (no signature by that key).
@@ -86,10 +60,10 @@ func OpenCheckpoint(msg []byte, pub ed25519.PublicKey) (*Checkpoint, error) {
 	if len(msg) > MaxCheckpointSize {
 		return nil, refuse(CodeMalformed, "the checkpoint is %d bytes, over the %d allowed", len(msg), MaxCheckpointSize)
 	}
-	origin := LogOrigin(pub)
-	v, err := NewVerifier(origin, pub)
+	origin := logOrigin(pub)
+	v, err := checkpoint.NewVerifier(origin, pub)
 	if err != nil {
-		return nil, err
+		return nil, reprefix(err)
 	}
 	n, err := note.Open(msg, note.VerifierList(v))
 	var unverified *note.UnverifiedNoteError
@@ -106,9 +80,9 @@ func OpenCheckpoint(msg []byte, pub ed25519.PublicKey) (*Checkpoint, error) {
 	case err != nil:
 		return nil, refuse(CodeMalformed, "the checkpoint is not a signed note: %v", err)
 	}
-	c, err := ParseCheckpoint([]byte(n.Text))
+	c, err := checkpoint.Parse([]byte(n.Text))
 	if err != nil {
-		return nil, refuse(CodeMalformed, "%s", strings.TrimPrefix(err.Error(), "report: "))
+		return nil, refuse(CodeMalformed, "%s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
 	if c.Origin != origin {
 		return nil, refuse(CodeWrongKey, "the checkpoint is for the log %q, not %q, the log of the grant's key", c.Origin, origin)

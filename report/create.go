@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -69,12 +70,16 @@ func Create(ctx context.Context, led *ledger.Ledger, opt CreateOptions) (*Report
 		Version: Version, Vendor: g.Issuer, Partner: g.Subject, GrantID: hexID(g.ID), KID: kid,
 		Created: opt.Now.UTC().Truncate(time.Second), Start: opt.Since, Proof: []string{},
 	}
+	key, err := newLogKey(pub)
+	if err != nil {
+		return nil, err
+	}
 	var p problems
 	for _, e := range entries {
 		if err := checkLeaf(e, hr); err != nil {
 			return nil, err
 		}
-		if s := checkSigned(e.Raw, e.Index, pub, &p); s != nil {
+		if s := checkSigned(e.Raw, e.Index, key, &p); s != nil {
 			if s.grant.Issuer != g.Issuer {
 				p.add(CodeOutsideGrant, "%s is under a grant of %q, not of %q: use one key per vendor", s.describe(e.Index), s.grant.Issuer, g.Issuer)
 			}
@@ -94,7 +99,7 @@ func Create(ctx context.Context, led *ledger.Ledger, opt CreateOptions) (*Report
 			r.Proof = append(r.Proof, h.String())
 		}
 	}
-	note, err := SignCheckpoint(&Checkpoint{Origin: ledger.Origin(kid), Size: head.N, Root: root}, opt.Signer)
+	note, err := SignCheckpoint(&Checkpoint{Origin: checkpoint.Origin(kid), Size: head.N, Root: root}, opt.Signer)
 	if err != nil {
 		return nil, err
 	}

@@ -65,10 +65,27 @@ func (s *signedLicense) describe(index int64) string {
 	return fmt.Sprintf("entry %d (license %x for %q)", index, s.lic.ID, s.lic.Subject)
 }
 
-// checkSigned checks that raw is a license signed by pub that carries a
-// grant naming pub, and decodes it; it reports to p and returns nil
-// otherwise.
-func checkSigned(raw []byte, index int64, pub ed25519.PublicKey, p *problems) *signedLicense {
+// logKey is the key of a partner's log: the grant's key, the one key that
+// signs its entries.
+type logKey struct {
+	pub ed25519.PublicKey
+	set *verify.KeySet // pub alone, prepared for many signatures
+}
+
+// newLogKey returns pub as the key of a log.
+func newLogKey(pub ed25519.PublicKey) (*logKey, error) {
+	set, err := verify.NewKeySet(verify.Key{PublicKey: pub})
+	if err != nil {
+		return nil, refuse(CodeOutsideGrant, "the grant's key %x cannot sign: %s", token.KeyID(pub), strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	return &logKey{pub: pub, set: set}, nil
+}
+
+// checkSigned checks that raw is a license signed by the log's key that
+// carries a grant naming that key, and decodes it; it reports to p and
+// returns nil otherwise.
+func checkSigned(raw []byte, index int64, key *logKey, p *problems) *signedLicense {
+	pub := key.pub
 	m, err := token.ParseMessage(raw)
 	if err != nil {
 		p.add(CodeTampered, "entry %d is not a signed licet object (%s): the report was altered", index, strings.TrimPrefix(err.Error(), "token: "))
@@ -82,7 +99,7 @@ func checkSigned(raw []byte, index int64, pub ed25519.PublicKey, p *problems) *s
 		p.add(CodeOutsideGrant, "entry %d is signed by key %x, not by the grant's key %x", index, m.Header.KID, kid)
 		return nil
 	}
-	if (m.Header.Alg != token.AlgEdDSA && m.Header.Alg != token.AlgEd25519) || !m.VerifySignature(pub) {
+	if _, err := key.set.Signed(m); err != nil {
 		p.add(CodeTampered, "entry %d: its signature does not verify under the grant's key: the entry was altered", index)
 		return nil
 	}

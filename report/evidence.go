@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 )
@@ -51,7 +52,7 @@ func (s *ingestion) inconsistent(ctx context.Context, explanation string) error 
 	if err != nil {
 		return err
 	}
-	var earlier *ledger.Checkpoint
+	var earlier *ledger.StoredCheckpoint
 	for _, cp := range cps {
 		earlier = cp
 		if cp.Size >= s.cp.Size {
@@ -65,7 +66,7 @@ func (s *ingestion) inconsistent(ctx context.Context, explanation string) error 
 	ev := &Evidence{
 		Kind: EvidenceKind,
 		Explanation: explanation + ". Both checkpoints are signed by the partner's key (public_key); anyone can check them with " +
-			"golang.org/x/mod/sumdb/note under the key name " + ledger.Origin(s.in.KID) + ".",
+			"golang.org/x/mod/sumdb/note under the key name " + checkpoint.Origin(s.in.KID) + ".",
 		Vendor: s.in.Grant.Issuer, Partner: s.in.Grant.Subject, GrantID: s.r.GrantID, KID: s.in.KID,
 		PublicKey: base64.StdEncoding.EncodeToString(s.in.Grant.Key),
 		Earlier: EvidenceNote{Size: earlier.Size, Root: earlier.Root.String(), Note: string(earlier.Note),

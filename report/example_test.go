@@ -3,9 +3,11 @@ package report_test
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/licet/licet/report"
+	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -17,7 +19,7 @@ func ExampleSignCheckpoint() {
 	pub := key.Public().(ed25519.PublicKey)
 
 	leaf := tlog.RecordHash([]byte("the raw bytes of the first license"))
-	c := &report.Checkpoint{Origin: report.LogOrigin(pub), Size: 1, Root: leaf}
+	c := &report.Checkpoint{Origin: "licet/log/" + hex.EncodeToString(token.KeyID(pub)), Size: 1, Root: leaf}
 	note, err := report.SignCheckpoint(c, key)
 	if err != nil {
 		panic(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
@@ -194,7 +195,7 @@ func forge(t testing.TB, signer *keys.PrivateKey, grantID string, kid string, lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	note, err := report.SignCheckpoint(&report.Checkpoint{Origin: ledger.Origin(kid), Size: n, Root: root}, signer.Signer())
+	note, err := report.SignCheckpoint(&report.Checkpoint{Origin: checkpoint.Origin(kid), Size: n, Root: root}, signer.Signer())
 	if err != nil {
 		t.Fatal(err)
 	}

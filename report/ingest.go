@@ -12,6 +12,7 @@ import (
 
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -251,10 +252,14 @@ func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) err
 	}
 	grants := map[string]known{}
 	seen := map[string]int64{}
+	key, err := newLogKey(pub)
+	if err != nil {
+		return err
+	}
 	var p problems
 	for i, raw := range s.r.Entries {
 		index := s.r.Start + int64(i)
-		sl := checkSigned(raw, index, pub, &p)
+		sl := checkSigned(raw, index, key, &p)
 		if sl == nil {
 			continue
 		}
@@ -288,7 +293,7 @@ func (s *ingestion) store(ctx context.Context) error {
 	for i, raw := range s.r.Entries {
 		recs[i] = ledger.Record{Raw: raw, PublicKey: s.in.Grant.Key, Written: true}
 	}
-	cp := &ledger.Checkpoint{KID: s.in.KID, Size: s.cp.Size, Root: s.cp.Root, Note: []byte(s.r.Checkpoint),
+	cp := &ledger.StoredCheckpoint{KID: s.in.KID, Size: s.cp.Size, Root: s.cp.Root, Note: []byte(s.r.Checkpoint),
 		GrantID: s.r.GrantID, Source: s.opt.Source, Recorded: s.opt.Now.UTC().Truncate(time.Second)}
 	if cp.Source == "" {
 		cp.Source = "a report"
@@ -336,7 +341,14 @@ func vendorGrant(ctx context.Context, led *ledger.Ledger, id string) (*token.Gra
 		return nil, nil, err
 	}
 	for _, g := range logs {
-		if g.KID == e.KID && g.PublicKey != nil && !m.VerifySignature(g.PublicKey) {
+		if g.KID != e.KID || g.PublicKey == nil {
+			continue
+		}
+		ks, err := verify.NewKeySet(verify.Key{PublicKey: g.PublicKey})
+		if err == nil {
+			_, err = ks.Signed(m)
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("report: the ledger's grant %s does not verify under its key %s: the ledger was modified ('licet ledger verify')", id, e.KID)
 		}
 	}

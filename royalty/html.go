@@ -6,17 +6,22 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"sync"
 	"time"
 )
 
 //go:embed statement.html
 var statementHTML string
 
-var statementTemplate = template.Must(template.New("statement").Funcs(template.FuncMap{
-	"add":      func(a, b float64) float64 { return a + b },
-	"subtract": func(a, b float64) float64 { return a - b },
-	"grace":    formatGrace,
-}).Parse(statementHTML))
+// statementTemplate is parsed on first use: commands that write no
+// statement (licet verify, inspect) do not pay for it at start.
+var statementTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("statement").Funcs(template.FuncMap{
+		"add":      func(a, b float64) float64 { return a + b },
+		"subtract": func(a, b float64) float64 { return a - b },
+		"grace":    formatGrace,
+	}).Parse(statementHTML))
+})
 
 // formatGrace writes a grace period for people: "30d", "12h", "none".
 func formatGrace(d time.Duration) string {
@@ -73,7 +78,7 @@ func (s *Statement) WriteHTML(w io.Writer, generated time.Time) error {
 		}
 		data.Vendors += v
 	}
-	return statementTemplate.Execute(w, data)
+	return statementTemplate().Execute(w, data)
 }
 
 type legendItem struct{ Tier, Color string }

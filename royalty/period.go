@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,9 +37,9 @@ func (p Period) Months() []time.Time {
 func (p Period) Contains(t time.Time) bool { return !t.Before(p.Start) && t.Before(p.End) }
 
 var (
-	quarterPattern = regexp.MustCompile(`^([0-9]{4})-[Qq]([1-4])$`)
-	monthPattern   = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})$`)
-	yearPattern    = regexp.MustCompile(`^([0-9]{4})$`)
+	quarterPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{4})-[Qq]([1-4])$`) })
+	monthPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{4})-([0-9]{2})$`) })
+	yearPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{4})$`) })
 )
 
 // maxPeriodMonths bounds a period: a statement's charts have a bar per
@@ -75,17 +76,17 @@ func ParsePeriod(s string, now time.Time) (Period, error) {
 	case "last-year":
 		return mk(strconv.Itoa(now.Year()-1), time.Date(now.Year()-1, 1, 1, 0, 0, 0, 0, time.UTC), 12)
 	}
-	if m := quarterPattern.FindStringSubmatch(s); m != nil {
+	if m := quarterPattern().FindStringSubmatch(s); m != nil {
 		q, _ := strconv.Atoi(m[2])
 		return mk(fmt.Sprintf("%s-Q%d", m[1], q), time.Date(year(m[1]), time.Month(3*q-2), 1, 0, 0, 0, 0, time.UTC), 3)
 	}
-	if m := monthPattern.FindStringSubmatch(s); m != nil {
+	if m := monthPattern().FindStringSubmatch(s); m != nil {
 		mo, _ := strconv.Atoi(m[2])
 		if mo >= 1 && mo <= 12 {
 			return mk(s, time.Date(year(m[1]), time.Month(mo), 1, 0, 0, 0, 0, time.UTC), 1)
 		}
 	}
-	if m := yearPattern.FindStringSubmatch(s); m != nil {
+	if m := yearPattern().FindStringSubmatch(s); m != nil {
 		return mk(s, time.Date(year(m[1]), 1, 1, 0, 0, 0, 0, time.UTC), 12)
 	}
 	if from, to, ok := strings.Cut(s, ".."); ok {

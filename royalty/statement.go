@@ -174,7 +174,7 @@ func reportedLicenses(ctx context.Context, led *ledger.Ledger, opt Options) ([]*
 	if err != nil {
 		return nil, err
 	}
-	byKID := map[string][]*ledger.Checkpoint{} // by size
+	byKID := map[string][]*ledger.StoredCheckpoint{} // by size
 	var kids []string
 	for _, cp := range cps {
 		if cp.GrantID == "" { // not from a report: a log this ledger signs itself

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/ratio"
 	"github.com/licet/licet/token"
 )
 
@@ -23,9 +24,12 @@ func benchLicense() *token.License {
 }
 
 // BenchmarkSignLicenseVsEd25519 alternates minting a license
-// (token.SignLicense: validation, claims encoding, header, signature) and
-// a raw ed25519.Sign of a message of the size of its Sig_structure, and
-// reports their ratio ("x-ed25519"). Target (issue 13): at most 1.10.
+// (token.SignLicense: validation, claims encoding, header, signature; and
+// for form=text, token.EncodeText of the result) and a raw ed25519.Sign of
+// a message of the size of its Sig_structure, which of the two runs first
+// alternating too, and reports the median of the per-iteration ratios
+// ("x-ed25519") and their quartiles. Target (issue 20): at most 1.05 in
+// both forms.
 func BenchmarkSignLicenseVsEd25519(b *testing.B) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	l := benchLicense()
@@ -38,40 +42,42 @@ func BenchmarkSignLicenseVsEd25519(b *testing.B) {
 		b.Fatal(err)
 	}
 	msg := m.AppendToBeSigned(nil)
-	var mint, raw time.Duration
-	mintOnce := func() time.Duration {
-		t0 := time.Now()
-		if _, err := token.SignLicense(priv, l, nil); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(t0)
-	}
-	rawOnce := func() time.Duration {
-		t0 := time.Now()
+	raw := func() {
 		if len(ed25519.Sign(priv, msg)) != ed25519.SignatureSize {
 			b.Fatal("bad")
 		}
-		return time.Since(t0)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	// The order alternates: whichever runs second finds the signing
-	// tables warm in the cache.
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			mint += mintOnce()
-			raw += rawOnce()
-		} else {
-			raw += rawOnce()
-			mint += mintOnce()
+	for _, text := range []bool{false, true} {
+		name := "form=raw"
+		if text {
+			name = "form=text"
 		}
+		b.Run(name, func(b *testing.B) {
+			mint := func() {
+				tok, err := token.SignLicense(priv, l, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if text {
+					if _, err := token.EncodeText(tok, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			var s ratio.Series
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				s.Pair(mint, raw)
+			}
+			s.Report(b, "x-ed25519")
+		})
 	}
-	b.ReportMetric(float64(mint)/float64(raw), "x-ed25519")
 }
 
 // BenchmarkDecodeTextVsRaw alternates decoding a license in the compact
 // text form and in the raw form (token.Decode), and reports their ratio
-// ("x-raw"): what unarmoring costs.
+// ("x-raw", median of per-iteration ratios, which runs first alternating;
+// quartiles): what unarmoring costs.
 func BenchmarkDecodeTextVsRaw(b *testing.B) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	raw, err := token.SignLicense(priv, benchLicense(), nil)
@@ -83,25 +89,20 @@ func BenchmarkDecodeTextVsRaw(b *testing.B) {
 		b.Fatal(err)
 	}
 	in := []byte(text)
-	var tt, tr time.Duration
+	decode := func(in []byte) func() {
+		return func() {
+			for j := 0; j < 10; j++ {
+				if _, _, err := token.Decode(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	var s ratio.Series
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		for j := 0; j < 10; j++ {
-			if _, _, err := token.Decode(in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		t1 := time.Now()
-		for j := 0; j < 10; j++ {
-			if _, _, err := token.Decode(raw); err != nil {
-				b.Fatal(err)
-			}
-		}
-		t2 := time.Now()
-		tt += t1.Sub(t0)
-		tr += t2.Sub(t1)
+		s.Pair(decode(in), decode(raw))
 	}
-	b.ReportMetric(float64(tt)/float64(tr), "x-raw")
+	s.Report(b, "x-raw")
 }

@@ -2,7 +2,6 @@ package token_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"errors"
 	"reflect"
 	"strings"
@@ -157,7 +156,11 @@ func TestExtendKeepsGranted(t *testing.T) {
 	}
 	next := &token.Revocations{Issuer: "acme", IssuedAt: t0.Add(time.Minute), NextUpdate: t0.Add(2 * time.Hour),
 		Granted: []token.GrantIDs{{Grant: gid(7), IDs: [][]byte{gid(2)}}}}
-	if err := next.Extend(prev, vendor.Public().(ed25519.PublicKey)); err != nil {
+	u0, err := token.ParseUnverified(prev)
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	if err := next.Extend(u0.Revocations); err != nil {
 		t.Fatalf("Extend: %v", err)
 	}
 	raw, err := token.SignRevocations(vendor, next)

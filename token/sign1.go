@@ -3,7 +3,6 @@ package token
 import (
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -351,14 +350,6 @@ func appendSigStructure(b, protected, payload []byte) []byte {
 	return b
 }
 
-// VerifySignature reports whether m carries a valid Ed25519 signature by pub.
-func (m *Message) VerifySignature(pub ed25519.PublicKey) bool {
-	if len(pub) != ed25519.PublicKeySize {
-		return false
-	}
-	return ed25519.Verify(pub, m.AppendToBeSigned(nil), m.Signature)
-}
-
 // sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
 // public key must be Ed25519; its key id goes into the header. grant, when
 // not nil, is the raw COSE_Sign1 of a grant, embedded at label 13.
@@ -381,7 +372,7 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 	}
 	protected := appendProtected(nil, KeyID(pub), typ, grant)
 	tbs := appendSigStructure(nil, protected, payload)
-	sig, err := signer.Sign(rand.Reader, tbs, crypto.Hash(0))
+	sig, err := signTBS(signer, tbs) // ed25519sign.go
 	if err != nil {
 		return nil, fmt.Errorf("token: signing: %w", err)
 	}

@@ -146,10 +146,10 @@ func TestSignLicenseRoundTrip(t *testing.T) {
 	if want := token.KeyID(priv.Public().(ed25519.PublicKey)); !bytes.Equal(m.Header.KID, want) {
 		t.Fatalf("kid %x, want %x", m.Header.KID, want)
 	}
-	if !m.VerifySignature(priv.Public().(ed25519.PublicKey)) {
+	if !ed25519.Verify(priv.Public().(ed25519.PublicKey), m.AppendToBeSigned(nil), m.Signature) {
 		t.Fatal("the signature does not verify with the signer's key")
 	}
-	if m.VerifySignature(testKey("other").Public().(ed25519.PublicKey)) {
+	if ed25519.Verify(testKey("other").Public().(ed25519.PublicKey), m.AppendToBeSigned(nil), m.Signature) {
 		t.Fatal("the signature verifies with another key")
 	}
 

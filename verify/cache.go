@@ -8,19 +8,12 @@ import (
 )
 
 // WithResultCache makes the verifier remember up to n licenses that
-// verified, by their exact bytes. Verifying the same bytes again then
-// skips decoding and the signature, and re-does only what can change
-// while the verifier does not: the checks that read the clock (the
-// grant's window, not-before and issued-at, expiry and grace, stale
-// revocation lists) and the required scopes, in the order of a full
-// verification, so that the answer is the one a full verification would
-// give. Everything else a verification looks at (keys, product, version,
-// binding, revocation lists) is fixed when the verifier is built.
-//
-// A License returned from the cache shares its claims (slices and maps)
-// with it and with every other caller of the same bytes: treat them as
-// read-only. n must be at least 1; when n licenses are remembered the
-// cache starts again empty.
+// verified, by their exact bytes (n >= 1; when full, the cache starts again
+// empty). The same bytes again skip decoding and the signature; only the
+// checks that read the clock (grant window, nbf, iat, expiry, grace, stale
+// lists) and the scopes run again, in order, so the answer is a full
+// verification's. A cached License shares its claims with every caller of
+// the same bytes: treat them as read-only.
 func WithResultCache(n int) Option {
 	return func(v *Verifier) error {
 		if n < 1 {
@@ -31,9 +24,8 @@ func WithResultCache(n int) Option {
 	}
 }
 
-// CacheStats reports how many verifications the verifier's result cache
-// answered (hits) and how many it did not (misses). Both are 0 without
-// [WithResultCache].
+// CacheStats reports the verifications the result cache answered (hits)
+// and did not (misses); both 0 without [WithResultCache].
 func (v *Verifier) CacheStats() (hits, misses uint64) {
 	if v.results == nil {
 		return 0, 0
@@ -94,8 +86,8 @@ func (v *Verifier) recheck(cached *License, now time.Time, requiredScopes []stri
 	l := out.Claims
 	// 4 (grant path): the grant's window.
 	if g := out.Grant; g != nil {
-		if err := v.checkGrantWindow(g, now); err != nil {
-			return nil, err
+		if err := v.grantWindow(g, now); err != nil {
+			return nil, embedded(err)
 		}
 	}
 	// 10 and 11. Not yet valid; expiry, grace and perpetual fallback.

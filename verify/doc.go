@@ -63,12 +63,16 @@
 // check say so in their names: [AnyProductInsecure], [AnyVersionInsecure],
 // [AnyBindingInsecure].
 //
+// # Other objects
+//
+// verify decides every trust question of licet: [Verifier.VerifyGrant] and
+// [Verifier.VerifyRevocations] check a grant or a list on its own,
+// [KeySet.Signed] a record against its log's key, [LicenseUnderGrant] a
+// partner's license outside a product.
+//
 // # Dependencies
 //
-// verify imports the standard library, package token, the CBOR library
-// (github.com/fxamacker/cbor/v2), github.com/hashicorp/go-version and
-// filippo.io/edwards25519 (the standard library's own Ed25519 group code,
-// published as a module: trusted keys are kept as decompressed points, so
-// no verification pays for decompressing one), and nothing else; a test
-// enforces it.
+// The standard library, package token, github.com/fxamacker/cbor/v2,
+// github.com/hashicorp/go-version and filippo.io/edwards25519 (trusted keys
+// are kept as decompressed points), and nothing else; a test enforces it.
 package verify

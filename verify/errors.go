@@ -42,12 +42,10 @@ func Codes() []Code {
 	}
 }
 
-// Error is the error every verification failure returns: exactly one code,
-// a human message and, where there is one, the detail that failed (which
-// scope, which version, which key id).
-//
-// Use errors.Is with a [Code] (errors.Is(err, verify.CodeExpired)) to test
-// the code, and errors.As with *Error to read the message and detail.
+// Error is every verification failure: one [Code], a message for people
+// and the detail that failed (a scope, a version, a key id), if any. Test
+// the code with errors.Is(err, verify.CodeExpired); read the rest with
+// errors.As.
 type Error struct {
 	Code    Code
 	Message string // what failed, for people

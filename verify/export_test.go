@@ -27,3 +27,13 @@ func (s *KeySet) Ed25519KeyUses(kid []byte) (int64, bool) {
 func ParseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	return parseRevocation(in, keys)
 }
+
+// RevokesID, RevokesKey and RevokesGranted report whether the list names
+// a cti, a kid or a gcti pair, for the tests of the lists' index.
+func (r *RevocationList) RevokesID(id []byte) bool             { return r.revokesID(id) }
+func (r *RevocationList) RevokesKey(kid []byte) bool           { return r.revokesKey(kid) }
+func (r *RevocationList) RevokesGranted(grant, id []byte) bool { return r.revokesGranted(grant, id) }
+
+// HotAfter is the number of verifications by a key after which its table
+// of multiples is built (ed25519.go).
+const HotAfter = hotAfter

@@ -22,44 +22,135 @@ type chain struct {
 
 // checkGrant checks the grant embedded in license m (FORMAT section 4): its
 // envelope, type, trusted signature, claims and time window, and that m is
-// signed with the grant's partner key.
+// signed with the grant's partner key. A grant that fails is grant_invalid,
+// except for a key out of its window (key_not_valid).
 func (v *Verifier) checkGrant(m *token.Message, now time.Time) (*chain, error) {
 	gm := m.Header.Grant
 	if gm.Header.NestedGrant {
 		return nil, fail(CodeGrantInvalid, "", "the embedded grant carries a grant itself; only one level is allowed")
 	}
-	if err := checkAlg(gm.Header.Alg); err != nil {
-		return nil, fail(CodeGrantInvalid, err.Detail, "grant: %s", err.Message)
-	}
 	if gm.Header.Typ != token.TypeGrant {
+		if err := checkAlg(gm.Header.Alg); err != nil {
+			return nil, fail(CodeGrantInvalid, err.Detail, "grant: %s", err.Message)
+		}
 		return nil, fail(CodeGrantInvalid, gm.Header.Typ, "the embedded object has type %q, not a grant", gm.Header.Typ)
 	}
-	key, ok := v.keys.Lookup(gm.Header.KID)
-	if !ok {
-		kid := hex.EncodeToString(gm.Header.KID)
-		return nil, fail(CodeGrantInvalid, kid, "grant signed by unknown key %s", kid)
-	}
-	if !verifySignature(key.ed, gm) {
-		return nil, fail(CodeGrantInvalid, hex.EncodeToString(gm.Header.KID), "grant signature does not verify")
-	}
-	g, err := token.DecodeGrant(gm.Payload)
+	key, g, err := v.trustedGrant(gm, now)
 	if err != nil {
-		return nil, failErr(CodeGrantInvalid, err, "grant claims")
-	}
-	if err := key.checkUsable(g.IssuedAt, "grant"); err != nil {
-		return nil, err
-	}
-	if key.Issuer != "" && g.Issuer != key.Issuer {
-		return nil, fail(CodeGrantInvalid, g.Issuer, "grant issuer %q is not the key's issuer %q", g.Issuer, key.Issuer)
-	}
-	if err := v.checkGrantWindow(g, now); err != nil {
-		return nil, err
+		return nil, embedded(err)
 	}
 	if !bytes.Equal(m.Header.KID, token.KeyID(g.Key)) {
 		kid := hex.EncodeToString(m.Header.KID)
 		return nil, fail(CodeGrantViolation, kid, "license signed by key %s, not the partner key %x named by the grant", kid, token.KeyID(g.Key))
 	}
 	return &chain{msg: gm, grant: g, vendorKey: key}, nil
+}
+
+// embedded turns the error of a grant checked on its own into that of
+// the grant a license carries: grant_invalid, except for a key out of its
+// window (key_not_valid).
+func embedded(err *Error) *Error {
+	switch err.Code {
+	case CodeKeyNotValid:
+		return err
+	case CodeUnsupportedAlg:
+		return fail(CodeGrantInvalid, err.Detail, "grant: %s", err.Message)
+	}
+	c := *err
+	c.Code = CodeGrantInvalid
+	return &c
+}
+
+// trustedGrant checks grant gm, of the grant type: signed by a trusted key
+// that may sign at its iat for its issuer, its claims well-formed, now in
+// its time window. The codes are those of a grant checked on its own;
+// checkGrant turns them into grant_invalid.
+func (v *Verifier) trustedGrant(gm *token.Message, now time.Time) (*Key, *token.Grant, *Error) {
+	key, err := v.keys.signed(gm, "grant")
+	if err != nil {
+		return nil, nil, err
+	}
+	g, derr := token.DecodeGrant(gm.Payload)
+	if derr != nil {
+		return nil, nil, failErr(CodeMalformed, derr, "grant claims")
+	}
+	if err := key.checkUsable(g.IssuedAt, "grant"); err != nil {
+		return nil, nil, err
+	}
+	if key.Issuer != "" && g.Issuer != key.Issuer {
+		return nil, nil, fail(CodeWrongIssuer, g.Issuer, "grant issuer %q is not the key's issuer %q", g.Issuer, key.Issuer)
+	}
+	if err := v.grantWindow(g, now); err != nil {
+		return nil, nil, err
+	}
+	return key, g, nil
+}
+
+// grantWindow checks that now lies in the grant's [nbf or iat, exp], with
+// leeway: not_yet_valid or expired otherwise.
+func (v *Verifier) grantWindow(g *token.Grant, now time.Time) *Error {
+	start := g.IssuedAt
+	if !g.NotBefore.IsZero() {
+		start = g.NotBefore
+	}
+	if start.After(now.Add(v.leeway)) {
+		return fail(CodeNotYetValid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
+	}
+	if now.After(g.Expiry.Add(v.leeway)) {
+		return fail(CodeExpired, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Grant is a grant that verified on its own ([Verifier.VerifyGrant]): its
+// claims, the id of the trusted key that signed it, and warnings such as
+// a stale revocation list.
+type Grant struct {
+	Claims   *token.Grant
+	KeyID    []byte
+	Warnings []string
+}
+
+// VerifyGrant checks a grant (any form) on its own as [Verifier.Verify]
+// checks an embedded one, with the codes of steps 1 to 8, 10 and 11
+// (not_yet_valid, expired: the grant's window) and 14 (revoked: the lists
+// apply as to a license under it). Product, version and binding do not
+// apply.
+func (v *Verifier) VerifyGrant(in []byte) (*Grant, error) {
+	now := v.clock()
+	m, _, err := token.Decode(in)
+	if err != nil {
+		return nil, failErr(CodeMalformed, err, "not a well-formed licet object")
+	}
+	if m.Header.Typ != token.TypeGrant {
+		if err := checkAlg(m.Header.Alg); err != nil {
+			return nil, err
+		}
+		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a grant (%s)", m.Header.Typ, token.TypeGrant)
+	}
+	if m.Header.Grant != nil {
+		return nil, fail(CodeGrantInvalid, "", "the grant carries a grant itself; only one level is allowed")
+	}
+	key, g, verr := v.trustedGrant(m, now)
+	if verr != nil {
+		return nil, verr
+	}
+	out := &Grant{Claims: g, KeyID: key.KeyID()}
+	if list := v.revs[g.Issuer]; list != nil {
+		switch {
+		case list.revokesID(g.ID):
+			return nil, fail(CodeRevoked, hex.EncodeToString(g.ID), "grant %x is revoked", g.ID)
+		case list.revokesKey(out.KeyID):
+			return nil, fail(CodeRevoked, hex.EncodeToString(out.KeyID), "key %x that signed the grant is revoked", out.KeyID)
+		}
+		if err := v.checkStale(list, now, "grant", &out.Warnings); err != nil {
+			return nil, err
+		}
+	}
+	if iss, ok := v.unbound[[token.KeyIDSize]byte(out.KeyID)]; ok {
+		return nil, fail(CodeRevoked, hex.EncodeToString(out.KeyID), "key %x that signed the grant is revoked (by the revocation list of %q: the key is trusted without an issuer, so the entry holds whatever issuer the grant names)", out.KeyID, iss)
+	}
+	return out, nil
 }
 
 // check reports every way in which license l exceeds the grant, as one

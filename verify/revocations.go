@@ -70,19 +70,18 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	if err != nil {
 		return nil, failErr(CodeMalformed, err, "revocation list")
 	}
-	if err := checkAlg(m.Header.Alg); err != nil {
-		return nil, err
-	}
 	if m.Header.Typ != token.TypeRevocations {
+		if err := checkAlg(m.Header.Alg); err != nil {
+			return nil, err
+		}
 		return nil, fail(CodeWrongType, m.Header.Typ, "object type is %q, want a revocation list", m.Header.Typ)
 	}
-	key, ok := keys.Lookup(m.Header.KID)
-	if !ok {
-		kid := hex.EncodeToString(m.Header.KID)
-		return nil, fail(CodeUnknownKey, kid, "revocation list signed by unknown key %s: it must be signed by a trusted vendor key", kid)
-	}
-	if !m.VerifySignature(key.PublicKey) {
-		return nil, fail(CodeBadSignature, hex.EncodeToString(m.Header.KID), "revocation list signature does not verify")
+	key, verr := keys.signed(m, "revocation list")
+	if verr != nil {
+		if verr.Code == CodeUnknownKey {
+			verr.Message += ": it must be signed by a trusted vendor key"
+		}
+		return nil, verr
 	}
 	r, err := token.DecodeRevocations(m.Payload)
 	if err != nil {
@@ -102,29 +101,27 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	return newRevocationList(r, m.Header.KID), nil
 }
 
-// Seq returns the list's sequence number: it orders an issuer's lists. A
-// list with a lower seq than one seen un-revokes nothing for a caller that
-// keeps the entries it saw ([RevocationList.Including]): revocation is
-// monotonic (FORMAT section 6).
+// Seq returns the list's sequence number, which orders an issuer's lists.
 func (r *RevocationList) Seq() uint64 { return r.list.Seq }
 
-// Issuer returns the list's issuer: the list applies only to that
-// issuer's licenses (see [WithRevocations]).
+// Issuer returns the list's issuer, whose licenses it applies to.
 func (r *RevocationList) Issuer() string { return r.list.Issuer }
+
+// KeyID returns the id of the trusted key that signed the list.
+func (r *RevocationList) KeyID() []byte { return r.kid }
 
 // IssuedAt returns the list's iat.
 func (r *RevocationList) IssuedAt() time.Time { return r.list.IssuedAt }
 
-// Claims returns the decoded list, as signed (without the entries
-// [RevocationList.Including] added).
+// Claims returns the decoded list as signed (without Including's entries).
 func (r *RevocationList) Claims() *token.Revocations { return r.list }
 
 // Stale reports whether the list is past its next update at now.
 func (r *RevocationList) Stale(now time.Time) bool { return now.After(r.list.NextUpdate) }
 
-// RevokesID reports whether the list names a grant id, or the id of a
+// revokesID reports whether the list names a grant id, or the id of a
 // license not minted under a grant ("cti").
-func (r *RevocationList) RevokesID(id []byte) bool {
+func (r *RevocationList) revokesID(id []byte) bool {
 	if len(id) != token.IDSize {
 		return false
 	}
@@ -132,8 +129,8 @@ func (r *RevocationList) RevokesID(id []byte) bool {
 	return ok
 }
 
-// RevokesKey reports whether the list names a key id.
-func (r *RevocationList) RevokesKey(kid []byte) bool {
+// revokesKey reports whether the list names a key id.
+func (r *RevocationList) revokesKey(kid []byte) bool {
 	if len(kid) != token.KeyIDSize {
 		return false
 	}
@@ -141,11 +138,11 @@ func (r *RevocationList) RevokesKey(kid []byte) bool {
 	return ok
 }
 
-// RevokesGranted reports whether the list names the license id under the
+// revokesGranted reports whether the list names the license id under the
 // grant whose id is grant (a "gcti" pair): ids are unique per grant, so a
 // license minted under a grant is revoked by such a pair, never by its id
 // alone.
-func (r *RevocationList) RevokesGranted(grant, id []byte) bool {
+func (r *RevocationList) revokesGranted(grant, id []byte) bool {
 	if len(grant) != token.IDSize || len(id) != token.IDSize {
 		return false
 	}
@@ -153,13 +150,10 @@ func (r *RevocationList) RevokesGranted(grant, id []byte) bool {
 	return ok
 }
 
-// Including returns a list that revokes what r revokes and also every
-// entry of earlier (its IDs, KeyIDs and Granted; its other fields are
-// ignored): for a verifier that keeps what it has seen revoked, since
-// revocation is monotonic (FORMAT section 6): a later list, whatever its
-// seq and whoever signed it, never un-revokes. The result has r's issuer,
-// seq, times and [RevocationList.Claims]. Entries of the wrong size are
-// an error; a nil earlier adds nothing (r itself is returned).
+// Including returns a list that revokes what r revokes and every entry of
+// earlier (IDs, KeyIDs, Granted; nil adds nothing), with r's other fields:
+// revocation is monotonic (FORMAT section 6), a later list never un-revokes.
+// Entries of the wrong size are an error.
 func (r *RevocationList) Including(earlier *token.Revocations) (*RevocationList, error) {
 	if earlier == nil {
 		return r, nil
@@ -181,26 +175,24 @@ func (r *RevocationList) Including(earlier *token.Revocations) (*RevocationList,
 	return out, nil
 }
 
-// Dropped returns the entries of earlier that r does not name (with the
-// entries r was given by [RevocationList.Including]): what a verifier
-// that took earlier's entries before would un-revoke by taking r alone. It
-// returns nil when r names them all.
+// Dropped returns the entries of earlier that r (with what Including
+// added) does not name, nil when none: what taking r alone would un-revoke.
 func (r *RevocationList) Dropped(earlier *token.Revocations) *token.Revocations {
 	var d token.Revocations
 	for _, id := range earlier.IDs {
-		if !r.RevokesID(id) {
+		if !r.revokesID(id) {
 			d.IDs = append(d.IDs, id)
 		}
 	}
 	for _, kid := range earlier.KeyIDs {
-		if !r.RevokesKey(kid) {
+		if !r.revokesKey(kid) {
 			d.KeyIDs = append(d.KeyIDs, kid)
 		}
 	}
 	for _, g := range earlier.Granted {
 		var ids [][]byte
 		for _, id := range g.IDs {
-			if !r.RevokesGranted(g.Grant, id) {
+			if !r.revokesGranted(g.Grant, id) {
 				ids = append(ids, id)
 			}
 		}
@@ -245,15 +237,15 @@ func checkEntries(r *token.Revocations) error {
 // under a grant.
 func (r *RevocationList) check(l *License) *Error {
 	switch {
-	case l.Grant == nil && r.RevokesID(l.Claims.ID):
+	case l.Grant == nil && r.revokesID(l.Claims.ID):
 		return fail(CodeRevoked, hex.EncodeToString(l.Claims.ID), "license %x is revoked", l.Claims.ID)
-	case l.Grant != nil && r.RevokesGranted(l.Grant.ID, l.Claims.ID):
+	case l.Grant != nil && r.revokesGranted(l.Grant.ID, l.Claims.ID):
 		return fail(CodeRevoked, hex.EncodeToString(l.Claims.ID), "license %x minted under grant %x is revoked", l.Claims.ID, l.Grant.ID)
-	case r.RevokesKey(l.KeyID):
+	case r.revokesKey(l.KeyID):
 		return fail(CodeRevoked, hex.EncodeToString(l.KeyID), "signing key %x is revoked", l.KeyID)
-	case l.Grant != nil && r.RevokesID(l.Grant.ID):
+	case l.Grant != nil && r.revokesID(l.Grant.ID):
 		return fail(CodeRevoked, hex.EncodeToString(l.Grant.ID), "grant %x under which the license was issued is revoked", l.Grant.ID)
-	case l.Grant != nil && r.RevokesKey(l.GrantKeyID):
+	case l.Grant != nil && r.revokesKey(l.GrantKeyID):
 		return fail(CodeRevoked, hex.EncodeToString(l.GrantKeyID), "key %x that signed the grant is revoked", l.GrantKeyID)
 	}
 	return nil
@@ -306,20 +298,16 @@ func (v *Verifier) checkUnbound(out *License) *Error {
 	return nil
 }
 
-// RejectStaleRevocations makes a stale revocation list fail verification
-// of its issuer's licenses (code revoked, with a message that says the list
-// is stale: nothing can be confirmed) instead of adding a warning.
+// RejectStaleRevocations makes a stale revocation list fail what it covers
+// (revoked, saying the list is stale) instead of adding a warning.
 func RejectStaleRevocations() Option {
 	return func(v *Verifier) error { v.staleOK = false; return nil }
 }
 
-// ParseRevocations checks the revocation lists of a file that holds one
-// or more (see [token.Split]: PEM blocks or text tokens one after another,
-// or one raw list): each signed by a trusted, unrevoked key whose issuer
-// (when known) is the list's issuer (a retired key still signs lists, so
-// that a vendor can revoke a leaked successor key with the key that
-// products in the field trust), and no two of one issuer. The result goes
-// to [WithRevocations].
+// ParseRevocations checks the revocation lists of a file ([token.Split]):
+// each signed by a trusted, unrevoked key (a retired one still signs lists,
+// so that a leaked successor can be revoked) of the list's issuer, at most
+// one per issuer. The result goes to [WithRevocations].
 func ParseRevocations(in []byte, keys *KeySet) ([]*RevocationList, error) {
 	objs, err := token.Split(in)
 	if err != nil {
@@ -348,4 +336,24 @@ func ParseRevocations(in []byte, keys *KeySet) ([]*RevocationList, error) {
 		lists = append(lists, list)
 	}
 	return lists, nil
+}
+
+// VerifyRevocations checks one revocation list as [ParseRevocations] does,
+// and that it is not issued after now (not_yet_valid) nor, with
+// [RejectStaleRevocations], stale (expired).
+func (v *Verifier) VerifyRevocations(in []byte) (*RevocationList, error) {
+	now := v.clock()
+	list, err := parseRevocation(in, v.keys)
+	if err != nil {
+		return nil, err
+	}
+	r := list.list
+	switch {
+	case r.IssuedAt.After(now.Add(v.leeway)):
+		return nil, fail(CodeNotYetValid, r.IssuedAt.UTC().Format(time.RFC3339), "revocation list issued at %s, after the current time (%s): check the clock",
+			r.IssuedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case !v.staleOK && list.Stale(now):
+		return nil, fail(CodeExpired, r.NextUpdate.UTC().Format(time.RFC3339), "revocation list is stale since %s, its next update (strict revocations)", r.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	return list, nil
 }

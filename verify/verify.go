@@ -80,9 +80,8 @@ func AnyVersionInsecure() Option {
 	return func(v *Verifier) error { v.anyVersion = true; return nil }
 }
 
-// WithBinding sets this machine's binding values (for example
-// {"host": fingerprint}). Every "bind" entry of a license must equal the
-// value here; a bound license whose key is missing here is rejected.
+// WithBinding sets this machine's binding values ({"host": fingerprint}):
+// every "bind" entry of a license must equal the value here.
 func WithBinding(values map[string]string) Option {
 	return func(v *Verifier) error {
 		v.binding = make(map[string]string, len(values))
@@ -98,8 +97,7 @@ func AnyBindingInsecure() Option {
 	return func(v *Verifier) error { v.anyBinding = true; return nil }
 }
 
-// WithClock sets where the current time comes from. The default is
-// time.Now; tests and offline-clock guards inject their own.
+// WithClock sets where the current time comes from (default time.Now).
 func WithClock(now func() time.Time) Option {
 	return func(v *Verifier) error {
 		if now == nil {
@@ -110,15 +108,12 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithBuildDate gives the release date of the running product build. A
-// license that carries perpetual fallback (the "fallback" claim) and is
-// past its expiry and grace still verifies when this build was released
-// at or before its expiry (no leeway: the build date is not a clock
-// reading); it is then flagged with [License.Fallback] and a warning that
-// updates released after the expiry are not covered. Without a build
-// date such a license is expired, as any other. Products set it from a
-// date fixed when the build is made (a linker flag, a generated file),
-// never from the clock or from a file the user can edit.
+// WithBuildDate gives the release date of the running build: a license with
+// perpetual fallback, past its expiry and grace, still verifies
+// ([License.Fallback], with a warning that later updates are not covered)
+// when the build was released at or before its expiry (no leeway). Set it
+// from a date fixed at build time (a linker flag, a generated file), never
+// from the clock or a file the user can edit.
 func WithBuildDate(t time.Time) Option {
 	return func(v *Verifier) error {
 		if t.IsZero() {
@@ -140,19 +135,14 @@ func WithLeeway(d time.Duration) Option {
 	}
 }
 
-// WithRevocations makes the verifier reject, as revoked, licenses, grants
-// and keys that the lists name. Each list must have been checked with
-// [ParseRevocations] and applies only to its own issuer: to licenses whose
-// iss is the list's iss, and to licenses minted under a grant whose iss is
-// the list's iss; except that a kid entry naming a key trusted without an
-// issuer revokes everything that key signed, whatever iss it claims. A
-// "cti" entry revokes a grant (and every license under it) or a license
-// signed directly by a trusted key; a license minted under a grant is
-// revoked by a "gcti" pair naming its grant and its id, never by its id
-// alone. Give at most one list per issuer. A list issued after
-// the current time (beyond the leeway) is refused by [New]. A stale list
-// (past its next update) is used but flagged in [License.Warnings]; see
-// [RejectStaleRevocations].
+// WithRevocations makes the verifier reject, as revoked, what the lists
+// (from [ParseRevocations], at most one per issuer) name. A list applies to
+// the licenses of its issuer and those under its issuer's grants, except
+// that a kid entry naming a key trusted without an issuer revokes all that
+// key signed. A "cti" entry revokes a grant (and its licenses) or a license
+// signed directly by a trusted key; a license under a grant is revoked by a
+// "gcti" pair (grant, id), never by its id alone. [New] refuses a list
+// issued after now; a stale list adds a warning ([RejectStaleRevocations]).
 func WithRevocations(lists ...*RevocationList) Option {
 	return func(v *Verifier) error {
 		for _, list := range lists {
@@ -406,22 +396,6 @@ func (v *Verifier) checkTime(out *License, now time.Time) error {
 	return nil
 }
 
-// checkGrantWindow checks that now lies in the grant's [nbf or iat, exp],
-// with leeway.
-func (v *Verifier) checkGrantWindow(g *token.Grant, now time.Time) error {
-	start := g.IssuedAt
-	if !g.NotBefore.IsZero() {
-		start = g.NotBefore
-	}
-	if start.After(now.Add(v.leeway)) {
-		return fail(CodeGrantInvalid, start.Format(time.RFC3339), "grant is not valid before %s", start.Format(time.RFC3339))
-	}
-	if now.After(g.Expiry.Add(v.leeway)) {
-		return fail(CodeGrantInvalid, g.Expiry.Format(time.RFC3339), "grant expired at %s", g.Expiry.Format(time.RFC3339))
-	}
-	return nil
-}
-
 // checkRevoked applies list (nil: none for this issuer) to the license.
 func (v *Verifier) checkRevoked(out *License, list *RevocationList, now time.Time) error {
 	if list == nil {
@@ -430,12 +404,19 @@ func (v *Verifier) checkRevoked(out *License, list *RevocationList, now time.Tim
 	if err := list.check(out); err != nil {
 		return err
 	}
+	return v.checkStale(list, now, "license", &out.Warnings)
+}
+
+// checkStale fails (revoked) when list is past its next update and stale
+// lists are rejected, and adds a warning to warnings when they are not;
+// what is the object checked ("license", "grant").
+func (v *Verifier) checkStale(list *RevocationList, now time.Time, what string, warnings *[]string) error {
 	if next := list.list.NextUpdate; !next.IsZero() && now.After(next) {
 		if !v.staleOK {
-			return fail(CodeRevoked, "stale", "the revocation list of %q is stale since %s (strict revocations): the license itself is not known to be revoked, but no license of this issuer is accepted until a fresh list is loaded",
-				list.list.Issuer, next.Format(time.RFC3339))
+			return fail(CodeRevoked, "stale", "the revocation list of %q is stale since %s (strict revocations): the %s itself is not known to be revoked, but no %s of this issuer is accepted until a fresh list is loaded",
+				list.list.Issuer, next.Format(time.RFC3339), what, what)
 		}
-		out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list of %q is stale since %s", list.list.Issuer, next.Format(time.RFC3339)))
+		*warnings = append(*warnings, fmt.Sprintf("revocation list of %q is stale since %s", list.list.Issuer, next.Format(time.RFC3339)))
 	}
 	return nil
 }

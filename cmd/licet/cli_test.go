@@ -399,7 +399,7 @@ func TestVerifyJSONSchema(t *testing.T) {
 	}
 	_, schema, _ := strings.Cut(string(readme), "## JSON output of verify")
 	schema, _, _ = strings.Cut(schema, "\n## ")
-	for _, f := range append(append(topLevel, licenseFields...), "partner", "expires", "next_update", "kids") {
+	for _, f := range append(append(topLevel, licenseFields...), "partner", "expires", "next_update", "kids", "granted") {
 		if !strings.Contains(schema, "`"+f+"`") {
 			t.Errorf("README's JSON section does not document `%s`", f)
 		}

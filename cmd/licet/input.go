@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-version"
 	"github.com/licet/licet/token"
@@ -84,7 +85,7 @@ func fileError(err error, path, what string) error {
 
 // textToken matches a compact text token: PREFIX.base64url, long enough
 // not to be a file name such as "license.txt".
-var textToken = regexp.MustCompile(`^[a-z0-9-]{1,32}\.[A-Za-z0-9_-]{32,}$`)
+var textToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9-]{1,32}\.[A-Za-z0-9_-]{32,}$`) })
 
 // readToken reads the token argument of inspect and verify: a token
 // string, a file in any of the three forms, or "-" (or nothing) for stdin.
@@ -106,7 +107,7 @@ func (a *app) readToken(args []string) ([]byte, string, error) {
 		return pastedUpTo(data, token.MaxTokenSize+1), "stdin", nil
 	}
 	pasted := normalizePasted([]byte(arg))
-	if bytes.HasPrefix(pasted, []byte("-----BEGIN ")) || textToken.Match(bytes.TrimSpace(pasted)) {
+	if bytes.HasPrefix(pasted, []byte("-----BEGIN ")) || textToken().Match(bytes.TrimSpace(pasted)) {
 		if _, err := os.Stat(arg); err != nil {
 			return pasted, "the token argument", nil
 		}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/internal/csvsafe"
 
 	"github.com/licet/licet/ledger"
@@ -642,7 +643,7 @@ func (a *app) printEntry(e *ledger.Entry) error {
 		}
 	}
 	f.add("recorded", rfc3339(e.Recorded))
-	f.add("log", fmt.Sprintf("%s (key %s), entry %d", ledger.Origin(e.KID), e.KID, e.Index))
+	f.add("log", fmt.Sprintf("%s (key %s), entry %d", checkpoint.Origin(e.KID), e.KID, e.Index))
 	f.add("bytes", strconv.Itoa(len(e.Raw)))
 	f.flush()
 	return nil
@@ -809,7 +810,7 @@ type logJSON struct {
 	Root   string `json:"root"`
 }
 
-func (a *app) printVerify(led *ledger.Ledger, r *ledger.Report, asJSON bool) error {
+func (a *app) printVerify(led *ledger.Ledger, r *ledger.VerifyResult, asJSON bool) error {
 	if asJSON {
 		j := struct {
 			OK       bool       `json:"ok"`

@@ -107,14 +107,28 @@ type revocationsJSON struct {
 	NextUpdate string   `json:"next_update"`
 	IDs        []string `json:"ids"`
 	KIDs       []string `json:"kids"`
-	KID        string   `json:"kid"`
+	// Granted are the licenses revoked under one grant each (the list's
+	// "gcti" pairs, FORMAT section 6).
+	Granted []grantIDsJSON `json:"granted"`
+	KID     string         `json:"kid"`
+}
+
+// grantIDsJSON is one "gcti" pair: license ids minted under one grant.
+type grantIDsJSON struct {
+	Grant string   `json:"grant"`
+	IDs   []string `json:"ids"`
 }
 
 func newRevocationsJSON(r *token.Revocations, kid []byte) *revocationsJSON {
-	return &revocationsJSON{
+	j := &revocationsJSON{
 		Iss: r.Issuer, Seq: r.Seq, Iat: rfc3339(r.IssuedAt), NextUpdate: rfc3339(r.NextUpdate),
-		IDs: hexList(r.IDs), KIDs: hexList(r.KeyIDs), KID: hex.EncodeToString(kid),
+		IDs: hexList(r.IDs), KIDs: hexList(r.KeyIDs), Granted: make([]grantIDsJSON, 0, len(r.Granted)),
+		KID: hex.EncodeToString(kid),
 	}
+	for _, g := range r.Granted {
+		j.Granted = append(j.Granted, grantIDsJSON{Grant: hex.EncodeToString(g.Grant), IDs: hexList(g.IDs)})
+	}
+	return j
 }
 
 func hexList(l [][]byte) []string {
@@ -232,11 +246,16 @@ func printRevocations(f *fields, r *token.Revocations, kid []byte) {
 	f.add("issued at", rfc3339(r.IssuedAt))
 	f.add("next update", rfc3339(r.NextUpdate))
 	ids := hexList(r.IDs)
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(r.Granted) == 0 {
 		f.add("revoked ids", "(none)")
 	}
 	for _, id := range ids {
 		f.add("revoked id", id)
+	}
+	for _, g := range r.Granted {
+		for _, id := range hexList(g.IDs) {
+			f.add("revoked id", id+" (under grant "+hex.EncodeToString(g.Grant)+")")
+		}
 	}
 	for _, k := range hexList(r.KeyIDs) {
 		f.add("revoked key", k)

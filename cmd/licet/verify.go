@@ -213,15 +213,14 @@ func loadRevocations(path string, ks *verify.KeySet) ([]*verify.RevocationList, 
 }
 
 // verifySetup is what verify needs besides the token: the options, what
-// is not checked, the trusted keys, the revocation lists, the time and
-// leeway, and this machine's request for --bind-machine.
+// is not checked, the trusted keys, the revocation lists, the time, and
+// this machine's request for --bind-machine.
 type verifySetup struct {
 	opts      []verify.Option
 	unchecked []string
 	ks        *verify.KeySet
 	revs      []*verify.RevocationList
 	now       time.Time
-	leeway    time.Duration
 	buildDate time.Time // --build-date; zero: none
 	here      *machine.ActivationRequest
 }
@@ -290,7 +289,6 @@ func bindingFlags(fl *verifyFlags, here *machine.ActivationRequest) (map[string]
 // clockOptions reads --at, --leeway, --build-date and --strict-revocations.
 func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 	var problems []string
-	s.leeway = verify.DefaultLeeway
 	if fl.at != "" {
 		t, err := parseDate(fl.at, true, s.now)
 		if err != nil {
@@ -305,7 +303,6 @@ func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 		if err != nil {
 			problems = append(problems, "--leeway "+err.Error())
 		} else {
-			s.leeway = d
 			s.opts = append(s.opts, verify.WithLeeway(d))
 		}
 	}
@@ -318,7 +315,7 @@ func clockOptions(fl *verifyFlags, s *verifySetup) []string {
 			s.opts = append(s.opts, verify.WithBuildDate(t))
 		}
 	}
-	if fl.strictRevocations && len(fl.revocations) > 0 {
+	if fl.strictRevocations { // with --revocations, or on a revocation list (verify checks which)
 		s.opts = append(s.opts, verify.RejectStaleRevocations())
 	}
 	return problems

@@ -23,6 +23,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// Origin returns the origin, and note key name, of the log of the key
+// whose id is kid (hex): licet/log/ and the key id.
+func Origin(kid string) string { return "licet/log/" + kid }
+
 // Checkpoint is a C2SP tlog-checkpoint: the origin of a log, its size and
 // the RFC 6962 root hash of its first Size leaves.
 type Checkpoint struct {

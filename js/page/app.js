@@ -15,6 +15,13 @@ if (embedded) {
 }
 if (config.product) $('product').value = config.product;
 
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function fromHex(s) {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(s)) throw new Error(`not hex: ${s}`);
+  return Uint8Array.from(s.match(/../g) ?? [], (p) => parseInt(p, 16));
+}
+
 function fmtTime(sec) {
   return sec === null || sec === undefined ? '' : new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -44,10 +51,10 @@ function claimRows(l, verified) {
   if (l.rights.length) rows.push(['rights', l.rights.join(', ')]);
   if (l.bind.size) rows.push(['bound to', fmtMap(l.bind)]);
   if (l.meta.size) rows.push(['meta', fmtMap(l.meta)]);
-  rows.push(['license id', licet.hex(l.id)]);
-  if (verified) rows.push(['signing key', licet.hex(verified.keyId)]);
+  rows.push(['license id', hex(l.id)]);
+  if (verified) rows.push(['signing key', hex(verified.keyId)]);
   const g = verified ? verified.grant : null;
-  if (g) rows.push(['grant', `partner ${g.subject}, grant ${licet.hex(g.id)}, expires ${fmtTime(g.expiry)}, signed by ${licet.hex(verified.grantKeyId)}`]);
+  if (g) rows.push(['grant', `partner ${g.subject}, grant ${hex(g.id)}, expires ${fmtTime(g.expiry)}, signed by ${hex(verified.grantKeyId)}`]);
   return rows;
 }
 
@@ -72,7 +79,7 @@ function show(kind, verdict, code, message, notes, rows, rowsTitle) {
 
 async function trustedKeys() {
   if (embedded) {
-    return licet.KeySet.create(config.keys.map((k) => ({ publicKey: licet.fromHex(k.key), ...(k.issuer ? { issuer: k.issuer } : {}) })));
+    return licet.KeySet.create(config.keys.map((k) => ({ publicKey: fromHex(k.key), ...(k.issuer ? { issuer: k.issuer } : {}) })));
   }
   const pem = $('pubkey').value;
   if (!pem.trim()) throw new Error('paste the vendor public key (PEM) first');

@@ -81,6 +81,7 @@ export function unarmor(input: Uint8Array): Unarmored {
     return { raw: input.subarray(i), form: 'raw', trailingSpaceOK: true };
   }
   const s = trimSpace(input.subarray(i));
+  if (s[0] !== 0x2d) return unarmorText(s); // not '-': not PEM
   const text = latin1(s);
   if (text.startsWith('-----BEGIN ')) return unarmorPEM(text);
   const dot = text.lastIndexOf('.');
@@ -90,6 +91,50 @@ export function unarmor(input: Uint8Array): Unarmored {
   const body = text.slice(dot + 1);
   if (/[\r\n]/.test(body)) throw malformed('line break inside the token text');
   return { raw: base64Decode(body, true), form: 'text' };
+}
+
+/**
+ * unarmorText is the compact text form read from the bytes s (trimmed,
+ * not PEM) without making a string of them first: the same checks and
+ * errors as the string path of unarmor, at a fraction of the allocations
+ * (issue 20: JS verify at most 1.3x a raw node:crypto verify).
+ */
+function unarmorText(s: Uint8Array): Unarmored {
+  const dot = s.lastIndexOf(0x2e);
+  if (dot < 0) throw malformed('not a licet token: no PREFIX. before the base64url text');
+  const p = s.subarray(0, dot);
+  let prefixOK = p.length >= 1 && p.length <= 32;
+  for (let j = 0; prefixOK && j < p.length; j++) {
+    const c = p[j]!;
+    prefixOK = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d;
+  }
+  if (!prefixOK) throw malformed(`invalid token prefix ${JSON.stringify(latin1(p.subarray(0, 40)))}`);
+  const body = s.subarray(dot + 1);
+  if (body.includes(0x0a) || body.includes(0x0d)) throw malformed('line break inside the token text');
+  return { raw: base64DecodeBytes(body), form: 'text' };
+}
+
+/** base64DecodeBytes is base64Decode(latin1(b), true), without the string. */
+function base64DecodeBytes(b: Uint8Array): Uint8Array {
+  const what = 'token text is not unpadded base64url';
+  const n = b.length;
+  if (n % 4 === 1) throw malformed(what);
+  const out = new Uint8Array(Math.floor((n * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const v = URL_REV[b[i]!]!;
+    if (v < 0) throw malformed(what);
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) throw malformed(`${what} (stray bits at the end)`);
+  return out;
 }
 
 /**

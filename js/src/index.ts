@@ -4,9 +4,9 @@
  * COSE_Sign1 envelopes carrying CWT claims (docs/FORMAT.md).
  *
  * ```ts
- * import { KeySet, Verifier, parsePublicKeyPEM } from '@licet/verify';
+ * import { KeySet, LicetError, Verifier, parsePublicKeyPEM } from '@licet/verify';
  *
- * const { publicKey, issuer } = parsePublicKeyPEM(pemText);
+ * const { publicKey, issuer } = await parsePublicKeyPEM(pemText);
  * const keys = await KeySet.create([{ publicKey, issuer }]);
  * const v = new Verifier(keys, { product: 'acme-db', productVersion: '2.1.0' });
  * try {
@@ -16,16 +16,21 @@
  *   if (e instanceof LicetError) console.log(e.code, e.message);
  * }
  * ```
+ *
+ * The files follow the Go package: keys.ts (KeySet), revocations.ts
+ * (RevocationList), verifier.ts (Verifier), violations.ts (a grant's
+ * limits), inspect.ts (decoding without verifying).
  */
 export { CODES, type Code, LicetError, isLicetError } from './errors.js';
-export {
-  DEFAULT_LEEWAY_SECONDS, KeySet, type Input, type License, type RevocationEntries, RevocationList, type TimeInput,
-  type TrustedKey, type Unverified, Verifier, type VerifierOptions, inspect, parseRevocationLists, parseRevocations, violations,
-} from './verify.js';
+export { KeySet, type TrustedKey } from './keys.js';
+export { type RevocationEntries, RevocationList, parseRevocationLists, parseRevocations } from './revocations.js';
+export { DEFAULT_LEEWAY_SECONDS, type License, Verifier, type VerifierOptions } from './verifier.js';
+export { violations } from './violations.js';
+export { type Unverified, inspect } from './inspect.js';
+export type { Input, TimeInput } from './util.js';
 export type { GrantClaims, GrantIDs, LicenseClaims, RevocationClaims } from './claims.js';
 export { parsePublicKeyPEM, type PublicKeyFile } from './pubkey.js';
 export { coversScope, isPattern, patternCovers, validScope } from './scope.js';
 export { Constraints, Version } from './version.js';
-export { keyID, useFallbackForTesting, webCryptoEd25519 } from './ed25519.js';
-export { base64Decode, base64Encode, splitObjects, validPrefix, DEFAULT_PREFIX } from './armor.js';
-export { hex, fromHex } from './cbor.js';
+export { keyID, webCryptoEd25519 } from './ed25519.js';
+export { splitObjects, validPrefix, DEFAULT_PREFIX } from './armor.js';

@@ -211,9 +211,13 @@ function skip(r: Reader, depth: number): void {
   }
 }
 
+/** SIG1_CONTEXT is the text string "Signature1" in CBOR, built once. */
+const SIG1_CONTEXT = [0x6a, ...'Signature1'.split('').map((c) => c.charCodeAt(0))];
+
 /** sigStructure returns the Sig_structure of RFC 9052 section 4.4 for m. */
+
 export function sigStructure(m: Message): Uint8Array {
-  const ctx = [0x6a, ...'Signature1'.split('').map((c) => c.charCodeAt(0))];
+  const ctx = SIG1_CONTEXT;
   const hp = cborHead(MAJOR_BYTES, m.protected.length);
   const hl = cborHead(MAJOR_BYTES, m.payload.length);
   const out = new Uint8Array(1 + ctx.length + hp.length + m.protected.length + 1 + hl.length + m.payload.length);

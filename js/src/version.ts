@@ -149,8 +149,23 @@ export class Constraints {
     readonly source: string,
   ) {}
 
-  /** parse parses a comma-separated constraint list; it throws on bad input. */
+  /**
+   * parse parses a comma-separated constraint list; it throws on bad
+   * input. Parsed lists are remembered (64 at most, then it starts again
+   * empty), as Go's token package does: the same few come back on every
+   * verification. A Constraints is immutable.
+   */
   static parse(s: string): Constraints {
+    let c = parsedConstraints.get(s);
+    if (c === undefined) {
+      c = Constraints.parseUncached(s);
+      if (parsedConstraints.size >= 64) parsedConstraints.clear();
+      parsedConstraints.set(s, c);
+    }
+    return c;
+  }
+
+  private static parseUncached(s: string): Constraints {
     const list = s.split(',').map((single) => {
       const m = constraintRE.exec(single);
       if (!m) throw new Error(`malformed constraint: ${single}`);
@@ -164,3 +179,6 @@ export class Constraints {
     return this.list.every((c) => check(c.op, v, c.v));
   }
 }
+
+/** parsedConstraints remembers Constraints.parse's results by source text. */
+const parsedConstraints = new Map<string, Constraints>();

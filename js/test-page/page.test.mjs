@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { base64Encode, fromHex } from '../dist/index.js';
+import { base64Encode } from '../dist/armor.js';
+import { fromHex } from '../dist/cbor.js';
 import { VECTOR_DIR, parseVector } from '../test/vectors.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

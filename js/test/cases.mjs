@@ -3,7 +3,7 @@
 // verdict on each). Every case is verified with the vendor key trusted
 // (issuer acme), product acme-db at 2.1.0, now 2026-06-01T12:00:00Z.
 
-import { base64Encode } from '../dist/index.js';
+import { base64Encode } from '../dist/armor.js';
 import {
   CTI, EXP, IAT, Raw, T_GRANT, T_LICENSE, bytes, enc, grantClaims, head, keyPair,
   licenseClaims, protectedHeader, sign1, signObject,

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  Constraints, KeySet, LicetError, Verifier, Version, base64Encode, coversScope, fromHex,
-  parsePublicKeyPEM, parseRevocations, patternCovers, useFallbackForTesting, validScope,
+  Constraints, KeySet, LicetError, Verifier, Version, coversScope,
+  parsePublicKeyPEM, parseRevocations, patternCovers, validScope,
 } from '../dist/index.js';
+import { base64Encode } from '../dist/armor.js';
+import { fromHex } from '../dist/cbor.js';
+import { useFallbackForTesting, useWebCryptoForTesting } from '../dist/ed25519.js';
 import { VECTOR_DIR, loadVectors } from './vectors.mjs';
 import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, licenseClaims, signObject } from './helpers.mjs';
 import {
@@ -108,7 +111,8 @@ test('revocation lists: per issuer, refused from the future, stale', async (t) =
     await assert.rejects(parseRevocations(revocationList(listClaims()), revoked), (e) => e.code === 'key_not_valid');
   });
   await t.test('several lists in one input (PEM blocks or text tokens), one per issuer', async () => {
-    const { parseRevocationLists, base64Encode } = await import('../dist/index.js');
+    const { parseRevocationLists } = await import('../dist/index.js');
+    const { base64Encode } = await import('../dist/armor.js');
     const a = revocationList(listClaims({ cti: [CTI] }));
     const b = revocationList(new Map([[1, 'beta'], [4, EXP], [6, IAT], ['seq', 1], ['cti', []]]), stranger);
     const pemOf = (raw) => `-----BEGIN LICET REVOCATIONS-----\n${base64Encode(raw, false).replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END LICET REVOCATIONS-----\n`;
@@ -285,17 +289,18 @@ test('public key files', async () => {
   await assert.rejects(parsePublicKeyPEM(spki(fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'))), /small order/);
 });
 
-test('Ed25519: the BigInt fallback agrees with WebCrypto and with Wycheproof', async (t) => {
+test('Ed25519: node:crypto, WebCrypto and the BigInt fallback agree with each other and with Wycheproof', async (t) => {
   const wy = JSON.parse(readFileSync(new URL('../../testdata/external/wycheproof/ed25519_test.json', import.meta.url), 'utf8'));
   const { PublicKeyForTesting } = await import('./ed25519-access.mjs');
   let n = 0;
   for (const g of wy.testGroups) {
     const pub = fromHex(g.publicKey.pk);
     for (const c of g.tests) {
-      for (const fallback of [false, true]) {
-        useFallbackForTesting(fallback);
+      for (const mode of ['node', 'webcrypto', 'fallback']) {
+        useFallbackForTesting(mode === 'fallback');
+        if (mode === 'webcrypto') useWebCryptoForTesting(true);
         const got = await new PublicKeyForTesting(pub).verify(fromHex(c.msg), fromHex(c.sig));
-        assert.equal(got, c.result === 'valid', `tcId ${c.tcId} (${c.comment}) fallback=${fallback}`);
+        assert.equal(got, c.result === 'valid', `tcId ${c.tcId} (${c.comment}) ${mode}`);
       }
       n++;
     }

@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODES, KeySet, Verifier, fromHex, parseRevocations } from '../dist/index.js';
+import { CODES, KeySet, Verifier, parseRevocations } from '../dist/index.js';
+import { fromHex } from '../dist/cbor.js';
 
 export const VECTOR_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata', 'vectors');
 

@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CODES, LicetError, coversScope, inspect, useFallbackForTesting } from '../dist/index.js';
+import { CODES, LicetError, coversScope, inspect } from '../dist/index.js';
+import { useFallbackForTesting } from '../dist/ed25519.js';
 import { loadVectors, parseVector, run } from './vectors.mjs';
 
 const vectors = loadVectors();

@@ -49,15 +49,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "compare: error: %v\n", err)
 		return 1
 	}
+	targets, err := bench.NewFixture().Targets(*n)
+	if err != nil {
+		fmt.Fprintf(stderr, "compare: error: %v\n", err)
+		return 1
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
+		if err := enc.Encode(report{Schemes: results, Targets: targets}); err != nil {
 			return 1
 		}
 		return 0
 	}
 	printTable(stdout, results, *n)
+	fmt.Fprintln(stdout)
+	printTargets(stdout, targets, *n)
 	return 0
 }
 
@@ -82,15 +89,39 @@ func measureAll(n int) ([]bench.Result, error) {
 	return out, nil
 }
 
+// report is the JSON output: the peer comparison and licet's targets.
+type report struct {
+	Schemes []bench.Result `json:"schemes"`
+	Targets []bench.Target `json:"targets"`
+}
+
+func printTargets(w io.Writer, targets []bench.Target, n int) {
+	fmt.Fprintf(w, "licet's targets (issue 20), %d iterations each: median of per-iteration ratios [25th, 75th percentile].\n", n)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\tx-ed25519\tspread\tmax\tmet\t")
+	for _, t := range targets {
+		met := "yes"
+		if !t.Met {
+			met = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t[%.2f, %.2f]\t%.2f\t%s\t\n", t.Name, t.Ratio, t.Spread[0], t.Spread[1], t.Max, met)
+	}
+	tw.Flush()
+}
+
 func printTable(w io.Writer, results []bench.Result, n int) {
 	fmt.Fprintf(w, "Same claims, one Ed25519 key, %d interleaved iterations per scheme.\n", n)
-	fmt.Fprintln(w, "Ratios are to raw ed25519.Sign / ed25519.Verify timed in the same iterations.")
+	fmt.Fprintln(w, "Ratios are medians of per-iteration ratios to raw ed25519.Sign / ed25519.Verify")
+	fmt.Fprintln(w, "timed alternately in the same iterations, [25th, 75th percentile].")
+	fmt.Fprintln(w, "paseto-v4-local is PASETO v4.public implemented in this module (paseto.go), not a library.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scheme\ttoken bytes\tsign\tsign x-ed25519\tverify\tverify x-ed25519\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f us\t%.2f\t%.1f us\t%.2f\t\n",
-			r.Name, r.Size, r.SignNs/1e3, r.SignRatio, r.VerifyNs/1e3, r.VerifyRatio)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f us\t%.2f [%.2f, %.2f]\t%.1f us\t%.2f [%.2f, %.2f]\t\n",
+			r.Name, r.Size, r.SignNs/1e3, r.SignRatio, r.SignSpread[0], r.SignSpread[1],
+			r.VerifyNs/1e3, r.VerifyRatio, r.VerifySpread[0], r.VerifySpread[1])
 	}
 	tw.Flush()
 }

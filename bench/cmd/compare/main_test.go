@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/licet/licet/bench"
 )
 
 func TestRunTable(t *testing.T) {
@@ -14,7 +12,7 @@ func TestRunTable(t *testing.T) {
 	if code := run([]string{"-n", "2"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, name := range []string{"licet-raw", "licet-text", "go-cose", "golang-jwt", "go-jose", "paseto-v4", "x-ed25519"} {
+	for _, name := range []string{"licet-raw", "licet-text", "go-cose", "golang-jwt", "go-jose", "paseto-v4-local", "x-ed25519", "cold", "mint (text form)", "not a library"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("table lacks %s:\n%s", name, out.String())
 		}
@@ -26,12 +24,16 @@ func TestRunJSON(t *testing.T) {
 	if code := run([]string{"-n", "1", "-json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var rs []bench.Result
-	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+	var r report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 6 || rs[0].Name != "licet-raw" || rs[0].VerifyRatio <= 0 {
+	rs := r.Schemes
+	if len(rs) != 6 || rs[0].Name != "licet-raw" || rs[0].VerifyRatio <= 0 || rs[0].VerifySpread[1] < rs[0].VerifySpread[0] {
 		t.Errorf("results: %+v", rs)
+	}
+	if len(r.Targets) != 5 || r.Targets[0].Max != 1.05 || r.Targets[0].Ratio <= 0 {
+		t.Errorf("targets: %+v", r.Targets)
 	}
 }
 
