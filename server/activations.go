@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
@@ -25,7 +26,9 @@ type activationRequest struct {
 	NoRotationGrant bool            `json:"no_rotation_grant,omitempty"`
 }
 
-var activationFields = knownFields(termsFields, []string{"request", "order", "no_rotation_grant"})
+var activationFields = sync.OnceValue(func() map[string]bool {
+	return knownFields(termsFields, []string{"request", "order", "no_rotation_grant"})
+})
 
 // bound builds the license asked, bound to the request's machine as
 // 'licet mint --from-request' binds it: the request's product is the aud
@@ -54,7 +57,7 @@ func (a *activationRequest) bound(s *Server, req *machine.ActivationRequest, now
 // request (offline activation over the API).
 func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var body activationRequest
-	if err := httpserve.DecodeJSON(r, &body, activationFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &body, activationFields()); err != nil {
 		return err
 	}
 	if len(body.Request) == 0 || string(body.Request) == "null" {
@@ -76,9 +79,12 @@ func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *A
 	if err := s.validate(lic); err != nil {
 		return err
 	}
-	res, err := s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
-		License: lic, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
-		AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		l := *lic
+		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+			License: &l, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
+			AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
+		})
 	})
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func TestActivations(t *testing.T) {
 			}
 			var v LicenseView
 			e.decode(data, &v)
-			res, err := e.verifier().Verify([]byte(v.Token.Text))
+			_, err = e.verifier().Verify([]byte(v.Token.Text))
 			if err == nil || verify.CodeOf(err) != verify.CodeBindingMismatch {
 				t.Errorf("verified without the machine's binding: %v", err)
 			}
@@ -42,7 +42,7 @@ func TestActivations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res, err = v2.Verify([]byte(v.Token.Text)); err != nil || res.Claims.Bind[machine.BindingKey] != req.Fingerprint || res.Claims.Audience[0] != "acme-db" {
+			if res, err := v2.Verify([]byte(v.Token.Text)); err != nil || res.Claims.Bind[machine.BindingKey] != req.Fingerprint || res.Claims.Audience[0] != "acme-db" {
 				t.Fatalf("the bound license: %v", err)
 			}
 			if v.State.Status != "bound" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -276,4 +277,50 @@ func recordPartnerLicense(t *testing.T, e *env) (string, string) {
 		t.Fatal(err)
 	}
 	return g.ID, res.Entry.ID
+}
+
+// TestConcurrentRetries: requests with one Idempotency-Key sent at once
+// get one license: exactly one is signed (201), the others return it
+// (200, existing), and the ledger holds one entry for the key.
+func TestConcurrentRetries(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, b.open(t), Config{Rate: 1000, Burst: 1000})
+			const n = 8
+			type answer struct {
+				status int
+				id     string
+			}
+			answers := make(chan answer, n)
+			start := make(chan struct{})
+			for i := 0; i < n; i++ {
+				go func() {
+					<-start
+					status, data, _ := e.do("POST", "/v1/licenses", "mint", `{"template":"pro","sub":"race","days":30}`, "Idempotency-Key", "race-1")
+					var v LicenseView
+					_ = json.Unmarshal(data, &v)
+					answers <- answer{status, v.ID}
+				}()
+			}
+			close(start)
+			created, ids := 0, map[string]bool{}
+			for i := 0; i < n; i++ {
+				a := <-answers
+				switch a.status {
+				case 201:
+					created++
+				case 200:
+				default:
+					t.Errorf("status %d", a.status)
+				}
+				ids[a.id] = true
+			}
+			if created != 1 || len(ids) != 1 {
+				t.Errorf("%d signed, %d distinct licenses; want 1 and 1", created, len(ids))
+			}
+			if e.entries() != 1 {
+				t.Errorf("the ledger holds %d entries", e.entries())
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@
 //	POST /v1/licenses/{id}/revoke   revoke (the issuer's next list)
 //	POST /v1/activations            an activation request in, a bound license out
 //	POST /v1/reports                a partner's royalty report in, the verdict out
+//	GET  /v1/statements             the royalty statement of a period
 //	GET  /v1/revocations            the current signed list (public, ETag)
 //	GET  /v1/expiring               licenses expiring within a window
 //	POST /v1/grants                 a partner grant

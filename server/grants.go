@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
@@ -66,7 +67,9 @@ type grantRequest struct {
 	MaxGrace  string            `json:"max_grace,omitempty"`
 }
 
-var grantFields = knownFields([]string{"partner", "key", "aud", "tiers", "scopes", "limits", "rights", "versions", "days", "expires", "not_before", "max_life", "max_grace"})
+var grantFields = sync.OnceValue(func() map[string]bool {
+	return knownFields([]string{"partner", "key", "aud", "tiers", "scopes", "limits", "rights", "versions", "days", "expires", "not_before", "max_life", "max_grace"})
+})
 
 // grant builds the grant asked, every problem listed.
 func (req *grantRequest) grant(now time.Time) (*token.Grant, []string) {
@@ -141,7 +144,7 @@ func (req *grantRequest) grant(now time.Time) (*token.Grant, []string) {
 
 func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var req grantRequest
-	if err := httpserve.DecodeJSON(r, &req, grantFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &req, grantFields()); err != nil {
 		return err
 	}
 	g, problems := req.grant(s.now())

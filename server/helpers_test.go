@@ -44,6 +44,12 @@ products = ["acme-db"]
 scopes   = ["api:read"]
 limits   = { seats = 25 }
 days     = 365
+
+[royalties]
+currency = "EUR"
+
+[royalties.prices.pro]
+flat = "50"
 `
 
 // env is a running API on loopback with a token of each role.
@@ -82,7 +88,10 @@ func newEnv(t *testing.T, location string, cfg Config) *env {
 	is := &issue.Issuer{Name: "acme", PublicKey: k.Public().Key, Ledger: led,
 		Unlock: func() (crypto.Signer, error) { return k.Signer(), nil },
 		Write:  func(string, []byte, bool) error { return nil }}
-	cfg.Issuer, cfg.Policy, cfg.Store = is, pol, store
+	if cfg.Policy == nil {
+		cfg.Policy = pol
+	}
+	cfg.Issuer, cfg.Store = is, store
 	srv := New(cfg)
 	hs := httpserve.New(httpserve.Config{MaxBody: 64 << 10, Ready: srv.Ready})
 	srv.Register(hs)

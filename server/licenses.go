@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
@@ -25,7 +27,9 @@ type createRequest struct {
 	NoRotationGrant bool   `json:"no_rotation_grant,omitempty"`
 }
 
-var createFields = knownFields(termsFields, []string{"order", "no_rotation_grant"})
+var createFields = sync.OnceValue(func() map[string]bool {
+	return knownFields(termsFields, []string{"order", "no_rotation_grant"})
+})
 
 // out is where the API's tokens go: nowhere but the response.
 var out = issue.Out{Encode: func(e *ledger.Entry) ([]byte, error) {
@@ -74,7 +78,7 @@ func (s *Server) validate(lic *token.License) error {
 
 func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var req createRequest
-	if err := httpserve.DecodeJSON(r, &req, createFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &req, createFields()); err != nil {
 		return err
 	}
 	order, err := orderOf(r, req.Order)
@@ -89,15 +93,18 @@ func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if err := s.validate(lic); err != nil {
 		return err
 	}
-	res, err := s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
-		License: lic, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
-		AskedAt: func(at time.Time) (*token.License, error) {
-			l, p := req.license(s.cfg.Policy, at)
-			if len(p) > 0 {
-				return nil, invalid(p)
-			}
-			return l, nil
-		},
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		l := *lic
+		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+			License: &l, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
+			AskedAt: func(at time.Time) (*token.License, error) {
+				l, p := req.license(s.cfg.Policy, at)
+				if len(p) > 0 {
+					return nil, invalid(p)
+				}
+				return l, nil
+			},
+		})
 	})
 	if err != nil {
 		return err
@@ -324,11 +331,13 @@ type renewRequest struct {
 	NoRotationGrant bool              `json:"no_rotation_grant,omitempty"`
 }
 
-var renewFields = knownFields([]string{"days", "expires", "order", "tier", "limits", "no_rotation_grant"})
+var renewFields = sync.OnceValue(func() map[string]bool {
+	return knownFields([]string{"days", "expires", "order", "tier", "limits", "no_rotation_grant"})
+})
 
 func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APIToken) error {
 	var req renewRequest
-	if err := httpserve.DecodeJSON(r, &req, renewFields); err != nil {
+	if err := httpserve.DecodeJSON(r, &req, renewFields()); err != nil {
 		return err
 	}
 	order, err := orderOf(r, req.Order)
@@ -365,20 +374,35 @@ func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APITo
 	if len(problems) > 0 {
 		return invalid(problems)
 	}
-	res, err := s.cfg.Issuer.Renew(r.Context(), &issue.RenewRequest{
-		Old: old, Expiry: expiry, Order: order, NoRotationGrant: req.NoRotationGrant, Out: out,
-		Change: func(l *token.License) error {
-			if req.Tier != "" {
-				l.Tier = req.Tier
-			}
-			for k, v := range req.Limits {
-				l.Limits = setMap(l.Limits, k, v)
-			}
-			return nil
-		},
+	res, err := retryRaced(order, func() (*issue.Result, error) {
+		return s.cfg.Issuer.Renew(r.Context(), &issue.RenewRequest{
+			Old: old, Expiry: expiry, Order: order, NoRotationGrant: req.NoRotationGrant, Out: out,
+			Change: func(l *token.License) error {
+				if req.Tier != "" {
+					l.Tier = req.Tier
+				}
+				for k, v := range req.Limits {
+					l.Limits = setMap(l.Limits, k, v)
+				}
+				return nil
+			},
+		})
 	})
 	if err != nil {
 		return err
 	}
 	return s.issuedResponse(w, r, tok, res, "license.renewed", "renewal")
+}
+
+// retryRaced runs run once more when it lost a race for its order: a
+// concurrent request with the same order (or Idempotency-Key) recorded
+// first, so the second run finds that license and returns it (or a
+// conflict when its terms differ).
+func retryRaced(order string, run func() (*issue.Result, error)) (*issue.Result, error) {
+	res, err := run()
+	var dup *ledger.DuplicateError
+	if order != "" && errors.As(err, &dup) && dup.Field == "order reference" {
+		return run()
+	}
+	return res, err
 }

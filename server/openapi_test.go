@@ -68,12 +68,12 @@ func TestOpenAPI(t *testing.T) {
 		}
 	}
 	bodies := map[string]map[string]bool{
-		"POST /v1/licenses": createFields, "POST /v1/licenses/{id}/renew": renewFields,
-		"POST /v1/licenses/{id}/revoke": {"next_update": true}, "POST /v1/grants": grantFields,
-		"POST /v1/activations": activationFields,
+		"POST /v1/licenses": createFields(), "POST /v1/licenses/{id}/renew": renewFields(),
+		"POST /v1/licenses/{id}/revoke": {"next_update": true}, "POST /v1/grants": grantFields(),
+		"POST /v1/activations": activationFields(),
 		"POST /v1/reports":     knownFields([]string{"licet_report", "vendor", "partner", "grant", "kid", "created", "start", "checkpoint", "proof", "entries"}),
 	}
-	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}}
+	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}, "GET /v1/statements": {"period", "partner"}}
 	for k, op := range documented {
 		rt, ok := routes[k]
 		if !ok {

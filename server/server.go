@@ -100,6 +100,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/v1/licenses/{id}/revoke", perm: permRevoke, h: s.revokeLicense},
 		{Method: "POST", Path: "/v1/activations", perm: permMint, h: s.createActivation},
 		{Method: "POST", Path: "/v1/reports", perm: permReport, h: s.createReport},
+		{Method: "GET", Path: "/v1/statements", perm: permRead, h: s.statements},
 		{Method: "GET", Path: "/v1/revocations", Public: true, h: s.revocations},
 		{Method: "GET", Path: "/v1/expiring", perm: permRead, h: s.expiring},
 		{Method: "POST", Path: "/v1/grants", perm: permAdmin, h: s.createGrant},

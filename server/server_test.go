@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto"
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,7 +249,7 @@ func testGrant(t *testing.T, e *env) {
 	if err != nil || u.Grant == nil || u.Grant.Limits["seats"] != 50 || !u.Grant.Key.Equal(partner.Public().Key) {
 		t.Fatalf("the grant: %v", err)
 	}
-	if !u.Message.VerifySignature(e.key.Public().Key) {
+	if !ed25519.Verify(e.key.Public().Key, u.Message.AppendToBeSigned(nil), u.Message.Signature) {
 		t.Fatal("the grant's signature does not verify")
 	}
 	if log, _ := e.store.AuditLog(context.Background(), v.ID); len(log) != 1 || log[0].Action != "grant.issued" {
@@ -279,4 +283,41 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// countingSigner is a crypto.Signer that is not an ed25519.PrivateKey
+// (as a hardware key would not be), counting its signatures.
+type countingSigner struct {
+	inner crypto.Signer
+	n     atomic.Int64
+}
+
+func (c *countingSigner) Public() crypto.PublicKey { return c.inner.Public() }
+
+func (c *countingSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	c.n.Add(1)
+	return c.inner.Sign(rand, digest, opts)
+}
+
+// TestSignsThroughSigner: every signature of the API (the license and
+// its log's checkpoint, a revocation list) goes through the Issuer's
+// crypto.Signer, so a hardware key can take the place of the key file.
+func TestSignsThroughSigner(t *testing.T) {
+	e := newEnv(t, backends()[0].open(t), Config{})
+	cs := &countingSigner{inner: e.key.Signer()}
+	e.srv.cfg.Issuer.Unlock = func() (crypto.Signer, error) { return cs, nil }
+	v := e.mint("hsm-customer", nil)
+	if _, err := e.verifier().Verify([]byte(v.Token.Text)); err != nil {
+		t.Fatalf("the license signed through the Signer: %v", err)
+	}
+	afterMint := cs.n.Load()
+	if afterMint < 2 {
+		t.Errorf("%d signatures through the Signer for a mint, want the license's and the checkpoint's", afterMint)
+	}
+	if status, data, _ := e.do("POST", "/v1/licenses/"+v.ID+"/revoke", "revoke", nil); status != 201 {
+		t.Fatalf("revoke: %d %s", status, data)
+	}
+	if cs.n.Load() < afterMint+2 {
+		t.Errorf("the revocation list was not signed through the Signer (%d, then %d)", afterMint, cs.n.Load())
+	}
 }

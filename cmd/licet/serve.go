@@ -51,6 +51,7 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   POST /v1/licenses/{id}/revoke   revoke
   POST /v1/activations            an activation request in, a bound license out
   POST /v1/reports                a partner's royalty report in, the verdict out
+  GET  /v1/statements             the royalty statement of a period
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant

@@ -34,8 +34,6 @@ func (p *serveProcess) log() string {
 	return p.stderr.String()
 }
 
-var listeningLine = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-
 // startServe starts 'licet serve args...' in dir with env added and waits
 // until it listens.
 func startServe(t *testing.T, dir string, env []string, args ...string) *serveProcess {
@@ -51,6 +49,7 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *servePr
 	}
 	p := &serveProcess{cmd: cmd, done: make(chan error, 1)}
 	addr := make(chan string, 1)
+	listeningLine := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
@@ -242,7 +241,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 		t.Skip("curl not found")
 	}
 	block := sec[from+6 : from+6+to]
-	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports"} {
+	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports", "$API/statements"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("the README block does not show %s", want)
 		}
@@ -283,7 +282,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README block failed: %v\n%s\nserve.log:\n%s", err, out, logData)
 	}
-	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`} {
+	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`, `"royalty": "50.00"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
