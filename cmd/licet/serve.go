@@ -173,6 +173,7 @@ func (a *app) serve(fl *serveFlags) error {
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
+	defer api.Close()
 	ln, err := hs.Listen()
 	if err != nil {
 		return ioError(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
