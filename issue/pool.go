@@ -168,7 +168,12 @@ func (p *Pool) claim(ctx context.Context, order string) (release func(), err err
 
 // sign checks and signs the license of req (on the caller's goroutine).
 func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
-	lic, grantRaw, g, rotation, err := p.is.prepare(ctx, req.License, req.Grant, req.NoRotationGrant, p.is.now())
+	now := p.is.now()
+	terms, err := termsAt(req, now)
+	if err != nil {
+		return nil, err
+	}
+	lic, grantRaw, g, rotation, err := p.is.prepare(ctx, terms, req.Grant, req.NoRotationGrant, now)
 	if err != nil {
 		return nil, err
 	}
@@ -351,4 +356,15 @@ func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.E
 	for i, pd := range group {
 		pd.done <- errs[i]
 	}
+}
+
+// termsAt returns the terms of req as asked at now, the issue time: a
+// request with relative terms (365 days from now) made a second before it
+// is signed would otherwise record an expiry that a retry, asked at the
+// recorded issue time, finds different.
+func termsAt(req *LicenseRequest, now time.Time) (*token.License, error) {
+	if req.AskedAt == nil {
+		return req.License, nil
+	}
+	return req.AskedAt(now)
 }

@@ -322,3 +322,44 @@ func TestPoolReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestRelativeTermsAtIssueTime: terms asked relative to now (365 days)
+// computed a second before the license is signed are counted from its
+// issue time, so that a retry of the order (compared as asked at the
+// recorded issue time) returns the license instead of a conflict. Through
+// Issuer.License and through a Pool.
+func TestRelativeTermsAtIssueTime(t *testing.T) {
+	for _, pooled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pool=%v", pooled), func(t *testing.T) {
+			ctx := context.Background()
+			l := openLedger(t, backends()[0].open(t))
+			is := newIssuer(testKey(t, "acme"), l, nil)
+			is.Write = func(file string, data []byte, replace bool) error { return nil }
+			is.Now = func() time.Time { return t0.Add(time.Second) } // signed a second after the request
+			issue1 := is.License
+			if pooled {
+				pool := is.NewPool(issue.PoolConfig{})
+				defer pool.Close()
+				issue1 = pool.License
+			}
+			req := func(asked time.Time) *issue.LicenseRequest {
+				terms := func(at time.Time) *token.License {
+					return &token.License{Subject: "c", Audience: []string{"acme-db"}, Tier: "pro", Expiry: at.Add(365 * 24 * time.Hour)}
+				}
+				return &issue.LicenseRequest{License: terms(asked), Order: "PO-9", Out: streamOut,
+					AskedAt: func(at time.Time) (*token.License, error) { return terms(at), nil }}
+			}
+			first, err := issue1(ctx, req(t0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := first.Entry.IssuedAt.Add(365 * 24 * time.Hour); !first.Entry.Expiry.Equal(want) {
+				t.Errorf("expiry %s, want 365 days from the issue time (%s)", first.Entry.Expiry, want)
+			}
+			again, err := issue1(ctx, req(t0.Add(2*time.Second)))
+			if err != nil || !again.Existing || again.Entry.ID != first.Entry.ID {
+				t.Fatalf("the retry: %v", err)
+			}
+		})
+	}
+}
