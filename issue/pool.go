@@ -40,6 +40,8 @@ type Pool struct {
 	mu      sync.Mutex
 	closed  bool
 	senders sync.WaitGroup
+	// delivering counts the groups recorded and being written.
+	delivering sync.WaitGroup
 	// orders holds the order references being issued in this process:
 	// the channel is closed once the order is recorded (or failed).
 	orders map[string]chan struct{}
@@ -225,6 +227,7 @@ func (p *Pool) await(ctx context.Context, pd *pooled, release func()) (*Result, 
 // run is the sequencer: it collects pooled licenses and commits them.
 func (p *Pool) run() {
 	defer close(p.done)
+	defer p.delivering.Wait()
 	for {
 		var first *pooled
 		select {
@@ -295,7 +298,15 @@ func (p *Pool) commit(group []*pooled) {
 	}
 	entries, err := p.is.append(ctx, recs...)
 	if err == nil {
-		p.deliver(ctx, group, entries)
+		// Written and marked while the next group is appended: marking
+		// takes no lock on the log.
+		p.delivering.Add(1)
+		go func() {
+			defer p.delivering.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+			defer cancel()
+			p.deliver(ctx, group, entries)
+		}()
 		return
 	}
 	if len(group) == 1 {
