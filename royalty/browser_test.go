@@ -28,7 +28,7 @@ func chromium(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is absent under CI=true: .ci/services installs it (apt-get install chromium)", chromiumPath)
 		}
-		t.Skipf("%s is absent: the browser test is skipped (apt-get install chromium)", chromiumPath)
+		t.Skipf("%s is absent: this browser test skips; to run it, install Chromium with `. .ci/services` (apt-get install chromium) and run go test again", chromiumPath)
 	}
 	return chromiumPath
 }

@@ -279,6 +279,11 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request, tok *APITo
 	if err != nil {
 		return err
 	}
+	if tok.Role.Grant() == "" {
+		// Read no further than the page and one more (is there a next
+		// page?); a partner's entries are narrowed after reading.
+		f.Limit = offset + limit + 1
+	}
 	entries, err := s.visible(r.Context(), f, tok)
 	if err != nil {
 		return err

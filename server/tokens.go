@@ -141,6 +141,7 @@ func OpenStore(ctx context.Context, location string) (*Store, error) {
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(60000)")
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_txlock", "immediate")
 		s.db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: location}).EscapedPath()+"?"+q.Encode())
 		if err == nil {

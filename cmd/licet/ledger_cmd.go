@@ -828,7 +828,7 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.VerifyResult, asJSON boo
 		}
 	} else {
 		for _, g := range r.Logs {
-			fmt.Fprintf(a.stdout, "log %s: %d entries, root %s\n", g.Origin(), g.Size, g.Root)
+			fmt.Fprintf(a.stdout, "log %s: %s, root %s\n", g.Origin(), count(g.Size, "entry", "entries"), g.Root)
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(a.stdout, "PROBLEM: %s\n", p)
@@ -839,9 +839,9 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.VerifyResult, asJSON boo
 			"restore it from a backup, and keep the modified copy as evidence")
 	}
 	if !asJSON {
-		fmt.Fprintf(a.stdout, "ok: %d entries in %d logs verify\n", r.Entries, len(r.Logs))
+		fmt.Fprintf(a.stdout, "ok: %s in %s verify\n", count(r.Entries, "entry", "entries"), count(len(r.Logs), "log", "logs"))
 		if r.Kept > 0 {
-			fmt.Fprintf(a.stdout, "ok: consistent with the %d kept checkpoints\n", r.Kept)
+			fmt.Fprintf(a.stdout, "ok: consistent with the %s\n", count(r.Kept, "kept checkpoint", "kept checkpoints"))
 		}
 	}
 	return nil

@@ -230,7 +230,7 @@ func TestREADMEKeepingRecords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README block failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"batch of 2 orders: 2 issued", "ok: 4 entries in 1 logs verify", "renews ", "revocation list seq 1 (1 ids"} {
+	for _, want := range []string{"batch of 2 orders: 2 issued", "ok: 4 entries in 1 log verify", "renews ", "revocation list seq 1 (1 id,"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}

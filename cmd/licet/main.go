@@ -90,9 +90,21 @@ func run(args []string, a *app) (code int) {
 			code = exitUsage
 		}
 	}()
-	root := newRootCmd(a)
+	return execute(newRootCmd(a), args, a)
+}
+
+// execute runs the command line args on root and returns the exit code.
+// Help asked for under a command that has subcommands, with a word that
+// is none of them ("licet serve --help"), is that unknown command: cobra
+// would print the help of the nearest command that exists and exit 0.
+func execute(root *cobra.Command, args []string, a *app) int {
+	var unknown error
+	root.SetHelpFunc(helpUnlessUnknown(root.HelpFunc(), &unknown))
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
+	if err == nil {
+		err = unknown
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -155,6 +167,14 @@ func (a *app) report(cmd *cobra.Command, err error) int {
 	return ee.code
 }
 
+// count is n and the noun for n: "1 entry", "2 entries".
+func count[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // warn prints a warning line to stderr.
 func (a *app) warn(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "licet: warning: "+format+"\n", args...)
@@ -180,7 +200,37 @@ func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, 
 	}
 }
 
+// newRootCmd returns the licet command with every subcommand.
 func newRootCmd(a *app) *cobra.Command {
+	root := newRoot(a)
+	root.AddCommand(
+		newKeysCmd(a),
+		newMintCmd(a),
+		newInspectCmd(a),
+		newVerifyCmd(a),
+		newActivateCmd(a),
+		newGrantCmd(a),
+		newRevokeCmd(a),
+		newLedgerCmd(a),
+		newReportCmd(a),
+		newBatchCmd(a),
+		newRenewCmd(a),
+		newTemplateCmd(a),
+		newDemoCmd(a),
+		newVersionCmd(a),
+		newPageCmd(a),
+		newServeCmd(a),
+		newCompletionCmd(a, root),
+	)
+	initHelpCmd(root)
+	return root
+}
+
+// newRoot returns the licet command without subcommands: its flags,
+// texts and streams. newRootCmd adds them; tests that run one command
+// many times (the fuzz targets) add only that one, as building the
+// whole tree costs more than most commands.
+func newRoot(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "licet",
 		Short: "Mint and verify offline license tokens",
@@ -210,32 +260,26 @@ malformed license, a wrong passphrase), 2 usage or I/O error.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(
-		newKeysCmd(a),
-		newMintCmd(a),
-		newInspectCmd(a),
-		newVerifyCmd(a),
-		newActivateCmd(a),
-		newGrantCmd(a),
-		newRevokeCmd(a),
-		newLedgerCmd(a),
-		newReportCmd(a),
-		newBatchCmd(a),
-		newRenewCmd(a),
-		newTemplateCmd(a),
-		newDemoCmd(a),
-		newVersionCmd(a),
-		newPageCmd(a),
-		newServeCmd(a),
-		newCompletionCmd(a, root),
-	)
+	return root
+}
+
+// initHelpCmd adds the help command to root: "licet help keys new", with
+// an unknown command the usage error it is ("licet help serve").
+func initHelpCmd(root *cobra.Command) {
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {
 			c.Example = "  licet help mint\n  licet help keys trust add"
+			show := c.Run
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if err := unknownTopic(root, args); err != nil {
+					return err
+				}
+				show(c, args)
+				return nil
+			}
 		}
 	}
-	return root
 }
 
 // groupCmd returns a command that only holds subcommands: run alone or

@@ -239,7 +239,7 @@ func revokeError(err error, fl *revokeFlags, led *ledger.Ledger) error {
 // that products keeping revocation state will not follow.
 func (a *app) printRevoked(led *ledger.Ledger, res *issue.RevokeResult, notes []string, now time.Time) {
 	if res.Base != nil {
-		fmt.Fprintf(a.stderr, "licet: extending revocation list seq %d of %s (%d entries kept)\n", res.Base.Seq, res.List.Issuer, res.Kept)
+		fmt.Fprintf(a.stderr, "licet: extending revocation list seq %d of %s (%s kept)\n", res.Base.Seq, res.List.Issuer, count(res.Kept, "entry", "entries"))
 	}
 	for _, n := range notes {
 		fmt.Fprintf(a.stderr, "licet: %s\n", n)
@@ -265,7 +265,8 @@ func describeList(r *token.Revocations) string {
 	if granted > 0 {
 		under = fmt.Sprintf(", %d under grants", granted)
 	}
-	return fmt.Sprintf("revocation list seq %d (%d ids%s, %d keys, next update %s)", r.Seq, len(r.IDs)+granted, under, len(r.KeyIDs), rfc3339(r.NextUpdate))
+	return fmt.Sprintf("revocation list seq %d (%s%s, %s, next update %s)", r.Seq, count(len(r.IDs)+granted, "id", "ids"), under,
+		count(len(r.KeyIDs), "key", "keys"), rfc3339(r.NextUpdate))
 }
 
 // sameFile reports whether -o names the --from file, which is then replaced.

@@ -59,7 +59,8 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
 
 and /healthz, /readyz and /metrics (Prometheus). Every call but the
 revocation list and the document needs an API token ('licet serve token
-create'). Errors are application/problem+json with stable codes.
+create'); every change is recorded with its token ('licet serve audit').
+Errors are application/problem+json with stable codes.
 
 The key is unlocked once, at start: its passphrase comes from
 --passphrase-file, else the file "passphrase" in systemd's
@@ -94,7 +95,7 @@ clear text. SIGTERM or SIGINT stops it after the requests in flight.`,
 	f.StringVar(&fl.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
 	addPassphraseFileFlag(cmd, a)
 	_ = cmd.MarkFlagFilename("key", "key")
-	cmd.AddCommand(newServeTokenCmd(a))
+	cmd.AddCommand(newServeTokenCmd(a), newServeAuditCmd(a))
 	return cmd
 }
 

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/pgtest"
 )
 
 // serveProcess is 'licet serve' running as a real process.
@@ -147,11 +149,24 @@ products = ["acme-db"]
 days     = 365
 `
 
-// TestServeProcess runs 'licet serve' as a process: the key unlocked at
-// start from systemd's $CREDENTIALS_DIRECTORY, a token made with 'licet
-// serve token create', a mint, a read, the public revocation list, a
-// clean stop on SIGTERM, and a ledger that verifies afterwards.
+// TestServeProcess runs 'licet serve' as a process, on SQLite and (with
+// LICET_TEST_POSTGRES) PostgreSQL: the key unlocked at start from
+// systemd's $CREDENTIALS_DIRECTORY, a token made with 'licet serve token
+// create', a mint, a read, the public revocation list, a clean stop on
+// SIGTERM, and a ledger that verifies afterwards.
 func TestServeProcess(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			location := "licet.db"
+			if backend == "postgres" {
+				location = pgtest.Location(t, "licet_serve")
+			}
+			testServeProcess(t, location)
+		})
+	}
+}
+
+func testServeProcess(t *testing.T, location string) {
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "creds")
 	os.Mkdir(creds, 0o700)
@@ -160,11 +175,11 @@ func TestServeProcess(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(servePolicy), 0o644)
 	licetRun(t, dir, "keys", "new", "--issuer", "acme", "--passphrase-file", "creds/passphrase")
-	tok := strings.TrimSpace(licetRun(t, dir, "serve", "token", "create", "--key", "acme.key", "--name", "crm", "--role", "mint"))
+	tok := strings.TrimSpace(licetRun(t, dir, "serve", "token", "create", "--ledger", location, "--name", "crm", "--role", "mint"))
 	if !strings.HasPrefix(tok, "licet_") {
 		t.Fatalf("token create printed %q", tok)
 	}
-	p := startServe(t, dir, []string{"CREDENTIALS_DIRECTORY=" + creds}, "--key", "acme.key", "--listen", "127.0.0.1:0")
+	p := startServe(t, dir, []string{"CREDENTIALS_DIRECTORY=" + creds}, "--key", "acme.key", "--ledger", location, "--listen", "127.0.0.1:0")
 	status, v := call(t, "POST", p.url+"/v1/licenses", tok, `{"template":"pro","sub":"customer-42","order":"PO-1"}`)
 	if status != 201 || v["sub"] != "customer-42" {
 		t.Fatalf("mint: %d %v\n%s", status, v, p.log())
@@ -183,9 +198,13 @@ func TestServeProcess(t *testing.T) {
 		t.Errorf("readyz: %d", status)
 	}
 	p.stop(t)
-	licetRun(t, dir, "ledger", "verify", "--ledger", "licet.db") // exit 0: every log consistent
-	// The token's change is in the audit log: token list shows it exists.
-	if out := licetRun(t, dir, "serve", "token", "list", "--key", "acme.key"); !strings.Contains(out, "crm") || !strings.Contains(out, "mint") {
+	licetRun(t, dir, "ledger", "verify", "--ledger", location) // exit 0: every log consistent
+	// The mint is in the audit log with the token that made it.
+	tokID := strings.SplitN(strings.TrimPrefix(tok, "licet_"), "_", 2)[0]
+	if out := licetRun(t, dir, "serve", "audit", "--ledger", location); !regexp.MustCompile(tokID + ` +license.issued +` + id + ` +PO-1`).MatchString(out) {
+		t.Errorf("serve audit does not show the mint by token %s:\n%s", tokID, out)
+	}
+	if out := licetRun(t, dir, "serve", "token", "list", "--ledger", location); !strings.Contains(out, "crm") || !strings.Contains(out, "mint") {
 		t.Errorf("token list:\n%s", out)
 	}
 }

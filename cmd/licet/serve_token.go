@@ -84,7 +84,7 @@ Send it as 'Authorization: Bearer licet_...'.`,
 		}),
 	}
 	addTokenStoreFlags(cmd, fl)
-	cmd.Flags().StringVar(&fl.name, "name", "", "who uses the token, e.g. crm (required)")
+	cmd.Flags().StringVar(&fl.name, "name", "", "`NAME` of who or what uses the token, e.g. crm (required)")
 	cmd.Flags().StringVar(&fl.role, "role", "", "`ROLE`: read, mint, revoke, admin or partner:GRANT_ID (required)")
 	cmd.Flags().BoolVar(&fl.json, "json", false, "print id, name, role and token as JSON")
 	return cmd
@@ -156,4 +156,54 @@ func newServeTokenRevokeCmd(a *app) *cobra.Command {
 	}
 	addTokenStoreFlags(cmd, fl)
 	return cmd
+}
+
+func newServeAuditCmd(a *app) *cobra.Command {
+	fl := &serveTokenFlags{}
+	var entry string
+	cmd := &cobra.Command{
+		Use:   "audit [--ledger LOCATION] [--entry ID] [--json]",
+		Short: "Show the changes made through the issuance API, each with its token",
+		Long: `Show the audit log of 'licet serve': every license issued, renewed,
+activated or revoked, every grant and report, and every API token created
+or revoked, with the time and the token that did it ("cli" for the
+command line), oldest first.`,
+		Example: "  licet serve audit --ledger acme.db\n  licet serve audit --ledger acme.db --entry 8f26dbc27843c7fcaaae0e22d8e7e7a2 --json",
+		Args:    cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			s, err := a.openTokenStore(fl)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			log, err := s.AuditLog(context.Background(), strings.ToLower(entry))
+			if err != nil {
+				return failure(errors.New(strings.TrimPrefix(err.Error(), "server: ")), "")
+			}
+			if fl.json {
+				if log == nil {
+					log = []*server.AuditRecord{}
+				}
+				return writeJSON(a.stdout, log)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tTOKEN\tACTION\tENTRY\tORDER\tDETAIL")
+			for _, r := range log {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.At.Format("2006-01-02 15:04:05"), r.TokenID, r.Action,
+					orDash(r.EntryID), orDash(safeText(r.Order)), orDash(safeText(r.Detail)))
+			}
+			return tw.Flush()
+		}),
+	}
+	addTokenStoreFlags(cmd, fl)
+	cmd.Flags().StringVar(&entry, "entry", "", "only the changes of the ledger entry with this `ID`")
+	cmd.Flags().BoolVar(&fl.json, "json", false, "print the records as JSON")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

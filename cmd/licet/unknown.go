@@ -37,6 +37,35 @@ func unknownCommand(cmd *cobra.Command, name string) error {
 	return usageError(hint, "unknown command %q for %q (want one of: %s)", name, cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "))
 }
 
+// helpUnlessUnknown wraps the help function help: help asked for under a
+// command that has subcommands, with a positional word left over
+// ("licet serve --help", "licet keys nwe -h"), sets *unknown to that
+// unknown command instead of printing the help of the command above it.
+func helpUnlessUnknown(help func(*cobra.Command, []string), unknown *error) func(*cobra.Command, []string) {
+	return func(cmd *cobra.Command, args []string) {
+		if cmd.HasAvailableSubCommands() {
+			if words := cmd.Flags().Args(); len(words) > 0 {
+				*unknown = unknownCommand(cmd, words[0])
+				return
+			}
+		}
+		help(cmd, args)
+	}
+}
+
+// unknownTopic is the error of "licet help WORDS" when WORDS do not name
+// a command: the unknown command under the deepest one that they name.
+func unknownTopic(root *cobra.Command, words []string) error {
+	cmd, rest, err := root.Find(words)
+	if err != nil {
+		return usageError("see 'licet --help'", "%s", strings.TrimPrefix(err.Error(), "Error: "))
+	}
+	if len(rest) > 0 && cmd.HasAvailableSubCommands() {
+		return unknownCommand(cmd, rest[0])
+	}
+	return nil
+}
+
 // subcommandNames lists the commands a user may run under cmd.
 func subcommandNames(cmd *cobra.Command) []string {
 	names := make([]string, 0, len(cmd.Commands()))

@@ -15,6 +15,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
 
+// SkipMessage is why a PostgreSQL test skips, and how to run it.
+const SkipMessage = "LICET_TEST_POSTGRES is not set: this PostgreSQL test skips; to run it, start a throwaway server with `. .ci/services` (it exports LICET_TEST_POSTGRES) and run go test again"
+
 // Location returns the URL of a new schema (named prefix_ and random hex)
 // on the test server, dropped when the test ends.
 func Location(t testing.TB, prefix string) string {
@@ -24,7 +27,7 @@ func Location(t testing.TB, prefix string) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("LICET_TEST_POSTGRES is not set under CI=true: .ci/services should have started PostgreSQL and exported it")
 		}
-		t.Skip("LICET_TEST_POSTGRES is not set: PostgreSQL tests skipped (.ci/run starts a server)")
+		t.Skip(SkipMessage)
 	}
 	u, err := url.Parse(base)
 	if err != nil {
