@@ -191,3 +191,38 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	slices.Sort(ds)
 	return ds[min(len(ds)-1, len(ds)*p/100)]
 }
+
+// BenchmarkHTTPFloor runs BenchmarkServeMint's load generator against a
+// handler that answers 201 at once, beside raw ed25519.Sign in the same
+// run: the most any HTTP API can mint on these cores with this client,
+// before signing or recording anything.
+func BenchmarkHTTPFloor(b *testing.B) {
+	for _, clients := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			hs := httpserve.New(httpserve.Config{Addr: "127.0.0.1:0"})
+			hs.Mux().HandleFunc("POST /v1/licenses", func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				httpserve.WriteJSON(w, http.StatusCreated, map[string]string{"id": "0"})
+			})
+			ln, err := hs.Listen()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- hs.Serve(ctx, ln) }()
+			defer func() { cancel(); <-done }()
+			lat := loadMint(b, "http://"+ln.Addr().String(), "-", clients, b.N)
+			elapsed := b.Elapsed()
+			b.StopTimer()
+			rate := float64(b.N) / elapsed.Seconds()
+			raw := rawSignRate(time.Second)
+			b.ReportMetric(rate, "requests/s")
+			b.ReportMetric(percentile(lat, 50).Seconds()*1e3, "p50-ms")
+			b.ReportMetric(percentile(lat, 99).Seconds()*1e3, "p99-ms")
+			b.ReportMetric(raw, "raw-sign/s")
+			b.ReportMetric(100*rate/raw, "%raw-sign")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
