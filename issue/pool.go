@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/licet/licet/ledger"
@@ -42,6 +43,8 @@ type Pool struct {
 	senders sync.WaitGroup
 	// delivering counts the groups recorded and being written.
 	delivering sync.WaitGroup
+	// waiting counts the requests signed and not yet answered.
+	waiting atomic.Int64
 	// orders holds the order references being issued in this process:
 	// the channel is closed once the order is recorded (or failed).
 	orders map[string]chan struct{}
@@ -207,6 +210,7 @@ func (p *Pool) await(ctx context.Context, pd *pooled, release func()) (*Result, 
 	}
 	p.senders.Add(1)
 	p.mu.Unlock()
+	p.waiting.Add(1)
 	p.joins <- pd
 	p.senders.Done()
 	select {
@@ -236,7 +240,7 @@ func (p *Pool) run() {
 			for {
 				select {
 				case pd := <-p.joins:
-					p.commit([]*pooled{pd})
+					p.commit(p.collect(pd))
 				default:
 					return
 				}
@@ -270,6 +274,8 @@ func (p *Pool) collect(first *pooled) []*pooled {
 		case pd := <-p.joins:
 			group = append(group, pd)
 		case <-timeout:
+			return group
+		case <-p.stop: // closing: commit now
 			return group
 		}
 	}
@@ -310,7 +316,7 @@ func (p *Pool) commit(group []*pooled) {
 		return
 	}
 	if len(group) == 1 {
-		group[0].done <- err
+		p.answer(group[0], err)
 		return
 	}
 	var dup *ledger.DuplicateError
@@ -319,7 +325,7 @@ func (p *Pool) commit(group []*pooled) {
 		for _, pd := range group {
 			if pd.rec.OrderRef != "" {
 				if old, err := p.is.Ledger.ByOrder(ctx, pd.rec.OrderRef); err == nil {
-					pd.done <- &ledger.DuplicateError{Field: "order reference", Value: pd.rec.OrderRef, Existing: old}
+					p.answer(pd, &ledger.DuplicateError{Field: "order reference", Value: pd.rec.OrderRef, Existing: old})
 					continue
 				}
 			}
@@ -365,9 +371,19 @@ func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.E
 		}
 	}
 	for i, pd := range group {
-		pd.done <- errs[i]
+		p.answer(pd, errs[i])
 	}
 }
+
+// answer gives a pooled request its outcome.
+func (p *Pool) answer(pd *pooled, err error) {
+	p.waiting.Add(-1)
+	pd.done <- err
+}
+
+// Pooled returns how many requests are signed and waiting for their
+// commit.
+func (p *Pool) Pooled() int { return int(p.waiting.Load()) }
 
 // termsAt returns the terms of req as asked at now, the issue time: a
 // request with relative terms (365 days from now) made a second before it

@@ -363,3 +363,39 @@ func TestRelativeTermsAtIssueTime(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolCloseCommits: Close commits the requests already pooled and
+// answers them (nothing pooled is lost when a server stops).
+func TestPoolCloseCommits(t *testing.T) {
+	ctx := context.Background()
+	l := openLedger(t, backends()[0].open(t))
+	is := newIssuer(testKey(t, "acme"), l, nil)
+	is.Write = func(file string, data []byte, replace bool) error { return nil }
+	pool := is.NewPool(issue.PoolConfig{Wait: time.Hour})
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			_, err := pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Order: fmt.Sprintf("PO-%d", i), Out: streamOut})
+			errs <- err
+		}()
+	}
+	// Wait until all three are pooled: the sequencer holds them for an
+	// hour unless the pool closes.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if pool.Pooled() == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests pooled after 30 s, want 3", pool.Pooled())
+		}
+	}
+	pool.Close()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("a request pooled before Close: %v", err)
+		}
+	}
+	if all, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense}); len(all) != 3 {
+		t.Errorf("the ledger holds %d licenses, want 3", len(all))
+	}
+}
