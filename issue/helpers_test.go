@@ -1,14 +1,12 @@
 package issue_test
 
 import (
-	"context"
 	"crypto"
-	"crypto/sha256"
 	"encoding/hex"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/ledgertest"
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
@@ -26,41 +24,10 @@ type backend struct {
 // PostgreSQL (skipped without it, failing under CI=true).
 func backends() []backend {
 	return []backend{
-		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "licet.db") }},
+		{"sqlite", ledgertest.SQLiteLocation},
 		{"postgres", func(t testing.TB) string { return pgtest.Location(t, "licet_issue_test") }},
 	}
 }
-
-func openLedger(t testing.TB, location string) *ledger.Ledger {
-	t.Helper()
-	l, err := ledger.Open(context.Background(), location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// testKey returns a deterministic key for issuer (name varies the seed).
-func testKey(t testing.TB, issuer string) *keys.PrivateKey {
-	t.Helper()
-	seed := sha256.Sum256([]byte("issue test " + issuer))
-	k, err := keys.Generate(bytesReader(seed[:]), issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-type seedReader struct{ b []byte }
-
-func (r *seedReader) Read(p []byte) (int, error) {
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-func bytesReader(b []byte) *seedReader { return &seedReader{b: append([]byte(nil), b...)} }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -116,3 +83,11 @@ func mintLicense(t testing.TB, k *keys.PrivateKey, sub string, days int, grant [
 }
 
 func hexKID(pub []byte) string { return hex.EncodeToString(token.KeyID(pub)) }
+
+// testKey returns a deterministic key for issuer (name varies the seed).
+func testKey(t testing.TB, issuer string) *keys.PrivateKey {
+	t.Helper()
+	return ledgertest.Key(t, "issue test ", issuer)
+}
+
+var openLedger = ledgertest.Open

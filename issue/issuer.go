@@ -119,7 +119,12 @@ func (e *UnwrittenError) Unwrap() error { return e.Err }
 // then marks it written. A failed write is an [*UnwrittenError]; a
 // refused append (a [*ledger.DuplicateError]) writes nothing.
 func (is *Issuer) Record(ctx context.Context, raw []byte, order, renewedFrom string, out Out) (*Result, error) {
-	es, err := is.append(ctx, ledger.Record{Raw: raw, OrderRef: order, RenewedFrom: renewedFrom, File: out.File, PublicKey: is.PublicKey})
+	return is.record(ctx, ledger.Record{Raw: raw, OrderRef: order, RenewedFrom: renewedFrom, File: out.File, PublicKey: is.PublicKey}, out)
+}
+
+// record is Record of a ledger record (with its events, if set).
+func (is *Issuer) record(ctx context.Context, rec ledger.Record, out Out) (*Result, error) {
+	es, err := is.append(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +148,7 @@ func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.
 	if is.cpErr != nil {
 		return nil, is.cpErr
 	}
+	setEvents(recs)
 	return is.Ledger.Append(ctx, is.cp, recs...)
 }
 

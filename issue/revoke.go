@@ -217,7 +217,11 @@ func (is *Issuer) Revoke(ctx context.Context, req *RevokeRequest) (*RevokeResult
 			return nil, errors.New("issue: other revocation lists of the issuer are being recorded meanwhile; nothing was recorded: try again")
 		}
 	}
-	if res.Result, err = is.Record(ctx, raw, "", "", req.Out); err != nil {
+	evs, err := is.revokedEvents(ctx, raw, res)
+	if err != nil {
+		return nil, err
+	}
+	if res.Result, err = is.record(ctx, ledger.Record{Raw: raw, File: req.Out.File, PublicKey: is.PublicKey, Events: evs}, req.Out); err != nil {
 		return nil, err
 	}
 	return res, nil

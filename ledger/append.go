@@ -130,6 +130,9 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 	if err := l.appendEntries(ctx, tx, logs, entries); err != nil { // in the order given: the recording order
 		return nil, err
 	}
+	if err := l.insertRecordEvents(ctx, tx, recs, entries); err != nil {
+		return nil, err
+	}
 	for _, kid := range kids {
 		if err := l.updateHead(ctx, tx, logs[kid]); err != nil {
 			return nil, err

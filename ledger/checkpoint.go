@@ -39,6 +39,9 @@ type StoredCheckpoint struct {
 	// Source names where it came from (a report file), for people.
 	Source   string
 	Recorded time.Time
+	// Events are stored with a mirrored checkpoint, in its transaction
+	// (report.ingested); each has its Data set.
+	Events []Event
 }
 
 // RootMismatchError is returned by [Ledger.AppendCheckpoint] when the
@@ -141,6 +144,9 @@ func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *StoredCheckpoint)
 
 // insertCheckpoint stores cp unless a checkpoint of its size is stored.
 func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *StoredCheckpoint) error {
+	if _, err := l.insertEvents(ctx, tx, nil, cp.Events); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, l.q(`INSERT INTO checkpoints (kid, size, root, note, grant_id, source, recorded)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid, size) DO NOTHING`),
 		cp.KID, cp.Size, cp.Root[:], cp.Note, cp.GrantID, cp.Source, cp.Recorded.Unix())

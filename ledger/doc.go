@@ -70,6 +70,17 @@
 // with them ([Ledger.Checkpoints]); [Ledger.Verify] checks every stored
 // checkpoint against the entries.
 //
+// # Events
+//
+// An append stores the events its records carry ([Record.Events], such as
+// license.issued, chosen by package issue; [StoredCheckpoint.Events] for
+// report.ingested) in its own transaction: an outbox, so an event exists
+// exactly when the entries it announces do. [Ledger.ExpiringEvents] adds
+// license.expiring once per license and window. Webhook subscriptions and
+// their deliveries are stored here too ([Ledger.FanOut],
+// [Ledger.ClaimDeliveries] under a lease, [Ledger.RetryDeliveries]);
+// package webhook posts them.
+//
 // # Storage
 //
 // [Open] takes a file path, which is an SQLite database (pure Go, no cgo;

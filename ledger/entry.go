@@ -86,6 +86,8 @@ type Record struct {
 	// so that [Ledger.Verify] also checks every signature. It must match
 	// the kid of Raw.
 	PublicKey ed25519.PublicKey
+	// Events are stored in the append's transaction (see [Event]).
+	Events []Event
 }
 
 // Describe derives the indexed fields of an entry from the raw bytes of a

@@ -2,19 +2,17 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/ledgertest"
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // backend opens a fresh, empty ledger.
@@ -28,7 +26,7 @@ type backend struct {
 // where they fail: CI cannot skip them silently.
 func backends() []backend {
 	return []backend{
-		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "licet.db") }},
+		{"sqlite", ledgertest.SQLiteLocation},
 		{"postgres", PostgresLocation},
 	}
 }
@@ -36,37 +34,6 @@ func backends() []backend {
 // PostgresLocation returns the URL of a fresh schema on the test server,
 // dropped when the test ends.
 func PostgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_test") }
-
-func openLedger(t testing.TB, location string) *ledger.Ledger {
-	t.Helper()
-	l, err := ledger.Open(context.Background(), location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// testKey returns a deterministic key for issuer.
-func testKey(t testing.TB, issuer string) *keys.PrivateKey {
-	t.Helper()
-	seed := sha256.Sum256([]byte("ledger test " + issuer))
-	k, err := keys.Generate(bytesReader(seed[:]), issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-type seedReader struct{ b []byte }
-
-func (r *seedReader) Read(p []byte) (int, error) {
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-func bytesReader(b []byte) *seedReader { return &seedReader{b: append([]byte(nil), b...)} }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -125,25 +92,6 @@ func mintRevocations(t testing.TB, k *keys.PrivateKey, seq uint64, ids ...[]byte
 	return raw
 }
 
-func idOf(t testing.TB, raw []byte) string {
-	t.Helper()
-	e, err := ledger.Describe(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.ID
-}
-
-// signerOf returns the checkpoint signer of k's log.
-func signerOf(t testing.TB, k *keys.PrivateKey) note.Signer {
-	t.Helper()
-	s, err := ledger.NewCheckpointSigner(k.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // mustAppend appends records signed by k.
 func mustAppend(t testing.TB, l *ledger.Ledger, k *keys.PrivateKey, recs ...ledger.Record) []*ledger.Entry {
 	t.Helper()
@@ -175,3 +123,15 @@ func exampleKey() *keys.PrivateKey { return testKey(&testing.T{}, "acme") }
 func exampleLicense(k *keys.PrivateKey, sub string) []byte {
 	return mintLicense(&testing.T{}, k, licenseSpec{sub: sub, tier: "pro", days: 365}, nil)
 }
+
+// testKey returns a deterministic key for issuer.
+func testKey(t testing.TB, issuer string) *keys.PrivateKey {
+	t.Helper()
+	return ledgertest.Key(t, "ledger test ", issuer)
+}
+
+var (
+	openLedger = ledgertest.Open
+	idOf       = ledgertest.IDOf
+	signerOf   = ledgertest.CheckpointSigner // the checkpoint signer of k's log
+)

@@ -88,6 +88,10 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		l.db.Close()
 		return nil, err
 	}
+	if err := l.migrateEvents(ctx); err != nil {
+		l.db.Close()
+		return nil, err
+	}
 	return l, nil
 }
 

@@ -45,6 +45,21 @@
 //
 // Amounts are decimal numbers with at most two decimals, written as
 // strings (or TOML numbers); see [Royalties].
+//
+// # Webhooks
+//
+// 'licet serve' posts events to the endpoints listed (see [Webhook]):
+//
+//	[[webhooks]]
+//	name   = "crm"
+//	url    = "https://crm.example.com/hooks/licet"
+//	events = ["license.issued", "license.revoked"]   # default: every event
+//	secret = "env:LICET_WEBHOOK_CRM"                 # or "file:/etc/licet/crm.whsec"
+//
+// # Stripe
+//
+// The [stripe] table maps a vendor's Stripe prices to templates for the
+// Stripe webhook endpoint of 'licet serve'; see [Stripe].
 package policy
 
 import (
@@ -76,6 +91,9 @@ type Policy struct {
 	Templates map[string]*Template
 	// Royalties is nil when the file has no [royalties] table.
 	Royalties *Royalties
+	Webhooks  []*Webhook // the [[webhooks]] entries, in order
+	// Stripe is nil when the file has no [stripe] table.
+	Stripe *Stripe
 }
 
 // Product is a product the issuer sells.
@@ -106,6 +124,8 @@ type fileWire struct {
 	Products  map[string]productWire  `toml:"products"`
 	Templates map[string]templateWire `toml:"templates"`
 	Royalties *royaltiesWire          `toml:"royalties"`
+	Webhooks  []webhookWire           `toml:"webhooks"`
+	Stripe    *stripeWire             `toml:"stripe"`
 }
 
 type productWire struct {
@@ -174,6 +194,13 @@ func Parse(data []byte, name string) (*Policy, error) {
 	if w.Royalties != nil {
 		var probs []string
 		p.Royalties, probs = checkRoyalties(w.Royalties)
+		problems = append(problems, probs...)
+	}
+	var probs []string
+	p.Webhooks, probs = checkWebhooks(w.Webhooks)
+	problems = append(problems, probs...)
+	if w.Stripe != nil {
+		p.Stripe, probs = p.checkStripe(w.Stripe)
 		problems = append(problems, probs...)
 	}
 	if len(problems) > 0 {

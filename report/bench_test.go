@@ -13,18 +13,18 @@ import (
 // tree, and the append (ns/op over 1000 is the cost per license).
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	w := &world{t: &testing.T{}, vendor: testKey(b, "acme"), partner: testKey(b, "globex"), clock: t0}
-	w.pled, w.vled = openLedger(b, ""), openLedger(b, "")
-	w.grant = w.signGrant(w.vendor, w.partner, []string{"pro"})
+	w := &world{T: &testing.T{}, Vendor: testKey(b, "acme"), Partner: testKey(b, "globex"), Clock: t0}
+	w.PLed, w.VLed = openLedger(b, ""), openLedger(b, "")
+	w.Grant = w.SignGrant(w.Vendor, w.Partner, []string{"pro"})
 	var recs []ledger.Record
 	for range 1000 {
-		w.clock = t0 // every license on the same day, within the grant
-		recs = append(recs, ledger.Record{Raw: w.license(w.partner, "pro", 10, w.grant), PublicKey: w.partner.Public().Key, Written: true})
+		w.Clock = t0 // every license on the same day, within the grant
+		recs = append(recs, ledger.Record{Raw: w.License(w.Partner, "pro", 10, w.Grant), PublicKey: w.Partner.Public().Key, Written: true})
 	}
-	if _, err := w.pled.Append(ctx, checkpointSigner(b, w.partner), recs...); err != nil {
+	if _, err := w.PLed.Append(ctx, checkpointSigner(b, w.Partner), recs...); err != nil {
 		b.Fatal(err)
 	}
-	r, err := report.Create(ctx, w.pled, report.CreateOptions{Grant: w.grant, Signer: w.partner.Signer(), Now: t0})
+	r, err := report.Create(ctx, w.PLed, report.CreateOptions{Grant: w.Grant, Signer: w.Partner.Signer(), Now: t0})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func BenchmarkIngest(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		vled := openLedger(b, "")
-		if _, err := vled.Append(ctx, checkpointSigner(b, w.vendor), ledger.Record{Raw: w.grant, PublicKey: w.vendor.Public().Key}); err != nil {
+		if _, err := vled.Append(ctx, checkpointSigner(b, w.Vendor), ledger.Record{Raw: w.Grant, PublicKey: w.Vendor.Public().Key}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -4,26 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/reporttest"
 	"github.com/licet/licet/report"
-	"github.com/licet/licet/token"
 )
 
 const day = 24 * time.Hour
-
-// partnerLicense signs a license of the partner under the grant, issued
-// at iat, expiring after days, with grace, recorded in its ledger.
-func (w *world) partnerLicense(sub string, iat time.Time, days int, grace time.Duration, seats uint64) []byte {
-	w.t.Helper()
-	id, _ := token.NewID(nil)
-	l := &token.License{Issuer: w.partner.Issuer, Subject: sub, Audience: []string{"acme-db"}, Tier: "pro",
-		IssuedAt: iat, Expiry: iat.Add(time.Duration(days) * day), Grace: grace, ID: id, Limits: map[string]uint64{"seats": seats}}
-	raw, err := token.SignLicense(w.partner.Signer(), l, w.grant)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.record(raw)
-	return raw
-}
 
 // TestIngestListsLateLicenses: a license issued before the partner's
 // previous report (left out of it, or backdated) is stored, and listed in
@@ -31,34 +16,11 @@ func (w *world) partnerLicense(sub string, iat time.Time, days int, grace time.D
 // a first report. (Package royalty's TestLateLicenses shows where a
 // statement counts it.)
 func TestIngestListsLateLicenses(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			w := newWorld(t, b.location(t))
-			oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
-			w.partnerLicense("on-time", oct(6), 365, 0, 1)
-			w.clock = oct(8)
-			in, err := w.ingest(w.create(0), report.IngestOptions{})
-			if err != nil || len(in.Late) != 0 || !in.Previous.IsZero() {
-				t.Fatalf("the first report: %+v, %v (nothing is late in a first report)", in, err)
-			}
-			backdated := w.partnerLicense("backdated", oct(7), 365, 0, 1)
-			w.partnerLicense("november", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 365, 0, 1)
-			w.clock = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-			in, err = w.ingest(w.create(1), report.IngestOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(in.Late) != 1 || in.Late[0].ID != idOf(t, backdated) || !in.Previous.Equal(oct(8)) || len(in.Entries) != 2 {
-				t.Fatalf("the second report: late %+v, previous %s", in.Late, in.Previous)
-			}
-			if w.head().N != 3 {
-				t.Errorf("the vendor's mirror holds %d entries, want 3: late licenses are stored", w.head().N)
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := reporttest.LateWorld(t, keySeed, b.Location(t))
+			if w.Head().N != 3 {
+				t.Errorf("the vendor's mirror holds %d entries, want 3: late licenses are stored", w.Head().N)
 			}
 		})
 	}

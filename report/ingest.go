@@ -298,6 +298,7 @@ func (s *ingestion) store(ctx context.Context) error {
 	if cp.Source == "" {
 		cp.Source = "a report"
 	}
+	cp.Events = s.events(cp)
 	es, err := s.led.AppendCheckpoint(ctx, s.head.N, cp, recs...)
 	var rm *ledger.RootMismatchError
 	var se *ledger.StartError

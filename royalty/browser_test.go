@@ -67,7 +67,7 @@ func TestStatementInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := s.WriteHTML(&b, w.clock); err != nil {
+	if err := s.WriteHTML(&b, w.Clock); err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(t.TempDir(), "statement.html")
@@ -174,7 +174,7 @@ func TestStatementPolicyBlocksRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := s.WriteHTML(&b, w.clock); err != nil {
+	if err := s.WriteHTML(&b, w.Clock); err != nil {
 		t.Fatal(err)
 	}
 	inject := `<img src="` + srv.URL + `/pixel.png"><link rel="stylesheet" href="` + srv.URL + `/style.css"></body>`

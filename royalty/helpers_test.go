@@ -1,190 +1,25 @@
 package royalty_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/licet/licet/internal/pgtest"
-	"github.com/licet/licet/keys"
-	"github.com/licet/licet/ledger"
-	"github.com/licet/licet/report"
-	"github.com/licet/licet/token"
-	"golang.org/x/mod/sumdb/note"
+	"github.com/licet/licet/internal/reporttest"
 )
 
-var t0 = time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
+// The world of these tests (a vendor and a partner, each with a ledger,
+// and a grant) is report's: see package reporttest.
 
-// testKey returns a deterministic key for issuer.
-func testKey(t testing.TB, issuer string) *keys.PrivateKey {
-	t.Helper()
-	seed := sha256.Sum256([]byte("royalty test " + issuer))
-	k, err := keys.Generate(&seedReader{b: seed[:]}, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// keySeed is what this package passes to ledgertest.Key.
+const keySeed = "royalty test "
 
-type seedReader struct{ b []byte }
+// backends are where the vendor's ledger of a backend test lives.
+func backends() []reporttest.Backend { return reporttest.Backends("licet_royalty") }
 
-func (r *seedReader) Read(p []byte) (int, error) {
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-// openLedger opens a fresh SQLite ledger, or the given location.
-func openLedger(t testing.TB, location string) *ledger.Ledger {
-	t.Helper()
-	if location == "" {
-		location = filepath.Join(t.TempDir(), "licet.db")
-	}
-	l, err := ledger.Open(context.Background(), location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// postgresLocation returns a fresh schema on LICET_TEST_POSTGRES; it skips
-// without one, except under CI=true.
-func postgresLocation(t testing.TB) string { return pgtest.Location(t, "licet_royalty") }
-
-// world is a vendor and a partner, each with a ledger, and a grant.
-type world struct {
-	t                 *testing.T
-	vendor, partner   *keys.PrivateKey
-	vled, pled        *ledger.Ledger
-	grant             []byte
-	grantID           string
-	dir               string
-	minted            [][]byte // the partner's log, in order
-	clock             time.Time
-	reportsMade, subs int
-}
+type world = reporttest.World
 
 func newWorld(t *testing.T, vendorLocation string) *world {
-	w := &world{t: t, vendor: testKey(t, "acme"), partner: testKey(t, "globex"), dir: t.TempDir(), clock: t0}
-	w.vled = openLedger(t, vendorLocation)
-	w.pled = openLedger(t, "")
-	w.grant = w.signGrant(w.vendor, w.partner, []string{"pro", "team"})
-	w.grantID = idOf(t, w.grant)
-	return w
+	return reporttest.NewWorld(t, keySeed, vendorLocation)
 }
 
-// signGrant signs and records (in the vendor's ledger) a grant from
-// vendor to partner.
-func (w *world) signGrant(vendor, partner *keys.PrivateKey, tiers []string) []byte {
-	w.t.Helper()
-	id, _ := token.NewID(nil)
-	g := &token.Grant{
-		Issuer: vendor.Issuer, Subject: partner.Issuer, Audience: []string{"acme-db"}, Tiers: tiers,
-		Scopes: []string{}, Limits: map[string]uint64{"seats": 100}, IssuedAt: t0.Add(-24 * time.Hour),
-		Expiry: t0.Add(730 * 24 * time.Hour), ID: id, Key: partner.Public().Key,
-	}
-	raw, err := token.SignGrant(vendor.Signer(), g)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if _, err := w.vled.Append(context.Background(), checkpointSigner(w.t, vendor), ledger.Record{Raw: raw, PublicKey: vendor.Public().Key, Written: true}); err != nil {
-		w.t.Fatal(err)
-	}
-	return raw
-}
-
-// license signs a license of tier with seats under grant (nil: none),
-// a day after the last one.
-func (w *world) license(k *keys.PrivateKey, tier string, seats uint64, grant []byte) []byte {
-	w.t.Helper()
-	w.subs++
-	w.clock = w.clock.Add(24 * time.Hour)
-	id, _ := token.NewID(nil)
-	l := &token.License{Issuer: k.Issuer, Subject: "customer-" + itoa(w.subs), Audience: []string{"acme-db"}, Tier: tier,
-		IssuedAt: w.clock, Expiry: w.clock.Add(365 * 24 * time.Hour), ID: id, Limits: map[string]uint64{"seats": seats}}
-	raw, err := token.SignLicense(k.Signer(), l, grant)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return raw
-}
-
-// mint has the partner mint n licenses under the grant, recorded in its
-// ledger.
-func (w *world) mint(n int, tier string) {
-	w.t.Helper()
-	for range n {
-		w.record(w.license(w.partner, tier, 10, w.grant))
-	}
-}
-
-// record appends raw to the partner's ledger.
-func (w *world) record(raw []byte) {
-	w.t.Helper()
-	if _, err := w.pled.Append(context.Background(), checkpointSigner(w.t, w.partner), ledger.Record{Raw: raw, PublicKey: w.partner.Public().Key, Written: true}); err != nil {
-		w.t.Fatal(err)
-	}
-	w.minted = append(w.minted, raw)
-}
-
-// create makes the partner's report since a size, as bytes.
-func (w *world) create(since int64) []byte {
-	w.t.Helper()
-	r, err := report.Create(context.Background(), w.pled, report.CreateOptions{Grant: w.grant, Signer: w.partner.Signer(), Since: since, Now: w.clock})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return marshal(w.t, r)
-}
-
-// ingest ingests data as the report file NAME in the world's directory.
-func (w *world) ingest(data []byte, opt report.IngestOptions) (*report.Ingested, error) {
-	w.reportsMade++
-	if opt.Source == "" {
-		opt.Source = filepath.Join(w.dir, "report-"+itoa(w.reportsMade)+".json")
-	}
-	if opt.Now.IsZero() {
-		opt.Now = w.clock
-	}
-	return report.Ingest(context.Background(), w.vled, data, opt)
-}
-
-// marshal encodes a report file.
-func marshal(t testing.TB, r *report.Report) []byte {
-	t.Helper()
-	data, err := r.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func idOf(t testing.TB, raw []byte) string {
-	t.Helper()
-	e, err := ledger.Describe(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.ID
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
-}
-
-// checkpointSigner returns the signer of the checkpoints of k's log.
-func checkpointSigner(t testing.TB, k *keys.PrivateKey) note.Signer {
-	t.Helper()
-	s, err := ledger.NewCheckpointSigner(k.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// statementWorld: see reporttest.StatementWorld.
+func statementWorld(t *testing.T) *world { return reporttest.StatementWorld(t, keySeed) }

@@ -8,36 +8,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/reporttest"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/royalty"
-	"github.com/licet/licet/token"
 )
 
 const day = 24 * time.Hour
-
-// partnerLicense signs a license of the partner under the grant, issued
-// at iat, expiring after days, with grace, recorded in its ledger.
-func (w *world) partnerLicense(sub string, iat time.Time, days int, grace time.Duration, seats uint64) []byte {
-	w.t.Helper()
-	id, _ := token.NewID(nil)
-	l := &token.License{Issuer: w.partner.Issuer, Subject: sub, Audience: []string{"acme-db"}, Tier: "pro",
-		IssuedAt: iat, Expiry: iat.Add(time.Duration(days) * day), Grace: grace, ID: id, Limits: map[string]uint64{"seats": seats}}
-	raw, err := token.SignLicense(w.partner.Signer(), l, w.grant)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.record(raw)
-	return raw
-}
 
 // TestStatementBillsGrace: a 1-day license with 364 days of grace is
 // billed for 365 days, and the grace shows in every output format.
 func TestStatementBillsGrace(t *testing.T) {
 	w := newWorld(t, "")
-	w.partnerLicense("one-day", time.Date(2026, 10, 6, 0, 0, 0, 0, time.UTC), 1, 364*day, 2)
-	w.clock = time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)
-	if _, err := w.ingest(w.create(0), report.IngestOptions{}); err != nil {
+	w.PartnerLicense("one-day", time.Date(2026, 10, 6, 0, 0, 0, 0, time.UTC), 1, 364*day, 2)
+	w.Clock = time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)
+	if _, err := w.Ingest(w.Create(0), report.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := build(t, w, "2026-Q4", prices, "")
@@ -86,7 +71,7 @@ func TestStatementBillsGrace(t *testing.T) {
 		t.Errorf("JSON = %s, %v", js, err)
 	}
 	var h bytes.Buffer
-	if err := s.WriteHTML(&h, w.clock); err != nil {
+	if err := s.WriteHTML(&h, w.Clock); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`<td class="num">2.00</td><td class="num">1.99</td><td>120.00 per seat-year</td>`, `<td class="grace">364d</td>`} {
@@ -100,34 +85,12 @@ func TestStatementBillsGrace(t *testing.T) {
 // (left out of it, or backdated) is flagged at ingest and counts in the
 // period of the report that first held it, listed as late.
 func TestLateLicenses(t *testing.T) {
-	for _, b := range []struct {
-		name     string
-		location func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgresLocation(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			w := newWorld(t, b.location(t))
-			oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
-			w.partnerLicense("on-time", oct(6), 365, 0, 1)
-			w.clock = oct(8)
-			in, err := w.ingest(w.create(0), report.IngestOptions{})
-			if err != nil || len(in.Late) != 0 || !in.Previous.IsZero() {
-				t.Fatalf("the first report: %+v, %v (nothing is late in a first report)", in, err)
-			}
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			// October is invoiced. In November the partner reports a license
 			// dated October 7, and one of November.
-			backdated := w.partnerLicense("backdated", oct(7), 365, 0, 1)
-			w.partnerLicense("november", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 365, 0, 1)
-			w.clock = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-			in, err = w.ingest(w.create(1), report.IngestOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(in.Late) != 1 || in.Late[0].ID != idOf(t, backdated) || !in.Previous.Equal(oct(8)) || len(in.Entries) != 2 {
-				t.Fatalf("the second report: late %+v, previous %s", in.Late, in.Previous)
-			}
+			w := reporttest.LateWorld(t, keySeed, b.Location(t))
+			oct := func(d int) time.Time { return time.Date(2026, 10, d, 9, 0, 0, 0, time.UTC) }
 
 			s, err := build(t, w, "2026-10", prices, "")
 			if err != nil || s.Licenses != 1 || s.Lines[0].Subject != "on-time" || s.Late != 0 {
@@ -138,7 +101,7 @@ func TestLateLicenses(t *testing.T) {
 				t.Fatalf("November: %+v, %v; want the backdated and the November license", s, err)
 			}
 			l := s.Lines[1]
-			if l.Subject != "backdated" || !l.Late || !l.Issued.Equal(oct(7)) || !l.Reported.Equal(w.clock) || !l.Counted().Equal(w.clock) || s.Lines[0].Late {
+			if l.Subject != "backdated" || !l.Late || !l.Issued.Equal(oct(7)) || !l.Reported.Equal(w.Clock) || !l.Counted().Equal(w.Clock) || s.Lines[0].Late {
 				t.Errorf("lines: %+v %+v", s.Lines[0], l)
 			}
 			if q, err := build(t, w, "2026-Q4", prices, ""); err != nil || q.Licenses != 3 || q.Late != 1 {
@@ -179,7 +142,7 @@ func TestLateLicenses(t *testing.T) {
 				t.Errorf("JSON = %s, %v", js, err)
 			}
 			var h bytes.Buffer
-			if err := s.WriteHTML(&h, w.clock); err != nil {
+			if err := s.WriteHTML(&h, w.Clock); err != nil {
 				t.Fatal(err)
 			}
 			for _, want := range []string{`<div class="value late" id="card-late">1</div>`,

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/report"
 	"github.com/licet/licet/royalty"
@@ -35,37 +34,13 @@ func royalties(t testing.TB, file string) *policy.Royalties {
 	return p.Royalties
 }
 
-// statementWorld: globex reports 3 pro licenses (10 seats, a year) in
-// October 2026 and 2 team licenses in November, both reports ingested;
-// then the vendor signs a license of its own, and globex one it has not
-// reported yet.
-func statementWorld(t *testing.T) *world {
-	w := newWorld(t, "")
-	w.mint(3, "pro")
-	if _, err := w.ingest(w.create(0), report.IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	w.clock = time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC)
-	w.mint(2, "team")
-	if _, err := w.ingest(w.create(3), report.IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// Licenses that are not reported: the vendor's own, and the
-	// partner's next one.
-	if _, err := w.vled.Append(context.Background(), checkpointSigner(t, w.vendor), ledger.Record{Raw: w.license(w.vendor, "pro", 5, nil)}); err != nil {
-		t.Fatal(err)
-	}
-	w.mint(1, "pro")
-	return w
-}
-
 func build(t *testing.T, w *world, period string, file string, partner string) (*royalty.Statement, error) {
 	t.Helper()
-	p, err := royalty.ParsePeriod(period, w.clock)
+	p, err := royalty.ParsePeriod(period, w.Clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return royalty.Build(context.Background(), w.vled, royalty.Options{Period: p, Royalties: royalties(t, file), Partner: partner})
+	return royalty.Build(context.Background(), w.VLed, royalty.Options{Period: p, Royalties: royalties(t, file), Partner: partner})
 }
 
 func TestStatement(t *testing.T) {
@@ -105,7 +80,7 @@ func TestStatement(t *testing.T) {
 	if s, err := build(t, w, "2026-Q4", "[royalties.prices.\"*\"]\nflat = \"1.5\"\n", ""); err != nil || s.Royalty != 7_50 {
 		t.Errorf("a \"*\" price: %+v, %v", s, err)
 	}
-	if _, err := royalty.Build(context.Background(), w.vled, royalty.Options{Period: s.Period}); err == nil ||
+	if _, err := royalty.Build(context.Background(), w.VLed, royalty.Options{Period: s.Period}); err == nil ||
 		!strings.Contains(err.Error(), "no [royalties] table") {
 		t.Errorf("no prices: %v", err)
 	}
@@ -115,11 +90,11 @@ func TestStatement(t *testing.T) {
 // hundredths, rounded half up.
 func TestStatementProrates(t *testing.T) {
 	w := newWorld(t, "")
-	w.clock = time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)
-	w.mint(1, "pro") // issued 2026-10-11, a year, 10 seats
-	raw := w.license(w.partner, "pro", 3, w.grant)
-	w.record(raw)
-	if _, err := w.ingest(w.create(0), report.IngestOptions{}); err != nil {
+	w.Clock = time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)
+	w.Mint(1, "pro") // issued 2026-10-11, a year, 10 seats
+	raw := w.License(w.Partner, "pro", 3, w.Grant)
+	w.Record(raw)
+	if _, err := w.Ingest(w.Create(0), report.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := build(t, w, "2026-10-01..2026-10-31", "[royalties.prices.pro]\nper_seat_year = \"0.07\"\n", "")
@@ -221,7 +196,7 @@ func TestStatementHTML(t *testing.T) {
 	}
 	s.Lines[0].Subject = `<script>alert(1)</script>`
 	var b bytes.Buffer
-	if err := s.WriteHTML(&b, w.clock); err != nil {
+	if err := s.WriteHTML(&b, w.Clock); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()

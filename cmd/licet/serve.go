@@ -95,7 +95,7 @@ clear text. SIGTERM or SIGINT stops it after the requests in flight.`,
 	f.StringVar(&fl.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
 	addPassphraseFileFlag(cmd, a)
 	_ = cmd.MarkFlagFilename("key", "key")
-	cmd.AddCommand(newServeTokenCmd(a), newServeAuditCmd(a))
+	cmd.AddCommand(newServeTokenCmd(a), newServeAuditCmd(a), newServeWebhooksCmd(a))
 	return cmd
 }
 
@@ -175,12 +175,16 @@ func (a *app) serve(fl *serveFlags) error {
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
 	defer api.Close()
-	ln, err := hs.Listen()
+	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
+		return err
+	}
+	ln, hooks, err := a.listenWithWebhooks(hs, led, pol, log)
 	if err != nil {
-		return ioError(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer runWebhooks(ctx, hooks)() // drains the outbox with the requests
 	log.Info("licet serve", "issuer", is.Name, "kid", fmt.Sprintf("%x", is.KeyID()), "ledger", ledger.Redact(loc))
 	if err := hs.Serve(ctx, ln); err != nil {
 		return failure(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
