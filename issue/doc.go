@@ -34,4 +34,13 @@
 // previous key ([RevocationSigner]), which every product still trusts
 // (new releases keep it, retired: a retired key still signs lists). The
 // [Workspace] file beside the keys records which file holds which key.
+//
+// # Concurrent requests
+//
+// A server issuing for many clients at once uses a [Pool]
+// ([Issuer.NewPool]): each license is checked and signed on its caller's
+// goroutine, then a sequencer records everything pooled in one ledger
+// transaction with one signed checkpoint and answers each caller from it.
+// Orders stay idempotent; a request that fails its checks fails alone,
+// before joining.
 package issue

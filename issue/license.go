@@ -76,7 +76,12 @@ func (is *Issuer) License(ctx context.Context, req *LicenseRequest) (*Result, er
 			return r, err
 		}
 	}
-	lic, grantRaw, g, rotation, err := is.prepare(ctx, req.License, req.Grant, req.NoRotationGrant, is.now())
+	now := is.now()
+	terms, err := termsAt(req, now) // relative terms counted from the issue time
+	if err != nil {
+		return nil, err
+	}
+	lic, grantRaw, g, rotation, err := is.prepare(ctx, terms, req.Grant, req.NoRotationGrant, now)
 	if err != nil {
 		return nil, err
 	}

@@ -95,10 +95,8 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 		return nil, l.wrap("appending to", err)
 	}
 	defer tx.Rollback()
-	for _, e := range entries {
-		if err := l.checkDuplicate(ctx, tx, e); err != nil {
-			return nil, err
-		}
+	if err := l.checkDuplicates(ctx, tx, entries); err != nil {
+		return nil, err
 	}
 	logs := map[string]*logState{}
 	for _, kid := range kids {
@@ -129,10 +127,8 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 			return nil, err
 		}
 	}
-	for _, e := range entries { // in the order given: the recording order
-		if err := l.appendEntry(ctx, tx, logs[e.KID], e); err != nil {
-			return nil, err
-		}
+	if err := l.appendEntries(ctx, tx, logs, entries); err != nil { // in the order given: the recording order
+		return nil, err
 	}
 	if err := l.insertRecordEvents(ctx, tx, recs, entries); err != nil {
 		return nil, err
@@ -263,7 +259,7 @@ func (l *Ledger) lockLog(ctx context.Context, tx *sql.Tx, kid string) (*logState
 }
 
 // txHashReader reads stored hashes inside a transaction, seeing the hashes
-// appended earlier in the same transaction.
+// appended earlier in the same transaction and keeping those it read.
 type txHashReader struct {
 	l     *Ledger
 	ctx   context.Context
@@ -294,6 +290,7 @@ func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			out[i] = h
 		} else {
 			out[i] = got[x]
+			r.fresh[x] = got[x] // stored hashes do not change while the log is locked
 		}
 	}
 	return out, nil

@@ -11,9 +11,22 @@ func (l *Ledger) MarkWrittenMany(ctx context.Context, entries []*Entry) error {
 		return l.wrap("updating", err)
 	}
 	defer tx.Rollback()
+	// One statement per file and chunk of ids, not one per entry.
+	var files []string
+	ids := map[string][]any{}
 	for _, e := range entries {
-		if _, err := tx.ExecContext(ctx, l.q("UPDATE entries SET written = ?, file = ? WHERE id = ?"), true, e.File, e.ID); err != nil {
-			return l.wrap("updating", err)
+		if _, ok := ids[e.File]; !ok {
+			files = append(files, e.File)
+		}
+		ids[e.File] = append(ids[e.File], e.ID)
+	}
+	for _, f := range files {
+		for all := ids[f]; len(all) > 0; all = all[min(len(all), checkChunk):] {
+			chunk := all[:min(len(all), checkChunk)]
+			args := append([]any{true, f}, chunk...)
+			if _, err := tx.ExecContext(ctx, l.q("UPDATE entries SET written = ?, file = ? WHERE id IN ("+marks(len(chunk))+")"), args...); err != nil {
+				return l.wrap("updating", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

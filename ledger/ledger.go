@@ -318,6 +318,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS entries_id_grant ON entries (id, grant_id);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_order ON entries (order_ref) WHERE order_ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_exp ON entries (exp);
 CREATE INDEX IF NOT EXISTS entries_sub ON entries (sub);
+CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind, partner);
+CREATE INDEX IF NOT EXISTS entries_renewed ON entries (renewed_from) WHERE renewed_from <> '';
 CREATE TABLE IF NOT EXISTS checkpoints (
 	kid      TEXT NOT NULL,
 	size     BIGINT NOT NULL,

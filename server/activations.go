@@ -81,7 +81,7 @@ func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *A
 	}
 	res, err := retryRaced(order, func() (*issue.Result, error) {
 		l := *lic
-		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+		return s.pool.License(r.Context(), &issue.LicenseRequest{
 			License: &l, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
 			AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
 		})

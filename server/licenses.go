@@ -95,7 +95,8 @@ func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	}
 	res, err := retryRaced(order, func() (*issue.Result, error) {
 		l := *lic
-		return s.cfg.Issuer.License(r.Context(), &issue.LicenseRequest{
+		// Through the pool: concurrent mints share one ledger transaction.
+		return s.pool.License(r.Context(), &issue.LicenseRequest{
 			License: &l, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
 			AskedAt: func(at time.Time) (*token.License, error) {
 				l, p := req.license(s.cfg.Policy, at)

@@ -38,6 +38,10 @@ type Config struct {
 	// EvidenceDir is where a refused report's evidence of a rewritten
 	// partner log is kept (report.IngestOptions.EvidenceDir).
 	EvidenceDir string
+	// PoolMax and PoolWait group concurrent mints into one ledger
+	// transaction (issue.PoolConfig's Max and Wait); 0 for the defaults.
+	PoolMax  int
+	PoolWait time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger receives the server's events; nil discards them.
@@ -46,10 +50,12 @@ type Config struct {
 
 // Server is the issuance API.
 type Server struct {
-	cfg     Config
-	led     *ledger.Ledger
-	log     *slog.Logger
-	issued  *prometheus.CounterVec
+	cfg    Config
+	led    *ledger.Ledger
+	log    *slog.Logger
+	issued *prometheus.CounterVec
+	// pool groups concurrent mints into one ledger transaction each.
+	pool    *issue.Pool
 	mu      sync.Mutex
 	limits  map[string]*rate.Limiter
 	limitAt map[string]time.Time
@@ -68,10 +74,15 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, led: cfg.Issuer.Ledger, log: log, limits: map[string]*rate.Limiter{}, limitAt: map[string]time.Time{},
+		pool: cfg.Issuer.NewPool(issue.PoolConfig{Max: cfg.PoolMax, Wait: cfg.PoolWait}),
 		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "licet_issued_total", Help: "Tokens signed and recorded by the issuance API, by kind (license, renewal, grant, revocations).",
 		}, []string{"kind"})}
 }
+
+// Close commits the mints pooled and stops the pool: call it once the
+// HTTP server has drained its requests.
+func (s *Server) Close() { s.pool.Close() }
 
 func (s *Server) now() time.Time {
 	if s.cfg.Now != nil {

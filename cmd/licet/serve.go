@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -166,14 +167,12 @@ func (a *app) serve(fl *serveFlags) error {
 	if _, err := is.Signer(); err != nil {
 		return failure(err, "")
 	}
-	evidence := fl.evidenceDir
-	if evidence == "" {
-		evidence = filepath.Dir(fl.key)
-	}
+	evidence := cmp.Or(fl.evidenceDir, filepath.Dir(fl.key))
 	api := server.New(server.Config{Issuer: is, Policy: pol, Store: store, Rate: fl.rate, Burst: fl.burst, EvidenceDir: evidence, Now: a.now, Logger: log})
 	hs := httpserve.New(httpserve.Config{Addr: fl.listen, CertFile: fl.tlsCert, KeyFile: fl.tlsKey, InsecureListen: fl.insecure,
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
+	defer api.Close()
 	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
 		return err
 	}

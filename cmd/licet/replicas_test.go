@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/internal/pgtest"
+	"github.com/licet/licet/ledger"
+)
+
+// buildLicet builds the licet command once (a real binary, without the
+// test's race detector) into dir.
+func buildLicet(t *testing.T, dir string) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build licet: %v", err)
+	}
+	bin := filepath.Join(dir, "licet")
+	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// replica is one 'licet serve' process of the replica test.
+type replica struct {
+	cmd    *exec.Cmd
+	url    string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan error
+	dead   atomic.Bool
+}
+
+func (p *replica) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// startReplica starts 'bin serve args...' in dir and waits until it
+// listens (on the free port it chose).
+func startReplica(t *testing.T, bin, dir string, args ...string) *replica {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &replica{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	listening := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if !p.dead.Load() {
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case err := <-p.done:
+		t.Fatalf("licet serve exited before listening (%v):\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("licet serve did not listen within 60 s:\n%s", p.log())
+	}
+	return p
+}
+
+// mintCall is one POST /v1/licenses of the replica test: an order's
+// request, or a retry of it (the same body and headers).
+type mintCall struct {
+	order int    // index of the order
+	ref   string // the order reference the ledger records
+	body  string
+	key   string // Idempotency-Key header; "" for an order in the body
+	retry bool
+}
+
+// mintResult is what the client finally got for a call.
+type mintResult struct {
+	status int
+	id     string
+	err    error
+	// failovers counts the attempts that failed on a replica (killed)
+	// and were sent again to another.
+	failovers int
+}
+
+// TestReplicas runs three 'licet serve' processes on one PostgreSQL
+// ledger with one API token, and sends them 2,000 concurrent mints of
+// which a fifth are retries of earlier orders (the same body, with the
+// order in the body or an Idempotency-Key header, sent to any replica).
+// Mid-run one server is killed with SIGKILL: its requests in flight fail
+// on the client side, and the client sends them again to another replica,
+// as a CRM would. Afterwards every order is issued exactly once (the
+// ledger holds one license per order, and every answer for an order,
+// retries included, is that license), and 'licet ledger verify' finds
+// the log consistent.
+func TestReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers and sends 2,000 requests")
+	}
+	loc := pgtest.Location(t, "licet_replicas")
+	dir := t.TempDir()
+	bin := buildLicet(t, dir)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("licet %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pass"), []byte("replica test passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(servePolicy), 0o644)
+	run("keys", "new", "--issuer", "acme", "--passphrase-file", "pass")
+	tok := strings.TrimSpace(run("serve", "token", "create", "--ledger", loc, "--name", "crm", "--role", "mint"))
+	replicas := make([]*replica, 3)
+	for i := range replicas {
+		replicas[i] = startReplica(t, bin, dir, "--key", "acme.key", "--ledger", loc, "--passphrase-file", "pass",
+			"--listen", "127.0.0.1:0", "--rate", "1000000", "--burst", "1000000")
+	}
+
+	const total, orders = 2000, 1600 // a fifth are retries
+	calls := make([]*mintCall, 0, total)
+	for i := range orders {
+		c := &mintCall{order: i}
+		if i%2 == 0 {
+			c.ref = fmt.Sprintf("PO-%d", i)
+			c.body = fmt.Sprintf(`{"template":"pro","sub":"customer-%d","order":%q}`, i, c.ref)
+		} else {
+			c.key = fmt.Sprintf("crm-%d", i)
+			c.ref = "idempotency-key:" + c.key
+			c.body = fmt.Sprintf(`{"template":"pro","sub":"customer-%d"}`, i)
+		}
+		calls = append(calls, c)
+	}
+	rng := rand.New(rand.NewPCG(21, 3))
+	for range total - orders {
+		c := *calls[rng.IntN(orders)]
+		c.retry = true
+		calls = append(calls, &c)
+	}
+	rng.Shuffle(len(calls), func(i, j int) { calls[i], calls[j] = calls[j], calls[i] })
+
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	results := make([]mintResult, len(calls))
+	var answered atomic.Int64
+	killed := make(chan struct{})
+	victim := replicas[1]
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = sendMint(client, replicas, i%len(replicas), tok, c)
+			if answered.Add(1) == total/3 {
+				close(killed)
+			}
+		}()
+	}
+	// Kill one replica once a third of the requests are answered: the
+	// rest are in flight or queued, some of them on it.
+	select {
+	case <-killed:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("a third of the requests were not answered within 3 minutes")
+	}
+	victim.dead.Store(true)
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.done
+	killedAt := time.Since(start)
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	// Every answer for an order, retries included, names one license.
+	byOrder := map[string]string{}
+	failovers, fresh := 0, 0
+	for i, c := range calls {
+		r := results[i]
+		failovers += r.failovers
+		if r.err != nil {
+			t.Errorf("order %s (retry %v): %v", c.ref, c.retry, r.err)
+			continue
+		}
+		if r.status == http.StatusCreated {
+			fresh++
+		}
+		if id, ok := byOrder[c.ref]; ok && id != r.id {
+			t.Errorf("order %s was answered with licenses %s and %s", c.ref, id, r.id)
+		}
+		byOrder[c.ref] = r.id
+	}
+	t.Logf("%d requests (%d orders) on 3 replicas in %s, one killed at %s; %d attempts failed on the killed replica and were sent to another; %d answers 201, %d 200",
+		total, orders, elapsed.Round(time.Millisecond), killedAt.Round(time.Millisecond), failovers, fresh, total-fresh)
+	if failovers == 0 {
+		t.Error("no request was in flight on the killed replica: the kill tested nothing")
+	}
+	if len(byOrder) != orders {
+		t.Errorf("%d orders answered, want %d", len(byOrder), orders)
+	}
+
+	// The ledger: exactly one license per order, the one answered.
+	led, err := ledger.Open(context.Background(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	all, err := led.List(context.Background(), ledger.Filter{Kind: ledger.KindLicense})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]int{}
+	for _, e := range all {
+		recorded[e.OrderRef]++
+		if want, ok := byOrder[e.OrderRef]; ok && want != e.ID {
+			t.Errorf("order %s: the ledger holds %s, the client got %s", e.OrderRef, e.ID, want)
+		}
+	}
+	if len(all) != orders {
+		t.Errorf("the ledger holds %d licenses for %d orders", len(all), orders)
+	}
+	for ref, n := range recorded {
+		if n != 1 {
+			t.Errorf("order %q is recorded %d times", ref, n)
+		}
+	}
+
+	for _, p := range replicas {
+		if p != victim {
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-p.done; err != nil {
+				t.Errorf("a replica after SIGTERM: %v\n%s", err, p.log())
+			}
+			p.dead.Store(true)
+		}
+	}
+	out := run("ledger", "verify", "--ledger", loc) // exit 0: every log consistent
+	t.Logf("licet ledger verify: %s", strings.TrimSpace(out))
+}
+
+// sendMint sends c to replica first, and again to the next live replica
+// when the connection fails (a killed server), as a CRM retries.
+func sendMint(client *http.Client, replicas []*replica, first int, tok string, c *mintCall) mintResult {
+	var res mintResult
+	for attempt := 0; attempt < 2*len(replicas); attempt++ {
+		p := replicas[(first+attempt)%len(replicas)]
+		if p.dead.Load() {
+			continue
+		}
+		req, err := http.NewRequest("POST", p.url+"/v1/licenses", strings.NewReader(c.body))
+		if err != nil {
+			return mintResult{err: err}
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		if c.key != "" {
+			req.Header.Set("Idempotency-Key", c.key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			// The server went away with the request (killed): send it
+			// to another replica.
+			res.failovers++
+			res.err = err
+			continue
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			res.failovers++
+			res.err = err
+			continue
+		}
+		var v struct {
+			ID    string `json:"id"`
+			Order string `json:"order"`
+		}
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			return mintResult{status: resp.StatusCode, failovers: res.failovers, err: fmt.Errorf("%s: %d %s", p.url, resp.StatusCode, data)}
+		}
+		if err := json.Unmarshal(data, &v); err != nil || v.ID == "" {
+			return mintResult{status: resp.StatusCode, failovers: res.failovers, err: fmt.Errorf("%s: %d, no license id: %s", p.url, resp.StatusCode, data)}
+		}
+		return mintResult{status: resp.StatusCode, id: v.ID, failovers: res.failovers}
+	}
+	if res.err == nil {
+		res.err = errors.New("no replica answered")
+	}
+	return res
+}

@@ -1,0 +1,397 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/token"
+)
+
+// Pool issues the licenses that concurrent callers ask of one Issuer
+// through shared ledger transactions, as a log sequencer does: each
+// request is checked and signed on its caller's goroutine (so signing
+// runs on every core), then joins the pool; one sequencer goroutine
+// appends everything pooled in one [ledger.Ledger.Append] (one
+// transaction, one signed checkpoint of the log) and answers every waiter
+// from that commit. Throughput is then bounded by signing, not by one
+// commit per license.
+//
+// Pool.License answers as [Issuer.License] does: an order already
+// recorded with the same terms returns the recorded license
+// (Result.Existing), with other terms a [*ConflictError]. Two requests
+// with one order in one process never both sign: the second waits for
+// the first and gets its license (or a conflict). A request that cannot
+// be issued (invalid terms, outside its grant, a conflict) fails before
+// it joins the pool, and an append refused because of one record (an
+// order recorded meanwhile by another process sharing the ledger) is
+// made again without it: no request fails because of another.
+type Pool struct {
+	is  *Issuer
+	cfg PoolConfig
+
+	joins chan *pooled
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu      sync.Mutex
+	closed  bool
+	senders sync.WaitGroup
+	// delivering counts the groups recorded and being written.
+	delivering sync.WaitGroup
+	// waiting counts the requests signed and not yet answered.
+	waiting atomic.Int64
+	// orders holds the order references being issued in this process:
+	// the channel is closed once the order is recorded (or failed).
+	orders map[string]chan struct{}
+}
+
+// PoolConfig is how a [Pool] groups requests.
+type PoolConfig struct {
+	// Max is the most licenses appended in one transaction; 0 is 256.
+	Max int
+	// Wait is how long the sequencer keeps collecting after the first
+	// request of a group arrived, unless Max are pooled first. 0 commits
+	// what has arrived as soon as the previous commit is done: requests
+	// arriving during a commit make up the next group, so a lone request
+	// waits for nothing.
+	Wait time.Duration
+}
+
+// pooled is a signed license waiting for its commit.
+type pooled struct {
+	rec  ledger.Record
+	out  Out
+	res  *Result
+	done chan error // receives the outcome once
+}
+
+// NewPool starts the sequencer of a pool over is; Close stops it.
+func (is *Issuer) NewPool(cfg PoolConfig) *Pool {
+	if cfg.Max <= 0 {
+		cfg.Max = 256
+	}
+	p := &Pool{is: is, cfg: cfg, joins: make(chan *pooled, cfg.Max), stop: make(chan struct{}), done: make(chan struct{}),
+		orders: map[string]chan struct{}{}}
+	go p.run()
+	return p
+}
+
+// ErrPoolClosed is a request made of a closed [Pool].
+var ErrPoolClosed = errors.New("issue: the issuing pool is closed (the server is stopping)")
+
+// Close stops taking requests, commits those already pooled, answers
+// them and returns.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		<-p.done
+		return
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.senders.Wait()
+	close(p.stop)
+	<-p.done
+}
+
+// License issues a license as [Issuer.License] does, its record appended
+// together with those of the concurrent requests (see [Pool]).
+func (p *Pool) License(ctx context.Context, req *LicenseRequest) (*Result, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := p.license(ctx, req)
+		var dup *ledger.DuplicateError
+		if req.Order != "" && attempt < 3 && errors.As(err, &dup) && dup.Field == "order reference" {
+			// Another process recorded the order first: the next
+			// attempt finds it (the same terms: that license; other
+			// terms: a conflict).
+			continue
+		}
+		return res, err
+	}
+}
+
+func (p *Pool) license(ctx context.Context, req *LicenseRequest) (*Result, error) {
+	if req.Order != "" {
+		release, err := p.claim(ctx, req.Order)
+		if err != nil {
+			return nil, err
+		}
+		joined := false
+		defer func() {
+			if !joined {
+				release()
+			}
+		}()
+		if r, err := p.is.existing(ctx, req); r != nil || err != nil {
+			return r, err
+		}
+		pd, err := p.sign(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		joined = true
+		return p.await(ctx, pd, release)
+	}
+	pd, err := p.sign(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return p.await(ctx, pd, func() {})
+}
+
+// claim makes the caller the one request issuing order in this process,
+// waiting while another one does; release ends the claim.
+func (p *Pool) claim(ctx context.Context, order string) (release func(), err error) {
+	for {
+		p.mu.Lock()
+		busy, ok := p.orders[order]
+		if !ok {
+			ch := make(chan struct{})
+			p.orders[order] = ch
+			p.mu.Unlock()
+			return func() {
+				p.mu.Lock()
+				delete(p.orders, order)
+				p.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// sign checks and signs the license of req (on the caller's goroutine).
+func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
+	now := p.is.now()
+	terms, err := termsAt(req, now)
+	if err != nil {
+		return nil, err
+	}
+	lic, grantRaw, g, rotation, err := p.is.prepare(ctx, terms, req.Grant, req.NoRotationGrant, now)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := p.is.Signer()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := token.SignLicense(signer, lic, grantRaw)
+	if err != nil {
+		return nil, err
+	}
+	*req.License = *lic
+	return &pooled{
+		rec:  ledger.Record{Raw: raw, OrderRef: req.Order, RenewedFrom: req.RenewedFrom, File: req.Out.File, PublicKey: p.is.PublicKey},
+		out:  req.Out,
+		res:  &Result{File: req.Out.File, Grant: g, Rotation: rotation},
+		done: make(chan error, 1),
+	}, nil
+}
+
+// await hands pd to the sequencer and waits for its commit; release runs
+// once the outcome is known (even when the caller gave up waiting).
+func (p *Pool) await(ctx context.Context, pd *pooled, release func()) (*Result, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		release()
+		return nil, ErrPoolClosed
+	}
+	p.senders.Add(1)
+	p.mu.Unlock()
+	p.waiting.Add(1)
+	p.joins <- pd
+	p.senders.Done()
+	select {
+	case err := <-pd.done:
+		release()
+		if err != nil {
+			return nil, err
+		}
+		return pd.res, nil
+	case <-ctx.Done():
+		// The commit goes on without the caller; the claim on its order
+		// ends with it.
+		go func() { <-pd.done; release() }()
+		return nil, ctx.Err()
+	}
+}
+
+// run is the sequencer: it collects pooled licenses and commits them.
+func (p *Pool) run() {
+	defer close(p.done)
+	defer p.delivering.Wait()
+	for {
+		var first *pooled
+		select {
+		case first = <-p.joins:
+		case <-p.stop:
+			for {
+				select {
+				case pd := <-p.joins:
+					p.commit(p.collect(pd))
+				default:
+					return
+				}
+			}
+		}
+		p.commit(p.collect(first))
+	}
+}
+
+// collect returns first and what joins after it: what is queued now, or
+// what arrives within cfg.Wait, up to cfg.Max.
+func (p *Pool) collect(first *pooled) []*pooled {
+	group := []*pooled{first}
+	var timeout <-chan time.Time
+	if p.cfg.Wait > 0 {
+		t := time.NewTimer(p.cfg.Wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for len(group) < p.cfg.Max {
+		if timeout == nil {
+			select {
+			case pd := <-p.joins:
+				group = append(group, pd)
+				continue
+			default:
+			}
+			return group
+		}
+		select {
+		case pd := <-p.joins:
+			group = append(group, pd)
+		case <-timeout:
+			return group
+		case <-p.stop: // closing: commit now
+			return group
+		}
+	}
+	return group
+}
+
+// commitTimeout bounds one commit: the callers' contexts do not (one
+// caller giving up must not fail the others).
+const commitTimeout = time.Minute
+
+// commit appends group in one transaction and answers each of its
+// requests. A refused append is made again without the records that
+// caused it: an order recorded meanwhile answers its request with the
+// ledger's DuplicateError (License then returns the recorded license);
+// any other refusal splits the group into single appends, so that each
+// request gets its own outcome.
+func (p *Pool) commit(group []*pooled) {
+	if len(group) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	recs := make([]ledger.Record, len(group))
+	for i, pd := range group {
+		recs[i] = pd.rec
+	}
+	entries, err := p.is.append(ctx, recs...)
+	if err == nil {
+		// Written and marked while the next group is appended: marking
+		// takes no lock on the log.
+		p.delivering.Add(1)
+		go func() {
+			defer p.delivering.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+			defer cancel()
+			p.deliver(ctx, group, entries)
+		}()
+		return
+	}
+	if len(group) == 1 {
+		p.answer(group[0], err)
+		return
+	}
+	var dup *ledger.DuplicateError
+	if errors.As(err, &dup) {
+		var rest []*pooled
+		for _, pd := range group {
+			if pd.rec.OrderRef != "" {
+				if old, err := p.is.Ledger.ByOrder(ctx, pd.rec.OrderRef); err == nil {
+					p.answer(pd, &ledger.DuplicateError{Field: "order reference", Value: pd.rec.OrderRef, Existing: old})
+					continue
+				}
+			}
+			rest = append(rest, pd)
+		}
+		if len(rest) < len(group) {
+			p.commit(rest)
+			return
+		}
+	}
+	for _, pd := range group {
+		p.commit([]*pooled{pd})
+	}
+}
+
+// deliver writes each freshly recorded license where its request asks,
+// marks those written in one transaction and answers every request.
+func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.Entry) {
+	var ok []*ledger.Entry
+	errs := make([]error, len(group))
+	for i, pd := range group {
+		e := entries[i]
+		pd.res.Entry = e
+		data, err := pd.out.Encode(e)
+		if err == nil {
+			err = p.is.Write(pd.out.File, data, pd.out.Replace)
+		}
+		if err != nil {
+			errs[i] = &UnwrittenError{Entry: e, Err: err}
+			continue
+		}
+		pd.res.Data = data
+		e.File = pd.out.File
+		ok = append(ok, e)
+	}
+	if len(ok) == 0 {
+		// nothing to mark
+	} else if err := p.is.Ledger.MarkWrittenMany(ctx, ok); err != nil {
+		for i := range group {
+			if errs[i] == nil {
+				errs[i] = &UnwrittenError{Entry: entries[i], Err: fmt.Errorf("marking it written: %w", err)}
+			}
+		}
+	}
+	for i, pd := range group {
+		p.answer(pd, errs[i])
+	}
+}
+
+// answer gives a pooled request its outcome.
+func (p *Pool) answer(pd *pooled, err error) {
+	p.waiting.Add(-1)
+	pd.done <- err
+}
+
+// Pooled returns how many requests are signed and waiting for their
+// commit.
+func (p *Pool) Pooled() int { return int(p.waiting.Load()) }
+
+// termsAt returns the terms of req as asked at now, the issue time: a
+// request with relative terms (365 days from now) made a second before it
+// is signed would otherwise record an expiry that a retry, asked at the
+// recorded issue time, finds different.
+func termsAt(req *LicenseRequest, now time.Time) (*token.License, error) {
+	if req.AskedAt == nil {
+		return req.License, nil
+	}
+	return req.AskedAt(now)
+}
