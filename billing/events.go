@@ -5,23 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/licet/licet/ledger"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 // Events keeps the ids of the Stripe events processed, in the ledger's
 // database (table stripe_events), so that several servers on one
 // PostgreSQL share them.
 type Events struct {
-	db       *sql.DB
-	postgres bool
-	now      func() time.Time
+	side *ledger.SideDB
+	db   *sql.DB
+	now  func() time.Time
 }
 
 const eventsSchema = `CREATE TABLE IF NOT EXISTS stripe_events (
@@ -36,61 +31,17 @@ const eventsSchema = `CREATE TABLE IF NOT EXISTS stripe_events (
 // path or a postgres:// URL; open the ledger first, which creates the
 // file with mode 0600), creating the table when there is none.
 func OpenEvents(ctx context.Context, location string) (*Events, error) {
-	s := &Events{now: time.Now}
-	var err error
-	if ledger.IsURL(location) {
-		s.postgres = true
-		s.db, err = sql.Open("pgx", location)
-		if err == nil {
-			s.db.SetMaxOpenConns(2)
-		}
-	} else {
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(60000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(FULL)")
-		q.Add("_txlock", "immediate")
-		s.db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: location}).EscapedPath()+"?"+q.Encode())
-		if err == nil {
-			s.db.SetMaxOpenConns(1)
-		}
-	}
+	side, err := ledger.OpenSideDB(ctx, location, 2, eventsSchema)
 	if err != nil {
-		return nil, fmt.Errorf("billing: opening the event table: %s", redacted(location, err))
+		return nil, fmt.Errorf("billing: the event table: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, eventsSchema); err != nil {
-		// Two servers starting at once on PostgreSQL may both create it.
-		if !s.postgres || !strings.Contains(err.Error(), "duplicate key") {
-			s.db.Close()
-			return nil, fmt.Errorf("billing: creating the event table: %s", redacted(location, err))
-		}
-	}
-	return s, nil
-}
-
-func redacted(location string, err error) string {
-	return strings.ReplaceAll(err.Error(), location, ledger.Redact(location))
+	return &Events{side: side, db: side.DB, now: time.Now}, nil
 }
 
 // Close closes the table's database connection.
 func (s *Events) Close() error { return s.db.Close() }
 
-func (s *Events) q(query string) string {
-	if !s.postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (s *Events) q(query string) string { return s.side.Q(query) }
 
 // Processed is a Stripe event recorded as processed.
 type Processed struct {

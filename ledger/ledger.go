@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -260,22 +259,7 @@ func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
 
 // q rewrites the ? placeholders of a query for the backend: PostgreSQL
 // numbers them. Queries here never hold a ? elsewhere.
-func (l *Ledger) q(query string) string {
-	if !l.postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (l *Ledger) q(query string) string { return rebind(l.postgres, query) }
 
 const schemaVersion = "1"
 

@@ -426,7 +426,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	status, data, _ = e.do("GET", "/v1/licenses/"+victim.ID, "read", nil)
 	e.decode(data, &got)
-	if got.State == nil || got.State.Revoked {
+	if status != http.StatusOK || got.State == nil || got.State.Revoked {
 		t.Fatalf("one click revoked %s: %s", victim.ID, data)
 	}
 	c.eval(sel+`.click()`, nil)

@@ -10,14 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/licet/licet/ledger"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 // Role is what an API token may do: read, mint (and read), revoke (and
@@ -100,9 +96,9 @@ type APIToken struct {
 // database, in tables of their own (serve_tokens, serve_audit), so that
 // several servers on one PostgreSQL share them.
 type Store struct {
-	db       *sql.DB
-	postgres bool
-	now      func() time.Time
+	side *ledger.SideDB
+	db   *sql.DB
+	now  func() time.Time
 }
 
 const storeSchema = `
@@ -129,45 +125,11 @@ CREATE INDEX IF NOT EXISTS serve_audit_entry ON serve_audit (entry_id);
 // path or a postgres:// URL; open the ledger first, which creates the
 // file).
 func OpenStore(ctx context.Context, location string) (*Store, error) {
-	s := &Store{now: time.Now}
-	var err error
-	if ledger.IsURL(location) {
-		s.postgres = true
-		s.db, err = sql.Open("pgx", location)
-		if err == nil {
-			s.db.SetMaxOpenConns(4)
-		}
-	} else {
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(60000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(FULL)")
-		q.Add("_txlock", "immediate")
-		s.db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: location}).EscapedPath()+"?"+q.Encode())
-		if err == nil {
-			s.db.SetMaxOpenConns(1)
-		}
-	}
+	side, err := ledger.OpenSideDB(ctx, location, 4, storeSchema)
 	if err != nil {
-		return nil, fmt.Errorf("server: opening the token store: %s", redacted(location, err))
+		return nil, fmt.Errorf("server: the token store: %w", err)
 	}
-	for _, stmt := range strings.Split(storeSchema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			if s.postgres && strings.Contains(err.Error(), "duplicate key") {
-				continue // a concurrent first start created it
-			}
-			s.db.Close()
-			return nil, fmt.Errorf("server: creating the token store: %s", redacted(location, err))
-		}
-	}
-	return s, nil
-}
-
-func redacted(location string, err error) string {
-	return strings.ReplaceAll(err.Error(), location, ledger.Redact(location))
+	return &Store{side: side, db: side.DB, now: time.Now}, nil
 }
 
 // Close closes the store.
@@ -176,22 +138,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // SetClock sets the store's clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
-func (s *Store) q(query string) string {
-	if !s.postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (s *Store) q(query string) string { return s.side.Q(query) }
 
 // tokenPrefix starts every API token, so that secret scanners find them.
 const tokenPrefix = "licet_"
