@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,65 +39,18 @@ func buildLicet(t *testing.T, dir string) string {
 	return bin
 }
 
-// replica is one 'licet serve' process of the replica test.
+// replica is one 'licet serve' process of the replica test; dead once
+// it was killed or stopped.
 type replica struct {
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	stderr bytes.Buffer
-	done   chan error
-	dead   atomic.Bool
-}
-
-func (p *replica) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
+	*serveProcess
+	dead atomic.Bool
 }
 
 // startReplica starts 'bin serve args...' in dir and waits until it
-// listens (on the free port it chose).
+// listens.
 func startReplica(t *testing.T, bin, dir string, args ...string) *replica {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
-	cmd.Dir = dir
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &replica{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	listening := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.stderr.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if !p.dead.Load() {
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case err := <-p.done:
-		t.Fatalf("licet serve exited before listening (%v):\n%s", err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("licet serve did not listen within 60 s:\n%s", p.log())
-	}
-	return p
+	return &replica{serveProcess: startServeBin(t, bin, dir, nil, 60*time.Second, args...)}
 }
 
 // mintCall is one POST /v1/licenses of the replica test: an order's

@@ -40,7 +40,14 @@ func (p *serveProcess) log() string {
 // until it listens.
 func startServe(t *testing.T, dir string, env []string, args ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command("licet", append([]string{"serve"}, args...)...)
+	return startServeBin(t, "licet", dir, env, 30*time.Second, args...)
+}
+
+// startServeBin starts 'bin serve args...' in dir with env added and waits
+// up to wait until it listens (on the free port it chose).
+func startServeBin(t *testing.T, bin, dir string, env []string, wait time.Duration, args ...string) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -74,8 +81,8 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *servePr
 		p.url = "http://" + a
 	case err := <-p.done:
 		t.Fatalf("licet serve exited before listening (%v):\n%s", err, p.log())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("licet serve did not listen within 30 s:\n%s", p.log())
+	case <-time.After(wait):
+		t.Fatalf("licet serve did not listen within %s:\n%s", wait, p.log())
 	}
 	return p
 }
