@@ -53,6 +53,28 @@ func entryHeaders(e *ledger.Entry) map[string]string {
 	return headers
 }
 
+// openForIssue checks where a token is to be written and opens the
+// ledger at location. Without an order the output is checked first: a
+// command refused for its output file touches no ledger.
+func (a *app) openForIssue(location, order, out, format string, force, asJSON bool) (*ledger.Ledger, error) {
+	if order == "" {
+		if err := a.checkOutput(out, format, force, asJSON); err != nil {
+			return nil, err
+		}
+	}
+	led, err := a.openLedger(location)
+	if err != nil {
+		return nil, err
+	}
+	if order != "" {
+		if err := a.checkIssueOutput(led, order, out, format, force, asJSON); err != nil {
+			led.Close()
+			return nil, err
+		}
+	}
+	return led, nil
+}
+
 // checkIssueOutput refuses, before anything is signed, an output that
 // cannot be written (checkOutput), except that an order already recorded
 // may find its file already there: the same bytes are fine (a retry),

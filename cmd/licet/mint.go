@@ -296,14 +296,11 @@ func (a *app) mint(cmd *cobra.Command, fl *mintFlags) error {
 	if err := checkGrant(fl.grant, fl.key, g, &check, info.Public.Key, info.Public.KeyID()); err != nil {
 		return err
 	}
-	led, err := a.openLedger(a.ledgerLocation(fl.ledger, fl.key))
+	led, err := a.openForIssue(a.ledgerLocation(fl.ledger, fl.key), fl.order, fl.out, fl.format, fl.force, fl.json)
 	if err != nil {
 		return err
 	}
 	defer led.Close()
-	if err := a.checkIssueOutput(led, fl.order, fl.out, fl.format, fl.force, fl.json); err != nil {
-		return err
-	}
 	is := a.newIssuer(fl.key, data, info, led, fl.format, fl.json, now)
 	r, err := is.License(context.Background(), &issue.LicenseRequest{
 		License: lic, Grant: grantRaw, NoRotationGrant: fl.noRotation, Order: fl.order,
