@@ -119,7 +119,7 @@ var understood = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
 	"cti": true, "cnf": true, "tier": true, "scopes": true, "versions": true,
 	"limits": true, "rights": true, "bind": true, "grace": true, "meta": true,
-	"crit": true, "tiers": true, "maxlife": true, "maxgrace": true, "fallback": true,
+	"crit": true, "tiers": true, "maxlife": true, "maxgrace": true, "fallback": true, "site": true,
 }
 
 // DecodeLicense decodes and checks a license claims set (a COSE payload)
@@ -373,9 +373,77 @@ type Grant struct {
 	// MaxGrace caps the grace period of every license under the grant;
 	// nil for no cap, 0 for no grace.
 	MaxGrace *time.Duration
+	// Site, when set, makes this a site grant: the partner is a site's
+	// lease server, and every license under the grant is a lease of one
+	// floating seat (FORMAT section 4, "site").
+	Site *Site
 
 	// Constraint is Versions parsed; nil when Versions is "".
 	Constraint version.Constraints
+}
+
+// Site is the "site" claim of a site grant: what a site's lease server may
+// hand out. Every license under a site grant is a lease: bound to a
+// machine, with an expiry, no grace, and a life (exp - iat) of at most
+// Lease, or of at most Borrow for a borrowed seat. Seats and Borrows are
+// promises the lease server keeps and its usage log shows; a verifier,
+// offline, cannot count them.
+type Site struct {
+	Seats   uint64        // concurrent seats, borrowed ones included; at least 1
+	Lease   time.Duration // longest lease; at least a second
+	Borrow  time.Duration // longest borrow; 0: no borrowing
+	Borrows uint64        // most seats borrowed at once; 0: no borrowing
+}
+
+// MaxLease returns the longest life a license under the site grant may
+// have: the longest lease, or the longest borrow when borrowing is allowed
+// and longer.
+func (s *Site) MaxLease() time.Duration {
+	if s.CanBorrow() && s.Borrow > s.Lease {
+		return s.Borrow
+	}
+	return s.Lease
+}
+
+// CanBorrow reports whether the site grant allows borrowing at all.
+func (s *Site) CanBorrow() bool { return s.Borrow > 0 && s.Borrows > 0 }
+
+type siteWire struct {
+	Seats   uintVal `cbor:"seats"`
+	Lease   seconds `cbor:"lease"`
+	Borrow  seconds `cbor:"borrow"`
+	Borrows uintVal `cbor:"borrows"`
+}
+
+// UnmarshalCBOR reads the "site" claim strictly: no member but the four
+// (a site claim a verifier only half understands must not pass), seats
+// and lease present and not zero.
+func (s *siteWire) UnmarshalCBOR(b []byte) error {
+	type plain siteWire
+	var p plain
+	wide, err := decodeMap(strictDM, b, &p)
+	if err != nil {
+		return err
+	}
+	r := reader{b: b}
+	if _, n, err := r.head(); err != nil || wide || n != uint64(count(p.Seats.ok, p.Lease.ok, p.Borrow.ok, p.Borrows.ok)) {
+		return errors.New("site: members other than seats, lease, borrow and borrows")
+	}
+	switch {
+	case !p.Seats.ok || p.Seats.v == 0:
+		return errors.New("site: seats missing or 0")
+	case !p.Lease.ok || p.Lease.v == 0:
+		return errors.New("site: lease missing or 0")
+	}
+	*s = siteWire(p)
+	return nil
+}
+
+type siteOut struct {
+	Seats   uint64 `cbor:"seats"`
+	Lease   uint64 `cbor:"lease"`
+	Borrow  uint64 `cbor:"borrow,omitempty"`
+	Borrows uint64 `cbor:"borrows,omitempty"`
 }
 
 type grantWire struct {
@@ -394,6 +462,7 @@ type grantWire struct {
 	Versions text     `cbor:"versions"`
 	MaxLife  seconds  `cbor:"maxlife"`
 	MaxGrace seconds  `cbor:"maxgrace"`
+	Site     *siteWire `cbor:"site"`
 }
 
 type grantOut struct {
@@ -412,6 +481,7 @@ type grantOut struct {
 	Versions string            `cbor:"versions,omitempty"`
 	MaxLife  *uint64           `cbor:"maxlife,omitempty"`
 	MaxGrace *uint64           `cbor:"maxgrace,omitempty"`
+	Site     *siteOut          `cbor:"site,omitempty"`
 }
 
 // DecodeGrant decodes and checks a grant claims set strictly. Every error
@@ -424,7 +494,7 @@ func DecodeGrant(payload []byte) (*Grant, error) {
 	}
 	if err := checkSkipped(payload, count(w.Iss.ok, w.Sub.ok, w.Aud.ok, w.Exp.ok, w.Nbf.ok, w.Iat.ok,
 		w.Cti != nil, w.Cnf != nil, w.Tiers.ok, w.Scopes.ok, w.Limits != nil, w.Rights.ok, w.Versions.ok,
-		w.MaxLife.ok, w.MaxGrace.ok), wide, false); err != nil {
+		w.MaxLife.ok, w.MaxGrace.ok, w.Site != nil), wide, false); err != nil {
 		return nil, wrapMalformed("grant claims", err)
 	}
 	switch {
@@ -460,6 +530,10 @@ func DecodeGrant(payload []byte) (*Grant, error) {
 		ID: w.Cti, Key: ed25519.PublicKey(w.Cnf.Key.X),
 		Tiers: w.Tiers.v, Scopes: w.Scopes.v, Limits: w.Limits, Rights: w.Rights.v,
 		Versions: w.Versions.v, MaxLife: w.MaxLife.ceiling(), MaxGrace: w.MaxGrace.ceiling(),
+	}
+	if w.Site != nil {
+		g.Site = &Site{Seats: w.Site.Seats.v, Lease: w.Site.Lease.duration(),
+			Borrow: w.Site.Borrow.duration(), Borrows: w.Site.Borrows.v}
 	}
 	if w.Versions.ok {
 		c, err := constraints.Parse(w.Versions.v)
@@ -510,6 +584,23 @@ func (g *Grant) Validate() error {
 	if d := g.MaxGrace; d != nil && (*d < 0 || *d%time.Second != 0) {
 		errs = append(errs, "max grace must be a non-negative whole number of seconds")
 	}
+	if s := g.Site; s != nil {
+		if s.Seats == 0 {
+			errs = append(errs, "a site grant needs at least one seat")
+		}
+		if s.Lease < time.Second || s.Lease%time.Second != 0 {
+			errs = append(errs, "a site grant's longest lease must be a whole number of seconds, at least one")
+		}
+		if s.Borrow < 0 || s.Borrow%time.Second != 0 {
+			errs = append(errs, "a site grant's longest borrow must be a non-negative whole number of seconds")
+		}
+		if (s.Borrow > 0) != (s.Borrows > 0) {
+			errs = append(errs, "borrowing needs both a longest borrow and how many seats may be borrowed at once")
+		}
+		if s.Borrows > s.Seats {
+			errs = append(errs, fmt.Sprintf("%d seats may be borrowed at once, more than the site's %d seats", s.Borrows, s.Seats))
+		}
+	}
 	limitNames := make([]string, 0, len(g.Limits))
 	for k := range g.Limits {
 		limitNames = append(limitNames, k)
@@ -534,6 +625,10 @@ func (g *Grant) MarshalClaims() ([]byte, error) {
 		Cti: g.ID, Cnf: cnf{Key: &coseKey{Kty: coseKtyOKP, Crv: coseCrvEd25519, X: g.Key}},
 		Tiers: g.Tiers, Scopes: scopes, Limits: g.Limits, Rights: g.Rights,
 		Versions: g.Versions, MaxLife: secondsPtr(g.MaxLife), MaxGrace: secondsPtr(g.MaxGrace),
+	}
+	if s := g.Site; s != nil {
+		out.Site = &siteOut{Seats: s.Seats, Lease: uint64(s.Lease / time.Second),
+			Borrow: uint64(s.Borrow / time.Second), Borrows: s.Borrows}
 	}
 	return encMode.Marshal(out)
 }

@@ -229,6 +229,20 @@ func Violations(g *token.Grant, l *token.License) []string {
 	if g.MaxGrace != nil && l.Grace > *g.MaxGrace {
 		add("grace period %s is longer than the grant's max grace of %s", days(l.Grace), days(*g.MaxGrace))
 	}
+	// A site grant's licenses are leases of one floating seat each.
+	if site := g.Site; site != nil {
+		if len(l.Bind) == 0 {
+			add("a lease under a site grant must be bound to a machine")
+		}
+		if l.Grace > 0 {
+			add("a lease under a site grant may not have a grace period")
+		}
+		if !l.Expiry.IsZero() {
+			if life := l.Expiry.Sub(l.IssuedAt); life > site.MaxLease() {
+				add("lease of %s is longer than the site grant allows (%s)", days(life), days(site.MaxLease()))
+			}
+		}
+	}
 	// No grant claim allows perpetual fallback: it would keep the license
 	// valid past the grant's expiry and max life, the vendor's ceilings.
 	if l.Fallback {
