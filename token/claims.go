@@ -447,21 +447,21 @@ type siteOut struct {
 }
 
 type grantWire struct {
-	Iss      text     `cbor:"1,keyasint"`
-	Sub      text     `cbor:"2,keyasint"`
-	Aud      audience `cbor:"3,keyasint"`
-	Exp      date     `cbor:"4,keyasint"`
-	Nbf      date     `cbor:"5,keyasint"`
-	Iat      date     `cbor:"6,keyasint"`
-	Cti      []byte   `cbor:"7,keyasint"`
-	Cnf      *cnf     `cbor:"8,keyasint"`
-	Tiers    texts    `cbor:"tiers"`
-	Scopes   texts    `cbor:"scopes"`
-	Limits   uintMap  `cbor:"limits"`
-	Rights   texts    `cbor:"rights"`
-	Versions text     `cbor:"versions"`
-	MaxLife  seconds  `cbor:"maxlife"`
-	MaxGrace seconds  `cbor:"maxgrace"`
+	Iss      text      `cbor:"1,keyasint"`
+	Sub      text      `cbor:"2,keyasint"`
+	Aud      audience  `cbor:"3,keyasint"`
+	Exp      date      `cbor:"4,keyasint"`
+	Nbf      date      `cbor:"5,keyasint"`
+	Iat      date      `cbor:"6,keyasint"`
+	Cti      []byte    `cbor:"7,keyasint"`
+	Cnf      *cnf      `cbor:"8,keyasint"`
+	Tiers    texts     `cbor:"tiers"`
+	Scopes   texts     `cbor:"scopes"`
+	Limits   uintMap   `cbor:"limits"`
+	Rights   texts     `cbor:"rights"`
+	Versions text      `cbor:"versions"`
+	MaxLife  seconds   `cbor:"maxlife"`
+	MaxGrace seconds   `cbor:"maxgrace"`
 	Site     *siteWire `cbor:"site"`
 }
 
