@@ -27,7 +27,7 @@ func mal(name, stage, comment string, raw []byte) *spec {
 
 func allSpecs() []*spec {
 	var out []*spec
-	for _, group := range [][]*spec{validSpecs(), envelopeSpecs(), claimsSpecs(), checkSpecs(), grantSpecs(), hardeningSpecs(), fallbackSpecs()} {
+	for _, group := range [][]*spec{validSpecs(), envelopeSpecs(), claimsSpecs(), checkSpecs(), grantSpecs(), hardeningSpecs(), fallbackSpecs(), siteSpecs()} {
 		out = append(out, group...)
 	}
 	return out
