@@ -55,6 +55,11 @@ function claimRows(l, verified) {
   if (verified) rows.push(['signing key', hex(verified.keyId)]);
   const g = verified ? verified.grant : null;
   if (g) rows.push(['grant', `partner ${g.subject}, grant ${hex(g.id)}, expires ${fmtTime(g.expiry)}, signed by ${hex(verified.grantKeyId)}`]);
+  if (g && g.site) {
+    const s = g.site;
+    const borrow = licet.canBorrow(s) ? `, borrows up to ${fmtDuration(s.borrow)} (${s.borrows} at once)` : ', no borrowing';
+    rows.push(['site lease', `a lease of one of the site's ${s.seats} floating seats: leases up to ${fmtDuration(s.lease)}${borrow}`]);
+  }
   return rows;
 }
 

@@ -69,7 +69,45 @@ export interface GrantClaims {
   maxLife: number | null;
   /** Cap on the grace of a license, seconds; null for none. */
   maxGrace: number | null;
+  /**
+   * The "site" claim: set on a site grant, whose licenses are leases of one
+   * floating seat each; null for any other grant.
+   */
+  site: SiteClaim | null;
   constraint: Constraints | null;
+}
+
+/**
+ * SiteClaim is the "site" claim of a site grant (FORMAT section 4): what a
+ * site's lease server may hand out. Every license under a site grant is a
+ * lease: bound to a machine, with an expiry, no grace, and a life (exp -
+ * iat) of at most lease seconds, or borrow seconds when borrowing is
+ * allowed. seats and borrows are the lease server's promise, shown by its
+ * usage log; an offline verifier cannot count them.
+ */
+export interface SiteClaim {
+  /** Concurrent seats, borrowed ones included; at least 1. */
+  seats: bigint;
+  /** The longest lease, seconds; at least 1. */
+  lease: number;
+  /** The longest borrow, seconds; 0 when absent (no borrowing). */
+  borrow: number;
+  /** Most seats borrowed at once; 0n when absent (no borrowing). */
+  borrows: bigint;
+}
+
+/** canBorrow reports whether a site grant allows borrowing at all: borrow and borrows both above 0. */
+export function canBorrow(s: SiteClaim): boolean {
+  return s.borrow > 0 && s.borrows > 0n;
+}
+
+/**
+ * maxLease returns the longest life (exp - iat, seconds) of a license under
+ * the site grant: the longest lease, or the longest borrow when borrowing
+ * is allowed and longer.
+ */
+export function maxLease(s: SiteClaim): number {
+  return canBorrow(s) && s.borrow > s.lease ? s.borrow : s.lease;
 }
 
 /** RevocationClaims is the claims set of a revocation list (FORMAT section 6). */
@@ -97,7 +135,7 @@ export interface GrantIDs {
 /** Every claim name of FORMAT sections 3 and 4: what "crit" may list. */
 const UNDERSTOOD = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'cti', 'cnf', 'tier', 'scopes', 'versions',
-  'limits', 'rights', 'bind', 'grace', 'meta', 'crit', 'tiers', 'maxlife', 'maxgrace', 'fallback',
+  'limits', 'rights', 'bind', 'grace', 'meta', 'crit', 'tiers', 'maxlife', 'maxgrace', 'fallback', 'site',
 ]);
 
 const INT64_MIN = -(1n << 63n);
@@ -274,6 +312,7 @@ export function decodeGrant(payload: Uint8Array): GrantClaims {
     versions: m.has('$versions') ? text(get('$versions')!, 'versions') : null,
     maxLife: m.has('$maxlife') ? seconds(get('$maxlife')!, 'maxlife') : null,
     maxGrace: m.has('$maxgrace') ? seconds(get('$maxgrace')!, 'maxgrace') : null,
+    site: m.has('$site') ? site(get('$site')!) : null,
     constraint: null,
   };
   if (g.id.length !== ID_SIZE) throw malformed(`grant claims: cti must be ${ID_SIZE} bytes`);
@@ -295,6 +334,35 @@ export function decodeGrant(payload: Uint8Array): GrantClaims {
   checkScopes(g.scopes, 'grant claims');
   g.constraint = constraint(g.versions, 'grant claims');
   return g;
+}
+
+const SITE_MEMBERS = new Set(['seats', 'lease', 'borrow', 'borrows']);
+
+/**
+ * site reads the "site" claim strictly, as the Go decoder does: a map of
+ * no member but seats, lease, borrow and borrows (a site claim a verifier
+ * only half understands must not pass; any other key, integer keys
+ * outside int64 included, is refused), the values unsigned integers,
+ * seats and lease present and not zero.
+ */
+function site(it: Item): SiteClaim {
+  if (it.t !== 'map') throw malformed('site must be a map');
+  const got = new Map<string, Item>();
+  let others = false;
+  for (const [k, v] of it.v) {
+    if (k.t === 'text' && SITE_MEMBERS.has(k.v)) got.set(k.v, v);
+    else others = true;
+  }
+  const s: SiteClaim = {
+    seats: got.has('seats') ? uint(got.get('seats')!, 'site seats') : 0n,
+    lease: got.has('lease') ? seconds(got.get('lease')!, 'site lease') : 0,
+    borrow: got.has('borrow') ? seconds(got.get('borrow')!, 'site borrow') : 0,
+    borrows: got.has('borrows') ? uint(got.get('borrows')!, 'site borrows') : 0n,
+  };
+  if (others) throw malformed('site: members other than seats, lease, borrow and borrows');
+  if (s.seats === 0n) throw malformed('site: seats missing or 0');
+  if (s.lease === 0) throw malformed('site: lease missing or 0');
+  return s;
 }
 
 function int64(it: Item, name: string): bigint {

@@ -28,7 +28,8 @@ export { DEFAULT_LEEWAY_SECONDS, type License, Verifier, type VerifierOptions } 
 export { violations } from './violations.js';
 export { type Unverified, inspect } from './inspect.js';
 export type { Input, TimeInput } from './util.js';
-export type { GrantClaims, GrantIDs, LicenseClaims, RevocationClaims } from './claims.js';
+export type { GrantClaims, GrantIDs, LicenseClaims, RevocationClaims, SiteClaim } from './claims.js';
+export { canBorrow, maxLease } from './claims.js';
 export { parsePublicKeyPEM, type PublicKeyFile } from './pubkey.js';
 export { coversScope, isPattern, patternCovers, validScope } from './scope.js';
 export { Constraints, Version } from './version.js';

@@ -1,6 +1,6 @@
 // The limits of a grant on the licenses minted under it (FORMAT section 4).
 
-import type { GrantClaims, LicenseClaims } from './claims.js';
+import { type GrantClaims, type LicenseClaims, maxLease } from './claims.js';
 import { patternCovers } from './scope.js';
 import { iso, quote, quoteList } from './util.js';
 
@@ -44,7 +44,36 @@ export function violations(g: GrantClaims, l: LicenseClaims): string[] {
   if (g.maxGrace !== null && l.grace > g.maxGrace) {
     out.push(`grace period ${l.grace}s is longer than the grant's max grace of ${g.maxGrace}s`);
   }
+  // A site grant's licenses are leases of one floating seat each.
+  if (g.site !== null) {
+    if (l.bind.size === 0) out.push('a lease under a site grant must be bound to a machine');
+    if (l.grace > 0) out.push('a lease under a site grant may not have a grace period');
+    if (l.expiry !== null) {
+      const life = l.expiry - l.issuedAt;
+      const max = maxLease(g.site);
+      if (life > max) out.push(`lease of ${days(life)} is longer than the site grant allows (${days(max)})`);
+    }
+  }
   // No grant claim allows perpetual fallback: it would outlive the grant's expiry.
   if (l.fallback) out.push("perpetual fallback: a license under a grant may not carry it (it would outlive the grant's expiry)");
   return out;
+}
+
+/**
+ * days formats whole seconds for people as the Go verifier does: "30d",
+ * "36h", "1d 2h 3m 4s".
+ */
+export function days(seconds: number): string {
+  if (seconds < 0) return '-' + days(-seconds);
+  if (seconds === 0) return '0s';
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, name] of [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']] as const) {
+    const n = Math.floor(rest / unit);
+    if (n > 0) {
+      parts.push(`${n}${name}`);
+      rest -= n * unit;
+    }
+  }
+  return parts.join(' ');
 }

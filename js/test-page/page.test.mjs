@@ -219,6 +219,13 @@ test('without Ed25519 in WebCrypto the page verifies with its fallback', async (
   assert.equal(r.code, 'bad_signature');
   r = await check(page, tokenText('valid-under-grant'));
   assert.equal(r.verdict, 'VALID');
+  assert.equal(r.claims['site lease'], undefined);
+  r = await check(page, tokenText('valid-site-lease'));
+  assert.equal(r.verdict, 'VALID');
+  assert.equal(r.claims['site lease'], "a lease of one of the site's 10 floating seats: leases up to 1h, borrows up to 7d (2 at once)");
+  r = await check(page, tokenText('grant-violation-site-lease-too-long'));
+  assert.equal(r.code, 'grant_violation');
+  assert.match(r.message, /lease of 1h 1s is longer than the site grant allows \(1h\)/);
   assert.deepEqual(problems, []);
   await close();
 });

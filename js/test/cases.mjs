@@ -5,7 +5,7 @@
 
 import { base64Encode } from '../dist/armor.js';
 import {
-  CTI, EXP, IAT, Raw, T_GRANT, T_LICENSE, bytes, enc, grantClaims, head, keyPair,
+  CTI, EXP, IAT, NOW, Raw, T_GRANT, T_LICENSE, bytes, enc, grantClaims, head, keyPair,
   licenseClaims, protectedHeader, sign1, signObject,
 } from './helpers.mjs';
 
@@ -243,3 +243,67 @@ export function grantCases() {
   return cases;
 }
 
+
+/** SITE_BIND is the binding of the machine the site cases run on. */
+export const SITE_BIND = 'fp-site';
+const LEASE_IAT = NOW / 1000 - 600;
+
+/** siteGrant returns a site grant (FORMAT section 4, "site") with the site claim given. */
+export const siteGrant = (site) => grantWith('site', site);
+
+/** siteLease returns a lease under grant: bound to SITE_BIND, life seconds long, edited by mod. */
+export const siteLease = (grant, life, mod = (m) => m) => partnerLicense(grant, (m) => {
+  m.set(6, LEASE_IAT);
+  m.set(4, LEASE_IAT + life);
+  m.set('bind', { host: SITE_BIND });
+  return mod(m);
+});
+
+/**
+ * siteCases are leases under site grants: the strict site claim and the
+ * lease rules (bound, an expiry, no grace, a life of at most the longest
+ * lease, or borrow when borrowing is allowed). Verified with the binding
+ * host=SITE_BIND.
+ */
+export function siteCases() {
+  const plain = siteGrant({ seats: 10, lease: 3600 });
+  const borrowing = siteGrant({ seats: 10, lease: 3600, borrow: 86400, borrows: 2 });
+  const lease = (site, life, mod) => siteLease(siteGrant(site), life, mod);
+  return [
+    ['a lease of the longest lease', siteLease(plain, 3600), 'valid'],
+    ['a lease a second too long', siteLease(plain, 3601), 'grant_violation'],
+    ['a borrow of the longest borrow', siteLease(borrowing, 86400), 'valid'],
+    ['a borrow a second too long', siteLease(borrowing, 86401), 'grant_violation'],
+    ['a borrow without borrows', lease({ seats: 10, lease: 3600, borrow: 86400 }, 86400), 'grant_violation'],
+    ['a borrow with borrows 0', lease({ seats: 10, lease: 3600, borrow: 86400, borrows: 0 }, 86400), 'grant_violation'],
+    ['a lease under borrows without borrow', lease({ seats: 10, lease: 3600, borrows: 2 }, 3600), 'valid'],
+    ['an unbound lease', siteLease(plain, 3600, (m) => (m.delete('bind'), m)), 'grant_violation'],
+    ['a lease bound to an empty map', siteLease(plain, 3600, (m) => (m.set('bind', {}), m)), 'grant_violation'],
+    ['a lease with a second of grace', siteLease(plain, 3600, (m) => (m.set('grace', 1), m)), 'grant_violation'],
+    ['a lease with grace 0', siteLease(plain, 3600, (m) => (m.set('grace', 0), m)), 'valid'],
+    ['a perpetual lease', siteLease(plain, 3600, (m) => (m.delete(4), m)), 'grant_violation'],
+    ['a lease with perpetual fallback', siteLease(plain, 3600, (m) => (m.set('fallback', true), m)), 'grant_violation'],
+    ['a lease with crit site', siteLease(plain, 3600, (m) => (m.set('crit', ['site']), m)), 'valid'],
+    ['site with one seat and no optional member', siteLease(siteGrant({ seats: 1, lease: 900 }), 900), 'valid'],
+    ['site with an unknown member', lease({ seats: 10, lease: 3600, queue: 1 }, 3600), 'grant_invalid'],
+    ['site with an integer member', lease(new Map([['seats', 10], ['lease', 3600], [1, 1]]), 3600), 'grant_invalid'],
+    ['site with a member 2^64-1', lease(new Map([['seats', 10], ['lease', 3600], [(1n << 64n) - 1n, 1]]), 3600), 'grant_invalid'],
+    ['site with a byte-string member', lease(new Map([['seats', 10], ['lease', 3600], [new Uint8Array([1]), 1]]), 3600), 'grant_invalid'],
+    ['site with Seats beside seats', lease({ seats: 10, lease: 3600, Seats: 10 }, 3600), 'grant_invalid'],
+    ['site with seats twice', lease(rawMap([...enc('seats'), 1], [...enc('seats'), 2], [...enc('lease'), ...enc(3600)]), 3600), 'grant_invalid'],
+    ['site with seats 0', lease({ seats: 0, lease: 3600 }, 3600), 'grant_invalid'],
+    ['site without seats', lease({ lease: 3600 }, 3600), 'grant_invalid'],
+    ['site with lease 0', lease({ seats: 10, lease: 0 }, 3600), 'grant_invalid'],
+    ['site without lease', lease({ seats: 10 }, 3600), 'grant_invalid'],
+    ['site with seats as text', lease({ seats: '10', lease: 3600 }, 3600), 'grant_invalid'],
+    ['site with a negative lease', lease({ seats: 10, lease: -3600 }, 3600), 'grant_invalid'],
+    ['site with a lease too long for a duration', lease({ seats: 10, lease: 1n << 62n }, 3600), 'grant_invalid'],
+    ['site with borrows as simple(5)', lease({ seats: 10, lease: 3600, borrows: new Raw([0xe5]) }, 3600), 'grant_invalid'],
+    ['site with borrow true', lease({ seats: 10, lease: 3600, borrow: true }, 3600), 'grant_invalid'],
+    ['site with lease as a float', lease({ seats: 10, lease: 3600.5 }, 3600), 'grant_invalid'],
+    ['site is an array', lease([10, 3600], 3600), 'grant_invalid'],
+    ['site is an empty map', lease({}, 3600), 'grant_invalid'],
+    ['site is null', lease(new Raw([0xf6]), 3600), 'grant_invalid'],
+    ['site under a tag', lease(new Raw([0xc1, ...enc({ seats: 10, lease: 3600 })]), 3600), 'grant_invalid'],
+  ];
+}

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { claimCases, envelopeCases, formCases, grantCases, headerCases, partner, vendor } from './cases.mjs';
+import { SITE_BIND, claimCases, envelopeCases, formCases, grantCases, headerCases, partner, siteCases, siteLease, vendor } from './cases.mjs';
 import { T_GRANT, T_LICENSE, bytes, grantClaims, keyPair, licenseClaims, protectedHeader, sign1, vectorText } from './helpers.mjs';
 import { loadVectors, parseVector, run } from './vectors.mjs';
 
@@ -68,6 +68,17 @@ function corpus() {
       // Non-raw forms go through the vector's raw line too: the bytes are what count.
       add(`${group}: ${name}`, raw);
     }
+  }
+  // Site grants (FORMAT section 4, "site"): the cases, then re-signed
+  // mutants of a site grant's claims, under a lease bound to this machine.
+  const bind = `bind: host=${SITE_BIND}`;
+  for (const [name, tok] of siteCases()) out.push({ name: `site: ${name}`, vector: vectorText(tok, { keys, extra: bind }) });
+  const sclaims = grantClaims(partner);
+  sclaims.set('site', { seats: 10, lease: 3600, borrow: 86400, borrows: 2 });
+  const sbytes = bytes(sclaims);
+  for (let i = 0; i < 300; i++) {
+    const grant = sign1(vendor, protectedHeader(vendor, T_GRANT), mutate(sbytes));
+    out.push({ name: `site grant mutant ${i}`, vector: vectorText(siteLease(grant, 3600), { keys, extra: bind }) });
   }
   const claims = bytes(licenseClaims());
   for (let i = 0; i < 1500; i++) {

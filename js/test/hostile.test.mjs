@@ -14,8 +14,8 @@ import { useFallbackForTesting, useWebCryptoForTesting } from '../dist/ed25519.j
 import { VECTOR_DIR, loadVectors } from './vectors.mjs';
 import { CTI, EXP, IAT, NOW, T_REVOCATIONS, bytes, grantClaims, keyPair, licenseClaims, signObject } from './helpers.mjs';
 import {
-  claimCases, envelopeCases, formCases, grantCases, grantTok, headerCases, partner,
-  license, partnerLicense, stranger, text, valid, vendor, withClaim,
+  SITE_BIND, claimCases, envelopeCases, formCases, grantCases, grantTok, headerCases, partner,
+  license, partnerLicense, siteCases, stranger, text, valid, vendor, withClaim,
 } from './cases.mjs';
 
 async function verifier(opts = {}, keys = [{ publicKey: vendor.pub, issuer: 'acme' }]) {
@@ -59,6 +59,13 @@ test('envelope: shortest heads, exact shape', async (t) => {
   const cases = envelopeCases();
   for (const [name, input, want] of cases) {
     await t.test(name, async () => assert.equal(await outcome(input), want));
+  }
+});
+
+test('site grants: a strict site claim, leases bound, expiring, without grace, within the longest lease', async (t) => {
+  const v = await verifier({ binding: { host: SITE_BIND } });
+  for (const [name, input, want] of siteCases()) {
+    await t.test(name, async () => assert.equal(await outcome(input, v), want));
   }
 });
 
