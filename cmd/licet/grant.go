@@ -22,6 +22,9 @@ type grantFlags struct {
 	ledger                             string
 	aud, tiers, scopes, limits, rights []string
 	force, json, noRotation            bool
+	// A site grant (issue 22): --site-seats, --lease, --borrow, --borrows.
+	siteSeats, borrows uint64
+	lease, borrow      string
 }
 
 func newGrantCmd(a *app) *cobra.Command {
@@ -45,12 +48,25 @@ key is signed by the previous one (named in the workspace file beside the
 key), which every product in the field trusts: grants do not nest, so a
 grant of the new key would be unknown to products that trust only the old.
 
+--site-seats N --lease DURATION makes a site grant: the partner is a site's
+lease server ('licet seats serve', with the key of --partner-pub), which
+hands out leases, licenses bound to one machine each, of at most --lease
+(or --borrow for a seat borrowed by a laptop leaving the network, at most
+--borrows of them at once), without grace, N seats at a time. Products
+refuse a lease that breaks these rules; the count of seats is the lease
+server's promise, shown by its signed usage log. A site grant also sets
+--max-life to the longest lease (or borrow) and --max-grace to 0, so that
+products too old to know site grants still cap a lease's life: giving
+other values is refused.
+
 The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 		Example: `  licet grant --key acme.key --partner globex --partner-pub globex.pub \
       --aud acme-db --tier pro --tier team --scope 'api:*' --limit seats=50 \
       --right embed --max-life 365d --expires 2027-12-31 -o globex.grant
   licet grant --key acme-2025.key --partner acme --partner-pub acme-2026.pub \
-      --aud acme-db --tier '*' --scope '*' --right embed --expires 2027-12-31 -o rotation.grant`,
+      --aud acme-db --tier '*' --scope '*' --right embed --expires 2027-12-31 -o rotation.grant
+  licet grant --key acme.key --partner hq-seats --partner-pub hq-seats.pub --aud acme-db \
+      --tier pro --site-seats 25 --lease 1h --borrow 7d --borrows 3 --expires 2027-12-31 -o hq.grant`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			return a.grant(cmd, &fl)
@@ -68,6 +84,10 @@ The grant is written in PEM form (LICET GRANT) by default, to stdout or -o.`,
 	f.StringVar(&fl.versions, "versions", "", "product version constraint `C`, on top of each license's")
 	f.StringVar(&fl.maxLife, "max-life", "", "longest life of a license, from issue to expiry plus grace, as a `DURATION` (365d)")
 	f.StringVar(&fl.maxGrace, "max-grace", "", "longest grace period of a license, as a `DURATION` (30d; 0 for none)")
+	f.Uint64Var(&fl.siteSeats, "site-seats", 0, "make a site grant of `N` floating seats: the partner is a site's lease server")
+	f.StringVar(&fl.lease, "lease", "", "site grant: the longest lease, a `DURATION` (1h; required with --site-seats)")
+	f.StringVar(&fl.borrow, "borrow", "", "site grant: the longest borrowed seat, a `DURATION` (7d; with --borrows)")
+	f.Uint64Var(&fl.borrows, "borrows", 0, "site grant: at most `N` seats borrowed at once (with --borrow)")
 	f.StringVar(&fl.expires, "expires", "", "end of the grant, a `DATE` (required); licenses end by then")
 	f.StringVar(&fl.notBefore, "not-before", "", "start of the grant, a `DATE` (default now)")
 	f.StringVar(&fl.format, "format", "pem", "output `FORM`: pem, text or raw")
@@ -150,6 +170,7 @@ func buildGrant(cmd *cobra.Command, fl *grantFlags, now time.Time) (*token.Grant
 	g.Versions, p = parseVersions(cmd, fl.versions)
 	add(p...)
 	add(grantCeilings(fl, g)...)
+	add(grantSite(cmd, fl, g)...)
 	if fl.expires == "" {
 		add("--expires is required: the end of the grant")
 	} else {
@@ -185,6 +206,69 @@ func grantCeilings(fl *grantFlags, g *token.Grant) []string {
 			g.MaxGrace = &d
 		}
 	}
+	return problems
+}
+
+// grantSite reads --site-seats, --lease, --borrow and --borrows into g's
+// site claim, and sets the ceilings every site grant carries for
+// verifiers older than "site": max life = the longest lease (or borrow),
+// max grace 0. A --max-life or --max-grace that says otherwise is refused.
+func grantSite(cmd *cobra.Command, fl *grantFlags, g *token.Grant) []string {
+	changed := cmd.Flags().Changed
+	if !changed("site-seats") {
+		var set []string
+		for _, name := range []string{"lease", "borrow", "borrows"} {
+			if changed(name) {
+				set = append(set, "--"+name)
+			}
+		}
+		if len(set) > 0 {
+			return []string{strings.Join(set, ", ") + " make a site grant: give --site-seats N too"}
+		}
+		return nil
+	}
+	var problems []string
+	seconds := func(name, value string) time.Duration {
+		d, err := parseDuration(value)
+		switch {
+		case err != nil:
+			problems = append(problems, "--"+name+" "+err.Error())
+		case d < time.Second || d%time.Second != 0:
+			problems = append(problems, fmt.Sprintf("--%s %s: a whole number of seconds, at least 1s", name, value))
+		}
+		return d
+	}
+	site := &token.Site{Seats: fl.siteSeats, Borrows: fl.borrows}
+	if fl.siteSeats == 0 {
+		problems = append(problems, "--site-seats must be at least 1")
+	}
+	if fl.lease == "" {
+		problems = append(problems, "--lease is required with --site-seats: the longest lease, e.g. 1h")
+	} else {
+		site.Lease = seconds("lease", fl.lease)
+	}
+	switch {
+	case changed("borrow") != changed("borrows"):
+		problems = append(problems, "--borrow and --borrows go together: the longest borrowed seat and how many seats may be borrowed at once")
+	case changed("borrow"):
+		site.Borrow = seconds("borrow", fl.borrow)
+		if fl.borrows == 0 {
+			problems = append(problems, "--borrows must be at least 1 (leave --borrow and --borrows out for no borrowing)")
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	maxLife := site.MaxLease()
+	if g.MaxLife != nil && *g.MaxLife != maxLife {
+		problems = append(problems, fmt.Sprintf("--max-life %s conflicts with the site grant: its max life is its longest lease (or borrow), %s; leave --max-life out",
+			fl.maxLife, formatDuration(maxLife)))
+	}
+	if g.MaxGrace != nil && *g.MaxGrace != 0 {
+		problems = append(problems, fmt.Sprintf("--max-grace %s conflicts with the site grant: a lease has no grace, so its max grace is 0; leave --max-grace out", fl.maxGrace))
+	}
+	noGrace := time.Duration(0)
+	g.Site, g.MaxLife, g.MaxGrace = site, &maxLife, &noGrace
 	return problems
 }
 

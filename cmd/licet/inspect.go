@@ -92,6 +92,7 @@ the reason.`,
 				switch {
 				case u.License != nil:
 					j.License = newLicenseJSON(u.License, h.KID)
+					j.License.Lease = newLeaseJSON(u.License, u.EmbeddedGrant)
 					if u.EmbeddedGrant != nil {
 						j.Grant = newGrantJSON(u.EmbeddedGrant, h.Grant.Header.KID)
 					}
@@ -109,6 +110,7 @@ the reason.`,
 			f.add("alg", algName(h.Alg))
 			switch {
 			case u.License != nil:
+				f.add("lease", leaseText(u.License, u.EmbeddedGrant))
 				printLicense(f, u.License, h.KID)
 			case u.Grant != nil:
 				printGrant(f, u.Grant, h.KID)

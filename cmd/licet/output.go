@@ -44,6 +44,84 @@ type licenseJSON struct {
 	ID        string            `json:"id"`
 	KID       string            `json:"kid"`
 	Crit      []string          `json:"crit,omitempty"`
+	// Lease is set on a license under a site grant: a lease.
+	Lease *leaseJSON `json:"lease,omitempty"`
+}
+
+// leaseJSON describes a lease (a license under a site grant): its life
+// (exp - iat) and the longest the grant allows, in seconds, whether it is
+// a borrowed seat and the site log record that granted or renewed it
+// (meta "lease" and "site_seq", "" when absent).
+type leaseJSON struct {
+	Life     int64  `json:"life"`
+	MaxLease int64  `json:"max_lease"`
+	Borrowed bool   `json:"borrowed"`
+	SiteSeq  string `json:"site_seq"`
+}
+
+// newLeaseJSON is the lease part of a license under grant g, nil when g
+// is not a site grant.
+func newLeaseJSON(l *token.License, g *token.Grant) *leaseJSON {
+	if g == nil || g.Site == nil {
+		return nil
+	}
+	j := &leaseJSON{MaxLease: int64(g.Site.MaxLease() / time.Second), Borrowed: l.Meta["lease"] == "borrow", SiteSeq: l.Meta["site_seq"]}
+	if !l.Expiry.IsZero() {
+		j.Life = int64(l.Expiry.Sub(l.IssuedAt) / time.Second)
+	}
+	return j
+}
+
+// leaseText says what a lease is, for the text output of inspect and
+// verify: "a floating seat of a site grant for 1h (at most 1h), site log
+// record 42".
+func leaseText(l *token.License, g *token.Grant) string {
+	j := newLeaseJSON(l, g)
+	if j == nil {
+		return ""
+	}
+	what := "a floating seat of a site grant"
+	if j.Borrowed {
+		what = "a borrowed seat of a site grant"
+	}
+	life := "without an expiry"
+	if !l.Expiry.IsZero() {
+		life = "for " + formatDuration(time.Duration(j.Life)*time.Second)
+	}
+	out := fmt.Sprintf("%s %s (at most %s)", what, life, formatDuration(g.Site.MaxLease()))
+	if j.SiteSeq != "" {
+		out += ", site log record " + safeText(j.SiteSeq)
+	}
+	return out
+}
+
+// siteJSON is the "site" claim of a site grant, durations in seconds;
+// max_lease is the longest life of a lease under it (the longest borrow
+// when borrowing is allowed and longer).
+type siteJSON struct {
+	Seats    uint64 `json:"seats"`
+	Lease    int64  `json:"lease"`
+	Borrow   int64  `json:"borrow"`
+	Borrows  uint64 `json:"borrows"`
+	MaxLease int64  `json:"max_lease"`
+}
+
+func newSiteJSON(s *token.Site) *siteJSON {
+	if s == nil {
+		return nil
+	}
+	return &siteJSON{Seats: s.Seats, Lease: int64(s.Lease / time.Second), Borrow: int64(s.Borrow / time.Second),
+		Borrows: s.Borrows, MaxLease: int64(s.MaxLease() / time.Second)}
+}
+
+// siteText prints a site grant's terms: "25 floating seats, leases of at
+// most 1h, borrowed seats of at most 7d (3 at once)".
+func siteText(s *token.Site) string {
+	out := fmt.Sprintf("%d floating seats, leases of at most %s", s.Seats, formatDuration(s.Lease))
+	if s.CanBorrow() {
+		return out + fmt.Sprintf(", borrowed seats of at most %s (%d at once)", formatDuration(s.Borrow), s.Borrows)
+	}
+	return out + ", no borrowing"
 }
 
 func newLicenseJSON(l *token.License, kid []byte) *licenseJSON {
@@ -76,6 +154,8 @@ type grantJSON struct {
 	KID        string            `json:"kid"`
 	PartnerKID string            `json:"partner_kid"`
 	PartnerKey string            `json:"partner_key"`
+	// Site is the site claim of a site grant; null on other grants.
+	Site *siteJSON `json:"site"`
 }
 
 func newGrantJSON(g *token.Grant, kid []byte) *grantJSON {
@@ -87,6 +167,7 @@ func newGrantJSON(g *token.Grant, kid []byte) *grantJSON {
 		ID: hex.EncodeToString(g.ID), KID: hex.EncodeToString(kid),
 		PartnerKID: hex.EncodeToString(token.KeyID(g.Key)),
 		PartnerKey: base64.StdEncoding.EncodeToString(g.Key),
+		Site:       newSiteJSON(g.Site),
 	}
 }
 
@@ -224,6 +305,9 @@ func printGrant(f *fields, g *token.Grant, kid []byte) {
 	f.add("limit caps", joinPairs(g.Limits))
 	f.add("rights", safeList(g.Rights))
 	f.add("versions", safeText(g.Versions))
+	if g.Site != nil {
+		f.add("site", siteText(g.Site))
+	}
 	if g.MaxLife != nil {
 		f.add("max life", formatDuration(*g.MaxLife)+" (from issue to expiry plus grace)")
 	}

@@ -48,6 +48,8 @@ type grantRefJSON struct {
 	ID      string `json:"id"`
 	Expires string `json:"expires"`
 	KID     string `json:"kid"`
+	// Site is the site claim of a site grant, whose licenses are leases.
+	Site *siteJSON `json:"site,omitempty"`
 }
 
 // verifyLong is the help text of verify.
@@ -457,10 +459,12 @@ func (a *app) fillLicenseVerdict(out *verdictJSON, lic *verify.License) {
 	}
 	out.Warnings = append(out.Warnings, lic.Warnings...)
 	out.License = newLicenseJSON(lic.Claims, lic.KeyID)
+	out.License.Lease = newLeaseJSON(lic.Claims, lic.Grant)
 	if lic.Grant != nil {
 		out.Grant = &grantRefJSON{
 			Partner: lic.Grant.Subject, ID: hex.EncodeToString(lic.Grant.ID),
 			Expires: rfc3339(lic.Grant.Expiry), KID: hex.EncodeToString(lic.GrantKeyID),
+			Site: newSiteJSON(lic.Grant.Site),
 		}
 	}
 }
@@ -482,6 +486,10 @@ func (a *app) printLicenseSummary(lic *verify.License, fl *verifyFlags, s *verif
 	f.add("issuer", fmt.Sprintf("%s (key %x)", safeText(lic.Claims.Issuer), lic.KeyID))
 	if lic.Grant != nil {
 		f.add("under grant", fmt.Sprintf("%x from %s to partner %s, until %s", lic.Grant.ID, safeText(lic.Grant.Issuer), safeText(lic.Grant.Subject), rfc3339(lic.Grant.Expiry)))
+		f.add("lease", leaseText(lic.Claims, lic.Grant))
+		if lic.Grant.Site != nil {
+			f.add("site", siteText(lic.Grant.Site))
+		}
 	}
 	f.add("products", safeList(lic.Claims.Audience))
 	f.add("tier", safeText(lic.Claims.Tier))

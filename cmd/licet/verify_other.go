@@ -108,7 +108,8 @@ func (a *app) verifyOther(typ string, data []byte, fl *verifyFlags, s *verifySet
 	}
 	out.Valid = true
 	if g != nil {
-		out.Grant = &grantRefJSON{Partner: g.Claims.Subject, ID: hex.EncodeToString(g.Claims.ID), Expires: rfc3339(g.Claims.Expiry), KID: hex.EncodeToString(kid)}
+		out.Grant = &grantRefJSON{Partner: g.Claims.Subject, ID: hex.EncodeToString(g.Claims.ID), Expires: rfc3339(g.Claims.Expiry), KID: hex.EncodeToString(kid),
+			Site: newSiteJSON(g.Claims.Site)}
 	} else {
 		out.Revocations = newRevocationsJSON(list.Claims(), kid)
 	}
