@@ -36,7 +36,8 @@
 // hashicorp/go-version constraint), "limits", "rights", "bind", "grace"
 // (seconds), "meta", "crit" and "fallback" (true or false: perpetual
 // fallback, valid after expiry for builds released before it). [Grant] and [Revocations] hold the claims
-// of the other two objects. Unknown claims are ignored, unless "crit" names
+// of the other two objects; a grant with "site" ([Site]) is a site grant,
+// whose licenses are leases of a site's floating seats. Unknown claims are ignored, unless "crit" names
 // them: then the license is malformed.
 //
 // A revocation list names revoked ids in "cti" (grants, and licenses not

@@ -54,6 +54,8 @@
 // key the grant names and stay within every limit of the grant: issuer,
 // products, tier, scopes, capped limits, rights, expiry, issue time and
 // maximum life, and no perpetual fallback (grant_violation). [Violations] lists them all.
+// Under a site grant ("site") a license is a lease: bound to a machine,
+// expiring, without grace, living at most the longest lease (or borrow).
 //
 // # Rules that do not bend
 //

@@ -171,7 +171,7 @@ func TestCoverage(t *testing.T) {
 	for _, n := range []string{
 		"valid-perpetual", "valid-in-grace", "valid-wildcard-area", "valid-wildcard-all",
 		"valid-multi-product", "valid-branded-prefix", "valid-pem", "valid-raw",
-		"valid-alg-ed25519", "valid-under-grant", "valid-revocations-other",
+		"valid-alg-ed25519", "valid-under-grant", "valid-site-lease", "valid-revocations-other",
 		"malformed-trailing-bytes-raw", "malformed-duplicate-claim", "malformed-claims-indefinite-map",
 		"malformed-envelope-indefinite-array", "malformed-unprotected-not-empty", "malformed-missing-iat",
 		"malformed-bad-versions", "malformed-crit-unknown-claim",
