@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -41,7 +42,7 @@ type StoredCheckpoint struct {
 	Recorded time.Time
 	// Events are stored with a mirrored checkpoint, in its transaction
 	// (report.ingested); each has its Data set.
-	Events []Event
+	Events []outbox.Event
 }
 
 // RootMismatchError is returned by [Ledger.AppendCheckpoint] when the
@@ -144,7 +145,7 @@ func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *StoredCheckpoint)
 
 // insertCheckpoint stores cp unless a checkpoint of its size is stored.
 func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *StoredCheckpoint) error {
-	if _, err := l.insertEvents(ctx, tx, nil, cp.Events); err != nil {
+	if _, err := l.outbox.Insert(ctx, tx, cp.Events); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, l.q(`INSERT INTO checkpoints (kid, size, root, note, grant_id, source, recorded)

@@ -74,12 +74,12 @@
 //
 // An append stores the events its records carry ([Record.Events], such as
 // license.issued, chosen by package issue; [StoredCheckpoint.Events] for
-// report.ingested) in its own transaction: an outbox, so an event exists
-// exactly when the entries it announces do. [Ledger.ExpiringEvents] adds
-// license.expiring once per license and window. Webhook subscriptions and
-// their deliveries are stored here too ([Ledger.FanOut],
-// [Ledger.ClaimDeliveries] under a lease, [Ledger.RetryDeliveries]);
-// package webhook posts them.
+// report.ingested) in its own transaction, in the outbox kept in the
+// ledger's database ([Ledger.Outbox], package ledger/outbox): an event
+// exists exactly when the entries it announces do.
+// [Ledger.ExpiringEvents] adds license.expiring once per license and
+// window. Package webhook delivers them to the subscriptions the outbox
+// stores.
 //
 // # Storage
 //

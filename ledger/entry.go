@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 )
 
@@ -86,8 +87,9 @@ type Record struct {
 	// so that [Ledger.Verify] also checks every signature. It must match
 	// the kid of Raw.
 	PublicKey ed25519.PublicKey
-	// Events are stored in the append's transaction (see [Event]).
-	Events []Event
+	// Events are stored in the append's transaction (see package
+	// ledger/outbox).
+	Events []outbox.Event
 }
 
 // Describe derives the indexed fields of an entry from the raw bytes of a

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/licet/licet/internal/sqldb"
+	"github.com/licet/licet/ledger/outbox"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 )
@@ -44,6 +47,7 @@ type Ledger struct {
 	postgres bool
 	location string
 	now      func() time.Time
+	outbox   *outbox.Outbox
 
 	mu      sync.Mutex
 	checked map[string]issuerMark // by kid: issuer data checked or appended here
@@ -87,7 +91,8 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		l.db.Close()
 		return nil, err
 	}
-	if err := l.migrateEvents(ctx); err != nil {
+	l.outbox = l.newOutbox()
+	if err := l.outbox.Migrate(ctx); err != nil {
 		l.db.Close()
 		return nil, err
 	}
@@ -259,7 +264,7 @@ func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
 
 // q rewrites the ? placeholders of a query for the backend: PostgreSQL
 // numbers them. Queries here never hold a ? elsewhere.
-func (l *Ledger) q(query string) string { return rebind(l.postgres, query) }
+func (l *Ledger) q(query string) string { return sqldb.Rebind(l.postgres, query) }
 
 const schemaVersion = "1"
 

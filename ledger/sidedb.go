@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/licet/licet/internal/sqldb"
 )
 
 // A SideDB is the ledger's database opened for tables that other packages
@@ -60,25 +61,7 @@ func OpenSideDB(ctx context.Context, location string, maxConns int, schema strin
 func (s *SideDB) Postgres() bool { return s.postgres }
 
 // Q rewrites a query written with ? placeholders for the database.
-func (s *SideDB) Q(query string) string { return rebind(s.postgres, query) }
+func (s *SideDB) Q(query string) string { return sqldb.Rebind(s.postgres, query) }
 
 // Close closes the database.
 func (s *SideDB) Close() error { return s.DB.Close() }
-
-// rebind turns ? placeholders into PostgreSQL's $1, $2...
-func rebind(postgres bool, query string) string {
-	if !postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
