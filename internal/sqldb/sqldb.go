@@ -1,5 +1,9 @@
-// Package sqldb holds what the packages that keep tables in the ledger's
-// database (ledger, ledger/outbox) share about writing queries for it.
+// Package sqldb is what the packages that keep tables in the ledger's
+// database share about it: its locations (a file path or a postgres://
+// URL, [IsURL], with passwords kept out of messages, [Redact]), the
+// SQLite settings ([SQLiteDSN]), the placeholder style ([Rebind]), and
+// [OpenSideDB] for the tables kept beside the ledger's (the issuance
+// server's API tokens and audit records, the Stripe events).
 package sqldb
 
 import (
