@@ -226,4 +226,3 @@ func TestHeaderValuesStrict(t *testing.T) {
 		})
 	}
 }
-

@@ -143,4 +143,3 @@ func TestGrantedStrictDecoder(t *testing.T) {
 		})
 	}
 }
-
