@@ -135,7 +135,7 @@ func TestVerifyRevocations(t *testing.T) {
 	ks := keyset(t)
 	raw := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", Seq: 3, IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour)})
 	list, err := verifier(t, ks).VerifyRevocations(raw)
-	if err != nil || list.Seq() != 3 {
+	if err != nil || list.Claims().Seq != 3 {
 		t.Fatalf("VerifyRevocations: %v, %v", list, err)
 	}
 	_, err = verifier(t, ks, verify.WithClock(func() time.Time { return now.Add(-2 * time.Hour) })).VerifyRevocations(raw)
