@@ -76,10 +76,9 @@
 // license.issued, chosen by package issue; [StoredCheckpoint.Events] for
 // report.ingested) in its own transaction, in the outbox kept in the
 // ledger's database ([Ledger.Outbox], package ledger/outbox): an event
-// exists exactly when the entries it announces do.
-// [Ledger.ExpiringEvents] adds license.expiring once per license and
-// window. Package webhook delivers them to the subscriptions the outbox
-// stores.
+// exists exactly when the entries it announces do. Package webhook adds
+// license.expiring events and delivers them all to the subscriptions the
+// outbox stores.
 //
 // # Storage
 //

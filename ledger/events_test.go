@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -88,59 +87,4 @@ func idKID(t *testing.T, raw []byte) string {
 		t.Fatal(err)
 	}
 	return e.KID
-}
-
-// TestExpiringEventsOncePerWindow: each license expiring within a window
-// is announced once per window, at the shortest window it falls within;
-// renewed, revoked, perpetual and far licenses are not announced.
-func TestExpiringEventsOncePerWindow(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			l := openLedger(t, b.open(t))
-			k := testKey(t, "acme")
-			windows := []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour}
-			a := mintLicense(t, k, licenseSpec{sub: "a", tier: "pro", days: 20}, nil)
-			bb := mintLicense(t, k, licenseSpec{sub: "b", tier: "pro", days: 5}, nil)
-			far := mintLicense(t, k, licenseSpec{sub: "far", tier: "pro", days: 40}, nil)
-			perp := mintLicense(t, k, licenseSpec{sub: "perp", tier: "pro"}, nil)
-			old := mintLicense(t, k, licenseSpec{sub: "old", tier: "pro", days: 10}, nil)
-			renewal := mintLicense(t, k, licenseSpec{sub: "old", tier: "pro", days: 400}, nil)
-			mustAppend(t, l, k, ledger.Record{Raw: a}, ledger.Record{Raw: bb}, ledger.Record{Raw: far}, ledger.Record{Raw: perp},
-				ledger.Record{Raw: old}, ledger.Record{Raw: renewal, RenewedFrom: idOf(t, old)})
-			run := func(at time.Time) map[string]int {
-				t.Helper()
-				if _, err := l.ExpiringEvents(ctx, at, windows); err != nil {
-					t.Fatal(err)
-				}
-				evs, err := l.Outbox().Events(ctx, outbox.EventFilter{Type: outbox.EventLicenseExpiring})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := map[string]int{}
-				for _, ev := range evs {
-					var d outbox.EntryData
-					if err := json.Unmarshal(ev.Data, &d); err != nil {
-						t.Fatal(err)
-					}
-					got[fmt.Sprintf("%s/%d", d.Subject, d.WindowDays)]++
-				}
-				return got
-			}
-			want := map[string]int{"a/30": 1, "b/7": 1}
-			for range 3 {
-				if got := run(t0); fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("at t0: %v, want %v", got, want)
-				}
-			}
-			want = map[string]int{"a/30": 1, "b/7": 1, "a/7": 1, "far/30": 1}
-			if got := run(t0.Add(14 * 24 * time.Hour)); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("at t0+14d: %v, want %v", got, want)
-			}
-			want["a/1"] = 1
-			if got := run(t0.Add(19*24*time.Hour + time.Hour)); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("at t0+19d1h: %v, want %v", got, want)
-			}
-		})
-	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/licet/licet/ledger/outbox"
@@ -59,44 +57,4 @@ func (l *Ledger) insertRecordEvents(ctx context.Context, tx *sql.Tx, recs []Reco
 		}
 	}
 	return nil
-}
-
-// ExpiringEvents stores a license.expiring event for every license that
-// expires after now and within the longest of windows, neither renewed
-// nor revoked: one per license and window, the shortest window its
-// expiry falls within, so each (license, window) is announced once however
-// often this runs. It returns how many events it stored.
-func (l *Ledger) ExpiringEvents(ctx context.Context, now time.Time, windows []time.Duration) (int, error) {
-	if len(windows) == 0 {
-		return 0, nil
-	}
-	ws := slices.Sorted(slices.Values(windows))
-	if ws[0] <= 0 {
-		return 0, errors.New("ledger: an expiry window must be positive")
-	}
-	list, err := l.List(ctx, Filter{Kind: KindLicense, ExpiringAfter: now, ExpiringBy: now.Add(ws[len(ws)-1]),
-		NotRenewed: true, NotRevoked: true})
-	if err != nil {
-		return 0, err
-	}
-	var evs []outbox.Event
-	for _, e := range list {
-		left := e.Expiry.Sub(now)
-		i := slices.IndexFunc(ws, func(w time.Duration) bool { return left <= w })
-		if i < 0 {
-			continue
-		}
-		d := e.EventData()
-		d.WindowDays = int((ws[i] + 24*time.Hour - 1) / (24 * time.Hour))
-		data, err := json.Marshal(d)
-		if err != nil {
-			return 0, fmt.Errorf("ledger: encoding an event: %v", err)
-		}
-		evs = append(evs, outbox.Event{Type: outbox.EventLicenseExpiring, Subject: e.ID, Data: data,
-			Key: fmt.Sprintf("%s/%s/%s/%s", outbox.EventLicenseExpiring, e.GrantID, e.ID, ws[i])})
-	}
-	if len(evs) == 0 {
-		return 0, nil
-	}
-	return l.outbox.AddEvents(ctx, evs...)
 }

@@ -161,7 +161,7 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	d.init()
 	now := d.Now()
 	if now.Sub(d.lastExpiring) >= d.ExpiringEvery {
-		if _, err := d.Ledger.ExpiringEvents(ctx, now, d.Windows); err != nil {
+		if _, err := expiringEvents(ctx, d.Ledger, now, d.Windows); err != nil {
 			return 0, err
 		}
 		d.lastExpiring = now

@@ -17,8 +17,9 @@
 //
 // A [Dispatcher], started by the server (Run), works the outbox in the
 // ledger: it stores license.expiring events as licenses enter their
-// windows ([ledger.Ledger.ExpiringEvents]), fans new events out to the
-// subscriptions that want them, claims due deliveries under a lease
+// windows (once per license and window, however many servers run), fans
+// new events out to the subscriptions that want them, claims due
+// deliveries under a lease
 // (several servers on one PostgreSQL each claim other ones; a crashed
 // server's claims come due again when their lease runs out) and posts
 // them. Delivery is at least once: a 2xx answer ends it; anything else is

@@ -46,7 +46,7 @@ type Event struct {
 	// the record's entry described by ledger.Entry.EventData.
 	Data json.RawMessage
 	// Key, when set, makes the event unique: another event with the same
-	// key is not stored (see ledger.Ledger.ExpiringEvents).
+	// key is not stored (package webhook's license.expiring events).
 	Key     string
 	Created time.Time // set when stored
 	// Payload is the body delivered, set when stored: {"type",
