@@ -227,7 +227,8 @@ const issuerDataLine = "licet-issuer-data "
 
 // NewCheckpointSigner returns the note signer of the log of an Ed25519
 // key (such as keys.PrivateKey.Signer): it signs under the key name
-// the origin of the key's log ([Log.Origin]), as [Ledger.Append] requires.
+// the origin of the key's log ("licet/log/" and its key id in hex), as
+// [Ledger.Append] requires.
 func NewCheckpointSigner(s crypto.Signer) (note.Signer, error) {
 	if s == nil {
 		return nil, errors.New("ledger: no signing key for the checkpoints")
@@ -460,7 +461,7 @@ func (l *Ledger) SignedHeads(ctx context.Context) ([]*StoredCheckpoint, error) {
 		if g.PublicKey == nil || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID {
 			return nil, refuse("cannot be checked: the log's public key is missing or not its key's")
 		}
-		c, err := checkpoint.Open(cp.Note, g.Origin(), g.PublicKey, maxNoteSize)
+		c, err := checkpoint.Open(cp.Note, checkpoint.Origin(g.KID), g.PublicKey, maxNoteSize)
 		if err != nil {
 			return nil, refuse("is not signed by the log's key")
 		}

@@ -23,15 +23,6 @@ const (
 	KindRevocations Kind = "revocations"
 )
 
-// ParseKind parses a kind name.
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case KindLicense, KindGrant, KindRevocations:
-		return k, nil
-	}
-	return "", fmt.Errorf("ledger: unknown kind %q: use license, grant or revocations", s)
-}
-
 // Entry is one signed object in the ledger: its position in its key's log,
 // the fields derived from its raw bytes, and what the issuer recorded with
 // it. Ids are lowercase hex.
@@ -68,12 +59,6 @@ type Entry struct {
 	// [Filter.States]) for licenses and grants; nil otherwise.
 	State *State
 }
-
-// Products returns the audience joined by ", ", for tables.
-func (e *Entry) Products() string { return strings.Join(e.Audience, ", ") }
-
-// Perpetual reports whether a license or grant entry has no expiry.
-func (e *Entry) Perpetual() bool { return e.Expiry.IsZero() }
 
 // Record is what an issuer appends: a signed object and what only the
 // issuer knows about it.

@@ -74,7 +74,7 @@ func testAppendGetList(t *testing.T, location string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Kind != ledger.KindLicense || e.Subject != "customer-1" || e.Tier != "pro" || e.Products() != "acme-db, acme-cli" ||
+	if e.Kind != ledger.KindLicense || e.Subject != "customer-1" || e.Tier != "pro" || strings.Join(e.Audience, ", ") != "acme-db, acme-cli" ||
 		e.OrderRef != "PO-1" || !e.Written || !e.IssuedAt.Equal(t0) || !e.Expiry.Equal(t0.Add(240*time.Hour)) || string(e.Raw) != string(lic1) {
 		t.Errorf("Get returned %+v", e)
 	}
