@@ -95,8 +95,17 @@ type Outbox struct {
 }
 
 // New returns the outbox kept in c.DB, whose tables [Outbox.Migrate]
-// creates.
-func New(c Config) *Outbox { return &Outbox{c: c} }
+// creates. A nil Now is time.Now; a nil Wrap prefixes "outbox: " and the
+// action.
+func New(c Config) *Outbox {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Wrap == nil {
+		c.Wrap = func(action string, err error) error { return fmt.Errorf("outbox: %s the database: %w", action, err) }
+	}
+	return &Outbox{c: c}
+}
 
 // q rewrites a query written with ? placeholders for the database.
 func (o *Outbox) q(query string) string { return sqldb.Rebind(o.c.Postgres, query) }

@@ -2,10 +2,12 @@ package outbox_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +196,29 @@ func TestConcurrentClaims(t *testing.T) {
 				t.Fatalf("%d claimed, want 60", len(claimed))
 			}
 		})
+	}
+}
+
+// TestNewDefaults: an outbox made without a clock or an error wrapper
+// (not through a ledger) stamps events with time.Now and names itself in
+// its errors.
+func TestNewDefaults(t *testing.T) {
+	db, err := sql.Open("sqlite", ledgertest.SQLiteLocation(t)) // the driver of package ledger
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	o := outbox.New(outbox.Config{DB: db})
+	if _, err := o.Events(context.Background(), outbox.EventFilter{}); err == nil || !strings.HasPrefix(err.Error(), "outbox: reading events from the database: ") {
+		t.Fatalf("events of an outbox without tables: %v", err)
+	}
+	if err := o.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	addEvent(t, o, outbox.EventLicenseIssued)
+	evs, err := o.Events(context.Background(), outbox.EventFilter{})
+	if err != nil || len(evs) != 1 || evs[0].Created.Before(before) {
+		t.Fatalf("events %+v, %v", evs, err)
 	}
 }
