@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/internal/sqldb"
 )
 
 // Events keeps the ids of the Stripe events processed, in the ledger's
 // database (table stripe_events), so that several servers on one
 // PostgreSQL share them.
 type Events struct {
-	side *ledger.SideDB
+	side *sqldb.SideDB
 	db   *sql.DB
 	now  func() time.Time
 }
@@ -31,7 +31,7 @@ const eventsSchema = `CREATE TABLE IF NOT EXISTS stripe_events (
 // path or a postgres:// URL; open the ledger first, which creates the
 // file with mode 0600), creating the table when there is none.
 func OpenEvents(ctx context.Context, location string) (*Events, error) {
-	side, err := ledger.OpenSideDB(ctx, location, 2, eventsSchema)
+	side, err := sqldb.OpenSideDB(ctx, location, 2, eventsSchema)
 	if err != nil {
 		return nil, fmt.Errorf("billing: the event table: %w", err)
 	}

@@ -28,6 +28,9 @@ func addTokenSeeds(f *testing.F) {
 // FuzzParse feeds any input to the parsers of the three forms. They never
 // panic, fail only with token.ErrMalformed, agree with each other, and an
 // object that parses re-armors to the same raw bytes.
+// pemTypes are the PEM block types of the object types.
+var pemTypes = map[string]string{token.TypeLicense: token.PEMLicense, token.TypeGrant: token.PEMGrant, token.TypeRevocations: token.PEMRevocations}
+
 func FuzzParse(f *testing.F) {
 	addTokenSeeds(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -75,7 +78,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("compact text of a parsed object: %v", err)
 			}
 		}
-		if pemType := token.PEMType(m.Header.Typ); pemType != "" {
+		if pemType := pemTypes[m.Header.Typ]; pemType != "" {
 			p := token.EncodePEM(raw, pemType, nil)
 			if len(p) <= token.MaxTokenSize {
 				m2, form2, err := token.Decode(p)

@@ -7,11 +7,12 @@ import (
 	"errors"
 
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 )
 
 // Every issuing operation announces what it recorded with events stored
-// in the ledger in the same transaction (an outbox; see [ledger.Event]):
+// in the ledger in the same transaction (an outbox; see [outbox.Event]):
 // a license license.issued, a renewal license.renewed, a grant
 // grant.issued, a revocation list license.revoked (grant.revoked) for
 // each id it newly revokes. A key entry of a list announces nothing: it
@@ -31,13 +32,13 @@ func setEvents(recs []ledger.Record) {
 		}
 		switch m.Header.Typ {
 		case token.TypeLicense:
-			typ := ledger.EventLicenseIssued
+			typ := outbox.EventLicenseIssued
 			if recs[i].RenewedFrom != "" {
-				typ = ledger.EventLicenseRenewed
+				typ = outbox.EventLicenseRenewed
 			}
-			recs[i].Events = []ledger.Event{{Type: typ}}
+			recs[i].Events = []outbox.Event{{Type: typ}}
 		case token.TypeGrant:
-			recs[i].Events = []ledger.Event{{Type: ledger.EventGrantIssued}}
+			recs[i].Events = []outbox.Event{{Type: outbox.EventGrantIssued}}
 		}
 	}
 }
@@ -45,7 +46,7 @@ func setEvents(recs []ledger.Record) {
 // revokedEvents returns the events of a revocation list (raw, planned as
 // res): license.revoked (or grant.revoked, for a grant the ledger holds)
 // for each id on the list that was not on the list it extends.
-func (is *Issuer) revokedEvents(ctx context.Context, raw []byte, res *RevokeResult) ([]ledger.Event, error) {
+func (is *Issuer) revokedEvents(ctx context.Context, raw []byte, res *RevokeResult) ([]outbox.Event, error) {
 	type key struct{ grant, id string }
 	old := map[key]bool{}
 	if res.Base != nil {
@@ -67,30 +68,30 @@ func (is *Issuer) revokedEvents(ctx context.Context, raw []byte, res *RevokeResu
 			added = append(added, key{hex.EncodeToString(g.Grant), hex.EncodeToString(id)})
 		}
 	}
-	evs := []ledger.Event{}
+	evs := []outbox.Event{}
 	for _, k := range added {
 		if old[k] {
 			continue
 		}
 		old[k] = true
-		d := &ledger.EntryData{ID: k.id, Kind: ledger.KindLicense, Issuer: res.List.Issuer, GrantID: k.grant}
+		d := &outbox.EntryData{ID: k.id, Kind: string(ledger.KindLicense), Issuer: res.List.Issuer, GrantID: k.grant}
 		e, err := is.Ledger.GetUnder(ctx, k.grant, k.id)
 		switch {
 		case err == nil:
-			d = ledger.EventData(e)
+			d = e.EventData()
 		case !errors.Is(err, ledger.ErrNotFound):
 			return nil, err
 		}
 		d.RevocationList, d.RevocationSeq = listID(raw), res.List.Seq
-		typ := ledger.EventLicenseRevoked
-		if d.Kind == ledger.KindGrant {
-			typ = ledger.EventGrantRevoked
+		typ := outbox.EventLicenseRevoked
+		if d.Kind == string(ledger.KindGrant) {
+			typ = outbox.EventGrantRevoked
 		}
 		data, err := json.Marshal(d)
 		if err != nil {
 			return nil, err
 		}
-		evs = append(evs, ledger.Event{Type: typ, Subject: k.id, Data: data})
+		evs = append(evs, outbox.Event{Type: typ, Subject: k.id, Data: data})
 	}
 	return evs, nil
 }

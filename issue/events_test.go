@@ -12,13 +12,14 @@ import (
 
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 )
 
 // eventLog returns the stored events as "type subject", oldest first.
 func eventLog(t *testing.T, l *ledger.Ledger) []string {
 	t.Helper()
-	evs, err := l.Events(context.Background(), ledger.EventFilter{})
+	evs, err := l.Outbox().Events(context.Background(), outbox.EventFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +70,8 @@ func TestIssuingEmitsEvents(t *testing.T) {
 			}
 			want = append(want, "license.renewed "+r.Entry.ID)
 			check("renew")
-			evs, _ := l.Events(ctx, ledger.EventFilter{Type: ledger.EventLicenseRenewed})
-			var d ledger.EntryData
+			evs, _ := l.Outbox().Events(ctx, outbox.EventFilter{Type: outbox.EventLicenseRenewed})
+			var d outbox.EntryData
 			if err := json.Unmarshal(evs[0].Data, &d); err != nil || d.RenewedFrom != a.Entry.ID || d.Subject != "a" {
 				t.Fatalf("renewed data %s (%v)", evs[0].Data, err)
 			}
@@ -129,8 +130,8 @@ func TestIssuingEmitsEvents(t *testing.T) {
 			revokeReplace(outs[0].Entry.ID, g.Entry.ID)
 			want = append(want, "license.revoked "+outs[0].Entry.ID, "grant.revoked "+g.Entry.ID)
 			check("a second revoke (the first id is not announced again)")
-			evs, _ = l.Events(ctx, ledger.EventFilter{Type: ledger.EventGrantRevoked})
-			if err := json.Unmarshal(evs[0].Data, &d); err != nil || d.RevocationSeq != 2 || d.RevocationList == "" || d.Kind != ledger.KindGrant {
+			evs, _ = l.Outbox().Events(ctx, outbox.EventFilter{Type: outbox.EventGrantRevoked})
+			if err := json.Unmarshal(evs[0].Data, &d); err != nil || d.RevocationSeq != 2 || d.RevocationList == "" || d.Kind != string(ledger.KindGrant) {
 				t.Fatalf("grant.revoked data %s (%v)", evs[0].Data, err)
 			}
 		})

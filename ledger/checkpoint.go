@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -41,7 +42,7 @@ type StoredCheckpoint struct {
 	Recorded time.Time
 	// Events are stored with a mirrored checkpoint, in its transaction
 	// (report.ingested); each has its Data set.
-	Events []Event
+	Events []outbox.Event
 }
 
 // RootMismatchError is returned by [Ledger.AppendCheckpoint] when the
@@ -144,7 +145,7 @@ func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *StoredCheckpoint)
 
 // insertCheckpoint stores cp unless a checkpoint of its size is stored.
 func (l *Ledger) insertCheckpoint(ctx context.Context, tx *sql.Tx, cp *StoredCheckpoint) error {
-	if _, err := l.insertEvents(ctx, tx, nil, cp.Events); err != nil {
+	if _, err := l.outbox.Insert(ctx, tx, cp.Events); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, l.q(`INSERT INTO checkpoints (kid, size, root, note, grant_id, source, recorded)
@@ -226,7 +227,8 @@ const issuerDataLine = "licet-issuer-data "
 
 // NewCheckpointSigner returns the note signer of the log of an Ed25519
 // key (such as keys.PrivateKey.Signer): it signs under the key name
-// the origin of the key's log ([Log.Origin]), as [Ledger.Append] requires.
+// the origin of the key's log ("licet/log/" and its key id in hex), as
+// [Ledger.Append] requires.
 func NewCheckpointSigner(s crypto.Signer) (note.Signer, error) {
 	if s == nil {
 		return nil, errors.New("ledger: no signing key for the checkpoints")
@@ -459,7 +461,7 @@ func (l *Ledger) SignedHeads(ctx context.Context) ([]*StoredCheckpoint, error) {
 		if g.PublicKey == nil || hex.EncodeToString(token.KeyID(g.PublicKey)) != g.KID {
 			return nil, refuse("cannot be checked: the log's public key is missing or not its key's")
 		}
-		c, err := checkpoint.Open(cp.Note, g.Origin(), g.PublicKey, maxNoteSize)
+		c, err := checkpoint.Open(cp.Note, checkpoint.Origin(g.KID), g.PublicKey, maxNoteSize)
 		if err != nil {
 			return nil, refuse("is not signed by the log's key")
 		}

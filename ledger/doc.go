@@ -25,8 +25,7 @@
 // log, so [Ledger.Verify] recomputes all of them from the raw bytes alone
 // and reports any row that was edited, removed or reordered. [Ledger.TreeHead]
 // and [Ledger.HashReader] give what signed checkpoints (origin
-// "licet/log/<kid hex>", see [Log.Origin]) and inclusion or consistency proofs
-// need.
+// "licet/log/<kid hex>") and inclusion or consistency proofs need.
 //
 // # Signed checkpoints
 //
@@ -46,8 +45,8 @@
 // key of its kid, every entry's signature must verify, every stored
 // checkpoint must be signed by the log's key and be the tree (and issuer
 // data) of the entries at its size, and the newest must cover the log.
-// Checkpoints kept outside the ledger ([Ledger.SignedHeads],
-// [SplitCheckpoints]) show what nothing inside it can: the newest appends
+// Checkpoints kept outside the ledger ([Ledger.SignedHeads], given back
+// to [Ledger.Verify]) show what nothing inside it can: the newest appends
 // removed together with their checkpoints. What no signature can cover
 // (whether and where a token was written, when it was recorded) is
 // informational only.
@@ -74,12 +73,11 @@
 //
 // An append stores the events its records carry ([Record.Events], such as
 // license.issued, chosen by package issue; [StoredCheckpoint.Events] for
-// report.ingested) in its own transaction: an outbox, so an event exists
-// exactly when the entries it announces do. [Ledger.ExpiringEvents] adds
-// license.expiring once per license and window. Webhook subscriptions and
-// their deliveries are stored here too ([Ledger.FanOut],
-// [Ledger.ClaimDeliveries] under a lease, [Ledger.RetryDeliveries]);
-// package webhook posts them.
+// report.ingested) in its own transaction, in the outbox kept in the
+// ledger's database ([Ledger.Outbox], package ledger/outbox): an event
+// exists exactly when the entries it announces do. Package webhook adds
+// license.expiring events and delivers them all to the subscriptions the
+// outbox stores.
 //
 // # Storage
 //

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/token"
 )
 
@@ -21,15 +22,6 @@ const (
 	KindGrant       Kind = "grant"
 	KindRevocations Kind = "revocations"
 )
-
-// ParseKind parses a kind name.
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case KindLicense, KindGrant, KindRevocations:
-		return k, nil
-	}
-	return "", fmt.Errorf("ledger: unknown kind %q: use license, grant or revocations", s)
-}
 
 // Entry is one signed object in the ledger: its position in its key's log,
 // the fields derived from its raw bytes, and what the issuer recorded with
@@ -68,12 +60,6 @@ type Entry struct {
 	State *State
 }
 
-// Products returns the audience joined by ", ", for tables.
-func (e *Entry) Products() string { return strings.Join(e.Audience, ", ") }
-
-// Perpetual reports whether a license or grant entry has no expiry.
-func (e *Entry) Perpetual() bool { return e.Expiry.IsZero() }
-
 // Record is what an issuer appends: a signed object and what only the
 // issuer knows about it.
 type Record struct {
@@ -86,8 +72,9 @@ type Record struct {
 	// so that [Ledger.Verify] also checks every signature. It must match
 	// the kid of Raw.
 	PublicKey ed25519.PublicKey
-	// Events are stored in the append's transaction (see [Event]).
-	Events []Event
+	// Events are stored in the append's transaction (see package
+	// ledger/outbox).
+	Events []outbox.Event
 }
 
 // Describe derives the indexed fields of an entry from the raw bytes of a

@@ -6,14 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/licet/licet/internal/sqldb"
+	"github.com/licet/licet/ledger/outbox"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
@@ -44,15 +44,10 @@ type Ledger struct {
 	postgres bool
 	location string
 	now      func() time.Time
+	outbox   *outbox.Outbox
 
 	mu      sync.Mutex
 	checked map[string]issuerMark // by kid: issuer data checked or appended here
-}
-
-// IsURL reports whether location names a PostgreSQL ledger rather than a
-// file.
-func IsURL(location string) bool {
-	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
 }
 
 // Open opens the ledger at location, creating it (and its tables) when it
@@ -64,7 +59,7 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 	}
 	l := &Ledger{location: location, now: time.Now}
 	var err error
-	if IsURL(location) {
+	if sqldb.IsURL(location) {
 		l.postgres = true
 		l.db, err = sql.Open("pgx", location)
 		if err != nil {
@@ -75,7 +70,7 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		if err := createFile(location); err != nil {
 			return nil, err
 		}
-		l.db, err = sql.Open("sqlite", sqliteDSN(location))
+		l.db, err = sql.Open("sqlite", sqldb.SQLiteDSN(location))
 		if err != nil {
 			return nil, fmt.Errorf("ledger: %s: %v", location, err)
 		}
@@ -87,24 +82,12 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		l.db.Close()
 		return nil, err
 	}
-	if err := l.migrateEvents(ctx); err != nil {
+	l.outbox = l.newOutbox()
+	if err := l.outbox.Migrate(ctx); err != nil {
 		l.db.Close()
 		return nil, err
 	}
 	return l, nil
-}
-
-// sqliteDSN turns a path into a modernc.org/sqlite DSN: WAL journal, a
-// busy timeout for concurrent processes, immediate write transactions (so
-// that two appenders never both read a log head and then fail to upgrade
-// their lock), foreign keys on.
-func sqliteDSN(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(60000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_txlock", "immediate")
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 // createFile creates an empty SQLite file with mode 0600 when there is
@@ -130,97 +113,6 @@ func createFile(path string) error {
 	return f.Close()
 }
 
-// Redact returns location with any password removed, for messages: the
-// password of a URL's user information and the value of its password and
-// sslpassword parameters. A URL that does not parse has them removed by
-// pattern.
-func Redact(location string) string {
-	if !IsURL(location) {
-		return location
-	}
-	u, err := url.Parse(location)
-	if err != nil {
-		return redactMatches(location)
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	q := u.Query()
-	changed := false
-	for _, name := range secretParams {
-		if q.Has(name) {
-			q.Set(name, "xxxxx")
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
-
-// secretParams are the connection parameters that hold secrets.
-var secretParams = []string{"password", "sslpassword"}
-
-// redactPattern finds the passwords of a URL, even one that does not
-// parse: in the user information (group 1), or a password parameter
-// (group 2).
-var redactPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`://[^/@:?#]*:([^@/?#]*)@|[?&](?:ssl)?password=([^&#]*)`)
-})
-
-// secrets returns the passwords that location holds, as written and
-// unescaped, to remove from messages that quote it.
-func secrets(location string) []string {
-	var out []string
-	add := func(s string) {
-		if len(s) >= 3 && !slices.Contains(out, s) { // short ones would mangle unrelated text
-			out = append(out, s)
-		}
-	}
-	for _, m := range redactPattern().FindAllStringSubmatch(location, -1) {
-		raw := m[1] + m[2] // one of them is empty
-		add(raw)
-		if v, err := url.QueryUnescape(raw); err == nil {
-			add(v)
-		}
-		if v, err := url.PathUnescape(raw); err == nil {
-			add(v)
-		}
-	}
-	return out
-}
-
-// redactMatches replaces the passwords that redactPattern finds in s.
-func redactMatches(s string) string {
-	var b strings.Builder
-	last := 0
-	for _, m := range redactPattern().FindAllStringSubmatchIndex(s, -1) {
-		for g := 1; g <= 2; g++ {
-			if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
-				b.WriteString(s[last:m[2*g]] + "xxxxx")
-				last = m[2*g+1]
-			}
-		}
-	}
-	return b.String() + s[last:]
-}
-
-// scrub removes the passwords of location from a message: in any URL it
-// quotes, and wherever else they appear literally.
-func scrub(location, msg string) string {
-	if !IsURL(location) {
-		return msg
-	}
-	msg = redactMatches(msg)
-	for _, s := range secrets(location) {
-		msg = strings.ReplaceAll(msg, s, "xxxxx")
-	}
-	return msg
-}
-
 // redactedError is a database error whose message had the location's
 // passwords removed (drivers quote the connection string in theirs).
 type redactedError struct {
@@ -232,15 +124,7 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // Location returns where the ledger is, with any password removed.
-func (l *Ledger) Location() string { return Redact(l.location) }
-
-// Backend returns "sqlite" or "postgres".
-func (l *Ledger) Backend() string {
-	if l.postgres {
-		return "postgres"
-	}
-	return "sqlite"
-}
+func (l *Ledger) Location() string { return sqldb.Redact(l.location) }
 
 // recordingOrder is the column that orders entries as they were recorded.
 func (l *Ledger) recordingOrder() string {
@@ -259,7 +143,7 @@ func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
 
 // q rewrites the ? placeholders of a query for the backend: PostgreSQL
 // numbers them. Queries here never hold a ? elsewhere.
-func (l *Ledger) q(query string) string { return rebind(l.postgres, query) }
+func (l *Ledger) q(query string) string { return sqldb.Rebind(l.postgres, query) }
 
 const schemaVersion = "1"
 
@@ -396,5 +280,5 @@ func (l *Ledger) wrap(action string, err error) error {
 		return nil
 	}
 	msg := fmt.Sprintf("ledger: %s %s: %v", action, l.Location(), err)
-	return &redactedError{msg: scrub(l.location, msg), err: err}
+	return &redactedError{msg: sqldb.Scrub(l.location, msg), err: err}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -73,7 +74,7 @@ func testAppendGetList(t *testing.T, location string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Kind != ledger.KindLicense || e.Subject != "customer-1" || e.Tier != "pro" || e.Products() != "acme-db, acme-cli" ||
+	if e.Kind != ledger.KindLicense || e.Subject != "customer-1" || e.Tier != "pro" || strings.Join(e.Audience, ", ") != "acme-db, acme-cli" ||
 		e.OrderRef != "PO-1" || !e.Written || !e.IssuedAt.Equal(t0) || !e.Expiry.Equal(t0.Add(240*time.Hour)) || string(e.Raw) != string(lic1) {
 		t.Errorf("Get returned %+v", e)
 	}
@@ -271,7 +272,7 @@ func rawDB(t *testing.T, location string) (*sql.DB, func(string) string) {
 	t.Helper()
 	driver, dsn := "sqlite", location
 	rebind := func(q string) string { return q }
-	if ledger.IsURL(location) {
+	if sqldb.IsURL(location) {
 		driver = "pgx"
 		rebind = func(q string) string {
 			n := 0
@@ -369,7 +370,7 @@ func testVerifyDetectsTampering(t *testing.T, location string) {
 
 // freshLike returns a fresh location on the same backend as location.
 func freshLike(t *testing.T, location string) string {
-	if ledger.IsURL(location) {
+	if sqldb.IsURL(location) {
 		return PostgresLocation(t)
 	}
 	return t.TempDir() + "/licet.db"
@@ -454,16 +455,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	got := ledger.Redact("postgres://licet:s3cret@db.example/licet?sslmode=disable")
-	if strings.Contains(got, "s3cret") || !strings.Contains(got, "licet:xxxxx@db.example") {
-		t.Errorf("Redact: %q", got)
-	}
-	if got := ledger.Redact("/var/lib/licet.db"); got != "/var/lib/licet.db" {
-		t.Errorf("Redact of a path: %q", got)
-	}
-}
-
 // TestPasswordNeverPrinted: a PostgreSQL password given in the user
 // information or as ?password= (or sslpassword) is removed from Location
 // and from every error, including the driver's own messages that quote
@@ -481,7 +472,7 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		"postgres://licet@127.0.0.1:1/licet?password=ab&sslmode=bogus",
 	}
 	for _, loc := range cases {
-		red := ledger.Redact(loc)
+		red := sqldb.Redact(loc)
 		_, err := ledger.Open(ctx, loc)
 		if err == nil {
 			t.Fatalf("Open(%s) succeeded", red)

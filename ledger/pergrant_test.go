@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
@@ -105,7 +106,7 @@ func TestMigrateIDsPerGrant(t *testing.T) {
 
 			// Make it the old schema: the unique index on id alone.
 			driver, dsn := "sqlite", location
-			if ledger.IsURL(location) {
+			if sqldb.IsURL(location) {
 				driver = "pgx"
 			}
 			db, err := sql.Open(driver, dsn)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -465,9 +464,6 @@ type Log struct {
 	Root      tlog.Hash
 	PublicKey ed25519.PublicKey // nil when never given to Append
 }
-
-// Origin returns the checkpoint origin of the log: "licet/log/" and its key id in hex.
-func (g *Log) Origin() string { return checkpoint.Origin(g.KID) }
 
 // Logs returns the head of every log, by kid.
 func (l *Ledger) Logs(ctx context.Context) ([]*Log, error) {

@@ -41,14 +41,14 @@ const maxProblems = 20
 //   - every stored hash equals the one recomputed, and so does the stored
 //     tree head;
 //   - every stored checkpoint is a note signed by the log's key (origin
-//     [Log.Origin]), and its tree is the tree of the entries at its size,
+//     "licet/log/<kid hex>"), and its tree is the tree of the entries at its size,
 //     with the issuer data (order references and renewal links) the note
 //     commits to;
 //   - the newest signed checkpoint covers every entry: an entry added,
 //     or the last one removed, outside licet shows.
 //
 // kept are signed checkpoints kept outside the ledger (the output of
-// 'licet ledger checkpoint', see [SplitCheckpoints]): each must be a
+// 'licet ledger checkpoint', one note after another): each must be a
 // checkpoint of a log of the ledger, signed by its key, whose first
 // entries the log still holds unchanged. They catch what nothing inside
 // the ledger can: the newest appends removed together with their
@@ -118,49 +118,6 @@ func truncate(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
-}
-
-// SplitCheckpoints splits the text of a file of signed checkpoints (notes
-// one after another, as 'licet ledger checkpoint' prints them, blank
-// lines between them allowed) into the notes.
-func SplitCheckpoints(data []byte) ([][]byte, error) {
-	var notes [][]byte
-	var cur []string
-	inSigs := false
-	flush := func() {
-		if len(cur) > 0 {
-			notes = append(notes, []byte(strings.Join(cur, "")))
-		}
-		cur, inSigs = nil, false
-	}
-	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
-		return nil, errors.New("ledger: the checkpoint file does not end with a newline: it was cut short")
-	}
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		switch {
-		case line == "":
-		case inSigs && strings.HasPrefix(line, "— "):
-			cur = append(cur, line)
-		case inSigs && line == "\n":
-			flush()
-		case inSigs:
-			flush()
-			cur = append(cur, line)
-		case line == "\n" && len(cur) == 0:
-		case line == "\n":
-			cur, inSigs = append(cur, line), true
-		default:
-			cur = append(cur, line)
-		}
-	}
-	if len(cur) > 0 && !inSigs {
-		return nil, errors.New("ledger: the checkpoint file ends with a note without signatures")
-	}
-	flush()
-	if len(notes) == 0 {
-		return nil, errors.New("ledger: the checkpoint file holds no signed checkpoint")
-	}
-	return notes, nil
 }
 
 // memHashes is an in-memory hash store indexed like tlog's stored hashes.
@@ -337,7 +294,7 @@ func (l *Ledger) signedHeads(ctx context.Context, g *Log, pubOK bool, report fun
 
 // openHead opens a signed checkpoint of log g.
 func openHead(note []byte, g *Log) (*signedHead, error) {
-	c, err := checkpoint.Open(note, g.Origin(), g.PublicKey, maxNoteSize)
+	c, err := checkpoint.Open(note, checkpoint.Origin(g.KID), g.PublicKey, maxNoteSize)
 	if err != nil {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
@@ -439,7 +396,7 @@ func checkEntry(e *Entry, logKey *verify.KeySet) []string {
 	field("kind", e.Kind, d.Kind)
 	field("issuer", e.Issuer, d.Issuer)
 	field("subject", e.Subject, d.Subject)
-	field("products", e.Products(), d.Products())
+	field("products", strings.Join(e.Audience, ", "), strings.Join(d.Audience, ", "))
 	field("tier", e.Tier, d.Tier)
 	field("issued-at", e.IssuedAt.Unix(), d.IssuedAt.Unix())
 	field("expiry", unixOrNil(e.Expiry), unixOrNil(d.Expiry))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 )
 
 // ingestedData is the data of a report.ingested event.
@@ -21,12 +22,12 @@ type ingestedData struct {
 
 // events returns the report.ingested event stored with the checkpoint of
 // an ingest, in its transaction.
-func (s *ingestion) events(cp *ledger.StoredCheckpoint) []ledger.Event {
+func (s *ingestion) events(cp *ledger.StoredCheckpoint) []outbox.Event {
 	d := ingestedData{GrantID: s.r.GrantID, Partner: s.in.Grant.Subject, KID: s.in.KID, Start: s.head.N, Size: s.cp.Size,
 		Entries: s.cp.Size - s.head.N, Source: cp.Source, At: cp.Recorded}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return nil
 	}
-	return []ledger.Event{{Type: ledger.EventReportIngested, Subject: s.r.GrantID, Data: data}}
+	return []outbox.Event{{Type: outbox.EventReportIngested, Subject: s.r.GrantID, Data: data}}
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/report"
 )
 
@@ -19,9 +19,9 @@ func TestIngestEmitsReportIngested(t *testing.T) {
 			w := newWorld(t, b.Location(t))
 			w.Mint(3, "pro")
 			r1 := w.Create(0)
-			events := func() []*ledger.Event {
+			events := func() []*outbox.Event {
 				t.Helper()
-				evs, err := w.VLed.Events(ctx, ledger.EventFilter{})
+				evs, err := w.VLed.Outbox().Events(ctx, outbox.EventFilter{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -31,7 +31,7 @@ func TestIngestEmitsReportIngested(t *testing.T) {
 				t.Fatal(err)
 			}
 			evs := events()
-			if len(evs) != 1 || evs[0].Type != ledger.EventReportIngested || evs[0].Subject != w.GrantID {
+			if len(evs) != 1 || evs[0].Type != outbox.EventReportIngested || evs[0].Subject != w.GrantID {
 				t.Fatalf("events %+v", evs)
 			}
 			var d struct {
@@ -53,7 +53,7 @@ func TestIngestEmitsReportIngested(t *testing.T) {
 			if _, err := w.Ingest(w.Create(3), report.IngestOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if evs := events(); len(evs) != 2 || evs[1].Type != ledger.EventReportIngested {
+			if evs := events(); len(evs) != 2 || evs[1].Type != outbox.EventReportIngested {
 				t.Fatalf("after an empty report: %+v", evs)
 			}
 		})

@@ -329,14 +329,14 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 		}
 	}
 	for _, list := range parsed {
-		iss := list.Issuer()
-		if iat := list.IssuedAt(); iat.After(now.Add(l.s.leeway)) {
+		iss := list.Claims().Issuer
+		if iat := list.Claims().IssuedAt; iat.After(now.Add(l.s.leeway)) {
 			return nil, nil, &RevocationsError{Path: path, Err: fmt.Errorf(
 				"the list of issuer %q is issued at %s, after this machine's clock (%s): check the clock, or install a list issued before now",
 				iss, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
 		}
-		if seen, ok := l.st.Seq[iss]; ok && list.Seq() < seen && l.st.Revoked[iss] == nil {
-			return nil, nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seen, Got: list.Seq()}
+		if seen, ok := l.st.Seq[iss]; ok && list.Claims().Seq < seen && l.st.Revoked[iss] == nil {
+			return nil, nil, &ListRollbackError{Path: path, Issuer: iss, Seen: seen, Got: list.Claims().Seq}
 		}
 	}
 	// An issuer whose list was seen must still have one: replacing the
@@ -348,14 +348,14 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 		}
 	}
 	for _, iss := range seenIssuers {
-		if !slices.ContainsFunc(parsed, func(r *verify.RevocationList) bool { return r.Issuer() == iss }) {
+		if !slices.ContainsFunc(parsed, func(r *verify.RevocationList) bool { return r.Claims().Issuer == iss }) {
 			return nil, nil, &ListRollbackError{Path: path, Issuer: iss, Seen: l.st.Seq[iss], Missing: true}
 		}
 	}
 	records := make(map[string]*revoked, len(parsed))
 	var drops []error
 	for _, list := range parsed {
-		iss := list.Issuer()
+		iss := list.Claims().Issuer
 		rec := &revoked{Listed: entries(list.Claims())}
 		if rec.Listed == nil {
 			rec.Listed = []string{}
@@ -369,19 +369,19 @@ func (l *License) takeRevocations(path string, data []byte, readErr error, now t
 			rec.Kept = entries(kept)
 			// Reported once: the entries the previous list named.
 			if d := minus(old.Listed, rec.Listed); len(d) > 0 {
-				drops = append(drops, &ListDroppedError{Path: path, Issuer: iss, Seq: list.Seq(), Seen: l.st.Seq[iss], Dropped: d})
+				drops = append(drops, &ListDroppedError{Path: path, Issuer: iss, Seq: list.Claims().Seq, Seen: l.st.Seq[iss], Dropped: d})
 			}
 		}
 		records[iss] = rec
 		lists = append(lists, list)
 	}
 	for _, list := range lists {
-		iss := list.Issuer()
+		iss := list.Claims().Issuer
 		if l.st.Seq == nil {
 			l.st.Seq = make(map[string]uint64)
 		}
-		if seen, ok := l.st.Seq[iss]; !ok || list.Seq() > seen {
-			l.st.Seq[iss] = list.Seq()
+		if seen, ok := l.st.Seq[iss]; !ok || list.Claims().Seq > seen {
+			l.st.Seq[iss] = list.Claims().Seq
 		}
 		if l.st.Revoked == nil {
 			l.st.Revoked = make(map[string]*revoked)
@@ -427,7 +427,7 @@ func (l *License) saveState(now time.Time) {
 		raise(l.good.lic.Claims.IssuedAt)
 	}
 	for _, list := range l.revs {
-		raise(list.IssuedAt())
+		raise(list.Claims().IssuedAt)
 	}
 	l.st.HighWater = hw
 	path := l.s.cfg.StatePath

@@ -196,7 +196,7 @@ func testRevokeAndRevocations(t *testing.T, e *env) {
 		t.Fatalf("revocations: %d %s (ETag %s)", status, data, etag)
 	}
 	lists, err := verify.ParseRevocations([]byte(body.Lists[0].Token.Text), e.keySet())
-	if err != nil || len(lists) != 1 || lists[0].Seq() != 1 || len(lists[0].Claims().IDs) != 1 || fmt.Sprintf("%x", lists[0].Claims().IDs[0]) != v.ID {
+	if err != nil || len(lists) != 1 || lists[0].Claims().Seq != 1 || len(lists[0].Claims().IDs) != 1 || fmt.Sprintf("%x", lists[0].Claims().IDs[0]) != v.ID {
 		t.Fatalf("the served list: %v", err)
 	}
 	status, data, h = e.do("GET", "/v1/revocations", "", nil, "If-None-Match", etag)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/internal/sqldb"
 )
 
 // Role is what an API token may do: read, mint (and read), revoke (and
@@ -96,7 +96,7 @@ type APIToken struct {
 // database, in tables of their own (serve_tokens, serve_audit), so that
 // several servers on one PostgreSQL share them.
 type Store struct {
-	side *ledger.SideDB
+	side *sqldb.SideDB
 	db   *sql.DB
 	now  func() time.Time
 }
@@ -125,7 +125,7 @@ CREATE INDEX IF NOT EXISTS serve_audit_entry ON serve_audit (entry_id);
 // path or a postgres:// URL; open the ledger first, which creates the
 // file).
 func OpenStore(ctx context.Context, location string) (*Store, error) {
-	side, err := ledger.OpenSideDB(ctx, location, 4, storeSchema)
+	side, err := sqldb.OpenSideDB(ctx, location, 4, storeSchema)
 	if err != nil {
 		return nil, fmt.Errorf("server: the token store: %w", err)
 	}

@@ -80,7 +80,7 @@ func forms(e *ledger.Entry) (*Forms, error) {
 	}
 	headers := map[string]string{"Issuer": e.Issuer}
 	if e.Kind != ledger.KindRevocations {
-		headers["Subject"], headers["Products"], headers["Tier"], headers["ID"] = e.Subject, e.Products(), e.Tier, e.ID
+		headers["Subject"], headers["Products"], headers["Tier"], headers["ID"] = e.Subject, strings.Join(e.Audience, ", "), e.Tier, e.ID
 	}
 	return &Forms{Text: text, PEM: string(token.EncodePEM(e.Raw, pemTypes[e.Kind], headers)), Raw: base64.StdEncoding.EncodeToString(e.Raw)}, nil
 }

@@ -31,8 +31,8 @@ func (f Form) String() string {
 	return fmt.Sprintf("Form(%d)", int(f))
 }
 
-// DefaultPrefix is the prefix of the compact text form.
-const DefaultPrefix = "licet1"
+// defaultPrefix is the prefix of the compact text form.
+const defaultPrefix = "licet1"
 
 // PEM block types.
 const (
@@ -41,8 +41,8 @@ const (
 	PEMRevocations = "LICET REVOCATIONS"
 )
 
-// PEMType returns the PEM block type for an object type, "" if unknown.
-func PEMType(typ string) string {
+// pemType returns the PEM block type for an object type, "" if unknown.
+func pemType(typ string) string {
 	switch typ {
 	case TypeLicense:
 		return PEMLicense
@@ -72,10 +72,10 @@ func ValidPrefix(p string) bool {
 var b64url = base64.RawURLEncoding.Strict()
 
 // EncodeText returns the compact text form PREFIX.base64url(raw). An empty
-// prefix means [DefaultPrefix].
+// prefix means "licet1".
 func EncodeText(raw []byte, prefix string) (string, error) {
 	if prefix == "" {
-		prefix = DefaultPrefix
+		prefix = defaultPrefix
 	}
 	if !ValidPrefix(prefix) {
 		return "", fmt.Errorf("token: invalid prefix %q: use 1 to 32 characters of a-z, 0-9 and -", prefix)
@@ -225,7 +225,7 @@ func Decode(in []byte) (*Message, Form, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if form == FormPEM && PEMType(m.Header.Typ) != block {
+	if form == FormPEM && pemType(m.Header.Typ) != block {
 		return nil, 0, malformedf("a %s PEM block holds an object of type %q", block, m.Header.Typ)
 	}
 	return m, form, nil

@@ -3,7 +3,6 @@ package token_test
 import (
 	"bytes"
 	"errors"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -225,56 +224,5 @@ func TestHeaderValuesStrict(t *testing.T) {
 			}
 			t.Log(err)
 		})
-	}
-}
-
-func TestRevocationsExtend(t *testing.T) {
-	vendor := testKey("vendor")
-	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.IDSize) }
-	kid := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.KeyIDSize) }
-	first := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 4,
-		IDs: [][]byte{id(3), id(1), id(3)}, KeyIDs: [][]byte{kid(9)}}
-	prev, err := token.SignRevocations(vendor, first)
-	if err != nil {
-		t.Fatalf("SignRevocations: %v", err)
-	}
-	u, err := token.ParseUnverified(prev)
-	if err != nil {
-		t.Fatalf("ParseUnverified: %v", err)
-	}
-	if want := [][]byte{id(1), id(3)}; !reflect.DeepEqual(u.Revocations.IDs, want) {
-		t.Fatalf("ids %x, want %x (sorted, without duplicates)", u.Revocations.IDs, want)
-	}
-
-	next := &token.Revocations{Issuer: "acme", IssuedAt: t0.Add(time.Minute), NextUpdate: t0.Add(2 * time.Hour), IDs: [][]byte{id(2), id(1)}}
-	if err := next.Extend(u.Revocations); err != nil {
-		t.Fatalf("Extend: %v", err)
-	}
-	if next.Seq != 5 {
-		t.Fatalf("seq %d after Extend, want 5", next.Seq)
-	}
-	raw, err := token.SignRevocations(vendor, next)
-	if err != nil {
-		t.Fatalf("SignRevocations: %v", err)
-	}
-	if len(next.IDs) != 3 {
-		t.Fatalf("SignRevocations leaves %d ids in r, want the 3 it signed", len(next.IDs))
-	}
-	u, err = token.ParseUnverified(raw)
-	if err != nil {
-		t.Fatalf("ParseUnverified: %v", err)
-	}
-	if want := [][]byte{id(1), id(2), id(3)}; !reflect.DeepEqual(u.Revocations.IDs, want) {
-		t.Fatalf("ids %x, want %x", u.Revocations.IDs, want)
-	}
-	if want := [][]byte{kid(9)}; !reflect.DeepEqual(u.Revocations.KeyIDs, want) {
-		t.Fatalf("key ids %x, want %x", u.Revocations.KeyIDs, want)
-	}
-
-	// Extend trusts the list it is given: verify.ExtendRevocations checks
-	// its signature (TestExtendRevocations there). It keeps the issuer.
-	r := &token.Revocations{Issuer: "beta"}
-	if err := r.Extend(u.Revocations); err == nil || !strings.Contains(err.Error(), `of issuer "acme", not "beta"`) {
-		t.Fatalf("Extend of another issuer's list: %v", err)
 	}
 }

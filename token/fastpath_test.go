@@ -138,7 +138,7 @@ func TestTextLineBreaks(t *testing.T) {
 		if got, form, err := Unarmor([]byte(text)); err != nil || form != FormText || !bytes.Equal(got, raw) {
 			t.Fatalf("clean text: %v", err)
 		}
-		body := len(DefaultPrefix) + 1
+		body := len(defaultPrefix) + 1
 		for i := body; i <= len(text); i++ {
 			for _, br := range []string{"\n", "\r", "\r\n", "\n\n\n"} {
 				in := text[:i] + br + text[i:]

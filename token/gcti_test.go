@@ -143,36 +143,3 @@ func TestGrantedStrictDecoder(t *testing.T) {
 		})
 	}
 }
-
-// TestExtendKeepsGranted: the next list keeps the previous list's pairs
-// besides its own, merged with them.
-func TestExtendKeepsGranted(t *testing.T) {
-	vendor := testKey("vendor")
-	first := &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 1,
-		Granted: []token.GrantIDs{{Grant: gid(7), IDs: [][]byte{gid(1)}}, {Grant: gid(8), IDs: [][]byte{gid(1)}}}}
-	prev, err := token.SignRevocations(vendor, first)
-	if err != nil {
-		t.Fatalf("SignRevocations: %v", err)
-	}
-	next := &token.Revocations{Issuer: "acme", IssuedAt: t0.Add(time.Minute), NextUpdate: t0.Add(2 * time.Hour),
-		Granted: []token.GrantIDs{{Grant: gid(7), IDs: [][]byte{gid(2)}}}}
-	u0, err := token.ParseUnverified(prev)
-	if err != nil {
-		t.Fatalf("ParseUnverified: %v", err)
-	}
-	if err := next.Extend(u0.Revocations); err != nil {
-		t.Fatalf("Extend: %v", err)
-	}
-	raw, err := token.SignRevocations(vendor, next)
-	if err != nil {
-		t.Fatalf("SignRevocations: %v", err)
-	}
-	u, err := token.ParseUnverified(raw)
-	if err != nil {
-		t.Fatalf("ParseUnverified: %v", err)
-	}
-	want := []token.GrantIDs{{Grant: gid(7), IDs: [][]byte{gid(1), gid(2)}}, {Grant: gid(8), IDs: [][]byte{gid(1)}}}
-	if u.Revocations.Seq != 2 || !reflect.DeepEqual(u.Revocations.Granted, want) {
-		t.Fatalf("seq %d, gcti %x; want seq 2, gcti %x", u.Revocations.Seq, u.Revocations.Granted, want)
-	}
-}

@@ -2,26 +2,9 @@ package token
 
 import (
 	"bytes"
-	"fmt"
 	"maps"
 	"slices"
 )
-
-// Extend makes r the list that follows prev, the decoded previous list
-// of r's issuer: r gets prev's seq + 1, and prev's ids, key ids and
-// grant-scoped pairs (gcti) besides its own; [SignRevocations] sorts,
-// merges and deduplicates them. Extend trusts prev: check its signature
-// first (verify.ExtendRevocations does both).
-func (r *Revocations) Extend(prev *Revocations) error {
-	if prev.Issuer != r.Issuer {
-		return fmt.Errorf("the previous list is of issuer %q, not %q", prev.Issuer, r.Issuer)
-	}
-	r.Seq = prev.Seq + 1
-	r.IDs = append(slices.Clone(prev.IDs), r.IDs...)
-	r.KeyIDs = append(slices.Clone(prev.KeyIDs), r.KeyIDs...)
-	r.Granted = append(slices.Clone(prev.Granted), r.Granted...)
-	return nil
-}
 
 // sortedSet returns list sorted, without duplicates; nil when empty.
 func sortedSet(list [][]byte) [][]byte {

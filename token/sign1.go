@@ -437,7 +437,7 @@ func checkSize(raw []byte, form Form) error {
 	n := len(raw)
 	switch form {
 	case FormText:
-		n = len(DefaultPrefix) + 1 + b64url.EncodedLen(len(raw))
+		n = len(defaultPrefix) + 1 + b64url.EncodedLen(len(raw))
 	case FormPEM:
 		n = len(EncodePEM(raw, PEMRevocations, nil))
 	}

@@ -1,7 +1,5 @@
 package token
 
-import "fmt"
-
 // Unverified is an object decoded without checking its signature or any
 // rule that needs a key or a clock: for inspection only. Never act on it.
 type Unverified struct {
@@ -41,9 +39,4 @@ func ParseUnverified(in []byte) (*Unverified, error) {
 		return nil, err
 	}
 	return u, nil
-}
-
-// String names the form and type, for messages.
-func (u *Unverified) String() string {
-	return fmt.Sprintf("%s (%s form)", u.Message.Header.Typ, u.Form)
 }

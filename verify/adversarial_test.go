@@ -1338,8 +1338,8 @@ func TestAdversarialRevocations(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ParseRevocation: %v", err)
 				}
-				if rl.Seq() != 7 {
-					t.Fatalf("seq %d, want 7", rl.Seq())
+				if rl.Claims().Seq != 7 {
+					t.Fatalf("seq %d, want 7", rl.Claims().Seq)
 				}
 				return
 			}

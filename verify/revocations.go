@@ -101,19 +101,12 @@ func parseRevocation(in []byte, keys *KeySet) (*RevocationList, error) {
 	return newRevocationList(r, m.Header.KID), nil
 }
 
-// Seq returns the list's sequence number, which orders an issuer's lists.
-func (r *RevocationList) Seq() uint64 { return r.list.Seq }
-
-// Issuer returns the list's issuer, whose licenses it applies to.
-func (r *RevocationList) Issuer() string { return r.list.Issuer }
-
 // KeyID returns the id of the trusted key that signed the list.
 func (r *RevocationList) KeyID() []byte { return r.kid }
 
-// IssuedAt returns the list's iat.
-func (r *RevocationList) IssuedAt() time.Time { return r.list.IssuedAt }
-
-// Claims returns the decoded list as signed (without Including's entries).
+// Claims returns the decoded list as signed (without Including's entries):
+// its issuer, whose licenses it applies to, its seq, which orders the
+// issuer's lists, its iat and next update.
 func (r *RevocationList) Claims() *token.Revocations { return r.list }
 
 // Stale reports whether the list is past its next update at now.
@@ -328,7 +321,7 @@ func ParseRevocations(in []byte, keys *KeySet) ([]*RevocationList, error) {
 			}
 			return nil, err
 		}
-		iss := list.Issuer()
+		iss := list.Claims().Issuer
 		if seen[iss] {
 			return nil, fail(CodeMalformed, iss, "two revocation lists of issuer %q: keep only the newest (highest seq)", iss)
 		}

@@ -155,7 +155,7 @@ func TestIncludingAndDropped(t *testing.T) {
 	}
 	_, err = verifier(t, ks, verify.WithRevocations(merged)).Verify(tok)
 	requireCode(t, err, verify.CodeRevoked)
-	if merged.Seq() != 1<<62 || len(merged.Claims().IDs) != 0 {
+	if merged.Claims().Seq != 1<<62 || len(merged.Claims().IDs) != 0 {
 		t.Fatal("Including changed the signed list's seq or claims")
 	}
 	if d := merged.Dropped(earlier); d != nil {

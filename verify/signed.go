@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/licet/licet/token"
 )
@@ -82,8 +83,10 @@ func LicenseUnderGrant(m *token.Message) (*token.License, *token.Grant, error) {
 	return l, g, nil
 }
 
-// ExtendRevocations checks that prev (any form) is a revocation list signed
-// by pub and makes r follow it ([token.Revocations.Extend]).
+// ExtendRevocations checks that prev (any form) is a revocation list of
+// r's issuer signed by pub and makes r follow it: r gets prev's seq + 1,
+// and prev's ids, key ids and gcti pairs besides its own (which
+// [token.SignRevocations] then sorts, merges and deduplicates).
 func ExtendRevocations(r *token.Revocations, prev []byte, pub ed25519.PublicKey) error {
 	m, _, err := token.Decode(prev)
 	if err != nil {
@@ -104,5 +107,12 @@ func ExtendRevocations(r *token.Revocations, prev []byte, pub ed25519.PublicKey)
 	if err != nil {
 		return fmt.Errorf("the previous list: %w", err)
 	}
-	return r.Extend(old)
+	if old.Issuer != r.Issuer {
+		return fmt.Errorf("the previous list is of issuer %q, not %q", old.Issuer, r.Issuer)
+	}
+	r.Seq = old.Seq + 1
+	r.IDs = append(slices.Clone(old.IDs), r.IDs...)
+	r.KeyIDs = append(slices.Clone(old.KeyIDs), r.KeyIDs...)
+	r.Granted = append(slices.Clone(old.Granted), r.Granted...)
+	return nil
 }

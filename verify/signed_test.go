@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func TestVerifyRevocations(t *testing.T) {
 	ks := keyset(t)
 	raw := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", Seq: 3, IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour)})
 	list, err := verifier(t, ks).VerifyRevocations(raw)
-	if err != nil || list.Seq() != 3 {
+	if err != nil || list.Claims().Seq != 3 {
 		t.Fatalf("VerifyRevocations: %v, %v", list, err)
 	}
 	_, err = verifier(t, ks, verify.WithClock(func() time.Time { return now.Add(-2 * time.Hour) })).VerifyRevocations(raw)
@@ -150,8 +151,7 @@ func TestVerifyRevocations(t *testing.T) {
 }
 
 // TestExtendRevocations: the previous list must be a revocation list of
-// r's issuer signed by the key given (the checks token.Revocations.Extend
-// leaves to verify).
+// r's issuer signed by the key given.
 func TestExtendRevocations(t *testing.T) {
 	prev := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", Seq: 4, IssuedAt: now, NextUpdate: now.Add(time.Hour), IDs: [][]byte{bytes.Repeat([]byte{1}, 16)}})
 	next := &token.Revocations{Issuer: "acme", IDs: [][]byte{bytes.Repeat([]byte{2}, 16)}}
@@ -180,5 +180,38 @@ func TestExtendRevocations(t *testing.T) {
 				t.Fatalf("ExtendRevocations: %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExtendKeepsEntries: the next list gets the previous list's seq + 1
+// and keeps its ids, key ids and gcti pairs besides its own;
+// SignRevocations then merges, sorts and deduplicates them.
+func TestExtendKeepsEntries(t *testing.T) {
+	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.IDSize) }
+	kid := func(b byte) []byte { return bytes.Repeat([]byte{b}, token.KeyIDSize) }
+	prev := signRevocations(t, vendor, &token.Revocations{Issuer: "acme", IssuedAt: now, NextUpdate: now.Add(time.Hour), Seq: 4,
+		IDs: [][]byte{id(3), id(1), id(3)}, KeyIDs: [][]byte{kid(9)},
+		Granted: []token.GrantIDs{{Grant: id(7), IDs: [][]byte{id(1)}}, {Grant: id(8), IDs: [][]byte{id(1)}}}})
+	next := &token.Revocations{Issuer: "acme", IssuedAt: now.Add(time.Minute), NextUpdate: now.Add(2 * time.Hour),
+		IDs: [][]byte{id(2), id(1)}, Granted: []token.GrantIDs{{Grant: id(7), IDs: [][]byte{id(2)}}}}
+	if err := verify.ExtendRevocations(next, prev, pub(vendor)); err != nil {
+		t.Fatalf("ExtendRevocations: %v", err)
+	}
+	if next.Seq != 5 {
+		t.Fatalf("seq %d after ExtendRevocations, want 5", next.Seq)
+	}
+	u, err := token.ParseUnverified(signRevocations(t, vendor, next))
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	got := u.Revocations
+	if want := [][]byte{id(1), id(2), id(3)}; !reflect.DeepEqual(got.IDs, want) {
+		t.Fatalf("ids %x, want %x", got.IDs, want)
+	}
+	if want := [][]byte{kid(9)}; !reflect.DeepEqual(got.KeyIDs, want) {
+		t.Fatalf("key ids %x, want %x", got.KeyIDs, want)
+	}
+	if want := []token.GrantIDs{{Grant: id(7), IDs: [][]byte{id(1), id(2)}}, {Grant: id(8), IDs: [][]byte{id(1)}}}; !reflect.DeepEqual(got.Granted, want) {
+		t.Fatalf("gcti %x, want %x", got.Granted, want)
 	}
 }

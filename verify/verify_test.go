@@ -679,8 +679,8 @@ func TestRevocations(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseRevocation: %v", err)
 		}
-		if rl.Seq() != 7 {
-			t.Fatalf("seq %d, want 7", rl.Seq())
+		if rl.Claims().Seq != 7 {
+			t.Fatalf("seq %d, want 7", rl.Claims().Seq)
 		}
 		return rl
 	}
@@ -796,11 +796,11 @@ func TestRevocationsPerIssuer(t *testing.T) {
 	// none of it applies to acme's licenses.
 	beta := parse(other, &token.Revocations{Issuer: "beta", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 9,
 		IDs: [][]byte{lic.ID, grantFor().ID}, KeyIDs: [][]byte{token.KeyID(pub(vendor)), token.KeyID(pub(partner))}})
-	if beta.Issuer() != "beta" {
-		t.Fatalf("issuer %q, want %q", beta.Issuer(), "beta")
+	if beta.Claims().Issuer != "beta" {
+		t.Fatalf("issuer %q, want %q", beta.Claims().Issuer, "beta")
 	}
-	if want := now.Add(-time.Hour); !reflect.DeepEqual(beta.IssuedAt(), want) {
-		t.Fatalf("issued at %v, want %v", beta.IssuedAt(), want)
+	if want := now.Add(-time.Hour); !reflect.DeepEqual(beta.Claims().IssuedAt, want) {
+		t.Fatalf("issued at %v, want %v", beta.Claims().IssuedAt, want)
 	}
 	acme := parse(vendor, &token.Revocations{Issuer: "acme", IssuedAt: now.Add(-time.Hour), NextUpdate: week, Seq: 1})
 	for _, lists := range [][]*verify.RevocationList{{beta}, {beta, acme}, {acme, beta}} {
@@ -905,8 +905,8 @@ func TestParseRevocationLists(t *testing.T) {
 	if len(lists) != 2 {
 		t.Fatalf("%d lists, want 2", len(lists))
 	}
-	if lists[0].Issuer() != "acme" || lists[1].Issuer() != "beta" {
-		t.Fatalf("lists of %q and %q, want acme then beta", lists[0].Issuer(), lists[1].Issuer())
+	if lists[0].Claims().Issuer != "acme" || lists[1].Claims().Issuer != "beta" {
+		t.Fatalf("lists of %q and %q, want acme then beta", lists[0].Claims().Issuer, lists[1].Claims().Issuer)
 	}
 	_, err = verify.New(ks, verify.WithProduct("widget"), verify.WithClock(func() time.Time { return now }), verify.WithRevocations(lists...))
 	if err != nil {

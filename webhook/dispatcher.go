@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 )
 
 // DefaultWindows are the license.expiring windows: 30, 7 and 1 days.
@@ -160,13 +161,13 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	d.init()
 	now := d.Now()
 	if now.Sub(d.lastExpiring) >= d.ExpiringEvery {
-		if _, err := d.Ledger.ExpiringEvents(ctx, now, d.Windows); err != nil {
+		if _, err := expiringEvents(ctx, d.Ledger, now, d.Windows); err != nil {
 			return 0, err
 		}
 		d.lastExpiring = now
 	}
 	for {
-		n, err := d.Ledger.FanOut(ctx, now, 100)
+		n, err := d.Ledger.Outbox().FanOut(ctx, now, 100)
 		if err != nil {
 			return 0, err
 		}
@@ -174,7 +175,7 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	ds, err := d.Ledger.ClaimDeliveries(ctx, now, d.Lease, d.Batch)
+	ds, err := d.Ledger.Outbox().ClaimDeliveries(ctx, now, d.Lease, d.Batch)
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
@@ -182,7 +183,7 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	bg := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var released []*ledger.Delivery
+	var released []*outbox.Delivery
 	var firstErr error
 	attempted := 0
 	for _, del := range ds {
@@ -203,7 +204,7 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	if len(released) > 0 {
-		if err := d.Ledger.ReleaseDeliveries(bg, released); err != nil {
+		if err := d.Ledger.Outbox().ReleaseDeliveries(bg, released); err != nil {
 			firstErr = cmp(firstErr, err)
 		}
 	}
@@ -218,12 +219,12 @@ func cmp(a, b error) error {
 }
 
 // deliver posts one delivery and records the outcome.
-func (d *Dispatcher) deliver(ctx context.Context, del *ledger.Delivery) error {
+func (d *Dispatcher) deliver(ctx context.Context, del *outbox.Delivery) error {
 	status, err := d.post(ctx, del)
 	at := d.Now()
 	if err == nil {
-		err := d.Ledger.DeliveryDone(ctx, del, at, status)
-		if errors.Is(err, ledger.ErrLeaseLost) {
+		err := d.Ledger.Outbox().DeliveryDone(ctx, del, at, status)
+		if errors.Is(err, outbox.ErrLeaseLost) {
 			return nil // delivered twice: at least once
 		}
 		return err
@@ -235,8 +236,8 @@ func (d *Dispatcher) deliver(ctx context.Context, del *ledger.Delivery) error {
 	} else {
 		d.Log.Info("webhook: delivery failed", "event", del.Event.ID, "subscription", del.SubscriptionID, "attempt", del.Attempts+1, "next", next, "err", err)
 	}
-	ferr := d.Ledger.DeliveryFailed(ctx, del, at, status, truncate(err.Error(), 500), next, park)
-	if errors.Is(ferr, ledger.ErrLeaseLost) {
+	ferr := d.Ledger.Outbox().DeliveryFailed(ctx, del, at, status, truncate(err.Error(), 500), next, park)
+	if errors.Is(ferr, outbox.ErrLeaseLost) {
 		return nil
 	}
 	return ferr
@@ -254,7 +255,7 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 }
 
 // post sends a delivery signed; a 2xx answer is success, with its status.
-func (d *Dispatcher) post(ctx context.Context, del *ledger.Delivery) (int, error) {
+func (d *Dispatcher) post(ctx context.Context, del *outbox.Delivery) (int, error) {
 	s := del.Subscription
 	if s == nil {
 		return 0, errors.New("the subscription was deleted")

@@ -22,6 +22,7 @@ import (
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/webhook"
@@ -184,7 +185,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 func eventIDs(t testing.TB, l *ledger.Ledger, types ...string) []string {
 	t.Helper()
-	evs, err := l.Events(context.Background(), ledger.EventFilter{})
+	evs, err := l.Outbox().Events(context.Background(), outbox.EventFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +218,11 @@ func TestDeliversSigned(t *testing.T) {
 			}
 			ops := newReceiver(t, sub.Secret)
 			// The API subscription's URL, now that the receiver listens.
-			if err := l.DeleteSubscription(ctx, sub.ID); err != nil {
+			if err := l.Outbox().DeleteSubscription(ctx, sub.ID); err != nil {
 				t.Fatal(err)
 			}
 			sub.URL = ops.srv.URL
-			if err := l.AddSubscription(ctx, sub); err != nil {
+			if err := l.Outbox().AddSubscription(ctx, sub); err != nil {
 				t.Fatal(err)
 			}
 
@@ -241,7 +242,7 @@ func TestDeliversSigned(t *testing.T) {
 			if len(all) != 6 {
 				t.Fatalf("%d events, want 6", len(all))
 			}
-			revoked := eventIDs(t, l, ledger.EventLicenseRevoked)
+			revoked := eventIDs(t, l, outbox.EventLicenseRevoked)
 			waitFor(t, "every delivery", func() bool { return len(crm.delivered()) == 6 && len(ops.delivered()) == 1 })
 			for _, id := range all {
 				if crm.delivered()[id] < 1 {
@@ -252,10 +253,10 @@ func TestDeliversSigned(t *testing.T) {
 				t.Errorf("ops got %v, want the license.revoked event %s", ops.delivered(), revoked[0])
 			}
 			waitFor(t, "7 deliveries recorded delivered", func() bool {
-				done, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryDelivered})
+				done, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryDelivered})
 				return len(done) == 7
 			})
-			if pending, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryPending}); len(pending) != 0 {
+			if pending, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryPending}); len(pending) != 0 {
 				t.Fatalf("%d pending after all were delivered", len(pending))
 			}
 		})
@@ -283,7 +284,7 @@ func TestFailingReceiverBacksOffThenParks(t *testing.T) {
 			run(t, d)
 			e := mint(t, newIssuer(t, l), "c1", 365)
 			waitFor(t, "the delivery parked", func() bool {
-				ds, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryParked})
+				ds, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryParked})
 				return len(ds) == 1
 			})
 			ids := eventIDs(t, l)
@@ -297,7 +298,7 @@ func TestFailingReceiverBacksOffThenParks(t *testing.T) {
 			if gap1 < 100*time.Millisecond || gap3 <= gap1 {
 				t.Fatalf("gaps between attempts %v then %v: want at least half the backoff, growing", gap1, gap3)
 			}
-			parked, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryParked})
+			parked, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryParked})
 			if p := parked[0]; p.Attempts != 4 || p.LastStatus != http.StatusServiceUnavailable || !strings.Contains(p.LastError, "503") || p.Event.Subject != e.ID {
 				t.Fatalf("parked %+v", p)
 			}
@@ -308,7 +309,7 @@ func TestFailingReceiverBacksOffThenParks(t *testing.T) {
 			rc.mu.Lock()
 			rc.fail = false
 			rc.mu.Unlock()
-			if n, err := l.RetryDeliveries(ctx, time.Now(), ids[0], ""); err != nil || n != 1 {
+			if n, err := l.Outbox().RetryDeliveries(ctx, time.Now(), ids[0], ""); err != nil || n != 1 {
 				t.Fatalf("retry: %d, %v", n, err)
 			}
 			waitFor(t, "the retried delivery", func() bool { return rc.delivered()[ids[0]] == 1 })
@@ -333,7 +334,7 @@ func TestLoopbackRefused(t *testing.T) {
 	if _, err := d.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	parked, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryParked})
+	parked, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryParked})
 	if len(parked) != 1 || !strings.Contains(parked[0].LastError, "a loopback, link-local") {
 		t.Fatalf("parked %+v", parked)
 	}
@@ -360,7 +361,7 @@ func TestDrainOnShutdown(t *testing.T) {
 	<-rc.arrived
 	go func() { time.Sleep(100 * time.Millisecond); close(rc.block) }()
 	stop()
-	done, _ := l.Deliveries(ctx, ledger.DeliveryFilter{State: ledger.DeliveryDelivered})
+	done, _ := l.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryDelivered})
 	if len(done) != 1 || len(rc.delivered()) != 1 {
 		t.Fatalf("after shutdown: %d delivered in the ledger, %d received", len(done), len(rc.delivered()))
 	}
@@ -405,7 +406,7 @@ func TestExpiringDelivered(t *testing.T) {
 		t.Fatalf("delivered %v, want two license.expiring (7 and 1 days)", got)
 	}
 	for id, n := range got {
-		if n != 1 || rc.types[id] != ledger.EventLicenseExpiring {
+		if n != 1 || rc.types[id] != outbox.EventLicenseExpiring {
 			t.Fatalf("event %s (%s) delivered %d times", id, rc.types[id], n)
 		}
 	}

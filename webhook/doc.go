@@ -1,6 +1,7 @@
-// Package webhook delivers the ledger's events (see [ledger.Event]) to
-// the endpoints that subscribe to them, signed as the Standard Webhooks
-// specification says (https://www.standardwebhooks.com).
+// Package webhook delivers the ledger's events (see [outbox.Event], in
+// package ledger/outbox) to the endpoints that subscribe to them, signed
+// as the Standard Webhooks specification says
+// (https://www.standardwebhooks.com).
 //
 // # Signing
 //
@@ -16,14 +17,15 @@
 //
 // A [Dispatcher], started by the server (Run), works the outbox in the
 // ledger: it stores license.expiring events as licenses enter their
-// windows ([ledger.Ledger.ExpiringEvents]), fans new events out to the
-// subscriptions that want them, claims due deliveries under a lease
+// windows (once per license and window, however many servers run), fans
+// new events out to the subscriptions that want them, claims due
+// deliveries under a lease
 // (several servers on one PostgreSQL each claim other ones; a crashed
 // server's claims come due again when their lease runs out) and posts
 // them. Delivery is at least once: a 2xx answer ends it; anything else is
 // tried again after an exponential backoff with jitter, and after
 // MaxAttempts failures the delivery is parked until someone retries it
-// ([ledger.Ledger.RetryDeliveries], 'licet serve webhooks retry'). On
+// ([outbox.Outbox.RetryDeliveries], 'licet serve webhooks retry'). On
 // shutdown (Run's context cancelled) the requests under way finish and
 // the claimed deliveries not started are given back.
 //

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/policy"
 )
 
@@ -31,16 +32,16 @@ func CheckURL(raw string) error {
 	return nil
 }
 
-// CheckEvents accepts event types ([ledger.EventTypes]), "*" and
+// CheckEvents accepts event types ([outbox.EventTypes]), "*" and
 // "PREFIX.*" filters.
 func CheckEvents(events []string) error {
 	for _, e := range events {
 		p, wild := strings.CutSuffix(e, ".*")
-		if e == "*" || slices.Contains(ledger.EventTypes, e) ||
-			wild && slices.ContainsFunc(ledger.EventTypes, func(t string) bool { return strings.HasPrefix(t, p+".") }) {
+		if e == "*" || slices.Contains(outbox.EventTypes, e) ||
+			wild && slices.ContainsFunc(outbox.EventTypes, func(t string) bool { return strings.HasPrefix(t, p+".") }) {
 			continue
 		}
-		return fmt.Errorf("webhook: unknown event type %q (there are: %s)", e, strings.Join(ledger.EventTypes, ", "))
+		return fmt.Errorf("webhook: unknown event type %q (there are: %s)", e, strings.Join(outbox.EventTypes, ", "))
 	}
 	return nil
 }
@@ -48,15 +49,15 @@ func CheckEvents(events []string) error {
 // Subscribe stores a subscription made through the API: the URL and
 // event filter checked, a new secret made (returned in s.Secret: show it
 // to the caller, who configures the receiver with it).
-func Subscribe(ctx context.Context, led *ledger.Ledger, rawURL string, events []string) (*ledger.Subscription, error) {
+func Subscribe(ctx context.Context, led *ledger.Ledger, rawURL string, events []string) (*outbox.Subscription, error) {
 	if err := CheckURL(rawURL); err != nil {
 		return nil, err
 	}
 	if err := CheckEvents(events); err != nil {
 		return nil, err
 	}
-	s := &ledger.Subscription{URL: rawURL, Events: events, Secret: NewSecret(), Source: "api"}
-	if err := led.AddSubscription(ctx, s); err != nil {
+	s := &outbox.Subscription{URL: rawURL, Events: events, Secret: NewSecret(), Source: "api"}
+	if err := led.Outbox().AddSubscription(ctx, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -67,7 +68,7 @@ func Subscribe(ctx context.Context, led *ledger.Ledger, rawURL string, events []
 // [ledger.Ledger.SyncSubscriptions]), after checking that each secret
 // resolves. A server calls it at start.
 func ConfigSubscriptions(ctx context.Context, led *ledger.Ledger, hooks []*policy.Webhook, lookupEnv func(string) (string, bool)) error {
-	subs := make([]*ledger.Subscription, 0, len(hooks))
+	subs := make([]*outbox.Subscription, 0, len(hooks))
 	for _, h := range hooks {
 		if err := CheckURL(h.URL); err != nil {
 			return fmt.Errorf("webhook %s: %w", h.Name, err)
@@ -78,9 +79,9 @@ func ConfigSubscriptions(ctx context.Context, led *ledger.Ledger, hooks []*polic
 		if _, err := ResolveSecret(h.Secret, lookupEnv); err != nil {
 			return fmt.Errorf("webhook %s: %w", h.Name, err)
 		}
-		subs = append(subs, &ledger.Subscription{ID: "config:" + h.Name, URL: h.URL, Events: h.Events, SecretRef: h.Secret})
+		subs = append(subs, &outbox.Subscription{ID: "config:" + h.Name, URL: h.URL, Events: h.Events, SecretRef: h.Secret})
 	}
-	return led.SyncSubscriptions(ctx, "config", subs)
+	return led.Outbox().SyncSubscriptions(ctx, "config", subs)
 }
 
 // ResolveSecret returns the secret a reference names: env:NAME (an

@@ -8,15 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/webhook"
 )
 
 // TestEventListsAgree: licet.toml accepts exactly the ledger's event types.
 func TestEventListsAgree(t *testing.T) {
-	if !slices.Equal(policy.WebhookEvents, ledger.EventTypes) {
-		t.Fatalf("policy.WebhookEvents %v, ledger.EventTypes %v", policy.WebhookEvents, ledger.EventTypes)
+	if !slices.Equal(policy.WebhookEvents, outbox.EventTypes) {
+		t.Fatalf("policy.WebhookEvents %v, outbox.EventTypes %v", policy.WebhookEvents, outbox.EventTypes)
 	}
 }
 
@@ -79,7 +79,7 @@ func TestSubscribeChecks(t *testing.T) {
 	if !s.Wants("license.expiring") || s.Wants("grant.issued") {
 		t.Fatal("license.* filter")
 	}
-	subs, _ := l.Subscriptions(ctx)
+	subs, _ := l.Outbox().Subscriptions(ctx)
 	if len(subs) != 1 || subs[0].Secret != s.Secret {
 		t.Fatalf("stored %+v", subs)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/licet/licet/issue"
@@ -45,7 +46,7 @@ func (a *app) licenseOut(out string, force bool, format, prefix string) issue.Ou
 
 // entryHeaders are the PEM headers of a recorded license.
 func entryHeaders(e *ledger.Entry) map[string]string {
-	headers := map[string]string{"Issuer": e.Issuer, "Subject": e.Subject, "Products": e.Products(),
+	headers := map[string]string{"Issuer": e.Issuer, "Subject": e.Subject, "Products": strings.Join(e.Audience, ", "),
 		"Tier": e.Tier, "Expires": formatExpiry(e.Expiry), "License-ID": e.ID}
 	if e.GrantID != "" {
 		headers["Grant-ID"] = e.GrantID

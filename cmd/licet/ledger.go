@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/token"
@@ -245,7 +246,7 @@ func (f *ledgerCmdFlags) add(cmd *cobra.Command) {
 
 func (a *app) openLedgerOf(f *ledgerCmdFlags) (*ledger.Ledger, error) {
 	loc := a.ledgerLocation(f.ledger, f.key)
-	if !ledger.IsURL(loc) {
+	if !sqldb.IsURL(loc) {
 		if _, err := os.Stat(loc); err != nil {
 			return nil, ioError(fmt.Errorf("%s: no ledger there (licet mint, grant and revoke create it beside the key)", loc), ledgerHint)
 		}

@@ -92,11 +92,12 @@ func (f *ledgerFilterFlags) filter(now time.Time) (ledger.Filter, error) {
 		lf.Meta[k] = v
 	}
 	if f.kind != "" {
-		k, err := ledger.ParseKind(f.kind)
-		if err != nil {
+		switch k := ledger.Kind(f.kind); k {
+		case ledger.KindLicense, ledger.KindGrant, ledger.KindRevocations:
+			lf.Kind = k
+		default:
 			return lf, usageError("", "--kind %q: use license, grant or revocations", f.kind)
 		}
-		lf.Kind = k
 	}
 	if f.limit < 0 {
 		return lf, usageError("", "--limit %d: give a number >= 0", f.limit)
@@ -150,7 +151,7 @@ func (a *app) printEntries(list []*ledger.Entry, t tableFlags) error {
 	fmt.Fprintln(tw, "ID\tKIND\tSUBJECT\tPRODUCTS\tTIER\tEXPIRES\tORDER\tSTATE")
 	for _, e := range list {
 		state := stateName(e)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Kind, dash(e.Subject), dash(e.Products()),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Kind, dash(e.Subject), dash(strings.Join(e.Audience, ", ")),
 			dash(e.Tier), expiryDate(e), dash(e.OrderRef), state)
 	}
 	return tw.Flush()
@@ -611,7 +612,7 @@ func (a *app) printEntry(e *ledger.Entry) error {
 	f.add("issuer", e.Issuer)
 	f.add("subject", e.Subject)
 	f.add("partner", e.Partner)
-	f.add("products", e.Products())
+	f.add("products", strings.Join(e.Audience, ", "))
 	f.add("tier", e.Tier)
 	f.add("scopes", safeList(t.Scopes))
 	f.add("limits", joinPairs(t.Limits))
@@ -717,9 +718,9 @@ together with their checkpoints.`,
 				if err != nil {
 					return err
 				}
-				notes, err := ledger.SplitCheckpoints(data)
+				notes, err := checkpoint.Split(data)
 				if err != nil {
-					return usageError("give the output of 'licet ledger checkpoint'", "--against %s: %s", f, strings.TrimPrefix(err.Error(), "ledger: "))
+					return usageError("give the output of 'licet ledger checkpoint'", "--against %s: %s", f, strings.TrimPrefix(err.Error(), "checkpoint: "))
 				}
 				kept = append(kept, notes...)
 			}
@@ -821,14 +822,14 @@ func (a *app) printVerify(led *ledger.Ledger, r *ledger.VerifyResult, asJSON boo
 			Problems []string   `json:"problems"`
 		}{r.OK(), led.Location(), r.Entries, r.Kept, []*logJSON{}, nonNil(r.Problems)}
 		for _, g := range r.Logs {
-			j.Logs = append(j.Logs, &logJSON{g.KID, g.Origin(), g.Size, g.Root.String()})
+			j.Logs = append(j.Logs, &logJSON{g.KID, checkpoint.Origin(g.KID), g.Size, g.Root.String()})
 		}
 		if err := writeJSON(a.stdout, j); err != nil {
 			return err
 		}
 	} else {
 		for _, g := range r.Logs {
-			fmt.Fprintf(a.stdout, "log %s: %s, root %s\n", g.Origin(), count(g.Size, "entry", "entries"), g.Root)
+			fmt.Fprintf(a.stdout, "log %s: %s, root %s\n", checkpoint.Origin(g.KID), count(g.Size, "entry", "entries"), g.Root)
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(a.stdout, "PROBLEM: %s\n", p)

@@ -466,5 +466,5 @@ func expiredIn(led *ledger.Ledger, e issue.ListEntry, now time.Time) bool {
 		return false
 	}
 	le, err := led.Get(context.Background(), hex.EncodeToString(e.ID))
-	return err == nil && le.Kind != ledger.KindRevocations && !le.Perpetual() && le.Expiry.Before(now)
+	return err == nil && le.Kind != ledger.KindRevocations && !le.Expiry.IsZero() && le.Expiry.Before(now)
 }

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/issue"
-	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/server"
 	"github.com/spf13/cobra"
@@ -183,7 +183,7 @@ func (a *app) serve(fl *serveFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer runWebhooks(ctx, hooks)() // drains the outbox with the requests
-	log.Info("licet serve", "issuer", is.Name, "kid", fmt.Sprintf("%x", is.KeyID()), "ledger", ledger.Redact(loc))
+	log.Info("licet serve", "issuer", is.Name, "kid", fmt.Sprintf("%x", is.KeyID()), "ledger", sqldb.Redact(loc))
 	if err := hs.Serve(ctx, ln); err != nil {
 		return failure(errors.New(strings.TrimPrefix(err.Error(), "httpserve: ")), "")
 	}

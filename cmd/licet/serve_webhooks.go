@@ -13,6 +13,7 @@ import (
 
 	"github.com/licet/licet/internal/httpserve"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/webhook"
 	"github.com/spf13/cobra"
@@ -67,8 +68,8 @@ parked after too many failures, with the endpoint's last answer.`,
 			var states []string
 			switch state {
 			case "":
-				states = []string{ledger.DeliveryPending, ledger.DeliveryParked}
-			case ledger.DeliveryPending, ledger.DeliveryParked, ledger.DeliveryDelivered:
+				states = []string{outbox.DeliveryPending, outbox.DeliveryParked}
+			case outbox.DeliveryPending, outbox.DeliveryParked, outbox.DeliveryDelivered:
 				states = []string{state}
 			case "all":
 				states = []string{""}
@@ -80,9 +81,9 @@ parked after too many failures, with the endpoint's last answer.`,
 				return err
 			}
 			defer led.Close()
-			var list []*ledger.Delivery
+			var list []*outbox.Delivery
 			for _, s := range states {
-				ds, err := led.Deliveries(context.Background(), ledger.DeliveryFilter{State: s, Limit: limit})
+				ds, err := led.Outbox().Deliveries(context.Background(), outbox.DeliveryFilter{State: s, Limit: limit})
 				if err != nil {
 					return ioError(err, ledgerHint)
 				}
@@ -100,7 +101,7 @@ parked after too many failures, with the endpoint's last answer.`,
 
 // endpoint returns a delivery's URL without its query and user
 // information (which may hold secrets), for listings.
-func endpoint(d *ledger.Delivery) string {
+func endpoint(d *outbox.Delivery) string {
 	if d.Subscription == nil {
 		return "(subscription deleted)"
 	}
@@ -112,13 +113,13 @@ func endpoint(d *ledger.Delivery) string {
 	return u.String()
 }
 
-func (a *app) printDeliveries(list []*ledger.Delivery, asJSON bool) error {
+func (a *app) printDeliveries(list []*outbox.Delivery, asJSON bool) error {
 	if asJSON {
 		out := make([]deliveryJSON, 0, len(list))
 		for _, d := range list {
 			j := deliveryJSON{Event: d.Event.ID, Type: d.Event.Type, Subject: d.Event.Subject, Created: d.Event.Created.Format(time.RFC3339),
 				Subscription: d.SubscriptionID, URL: endpoint(d), State: d.State, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError}
-			if d.State == ledger.DeliveryPending {
+			if d.State == outbox.DeliveryPending {
 				s := d.NextAt.Format(time.RFC3339)
 				j.NextAttempt = &s
 			}
@@ -134,7 +135,7 @@ func (a *app) printDeliveries(list []*ledger.Delivery, asJSON bool) error {
 	fmt.Fprintln(tw, "EVENT\tTYPE\tSUBJECT\tSUBSCRIPTION\tURL\tSTATE\tATTEMPTS\tNEXT\tLAST ERROR")
 	for _, d := range list {
 		next := "-"
-		if d.State == ledger.DeliveryPending {
+		if d.State == outbox.DeliveryPending {
 			next = d.NextAt.UTC().Format(time.RFC3339)
 		}
 		lastErr := d.LastError
@@ -188,7 +189,7 @@ processed one recognise it.`,
 			total := 0
 			var missing []string
 			for _, id := range args {
-				n, err := led.RetryDeliveries(ctx, a.now(), strings.TrimSpace(id), sub)
+				n, err := led.Outbox().RetryDeliveries(ctx, a.now(), strings.TrimSpace(id), sub)
 				if err != nil {
 					return ioError(err, ledgerHint)
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
 	"github.com/licet/licet/webhook"
 )
 
@@ -43,19 +44,19 @@ func TestServeWebhooksListRetry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := l.AddSubscription(ctx, &ledger.Subscription{ID: "sub_crm", URL: "https://crm.example/hook?token=s3cret", Secret: "whsec_x"}); err != nil {
+			if err := l.Outbox().AddSubscription(ctx, &outbox.Subscription{ID: "sub_crm", URL: "https://crm.example/hook?token=s3cret", Secret: "whsec_x"}); err != nil {
 				t.Fatal(err)
 			}
 			now := time.Now()
-			if _, err := l.FanOut(ctx, now, 10); err != nil {
+			if _, err := l.Outbox().FanOut(ctx, now, 10); err != nil {
 				t.Fatal(err)
 			}
-			ds, err := l.ClaimDeliveries(ctx, now, time.Minute, 1)
+			ds, err := l.Outbox().ClaimDeliveries(ctx, now, time.Minute, 1)
 			if err != nil || len(ds) != 1 {
 				t.Fatalf("claim: %v %v", ds, err)
 			}
 			parked := ds[0].Event.ID
-			if err := l.DeliveryFailed(ctx, ds[0], now, 503, "the endpoint answered 503 Service Unavailable\x1b[2J", now, true); err != nil {
+			if err := l.Outbox().DeliveryFailed(ctx, ds[0], now, 503, "the endpoint answered 503 Service Unavailable\x1b[2J", now, true); err != nil {
 				t.Fatal(err)
 			}
 			l.Close()

@@ -89,7 +89,7 @@ func (a *app) verifyOther(typ string, data []byte, fl *verifyFlags, s *verifySet
 		if err == nil {
 			kid = list.KeyID()
 			if list.Stale(s.now) {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list of %q is stale since %s: ask for a fresh one", list.Issuer(), rfc3339(list.Claims().NextUpdate)))
+				out.Warnings = append(out.Warnings, fmt.Sprintf("revocation list of %q is stale since %s: ask for a fresh one", list.Claims().Issuer, rfc3339(list.Claims().NextUpdate)))
 			}
 		}
 	}

@@ -190,3 +190,46 @@ func Open(msg []byte, origin string, pub ed25519.PublicKey, maxSize int) (*Check
 	}
 	return c, nil
 }
+
+// Split splits the text of a file of signed checkpoints (notes
+// one after another, as 'licet ledger checkpoint' prints them, blank
+// lines between them allowed) into the notes.
+func Split(data []byte) ([][]byte, error) {
+	var notes [][]byte
+	var cur []string
+	inSigs := false
+	flush := func() {
+		if len(cur) > 0 {
+			notes = append(notes, []byte(strings.Join(cur, "")))
+		}
+		cur, inSigs = nil, false
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		return nil, errors.New("checkpoint: the checkpoint file does not end with a newline: it was cut short")
+	}
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		switch {
+		case line == "":
+		case inSigs && strings.HasPrefix(line, "— "):
+			cur = append(cur, line)
+		case inSigs && line == "\n":
+			flush()
+		case inSigs:
+			flush()
+			cur = append(cur, line)
+		case line == "\n" && len(cur) == 0:
+		case line == "\n":
+			cur, inSigs = append(cur, line), true
+		default:
+			cur = append(cur, line)
+		}
+	}
+	if len(cur) > 0 && !inSigs {
+		return nil, errors.New("checkpoint: the checkpoint file ends with a note without signatures")
+	}
+	flush()
+	if len(notes) == 0 {
+		return nil, errors.New("checkpoint: the checkpoint file holds no signed checkpoint")
+	}
+	return notes, nil
+}

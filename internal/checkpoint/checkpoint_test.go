@@ -52,3 +52,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSplit(t *testing.T) {
+	a := "licet/log/00000000000000aa\n1\nAAAA\n\n— licet/log/00000000000000aa abc=\n"
+	b := "licet/log/00000000000000bb\n2\nBBBB\nlicet-issuer-data x\n\n— licet/log/00000000000000bb def=\n— other ghi=\n"
+	for _, in := range []string{a + b, a + "\n" + b, "\n" + a + "\n\n" + b} {
+		got, err := checkpoint.Split([]byte(in))
+		if err != nil || len(got) != 2 || string(got[0]) != a || string(got[1]) != b {
+			t.Errorf("Split(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "\n", a[:len(a)-1], "licet/log/00000000000000aa\n1\nAAAA\n"} {
+		if got, err := checkpoint.Split([]byte(bad)); err == nil {
+			t.Errorf("Split(%q) = %q, want an error", bad, got)
+		}
+	}
+}

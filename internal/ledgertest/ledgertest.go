@@ -1,6 +1,7 @@
-// Package ledgertest gives the tests of issue, ledger, report and royalty
-// what they all need: deterministic keys, fresh ledgers and checkpoint
-// signers. Only _test.go files import it.
+// Package ledgertest gives the tests of issue, ledger (and ledger/outbox),
+// report, royalty, webhook and internal/sqldb what they all need:
+// deterministic keys, fresh ledgers and checkpoint signers. Only _test.go
+// files import it.
 package ledgertest
 
 import (

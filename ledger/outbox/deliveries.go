@@ -1,4 +1,4 @@
-package ledger
+package outbox
 
 import (
 	"context"
@@ -47,13 +47,13 @@ func (s *Subscription) Wants(typ string) bool {
 }
 
 // ErrNoSubscription is returned for a subscription id that is not stored.
-var ErrNoSubscription = errors.New("ledger: no such webhook subscription")
+var ErrNoSubscription = errors.New("outbox: no such webhook subscription")
 
 const subscriptionColumns = "id, url, events, secret, secret_ref, source, created"
 
 // AddSubscription stores a subscription; an empty ID is set to a new
 // "sub_" id, an empty Source to "api".
-func (l *Ledger) AddSubscription(ctx context.Context, s *Subscription) error {
+func (o *Outbox) AddSubscription(ctx context.Context, s *Subscription) error {
 	if s.ID == "" {
 		var b [12]byte
 		rand.Read(b[:])
@@ -63,24 +63,24 @@ func (l *Ledger) AddSubscription(ctx context.Context, s *Subscription) error {
 		s.Source = "api"
 	}
 	if s.Created.IsZero() {
-		s.Created = l.now().UTC().Truncate(time.Second)
+		s.Created = o.c.Now().UTC().Truncate(time.Second)
 	}
-	_, err := l.db.ExecContext(ctx, l.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+	_, err := o.c.DB.ExecContext(ctx, o.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 		s.ID, s.URL, strings.Join(s.Events, " "), s.Secret, s.SecretRef, s.Source, s.Created.Unix())
 	if err != nil && strings.Contains(strings.ToLower(err.Error()), "unique") {
-		return fmt.Errorf("ledger: webhook subscription %s exists already", s.ID)
+		return fmt.Errorf("outbox: webhook subscription %s exists already", s.ID)
 	}
-	return l.wrap("storing a webhook subscription in", err)
+	return o.wrap("storing a webhook subscription in", err)
 }
 
 // Subscriptions returns the stored subscriptions, by id.
-func (l *Ledger) Subscriptions(ctx context.Context) ([]*Subscription, error) {
-	return l.subscriptions(ctx, l.db, "1 = 1")
+func (o *Outbox) Subscriptions(ctx context.Context) ([]*Subscription, error) {
+	return o.subscriptions(ctx, o.c.DB, "1 = 1")
 }
 
 // Subscription returns the subscription with id, or [ErrNoSubscription].
-func (l *Ledger) Subscription(ctx context.Context, id string) (*Subscription, error) {
-	subs, err := l.subscriptions(ctx, l.db, "id = ?", id)
+func (o *Outbox) Subscription(ctx context.Context, id string) (*Subscription, error) {
+	subs, err := o.subscriptions(ctx, o.c.DB, "id = ?", id)
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +90,15 @@ func (l *Ledger) Subscription(ctx context.Context, id string) (*Subscription, er
 	return subs[0], nil
 }
 
-func (l *Ledger) subscriptions(ctx context.Context, q querier, cond string, args ...any) ([]*Subscription, error) {
-	rows, err := q.QueryContext(ctx, l.q("SELECT "+subscriptionColumns+" FROM webhook_subscriptions WHERE "+cond+" ORDER BY id"), args...)
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (o *Outbox) subscriptions(ctx context.Context, q querier, cond string, args ...any) ([]*Subscription, error) {
+	rows, err := q.QueryContext(ctx, o.q("SELECT "+subscriptionColumns+" FROM webhook_subscriptions WHERE "+cond+" ORDER BY id"), args...)
 	if err != nil {
-		return nil, l.wrap("reading webhook subscriptions from", err)
+		return nil, o.wrap("reading webhook subscriptions from", err)
 	}
 	defer rows.Close()
 	var out []*Subscription
@@ -102,46 +107,46 @@ func (l *Ledger) subscriptions(ctx context.Context, q querier, cond string, args
 		var events string
 		var created int64
 		if err := rows.Scan(&s.ID, &s.URL, &events, &s.Secret, &s.SecretRef, &s.Source, &created); err != nil {
-			return nil, l.wrap("reading webhook subscriptions from", err)
+			return nil, o.wrap("reading webhook subscriptions from", err)
 		}
 		s.Events, s.Created = strings.Fields(events), time.Unix(created, 0).UTC()
 		out = append(out, s)
 	}
-	return out, l.wrap("reading webhook subscriptions from", rows.Err())
+	return out, o.wrap("reading webhook subscriptions from", rows.Err())
 }
 
 // DeleteSubscription removes a subscription and its pending deliveries
 // (delivered and parked ones stay, for the record).
-func (l *Ledger) DeleteSubscription(ctx context.Context, id string) error {
-	tx, err := l.db.BeginTx(ctx, nil)
+func (o *Outbox) DeleteSubscription(ctx context.Context, id string) error {
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return l.wrap("deleting a webhook subscription in", err)
+		return o.wrap("deleting a webhook subscription in", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, l.q("DELETE FROM webhook_subscriptions WHERE id = ?"), id)
+	res, err := tx.ExecContext(ctx, o.q("DELETE FROM webhook_subscriptions WHERE id = ?"), id)
 	if err != nil {
-		return l.wrap("deleting a webhook subscription in", err)
+		return o.wrap("deleting a webhook subscription in", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNoSubscription
 	}
-	if _, err := tx.ExecContext(ctx, l.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), id, DeliveryPending); err != nil {
-		return l.wrap("deleting a webhook subscription in", err)
+	if _, err := tx.ExecContext(ctx, o.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), id, DeliveryPending); err != nil {
+		return o.wrap("deleting a webhook subscription in", err)
 	}
-	return l.wrap("deleting a webhook subscription in", tx.Commit())
+	return o.wrap("deleting a webhook subscription in", tx.Commit())
 }
 
 // SyncSubscriptions makes the stored subscriptions of source exactly
 // subs (added, changed, or removed with their pending deliveries), in one
 // transaction: a server calls it at start with the subscriptions of
 // licet.toml.
-func (l *Ledger) SyncSubscriptions(ctx context.Context, source string, subs []*Subscription) error {
-	tx, err := l.db.BeginTx(ctx, nil)
+func (o *Outbox) SyncSubscriptions(ctx context.Context, source string, subs []*Subscription) error {
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return l.wrap("storing webhook subscriptions in", err)
+		return o.wrap("storing webhook subscriptions in", err)
 	}
 	defer tx.Rollback()
-	old, err := l.subscriptions(ctx, tx, "source = ?", source)
+	old, err := o.subscriptions(ctx, tx, "source = ?", source)
 	if err != nil {
 		return err
 	}
@@ -149,28 +154,28 @@ func (l *Ledger) SyncSubscriptions(ctx context.Context, source string, subs []*S
 	for _, s := range subs {
 		s.Source = source
 		if s.Created.IsZero() {
-			s.Created = l.now().UTC().Truncate(time.Second)
+			s.Created = o.c.Now().UTC().Truncate(time.Second)
 		}
 		keep[s.ID] = true
-		if _, err := tx.ExecContext(ctx, l.q(`INSERT INTO webhook_subscriptions (`+subscriptionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, o.q(`INSERT INTO webhook_subscriptions (`+subscriptionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret,
 			secret_ref = excluded.secret_ref, source = excluded.source`),
 			s.ID, s.URL, strings.Join(s.Events, " "), s.Secret, s.SecretRef, s.Source, s.Created.Unix()); err != nil {
-			return l.wrap("storing webhook subscriptions in", err)
+			return o.wrap("storing webhook subscriptions in", err)
 		}
 	}
 	for _, s := range old {
 		if keep[s.ID] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, l.q("DELETE FROM webhook_subscriptions WHERE id = ?"), s.ID); err != nil {
-			return l.wrap("storing webhook subscriptions in", err)
+		if _, err := tx.ExecContext(ctx, o.q("DELETE FROM webhook_subscriptions WHERE id = ?"), s.ID); err != nil {
+			return o.wrap("storing webhook subscriptions in", err)
 		}
-		if _, err := tx.ExecContext(ctx, l.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), s.ID, DeliveryPending); err != nil {
-			return l.wrap("storing webhook subscriptions in", err)
+		if _, err := tx.ExecContext(ctx, o.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), s.ID, DeliveryPending); err != nil {
+			return o.wrap("storing webhook subscriptions in", err)
 		}
 	}
-	return l.wrap("storing webhook subscriptions in", tx.Commit())
+	return o.wrap("storing webhook subscriptions in", tx.Commit())
 }
 
 // The states of a delivery.
@@ -199,37 +204,37 @@ type Delivery struct {
 // events fanned out; it returns how many events it handled. An event
 // stored while no subscription wants it is never delivered. On
 // PostgreSQL several servers fan out at once, each taking other events.
-func (l *Ledger) FanOut(ctx context.Context, now time.Time, limit int) (int, error) {
-	tx, err := l.db.BeginTx(ctx, nil)
+func (o *Outbox) FanOut(ctx context.Context, now time.Time, limit int) (int, error) {
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, l.wrap("fanning out events in", err)
+		return 0, o.wrap("fanning out events in", err)
 	}
 	defer tx.Rollback()
 	query := fmt.Sprintf("SELECT id, type FROM events WHERE fanned = ? ORDER BY seq LIMIT %d", max(limit, 1))
-	if l.postgres {
+	if o.c.Postgres {
 		query += " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := tx.QueryContext(ctx, l.q(query), false)
+	rows, err := tx.QueryContext(ctx, o.q(query), false)
 	if err != nil {
-		return 0, l.wrap("fanning out events in", err)
+		return 0, o.wrap("fanning out events in", err)
 	}
 	var ids, types []string
 	for rows.Next() {
 		var id, typ string
 		if err := rows.Scan(&id, &typ); err != nil {
 			rows.Close()
-			return 0, l.wrap("fanning out events in", err)
+			return 0, o.wrap("fanning out events in", err)
 		}
 		ids, types = append(ids, id), append(types, typ)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, l.wrap("fanning out events in", err)
+		return 0, o.wrap("fanning out events in", err)
 	}
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	subs, err := l.subscriptions(ctx, tx, "1 = 1")
+	subs, err := o.subscriptions(ctx, tx, "1 = 1")
 	if err != nil {
 		return 0, err
 	}
@@ -238,17 +243,17 @@ func (l *Ledger) FanOut(ctx context.Context, now time.Time, limit int) (int, err
 			if !s.Wants(types[i]) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, l.q(`INSERT INTO webhook_deliveries (event_id, subscription_id, state, attempts, next_at,
+			if _, err := tx.ExecContext(ctx, o.q(`INSERT INTO webhook_deliveries (event_id, subscription_id, state, attempts, next_at,
 				lease, lease_until, last_status, last_error, done_at) VALUES (?, ?, ?, 0, ?, '', 0, 0, '', 0) ON CONFLICT DO NOTHING`),
 				id, s.ID, DeliveryPending, now.UnixMilli()); err != nil {
-				return 0, l.wrap("fanning out events in", err)
+				return 0, o.wrap("fanning out events in", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, l.q("UPDATE events SET fanned = ? WHERE id = ?"), true, id); err != nil {
-			return 0, l.wrap("fanning out events in", err)
+		if _, err := tx.ExecContext(ctx, o.q("UPDATE events SET fanned = ? WHERE id = ?"), true, id); err != nil {
+			return 0, o.wrap("fanning out events in", err)
 		}
 	}
-	return len(ids), l.wrap("fanning out events in", tx.Commit())
+	return len(ids), o.wrap("fanning out events in", tx.Commit())
 }
 
 const deliveryColumns = `d.subscription_id, d.state, d.attempts, d.next_at, d.last_status, d.last_error, d.done_at, d.lease,
@@ -283,64 +288,64 @@ func scanDelivery(rows *sql.Rows) (*Delivery, error) {
 // caller until now+lease, soonest due first: no other caller claims them
 // meanwhile (several servers on one PostgreSQL each claim other ones),
 // and one whose lease runs out unfinished (a crashed server) is due
-// again. Finish each with [Ledger.DeliveryDone], [Ledger.DeliveryFailed]
-// or [Ledger.ReleaseDeliveries].
-func (l *Ledger) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
+// again. Finish each with [Outbox.DeliveryDone], [Outbox.DeliveryFailed]
+// or [Outbox.ReleaseDeliveries].
+func (o *Outbox) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
 	var b [12]byte
 	rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, l.wrap("claiming deliveries in", err)
+		return nil, o.wrap("claiming deliveries in", err)
 	}
 	defer tx.Rollback()
 	sub := fmt.Sprintf("SELECT event_id, subscription_id FROM webhook_deliveries WHERE state = ? AND next_at <= ? AND lease_until <= ? ORDER BY next_at LIMIT %d", max(limit, 1))
-	if l.postgres {
+	if o.c.Postgres {
 		sub += " FOR UPDATE SKIP LOCKED"
 	}
 	ms := now.UnixMilli()
-	if _, err := tx.ExecContext(ctx, l.q("UPDATE webhook_deliveries SET lease = ?, lease_until = ? WHERE (event_id, subscription_id) IN ("+sub+")"),
+	if _, err := tx.ExecContext(ctx, o.q("UPDATE webhook_deliveries SET lease = ?, lease_until = ? WHERE (event_id, subscription_id) IN ("+sub+")"),
 		token, now.Add(lease).UnixMilli(), DeliveryPending, ms, ms); err != nil {
-		return nil, l.wrap("claiming deliveries in", err)
+		return nil, o.wrap("claiming deliveries in", err)
 	}
-	out, err := l.deliveries(ctx, tx, "d.lease = ? AND d.state = ?", []any{token, DeliveryPending}, 0)
+	out, err := o.deliveries(ctx, tx, "d.lease = ? AND d.state = ?", []any{token, DeliveryPending}, 0)
 	if err != nil {
 		return nil, err
 	}
-	return out, l.wrap("claiming deliveries in", tx.Commit())
+	return out, o.wrap("claiming deliveries in", tx.Commit())
 }
 
-func (l *Ledger) deliveries(ctx context.Context, q querier, cond string, args []any, limit int) ([]*Delivery, error) {
+func (o *Outbox) deliveries(ctx context.Context, q querier, cond string, args []any, limit int) ([]*Delivery, error) {
 	query := "SELECT " + deliveryColumns + deliveryJoin + " WHERE " + cond + " ORDER BY d.next_at, e.seq"
 	if limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := q.QueryContext(ctx, l.q(query), args...)
+	rows, err := q.QueryContext(ctx, o.q(query), args...)
 	if err != nil {
-		return nil, l.wrap("reading deliveries from", err)
+		return nil, o.wrap("reading deliveries from", err)
 	}
 	defer rows.Close()
 	var out []*Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, l.wrap("reading deliveries from", err)
+			return nil, o.wrap("reading deliveries from", err)
 		}
 		out = append(out, d)
 	}
-	return out, l.wrap("reading deliveries from", rows.Err())
+	return out, o.wrap("reading deliveries from", rows.Err())
 }
 
 // ErrLeaseLost is returned when finishing a delivery whose lease another
 // caller holds now (it ran out): the other caller delivers it again.
-var ErrLeaseLost = errors.New("ledger: the delivery's lease ran out and another server claimed it")
+var ErrLeaseLost = errors.New("outbox: the delivery's lease ran out and another server claimed it")
 
 // finish updates a claimed delivery, if its lease is still the caller's.
-func (l *Ledger) finish(ctx context.Context, d *Delivery, set string, args ...any) error {
+func (o *Outbox) finish(ctx context.Context, d *Delivery, set string, args ...any) error {
 	args = append(args, d.Event.ID, d.SubscriptionID, d.lease)
-	res, err := l.db.ExecContext(ctx, l.q("UPDATE webhook_deliveries SET "+set+" WHERE event_id = ? AND subscription_id = ? AND lease = ?"), args...)
+	res, err := o.c.DB.ExecContext(ctx, o.q("UPDATE webhook_deliveries SET "+set+" WHERE event_id = ? AND subscription_id = ? AND lease = ?"), args...)
 	if err != nil {
-		return l.wrap("updating a delivery in", err)
+		return o.wrap("updating a delivery in", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrLeaseLost
@@ -350,38 +355,38 @@ func (l *Ledger) finish(ctx context.Context, d *Delivery, set string, args ...an
 
 // DeliveryDone records that a claimed delivery was delivered at with the
 // HTTP status.
-func (l *Ledger) DeliveryDone(ctx context.Context, d *Delivery, at time.Time, status int) error {
+func (o *Outbox) DeliveryDone(ctx context.Context, d *Delivery, at time.Time, status int) error {
 	d.Attempts++
 	d.State, d.LastStatus, d.LastError, d.DoneAt = DeliveryDelivered, status, "", at
-	return l.finish(ctx, d, "state = ?, attempts = attempts + 1, last_status = ?, last_error = '', done_at = ?, lease = '', lease_until = 0",
+	return o.finish(ctx, d, "state = ?, attempts = attempts + 1, last_status = ?, last_error = '', done_at = ?, lease = '', lease_until = 0",
 		DeliveryDelivered, status, at.UnixMilli())
 }
 
 // DeliveryFailed records a failed attempt of a claimed delivery (status 0
 // when no HTTP answer came): due again at next, or parked.
-func (l *Ledger) DeliveryFailed(ctx context.Context, d *Delivery, at time.Time, status int, msg string, next time.Time, park bool) error {
+func (o *Outbox) DeliveryFailed(ctx context.Context, d *Delivery, at time.Time, status int, msg string, next time.Time, park bool) error {
 	d.Attempts++
 	d.State, d.LastStatus, d.LastError, d.NextAt = DeliveryPending, status, msg, next
 	doneAt := int64(0)
 	if park {
 		d.State, d.DoneAt, doneAt = DeliveryParked, at, at.UnixMilli()
 	}
-	return l.finish(ctx, d, "state = ?, attempts = attempts + 1, next_at = ?, last_status = ?, last_error = ?, done_at = ?, lease = '', lease_until = 0",
+	return o.finish(ctx, d, "state = ?, attempts = attempts + 1, next_at = ?, last_status = ?, last_error = ?, done_at = ?, lease = '', lease_until = 0",
 		d.State, next.UnixMilli(), status, msg, doneAt)
 }
 
 // ReleaseDeliveries gives claimed deliveries back unattempted: they are
 // due at once for any caller (a server shutting down).
-func (l *Ledger) ReleaseDeliveries(ctx context.Context, ds []*Delivery) error {
+func (o *Outbox) ReleaseDeliveries(ctx context.Context, ds []*Delivery) error {
 	for _, d := range ds {
-		if err := l.finish(ctx, d, "lease = '', lease_until = 0"); err != nil && !errors.Is(err, ErrLeaseLost) {
+		if err := o.finish(ctx, d, "lease = '', lease_until = 0"); err != nil && !errors.Is(err, ErrLeaseLost) {
 			return err
 		}
 	}
 	return nil
 }
 
-// DeliveryFilter selects deliveries for [Ledger.Deliveries].
+// DeliveryFilter selects deliveries for [Outbox.Deliveries].
 type DeliveryFilter struct {
 	State   string // "" for every state
 	EventID string // "" for every event
@@ -389,7 +394,7 @@ type DeliveryFilter struct {
 }
 
 // Deliveries returns the deliveries that match f, soonest due first.
-func (l *Ledger) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error) {
+func (o *Outbox) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error) {
 	cond, args := "1 = 1", []any{}
 	if f.State != "" {
 		cond += " AND d.state = ?"
@@ -399,14 +404,14 @@ func (l *Ledger) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery,
 		cond += " AND d.event_id = ?"
 		args = append(args, f.EventID)
 	}
-	return l.deliveries(ctx, l.db, cond, args, f.Limit)
+	return o.deliveries(ctx, o.c.DB, cond, args, f.Limit)
 }
 
 // RetryDeliveries puts parked deliveries back in the queue, due at now
 // with their attempts counted from 0: those of the event eventID (every
 // parked one when eventID is ""), and of the subscription subID when it
 // is not "". It returns how many it re-queued.
-func (l *Ledger) RetryDeliveries(ctx context.Context, now time.Time, eventID, subID string) (int, error) {
+func (o *Outbox) RetryDeliveries(ctx context.Context, now time.Time, eventID, subID string) (int, error) {
 	cond, args := "state = ?", []any{DeliveryPending, now.UnixMilli(), DeliveryParked}
 	if eventID != "" {
 		cond += " AND event_id = ?"
@@ -416,9 +421,9 @@ func (l *Ledger) RetryDeliveries(ctx context.Context, now time.Time, eventID, su
 		cond += " AND subscription_id = ?"
 		args = append(args, subID)
 	}
-	res, err := l.db.ExecContext(ctx, l.q("UPDATE webhook_deliveries SET state = ?, attempts = 0, next_at = ?, done_at = 0, lease = '', lease_until = 0 WHERE "+cond), args...)
+	res, err := o.c.DB.ExecContext(ctx, o.q("UPDATE webhook_deliveries SET state = ?, attempts = 0, next_at = ?, done_at = 0, lease = '', lease_until = 0 WHERE "+cond), args...)
 	if err != nil {
-		return 0, l.wrap("re-queueing deliveries in", err)
+		return 0, o.wrap("re-queueing deliveries in", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil

@@ -1,4 +1,4 @@
-package ledger
+package outbox
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/licet/licet/internal/sqldb"
 )
 
 // The types of events (see [Event]).
@@ -29,22 +30,23 @@ var EventTypes = []string{EventLicenseIssued, EventLicenseRenewed, EventLicenseR
 	EventGrantIssued, EventGrantRevoked, EventReportIngested}
 
 // Event is a change announced to webhook subscribers: an outbox row.
-// Events of an append ([Record.Events], [StoredCheckpoint.Events]) are stored
-// in the transaction of the entries they announce, so an event exists if
-// and only if its entries do.
+// Events of an append (ledger.Record.Events,
+// ledger.StoredCheckpoint.Events) are stored in the transaction of the
+// entries they announce, so an event exists if and only if its entries
+// do.
 type Event struct {
 	// ID is the event's id ("msg_" and 32 hex digits), set when stored:
 	// the webhook-id that receivers deduplicate by.
 	ID   string
 	Type string
 	// Subject is the ledger id of what the event is about; "" in a
-	// Record is the id of the record's entry.
+	// ledger.Record is the id of the record's entry.
 	Subject string
-	// Data is the event's data object (JSON); nil in a Record is the
-	// record's entry described by [EventData].
+	// Data is the event's data object (JSON); nil in a ledger.Record is
+	// the record's entry described by ledger.Entry.EventData.
 	Data json.RawMessage
 	// Key, when set, makes the event unique: another event with the same
-	// key is not stored (see [Ledger.ExpiringEvents]).
+	// key is not stored (package webhook's license.expiring events).
 	Key     string
 	Created time.Time // set when stored
 	// Payload is the body delivered, set when stored: {"type",
@@ -55,7 +57,7 @@ type Event struct {
 // EntryData is the data of an event about a license or grant.
 type EntryData struct {
 	ID          string     `json:"id"`
-	Kind        Kind       `json:"kind"`
+	Kind        string     `json:"kind"` // license or grant
 	Issuer      string     `json:"issuer"`
 	Subject     string     `json:"subject,omitempty"`
 	Products    []string   `json:"products,omitempty"`
@@ -75,26 +77,51 @@ type EntryData struct {
 	WindowDays int `json:"window_days,omitempty"`
 }
 
-// EventData describes an entry for the data of an event.
-func EventData(e *Entry) *EntryData {
-	d := &EntryData{ID: e.ID, Kind: e.Kind, Issuer: e.Issuer, Subject: e.Subject, Products: e.Audience, Tier: e.Tier,
-		GrantID: e.GrantID, Partner: e.Partner, Order: e.OrderRef, RenewedFrom: e.RenewedFrom}
-	if !e.IssuedAt.IsZero() {
-		t := e.IssuedAt.UTC()
-		d.IssuedAt = &t
-	}
-	if !e.Expiry.IsZero() {
-		t := e.Expiry.UTC()
-		d.Expiry = &t
-	}
-	return d
+// Config is the database an outbox is kept in: a ledger's, as
+// ledger.Ledger.Outbox hands it over.
+type Config struct {
+	DB       *sql.DB
+	Postgres bool             // PostgreSQL rather than SQLite
+	Now      func() time.Time // stamps events and subscriptions
+	// Wrap adds to a database error what failed (action, such as
+	// "reading events from") and where, without a password.
+	Wrap func(action string, err error) error
 }
 
-// eventsSchema is the DDL of the outbox (events), the webhook
-// subscriptions and their deliveries, for the backend.
-func (l *Ledger) eventsSchema() string {
+// Outbox is the outbox kept in a ledger's database. It is safe for
+// concurrent use.
+type Outbox struct {
+	c Config
+}
+
+// New returns the outbox kept in c.DB, whose tables [Outbox.Migrate]
+// creates. A nil Now is time.Now; a nil Wrap prefixes "outbox: " and the
+// action.
+func New(c Config) *Outbox {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Wrap == nil {
+		c.Wrap = func(action string, err error) error { return fmt.Errorf("outbox: %s the database: %w", action, err) }
+	}
+	return &Outbox{c: c}
+}
+
+// q rewrites a query written with ? placeholders for the database.
+func (o *Outbox) q(query string) string { return sqldb.Rebind(o.c.Postgres, query) }
+
+func (o *Outbox) wrap(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return o.c.Wrap(action, err)
+}
+
+// schema is the DDL of the outbox (events), the webhook subscriptions
+// and their deliveries, for the backend.
+func (o *Outbox) schema() string {
 	seq, blob, boolean := "seq     INTEGER PRIMARY KEY", "BLOB", "INTEGER"
-	if l.postgres {
+	if o.c.Postgres {
 		seq, blob, boolean = "seq     BIGSERIAL PRIMARY KEY", "BYTEA", "BOOLEAN"
 	}
 	return strings.NewReplacer("SEQ", seq, "BLOB", blob, "BOOL", boolean).Replace(`
@@ -136,41 +163,41 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, 
 `)
 }
 
-// migrateEvents creates the tables of eventsSchema once, under the
-// schema lock. It does nothing when they exist: on PostgreSQL, CREATE
-// INDEX IF NOT EXISTS locks its table even then, and would deadlock with
-// a server delivering events meanwhile.
-func (l *Ledger) migrateEvents(ctx context.Context) error {
+// Migrate creates the outbox's tables once, under the schema lock
+// (ledger.Open calls it). It does nothing when they exist: on
+// PostgreSQL, CREATE INDEX IF NOT EXISTS locks its table even then, and
+// would deadlock with a server delivering events meanwhile.
+func (o *Outbox) Migrate(ctx context.Context) error {
 	exists := "SELECT count(*) FROM sqlite_master WHERE name = 'webhook_deliveries_due'"
-	if l.postgres {
+	if o.c.Postgres {
 		exists = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'webhook_deliveries_due'"
 	}
 	var n int
-	if err := l.db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
-		return l.wrap("reading the tables of", err)
+	if err := o.c.DB.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return o.wrap("reading the tables of", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return l.wrap("opening", err)
+		return o.wrap("opening", err)
 	}
 	defer tx.Rollback()
-	if l.postgres {
+	if o.c.Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405312301)"); err != nil {
-			return l.wrap("locking the schema", err)
+			return o.wrap("locking the schema", err)
 		}
 	}
-	for _, stmt := range strings.Split(l.eventsSchema(), ";") {
+	for _, stmt := range strings.Split(o.schema(), ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return l.wrap("creating the tables", err)
+			return o.wrap("creating the tables", err)
 		}
 	}
-	return l.wrap("creating the tables", tx.Commit())
+	return o.wrap("creating the tables", tx.Commit())
 }
 
 // newEventID returns a fresh event id.
@@ -180,49 +207,39 @@ func newEventID() string {
 	return "msg_" + hex.EncodeToString(b[:])
 }
 
-// execer is a *sql.DB or a *sql.Tx.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// insertEvents stores evs (their ID, Created and Payload set here);
-// Subject "" and Data nil are those of e (nil for none). An event whose
-// Key is stored already is left out; it reports how many were stored.
-func (l *Ledger) insertEvents(ctx context.Context, x execer, e *Entry, evs []Event) (int, error) {
+// Insert stores evs in tx, a transaction on the outbox's database (the
+// ledger's append), each with its Type known and its Data set, and sets
+// their ID, Created and Payload. An event whose Key is stored already is
+// left out; it reports how many were stored.
+func (o *Outbox) Insert(ctx context.Context, tx *sql.Tx, evs []Event) (int, error) {
 	n := 0
 	for i := range evs {
 		ev := &evs[i]
 		if !slices.Contains(EventTypes, ev.Type) {
-			return n, fmt.Errorf("ledger: unknown event type %q", ev.Type)
-		}
-		if ev.Subject == "" && e != nil {
-			ev.Subject = e.ID
+			return n, fmt.Errorf("outbox: unknown event type %q", ev.Type)
 		}
 		if ev.Data == nil {
-			if e == nil {
-				return n, fmt.Errorf("ledger: a %s event without data", ev.Type)
-			}
-			data, err := json.Marshal(EventData(e))
-			if err != nil {
-				return n, fmt.Errorf("ledger: encoding an event: %v", err)
-			}
-			ev.Data = data
+			return n, fmt.Errorf("outbox: a %s event without data", ev.Type)
 		}
-		ev.ID, ev.Created = newEventID(), l.now().UTC().Truncate(time.Millisecond)
+		ev.ID, ev.Created = newEventID(), o.c.Now().UTC().Truncate(time.Millisecond)
 		payload, err := json.Marshal(struct {
 			Type      string          `json:"type"`
 			Timestamp time.Time       `json:"timestamp"`
 			Data      json.RawMessage `json:"data"`
 		}{ev.Type, ev.Created, ev.Data})
 		if err != nil {
-			return n, fmt.Errorf("ledger: encoding an event: %v", err)
+			return n, fmt.Errorf("outbox: encoding an event: %v", err)
 		}
 		ev.Payload = payload
-		res, err := x.ExecContext(ctx, l.q(`INSERT INTO events (id, type, subject, dedupe, payload, created, fanned)
+		var key any
+		if ev.Key != "" {
+			key = ev.Key
+		}
+		res, err := tx.ExecContext(ctx, o.q(`INSERT INTO events (id, type, subject, dedupe, payload, created, fanned)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-			ev.ID, ev.Type, ev.Subject, nullString(ev.Key), ev.Payload, ev.Created.UnixMilli(), false)
+			ev.ID, ev.Type, ev.Subject, key, ev.Payload, ev.Created.UnixMilli(), false)
 		if err != nil {
-			return n, l.wrap("storing an event in", err)
+			return n, o.wrap("storing an event in", err)
 		}
 		if k, _ := res.RowsAffected(); k > 0 {
 			n++
@@ -231,73 +248,23 @@ func (l *Ledger) insertEvents(ctx context.Context, x execer, e *Entry, evs []Eve
 	return n, nil
 }
 
-// insertRecordEvents stores the events of each record, about its entry.
-func (l *Ledger) insertRecordEvents(ctx context.Context, tx *sql.Tx, recs []Record, entries []*Entry) error {
-	for i, r := range recs {
-		if _, err := l.insertEvents(ctx, tx, entries[i], r.Events); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // AddEvents stores events that no ledger entry comes with, each with its
 // Data set, in one transaction; it returns how many were stored (an
 // event whose Key is stored already is not).
-func (l *Ledger) AddEvents(ctx context.Context, evs ...Event) (int, error) {
-	tx, err := l.db.BeginTx(ctx, nil)
+func (o *Outbox) AddEvents(ctx context.Context, evs ...Event) (int, error) {
+	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, l.wrap("storing events in", err)
+		return 0, o.wrap("storing events in", err)
 	}
 	defer tx.Rollback()
-	n, err := l.insertEvents(ctx, tx, nil, evs)
+	n, err := o.Insert(ctx, tx, evs)
 	if err != nil {
 		return 0, err
 	}
-	return n, l.wrap("storing events in", tx.Commit())
+	return n, o.wrap("storing events in", tx.Commit())
 }
 
-// ExpiringEvents stores a license.expiring event for every license that
-// expires after now and within the longest of windows, neither renewed
-// nor revoked: one per license and window, the shortest window its
-// expiry falls within, so each (license, window) is announced once however
-// often this runs. It returns how many events it stored.
-func (l *Ledger) ExpiringEvents(ctx context.Context, now time.Time, windows []time.Duration) (int, error) {
-	if len(windows) == 0 {
-		return 0, nil
-	}
-	ws := slices.Sorted(slices.Values(windows))
-	if ws[0] <= 0 {
-		return 0, errors.New("ledger: an expiry window must be positive")
-	}
-	list, err := l.List(ctx, Filter{Kind: KindLicense, ExpiringAfter: now, ExpiringBy: now.Add(ws[len(ws)-1]),
-		NotRenewed: true, NotRevoked: true})
-	if err != nil {
-		return 0, err
-	}
-	var evs []Event
-	for _, e := range list {
-		left := e.Expiry.Sub(now)
-		i := slices.IndexFunc(ws, func(w time.Duration) bool { return left <= w })
-		if i < 0 {
-			continue
-		}
-		d := EventData(e)
-		d.WindowDays = int((ws[i] + 24*time.Hour - 1) / (24 * time.Hour))
-		data, err := json.Marshal(d)
-		if err != nil {
-			return 0, fmt.Errorf("ledger: encoding an event: %v", err)
-		}
-		evs = append(evs, Event{Type: EventLicenseExpiring, Subject: e.ID, Data: data,
-			Key: fmt.Sprintf("%s/%s/%s/%s", EventLicenseExpiring, e.GrantID, e.ID, ws[i])})
-	}
-	if len(evs) == 0 {
-		return 0, nil
-	}
-	return l.AddEvents(ctx, evs...)
-}
-
-// EventFilter selects events for [Ledger.Events].
+// EventFilter selects events for [Outbox.Events].
 type EventFilter struct {
 	Type    string // "" for every type
 	Subject string // "" for every subject
@@ -305,7 +272,7 @@ type EventFilter struct {
 }
 
 // Events returns the stored events that match f, oldest first.
-func (l *Ledger) Events(ctx context.Context, f EventFilter) ([]*Event, error) {
+func (o *Outbox) Events(ctx context.Context, f EventFilter) ([]*Event, error) {
 	query := "SELECT id, type, subject, dedupe, payload, created FROM events WHERE 1 = 1"
 	var args []any
 	if f.Type != "" {
@@ -320,9 +287,9 @@ func (l *Ledger) Events(ctx context.Context, f EventFilter) ([]*Event, error) {
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := l.db.QueryContext(ctx, l.q(query), args...)
+	rows, err := o.c.DB.QueryContext(ctx, o.q(query), args...)
 	if err != nil {
-		return nil, l.wrap("reading events from", err)
+		return nil, o.wrap("reading events from", err)
 	}
 	defer rows.Close()
 	var out []*Event
@@ -331,13 +298,13 @@ func (l *Ledger) Events(ctx context.Context, f EventFilter) ([]*Event, error) {
 		var key sql.NullString
 		var created int64
 		if err := rows.Scan(&ev.ID, &ev.Type, &ev.Subject, &key, &ev.Payload, &created); err != nil {
-			return nil, l.wrap("reading events from", err)
+			return nil, o.wrap("reading events from", err)
 		}
 		ev.Key, ev.Created = key.String, time.UnixMilli(created).UTC()
 		ev.Data = dataOf(ev.Payload)
 		out = append(out, ev)
 	}
-	return out, l.wrap("reading events from", rows.Err())
+	return out, o.wrap("reading events from", rows.Err())
 }
 
 // dataOf returns the data object of a stored payload.
