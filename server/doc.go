@@ -19,9 +19,10 @@
 //
 // Errors are application/problem+json with stable codes (package
 // internal/httpserve). An order reference, or else an Idempotency-Key
-// header, makes a retried mint or renewal return the license recorded
-// the first time (issue's idempotent orders): 201 when signed, 200 with
-// "existing": true when it came back.
+// header, makes a retried mint, renewal or grant return the license (or
+// grant) recorded the first time (issue's idempotent orders): 201 when
+// signed, 200 with "existing": true when it came back, and 409
+// order_conflict, listing the differences, for other terms.
 //
 // # Access
 //
