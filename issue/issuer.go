@@ -137,7 +137,8 @@ func (is *Issuer) record(ctx context.Context, rec ledger.Record, out Out) (*Resu
 }
 
 // append records signed objects of the Issuer's key in the ledger, with
-// a checkpoint of the key's log signed by the key.
+// a checkpoint of the key's log signed by the key, and with the
+// [ledger.Audit] of ctx (who asked) when the records carry none.
 func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.Entry, error) {
 	is.cpOnce.Do(func() {
 		var s crypto.Signer
@@ -149,6 +150,13 @@ func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.
 		return nil, is.cpErr
 	}
 	setEvents(recs)
+	if a := ledger.AuditOf(ctx); a != nil {
+		for i := range recs {
+			if recs[i].Audit == nil {
+				recs[i].Audit = a
+			}
+		}
+	}
 	return is.Ledger.Append(ctx, is.cp, recs...)
 }
 

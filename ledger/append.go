@@ -133,6 +133,9 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 	if err := l.insertRecordEvents(ctx, tx, recs, entries); err != nil {
 		return nil, err
 	}
+	if err := l.insertRecordAudits(ctx, tx, recs, entries); err != nil {
+		return nil, err
+	}
 	for _, kid := range kids {
 		if err := l.updateHead(ctx, tx, logs[kid]); err != nil {
 			return nil, err

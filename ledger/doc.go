@@ -79,7 +79,8 @@
 // license.expiring once per license and window. Webhook subscriptions and
 // their deliveries are stored here too ([Ledger.FanOut],
 // [Ledger.ClaimDeliveries] under a lease, [Ledger.RetryDeliveries]);
-// package webhook posts them.
+// package webhook posts them. Who made a change ([Record.Audit], see
+// [Audit]) is stored in the same transaction, in the audit table.
 //
 // # Storage
 //

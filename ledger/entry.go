@@ -88,6 +88,9 @@ type Record struct {
 	PublicKey ed25519.PublicKey
 	// Events are stored in the append's transaction (see [Event]).
 	Events []Event
+	// Audit, when set, says who made the change: stored in the append's
+	// transaction too (see [Audit]).
+	Audit *Audit
 }
 
 // Describe derives the indexed fields of an entry from the raw bytes of a

@@ -34,5 +34,7 @@
 // only the licenses minted under that grant and uploads that grant's
 // royalty reports. Each token has its own rate
 // limit. Every change is recorded in the audit table serve_audit with the
-// token that made it ([Store.AuditLog]).
+// token that made it ([Store.AuditLog]), in the ledger transaction of the
+// change ([ledger.Audit], carried by the request's context through the
+// issuing path): a change without its audit row cannot exist.
 package server

@@ -176,7 +176,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 			if err != nil {
 				return err
 			}
-			return s.issuedResponse(w, r, tok, res, "grant.issued", "grant")
+			return s.issuedResponse(w, r, res, "grant")
 		}
 	}
 	rot, err := s.cfg.Issuer.Rotation(r.Context())
@@ -187,7 +187,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 		return httpserve.NewProblem(http.StatusConflict, "rotation_current",
 			"a key rotation is current: grants are signed by the previous key ('licet grant' signs with it) until it ends")
 	}
-	res, err := s.cfg.Issuer.GrantOrder(r.Context(), g, order, out)
+	res, err := s.cfg.Issuer.GrantOrder(audited(r, tok, "grant.issued"), g, order, out)
 	var dup *ledger.DuplicateError
 	if order != "" && errors.As(err, &dup) && dup.Field == "order reference" {
 		// A concurrent request (here or on another server) recorded the
@@ -200,7 +200,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 	if err != nil {
 		return err
 	}
-	return s.issuedResponse(w, r, tok, res, "grant.issued", "grant")
+	return s.issuedResponse(w, r, res, "grant")
 }
 
 // grantOfOrder returns the grant recorded under order when its terms are

@@ -173,7 +173,7 @@ func (a *app) serve(fl *serveFlags) error {
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
 	defer api.Close()
-	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
+	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
 		return err
 	}
 	ln, hooks, err := a.listenWithWebhooks(hs, led, pol, log)
