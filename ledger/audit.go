@@ -21,7 +21,9 @@ import (
 // about its subject (a revocation list: each license it newly revokes),
 // or, for a record that announces nothing, one row "KIND.recorded" about
 // the entry. [Ledger.AppendCheckpoint] stores the Audit of its context
-// ([WithAudit]) the same way, for the checkpoint's events.
+// ([WithAudit]) the same way, for the checkpoint's events, and
+// [Ledger.AddSubscription] and [Ledger.DeleteSubscription] store it (its
+// Action, about the subscription) with the webhook subscription.
 type Audit struct {
 	// Actor is who made the change: an API token's id, "stripe", "cli".
 	Actor string
@@ -185,4 +187,21 @@ func (l *Ledger) insertRecordAudits(ctx context.Context, tx *sql.Tx, recs []Reco
 // checkpointAudit stores the Audit of ctx about a mirrored checkpoint.
 func (l *Ledger) checkpointAudit(ctx context.Context, tx *sql.Tx, cp *StoredCheckpoint) error {
 	return l.insertAudit(ctx, tx, AuditOf(ctx), nil, cp.Events, fmt.Sprintf("grant %s checkpoint of %d entries", cp.GrantID, cp.Size))
+}
+
+// subscriptionAudit stores the Audit of ctx about the webhook
+// subscription id (its Subject, unless set).
+func (l *Ledger) subscriptionAudit(ctx context.Context, tx *sql.Tx, id string) error {
+	a := AuditOf(ctx)
+	if a == nil {
+		return nil
+	}
+	b := *a
+	if b.Subject == "" {
+		b.Subject = id
+	}
+	if b.Action == "" {
+		b.Action = "webhook.subscription"
+	}
+	return l.insertAudit(ctx, tx, &b, nil, nil, "")
 }

@@ -52,7 +52,8 @@ var ErrNoSubscription = errors.New("ledger: no such webhook subscription")
 const subscriptionColumns = "id, url, events, secret, secret_ref, source, created"
 
 // AddSubscription stores a subscription; an empty ID is set to a new
-// "sub_" id, an empty Source to "api".
+// "sub_" id, an empty Source to "api". The [Audit] of ctx, if any, is
+// stored with it.
 func (l *Ledger) AddSubscription(ctx context.Context, s *Subscription) error {
 	if s.ID == "" {
 		var b [12]byte
@@ -65,12 +66,23 @@ func (l *Ledger) AddSubscription(ctx context.Context, s *Subscription) error {
 	if s.Created.IsZero() {
 		s.Created = l.now().UTC().Truncate(time.Second)
 	}
-	_, err := l.db.ExecContext(ctx, l.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return l.wrap("storing a webhook subscription in", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, l.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 		s.ID, s.URL, strings.Join(s.Events, " "), s.Secret, s.SecretRef, s.Source, s.Created.Unix())
 	if err != nil && strings.Contains(strings.ToLower(err.Error()), "unique") {
 		return fmt.Errorf("ledger: webhook subscription %s exists already", s.ID)
 	}
-	return l.wrap("storing a webhook subscription in", err)
+	if err != nil {
+		return l.wrap("storing a webhook subscription in", err)
+	}
+	if err := l.subscriptionAudit(ctx, tx, s.ID); err != nil {
+		return err
+	}
+	return l.wrap("storing a webhook subscription in", tx.Commit())
 }
 
 // Subscriptions returns the stored subscriptions, by id.
@@ -111,7 +123,8 @@ func (l *Ledger) subscriptions(ctx context.Context, q querier, cond string, args
 }
 
 // DeleteSubscription removes a subscription and its pending deliveries
-// (delivered and parked ones stay, for the record).
+// (delivered and parked ones stay, for the record), with the [Audit] of
+// ctx, if any.
 func (l *Ledger) DeleteSubscription(ctx context.Context, id string) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -127,6 +140,9 @@ func (l *Ledger) DeleteSubscription(ctx context.Context, id string) error {
 	}
 	if _, err := tx.ExecContext(ctx, l.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), id, DeliveryPending); err != nil {
 		return l.wrap("deleting a webhook subscription in", err)
+	}
+	if err := l.subscriptionAudit(ctx, tx, id); err != nil {
+		return err
 	}
 	return l.wrap("deleting a webhook subscription in", tx.Commit())
 }

@@ -15,6 +15,9 @@
 //	GET  /v1/revocations            the current signed list (public, ETag)
 //	GET  /v1/expiring               licenses expiring within a window
 //	POST /v1/grants                 a partner grant
+//	GET  /v1/webhooks/subscriptions         the webhook subscriptions (admin)
+//	POST /v1/webhooks/subscriptions         subscribe an endpoint (admin; the secret shown once)
+//	DELETE /v1/webhooks/subscriptions/{id}  unsubscribe one made through the API (admin)
 //	GET  /v1/openapi.json           the OpenAPI document (docs/openapi.json)
 //
 // Errors are application/problem+json with stable codes (package

@@ -56,6 +56,8 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant
+  GET|POST /v1/webhooks/subscriptions, DELETE .../{id}
+                                  webhook subscriptions (admin)
   GET  /v1/openapi.json           the OpenAPI 3.1 document
 
 and /healthz, /readyz and /metrics (Prometheus). Every call but the
