@@ -48,6 +48,8 @@ func buildLicet(t *testing.T, dir string) string {
 type replica struct {
 	*serveProcess
 	dead atomic.Bool
+	// inflight counts the requests sent to it and not answered yet.
+	inflight atomic.Int64
 }
 
 // startReplica starts 'bin serve args...' in dir with env added and
@@ -134,9 +136,9 @@ type mintResult struct {
 // ledger with one API token, and sends them 2,000 concurrent mints of
 // which a fifth are retries of earlier orders (the same body, with the
 // order in the body or an Idempotency-Key header, sent to any replica).
-// Mid-run one server is killed with SIGKILL: its requests in flight fail
-// on the client side, and the client sends them again to another replica,
-// as a CRM would. Afterwards every order is issued exactly once (the
+// Mid-run one server (the one with the most requests in flight) is
+// killed with SIGKILL: its requests in flight fail on the client side,
+// and the client sends them again to another replica, as a CRM would. Afterwards every order is issued exactly once (the
 // ledger holds one license per order, and every answer for an order,
 // retries included, is that license), and 'licet ledger verify' finds
 // the log consistent.
@@ -209,7 +211,6 @@ func TestReplicas(t *testing.T) {
 	results := make([]mintResult, len(calls))
 	var answered atomic.Int64
 	killed := make(chan struct{})
-	victim := replicas[1]
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, c := range calls {
@@ -228,6 +229,14 @@ func TestReplicas(t *testing.T) {
 	case <-killed:
 	case <-time.After(3 * time.Minute):
 		t.Fatal("a third of the requests were not answered within 3 minutes")
+	}
+	// The victim is the replica with the most requests in flight (under
+	// load one replica may have answered all of its own by now).
+	victim := replicas[0]
+	for _, p := range replicas[1:] {
+		if p.inflight.Load() > victim.inflight.Load() {
+			victim = p
+		}
 	}
 	victim.dead.Store(true)
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -325,8 +334,10 @@ func sendMint(client *http.Client, replicas []*replica, first int, tok string, c
 		if c.key != "" {
 			req.Header.Set("Idempotency-Key", c.key)
 		}
+		p.inflight.Add(1)
 		resp, err := client.Do(req)
 		if err != nil {
+			p.inflight.Add(-1)
 			// The server went away with the request (killed): send it
 			// to another replica.
 			res.failovers++
@@ -335,6 +346,7 @@ func sendMint(client *http.Client, replicas []*replica, first int, tok string, c
 		}
 		data, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		p.inflight.Add(-1)
 		if err != nil {
 			res.failovers++
 			res.err = err
