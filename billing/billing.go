@@ -40,12 +40,10 @@ type Config struct {
 	Events *Events
 	// Logger receives one line per event; nil discards them.
 	Logger *slog.Logger
-	// Audit, when set, is told of every license minted, renewed or
-	// revoked (action license.issued, license.renewed or
-	// license.revoked; detail "stripe event evt_..."), as the server's
-	// audit log records the API token behind each change. An error is
-	// logged: the change is in the ledger already.
-	Audit func(ctx context.Context, action, entryID, order, detail string) error
+	// Actor is who the ledger's audit table records as making the
+	// changes ([ledger.Audit], in the transaction of each change, with
+	// detail "stripe event evt_..."): "" is "stripe".
+	Actor string
 }
 
 // Handler is the Stripe webhook endpoint.
@@ -103,9 +101,6 @@ const (
 	Unchanged = "unchanged"
 	Ignored   = "ignored"
 )
-
-// auditActions names the change of each outcome that changes the ledger.
-var auditActions = map[string]string{Minted: "license.issued", Renewed: "license.renewed", Revoked: "license.revoked"}
 
 // Error is a refused event: the status answered and a stable code.
 type Error struct {
@@ -198,6 +193,14 @@ func (h *Handler) handle(r *http.Request, ev *event) (*Outcome, error) {
 		return &Outcome{Event: ev.ID, Type: ev.Type, Outcome: Unchanged, License: p.License,
 			Reason: fmt.Sprintf("processed at %s (%s)", p.At.Format(time.RFC3339), p.Outcome)}, nil
 	}
+	// Each change is audited in its ledger transaction: a license
+	// minted (license.issued), renewed (license.renewed), each license a
+	// revocation list newly revokes (license.revoked).
+	actor := h.cfg.Actor
+	if actor == "" {
+		actor = "stripe"
+	}
+	r = r.WithContext(ledger.WithAudit(ctx, &ledger.Audit{Actor: actor, Detail: "stripe event " + ev.ID}))
 	out, err := h.process(r, ev)
 	if err != nil {
 		var e *Error
@@ -212,11 +215,6 @@ func (h *Handler) handle(r *http.Request, ev *event) (*Outcome, error) {
 	// package doc).
 	if err := h.cfg.Events.Record(ctx, &Processed{ID: ev.ID, Type: ev.Type, Outcome: out.Outcome, License: out.License}); err != nil {
 		h.log.Error("stripe event processed, not recorded (a new delivery finds its order)", "event", ev.ID, "err", err)
-	}
-	if action := auditActions[out.Outcome]; action != "" && h.cfg.Audit != nil {
-		if err := h.cfg.Audit(ctx, action, out.License, out.Order, "stripe event "+ev.ID); err != nil {
-			h.log.Error("stripe event processed, not audited", "event", ev.ID, "license", out.License, "err", err)
-		}
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/billing"
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
 	"github.com/licet/licet/token"
@@ -337,15 +338,24 @@ func TestSubscriptionLifecycle(t *testing.T) {
 			if rep, err := e.led.Verify(ctx); err != nil || !rep.OK() {
 				t.Errorf("ledger verify: %v %+v", err, rep)
 			}
-			// Each change told to the audit log once, with its event.
-			want := []string{
-				"license.issued " + first.ID + " stripe:subscription:sub_A stripe event evt_1",
-				"license.renewed " + second.ID + " stripe:invoice:in_2 stripe event evt_3",
-				"license.renewed " + third.ID + " stripe:invoice:in_3 stripe event evt_4",
-				"license.revoked " + third.ID + " stripe:subscription:sub_A stripe event evt_5",
+			// Each change in the ledger's audit table once, by "stripe",
+			// with its event: the revocation list revoked the three
+			// licenses of the subscription.
+			list, err := issue.NewestList(ctx, e.led, "acme")
+			if err != nil || list == nil {
+				t.Fatalf("the newest list: %v", err)
 			}
-			if !slices.Equal(e.audit, want) {
-				t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(e.audit, "\n"), strings.Join(want, "\n"))
+			want := []string{
+				"stripe license.issued " + first.ID + " stripe:subscription:sub_A stripe event evt_1",
+				"stripe license.renewed " + second.ID + " stripe:invoice:in_2 stripe event evt_3",
+				"stripe license.renewed " + third.ID + " stripe:invoice:in_3 stripe event evt_4",
+				"stripe license.revoked " + first.ID + " stripe:subscription:sub_A stripe event evt_5 list " + list.Entry.ID,
+				"stripe license.revoked " + second.ID + " stripe:invoice:in_2 stripe event evt_5 list " + list.Entry.ID,
+				"stripe license.revoked " + third.ID + " stripe:invoice:in_3 stripe event evt_5 list " + list.Entry.ID,
+			}
+			slices.Sort(want)
+			if got := e.audit(); !slices.Equal(got, want) {
+				t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}

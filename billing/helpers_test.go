@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/licet/licet/billing"
 	"github.com/licet/licet/internal/pgtest"
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
@@ -85,8 +87,6 @@ type env struct {
 	h        *billing.Handler
 	logs     *syncBuffer
 	now      time.Time // the issuer's clock
-	mu       sync.Mutex
-	audit    []string // "action entry order detail" told to Config.Audit
 }
 
 type syncBuffer struct {
@@ -146,13 +146,7 @@ func (e *env) handler(p *policy.Policy, events *billing.Events, secrets ...strin
 		secrets = []string{secret}
 	}
 	h, err := billing.New(billing.Config{Issuer: e.is, Policy: p, Secrets: secrets, Events: events,
-		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
-		Audit: func(ctx context.Context, action, entryID, order, detail string) error {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.audit = append(e.audit, strings.Join([]string{action, entryID, order, detail}, " "))
-			return nil
-		}})
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -288,4 +282,34 @@ func mustContain(t testing.TB, s, want string) {
 	if !strings.Contains(s, want) {
 		t.Errorf("%q does not contain %q", s, want)
 	}
+}
+
+// audit returns the rows of the ledger's audit table, each as "actor
+// action entry order detail", sorted.
+func (e *env) audit() []string {
+	e.t.Helper()
+	ctx := context.Background()
+	db, err := sqldb.OpenSideDB(ctx, e.location, 1, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.DB.QueryContext(ctx, "SELECT token_id, action, entry_id, order_ref, detail FROM serve_audit")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var f [5]string
+		if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4]); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, strings.Join(f[:], " "))
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -10,6 +10,8 @@
 // written, so a crash leaves an unwritten entry (which 'licet ledger show'
 // writes out, and a batch rerun completes), never a token the ledger does
 // not know. A write that fails after recording is an [*UnwrittenError].
+// Who asked ([ledger.Audit], carried by the context: [ledger.WithAudit])
+// is recorded with the records, in the same transaction.
 //
 // # Idempotent orders
 //

@@ -137,7 +137,8 @@ func (is *Issuer) record(ctx context.Context, rec ledger.Record, out Out) (*Resu
 }
 
 // append records signed objects of the Issuer's key in the ledger, with
-// a checkpoint of the key's log signed by the key.
+// a checkpoint of the key's log signed by the key, and with the
+// [ledger.Audit] of ctx (who asked) when the records carry none.
 func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.Entry, error) {
 	is.cpOnce.Do(func() {
 		var s crypto.Signer
@@ -149,6 +150,13 @@ func (is *Issuer) append(ctx context.Context, recs ...ledger.Record) ([]*ledger.
 		return nil, is.cpErr
 	}
 	setEvents(recs)
+	if a := ledger.AuditOf(ctx); a != nil {
+		for i := range recs {
+			if recs[i].Audit == nil {
+				recs[i].Audit = a
+			}
+		}
+	}
 	return is.Ledger.Append(ctx, is.cp, recs...)
 }
 
@@ -171,12 +179,27 @@ func (is *Issuer) deliver(ctx context.Context, e *ledger.Entry, out Out) ([]byte
 // Grant signs a grant (its ID, Issuer and IssuedAt set here), records it
 // and writes it.
 func (is *Issuer) Grant(ctx context.Context, g *token.Grant, out Out) (*Result, error) {
+	g.IssuedAt = time.Time{}
+	return is.GrantOrder(ctx, g, "", out)
+}
+
+// GrantOrder is [Issuer.Grant] under an order reference ("" for none),
+// recorded with the grant, and with g.IssuedAt kept when set (the time
+// its relative terms were counted from, so that a retry's terms asked
+// at that time compare equal). An order recorded already is a
+// [*ledger.DuplicateError]: callers look it up first, with
+// [ledger.Ledger.ByOrder], to answer a retry with the recorded grant.
+func (is *Issuer) GrantOrder(ctx context.Context, g *token.Grant, order string, out Out) (*Result, error) {
 	gg := *g
 	var err error
 	if gg.ID, err = token.NewID(nil); err != nil {
 		return nil, err
 	}
-	gg.Issuer, gg.IssuedAt = is.Name, is.now()
+	gg.Issuer = is.Name
+	if gg.IssuedAt.IsZero() {
+		gg.IssuedAt = is.now()
+	}
+	gg.IssuedAt = gg.IssuedAt.UTC().Truncate(time.Second)
 	if err := gg.Validate(); err != nil {
 		return nil, err
 	}
@@ -189,5 +212,5 @@ func (is *Issuer) Grant(ctx context.Context, g *token.Grant, out Out) (*Result, 
 		return nil, err
 	}
 	*g = gg
-	return is.Record(ctx, raw, "", "", out)
+	return is.Record(ctx, raw, order, "", out)
 }

@@ -192,7 +192,8 @@ func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
 	}
 	*req.License = *lic
 	return &pooled{
-		rec:  ledger.Record{Raw: raw, OrderRef: req.Order, RenewedFrom: req.RenewedFrom, File: req.Out.File, PublicKey: p.is.PublicKey},
+		rec: ledger.Record{Raw: raw, OrderRef: req.Order, RenewedFrom: req.RenewedFrom, File: req.Out.File, PublicKey: p.is.PublicKey,
+			Audit: ledger.AuditOf(ctx)}, // the commit's context is not the caller's
 		out:  req.Out,
 		res:  &Result{File: req.Out.File, Grant: g, Rotation: rotation},
 		done: make(chan error, 1),

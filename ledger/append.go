@@ -69,8 +69,8 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 		if signerPub != nil && !bytes.Equal(token.KeyID(signerPub), hexBytes(e.KID)) {
 			return nil, fmt.Errorf("ledger: record %d is signed by key %s, but the checkpoint signer's key is %x", i+1, e.KID, token.KeyID(signerPub))
 		}
-		if r.OrderRef != "" && e.Kind != KindLicense {
-			return nil, fmt.Errorf("ledger: record %d is a %s: only licenses carry an order reference", i+1, e.Kind)
+		if r.OrderRef != "" && e.Kind != KindLicense && e.Kind != KindGrant {
+			return nil, fmt.Errorf("ledger: record %d is a %s: only licenses and grants carry an order reference", i+1, e.Kind)
 		}
 		if seenID[e.GrantID+"/"+e.ID] { // ids are unique per grant
 			return nil, &DuplicateError{Field: "id", Value: e.ID}
@@ -131,6 +131,9 @@ func (l *Ledger) appendHooked(ctx context.Context, s note.Signer, recs []Record,
 		return nil, err
 	}
 	if err := l.insertRecordEvents(ctx, tx, recs, entries); err != nil {
+		return nil, err
+	}
+	if err := l.insertRecordAudits(ctx, tx, recs, entries); err != nil {
 		return nil, err
 	}
 	for _, kid := range kids {

@@ -112,7 +112,10 @@ func (l *Ledger) AppendCheckpoint(ctx context.Context, start int64, cp *StoredCh
 		if g := logs[cp.KID]; g.root != cp.Root {
 			return &RootMismatchError{KID: cp.KID, Size: g.size, Want: cp.Root, Got: g.root}
 		}
-		return l.insertCheckpoint(ctx, tx, cp)
+		if err := l.insertCheckpoint(ctx, tx, cp); err != nil {
+			return err
+		}
+		return l.checkpointAudit(ctx, tx, cp)
 	}
 	return l.appendHooked(ctx, nil, recs, before, after)
 }
@@ -138,6 +141,9 @@ func (l *Ledger) storeEmptyCheckpoint(ctx context.Context, cp *StoredCheckpoint)
 		return &RootMismatchError{KID: cp.KID, Size: g.size, Want: cp.Root, Got: g.root}
 	}
 	if err := l.insertCheckpoint(ctx, tx, cp); err != nil {
+		return err
+	}
+	if err := l.checkpointAudit(ctx, tx, cp); err != nil {
 		return err
 	}
 	return l.wrap("appending to", tx.Commit())

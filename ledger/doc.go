@@ -77,7 +77,8 @@
 // ledger's database ([Ledger.Outbox], package ledger/outbox): an event
 // exists exactly when the entries it announces do. Package webhook adds
 // license.expiring events and delivers them all to the subscriptions the
-// outbox stores.
+// outbox stores. Who made a change ([Record.Audit], see [Audit]) is stored
+// in the same transaction, in the audit table.
 //
 // # Storage
 //

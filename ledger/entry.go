@@ -75,6 +75,9 @@ type Record struct {
 	// Events are stored in the append's transaction (see package
 	// ledger/outbox).
 	Events []outbox.Event
+	// Audit, when set, says who made the change: stored in the append's
+	// transaction too (see [Audit]).
+	Audit *Audit
 }
 
 // Describe derives the indexed fields of an entry from the raw bytes of a

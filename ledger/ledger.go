@@ -87,6 +87,10 @@ func Open(ctx context.Context, location string) (*Ledger, error) {
 		l.db.Close()
 		return nil, err
 	}
+	if err := l.migrateAudit(ctx); err != nil {
+		l.db.Close()
+		return nil, err
+	}
 	return l, nil
 }
 

@@ -17,7 +17,8 @@ func (l *Ledger) Outbox() *outbox.Outbox { return l.outbox }
 
 // newOutbox returns the outbox on l's database, clock and errors.
 func (l *Ledger) newOutbox() *outbox.Outbox {
-	return outbox.New(outbox.Config{DB: l.db, Postgres: l.postgres, Now: func() time.Time { return l.now() }, Wrap: l.wrap})
+	return outbox.New(outbox.Config{DB: l.db, Postgres: l.postgres, Now: func() time.Time { return l.now() }, Wrap: l.wrap,
+		OnSubscription: l.subscriptionAudit})
 }
 
 // EventData describes the entry for the data of an event.

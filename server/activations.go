@@ -79,9 +79,10 @@ func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *A
 	if err := s.validate(lic); err != nil {
 		return err
 	}
+	ctx := audited(r, tok, "license.activated")
 	res, err := retryRaced(order, func() (*issue.Result, error) {
 		l := *lic
-		return s.pool.License(r.Context(), &issue.LicenseRequest{
+		return s.pool.License(ctx, &issue.LicenseRequest{
 			License: &l, NoRotationGrant: body.NoRotationGrant, Order: order, Out: out,
 			AskedAt: func(at time.Time) (*token.License, error) { return body.bound(s, req, at) },
 		})
@@ -89,5 +90,5 @@ func (s *Server) createActivation(w http.ResponseWriter, r *http.Request, tok *A
 	if err != nil {
 		return err
 	}
-	return s.issuedResponse(w, r, tok, res, "license.activated", "activation")
+	return s.issuedResponse(w, r, res, "activation")
 }

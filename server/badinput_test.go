@@ -69,6 +69,39 @@ func TestBadInput(t *testing.T) {
 			status, data, h := e.do("POST", "/v1/licenses/"+lic.ID+"/revoke", "revoke", `{"next_update":7}`)
 			e.problem(status, data, h, 400, httpserve.CodeWrongType)
 
+			// Webhook subscriptions: their own fields.
+			subs := "/v1/webhooks/subscriptions"
+			for _, c := range []struct {
+				body   string
+				status int
+				code   string
+			}{
+				{`{"url":`, 400, httpserve.CodeMalformedJSON},
+				{``, 400, httpserve.CodeMalformedJSON},
+				{`{"url":"https://crm.example/h","secret":"whsec_mine"}`, 400, httpserve.CodeUnknownField},
+				{`{"URL":"https://crm.example/h"}`, 400, httpserve.CodeUnknownField},
+				{`{"url":"https://crm.example/h","url":"https://other.example/h"}`, 400, httpserve.CodeUnknownField},
+				{`{"url":7}`, 400, httpserve.CodeWrongType},
+				{`{"url":"https://crm.example/h","events":"license.issued"}`, 400, httpserve.CodeWrongType},
+				{`["a"]`, 400, httpserve.CodeWrongType},
+				{`{"url":"https://crm.example/` + strings.Repeat("x", 70<<10) + `"}`, 413, httpserve.CodeBodyTooLarge},
+				{`{}`, 422, "invalid_terms"},
+				{`{"url":"ftp://crm.example/h"}`, 422, "invalid_terms"},
+				{`{"url":"https://user:pw@crm.example/h"}`, 422, "invalid_terms"},
+				{`{"url":"https://crm.example/h","events":["license.nope"]}`, 422, "invalid_terms"},
+			} {
+				status, data, h := e.do("POST", subs, "admin", c.body)
+				if status != c.status {
+					t.Errorf("POST %s %.40s: %d, want %d: %s", subs, c.body, status, c.status, data)
+					continue
+				}
+				e.problem(status, data, h, c.status, c.code)
+			}
+			status, data, h = e.do("POST", subs, "admin", `{"url":"https://crm.example/h"}`, "Content-Type", "text/plain")
+			e.problem(status, data, h, 415, httpserve.CodeUnsupportedType)
+			status, data, h = e.do("DELETE", subs+"/sub_0123", "admin", nil)
+			e.problem(status, data, h, 404, httpserve.CodeNotFound)
+
 			// Terms the issuing path would refuse: 422, every problem listed.
 			for path, body := range map[string]string{
 				"/v1/licenses":                      `{"sub":" ","days":0,"scopes":["bad scope"],"versions":"~~"}`,
@@ -99,6 +132,7 @@ func TestBadInput(t *testing.T) {
 				{"POST", "/v1/licenses"}, {"GET", "/v1/licenses"}, {"GET", "/v1/licenses/" + lic.ID},
 				{"POST", "/v1/licenses/" + lic.ID + "/renew"}, {"POST", "/v1/licenses/" + lic.ID + "/revoke"},
 				{"GET", "/v1/expiring"}, {"POST", "/v1/grants"}, {"POST", "/v1/activations"},
+				{"GET", "/v1/webhooks/subscriptions"}, {"POST", "/v1/webhooks/subscriptions"}, {"DELETE", "/v1/webhooks/subscriptions/sub_0123"},
 			}
 			for _, rt := range routes {
 				for _, tok := range []string{"", "licet_0123456789abcdef_wrong", "Basic abc"} {
@@ -114,6 +148,9 @@ func TestBadInput(t *testing.T) {
 				"POST /v1/licenses/" + lic.ID + "/renew":  {"read", "revoke"},
 				"POST /v1/licenses/" + lic.ID + "/revoke": {"read", "mint"},
 				"POST /v1/grants":                         {"read", "mint", "revoke"},
+				"GET /v1/webhooks/subscriptions":          {"read", "mint", "revoke"},
+				"POST /v1/webhooks/subscriptions":         {"read", "mint", "revoke"},
+				"DELETE /v1/webhooks/subscriptions/sub_1": {"read", "mint", "revoke"},
 			}
 			for route, roles := range wrong {
 				method, path, _ := strings.Cut(route, " ")
@@ -127,6 +164,9 @@ func TestBadInput(t *testing.T) {
 			}
 			if after, _ := e.store.AuditLog(context.Background(), ""); len(after) != len(auditBefore) {
 				t.Errorf("the audit log grew from %d to %d records", len(auditBefore), len(after))
+			}
+			if subs, err := e.led.Outbox().Subscriptions(context.Background()); err != nil || len(subs) != 0 {
+				t.Errorf("webhook subscriptions after the refused requests: %v %v", subs, err)
 			}
 		})
 	}

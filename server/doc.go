@@ -15,13 +15,17 @@
 //	GET  /v1/revocations            the current signed list (public, ETag)
 //	GET  /v1/expiring               licenses expiring within a window
 //	POST /v1/grants                 a partner grant
+//	GET  /v1/webhooks/subscriptions         the webhook subscriptions (admin)
+//	POST /v1/webhooks/subscriptions         subscribe an endpoint (admin; the secret shown once)
+//	DELETE /v1/webhooks/subscriptions/{id}  unsubscribe one made through the API (admin)
 //	GET  /v1/openapi.json           the OpenAPI document (docs/openapi.json)
 //
 // Errors are application/problem+json with stable codes (package
 // internal/httpserve). An order reference, or else an Idempotency-Key
-// header, makes a retried mint or renewal return the license recorded
-// the first time (issue's idempotent orders): 201 when signed, 200 with
-// "existing": true when it came back.
+// header, makes a retried mint, renewal or grant return the license (or
+// grant) recorded the first time (issue's idempotent orders): 201 when
+// signed, 200 with "existing": true when it came back, and 409
+// order_conflict, listing the differences, for other terms.
 //
 // # Access
 //
@@ -33,5 +37,7 @@
 // only the licenses minted under that grant and uploads that grant's
 // royalty reports. Each token has its own rate
 // limit. Every change is recorded in the audit table serve_audit with the
-// token that made it ([Store.AuditLog]).
+// token that made it ([Store.AuditLog]), in the ledger transaction of the
+// change ([ledger.Audit], carried by the request's context through the
+// issuing path): a change without its audit row cannot exist.
 package server

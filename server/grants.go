@@ -1,12 +1,20 @@
 package server
 
 import (
+	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/httpserve"
+	"github.com/licet/licet/issue"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/ledger"
 	"github.com/licet/licet/policy"
@@ -65,10 +73,13 @@ type grantRequest struct {
 	NotBefore string            `json:"not_before,omitempty"`
 	MaxLife   string            `json:"max_life,omitempty"`
 	MaxGrace  string            `json:"max_grace,omitempty"`
+	// Order is the order reference, issued once (or the Idempotency-Key
+	// header): a retry returns the recorded grant.
+	Order string `json:"order,omitempty"`
 }
 
 var grantFields = sync.OnceValue(func() map[string]bool {
-	return knownFields([]string{"partner", "key", "aud", "tiers", "scopes", "limits", "rights", "versions", "days", "expires", "not_before", "max_life", "max_grace"})
+	return knownFields([]string{"partner", "key", "aud", "tiers", "scopes", "limits", "rights", "versions", "days", "expires", "not_before", "max_life", "max_grace", "order"})
 })
 
 // grant builds the grant asked, every problem listed.
@@ -147,6 +158,10 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 	if err := httpserve.DecodeJSON(r, &req, grantFields()); err != nil {
 		return err
 	}
+	order, err := orderOf(r, req.Order)
+	if err != nil {
+		return err
+	}
 	g, problems := req.grant(s.now())
 	if len(problems) > 0 {
 		return invalid(problems)
@@ -156,6 +171,14 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 	if err := check.Validate(); err != nil {
 		return invalid([]string{err.Error()})
 	}
+	if order != "" {
+		if res, err := s.grantOfOrder(r.Context(), order, &req); res != nil || err != nil {
+			if err != nil {
+				return err
+			}
+			return s.issuedResponse(w, r, res, "grant")
+		}
+	}
 	rot, err := s.cfg.Issuer.Rotation(r.Context())
 	if err != nil {
 		return err
@@ -164,9 +187,106 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, tok *APITok
 		return httpserve.NewProblem(http.StatusConflict, "rotation_current",
 			"a key rotation is current: grants are signed by the previous key ('licet grant' signs with it) until it ends")
 	}
-	res, err := s.cfg.Issuer.Grant(r.Context(), g, out)
+	res, err := s.cfg.Issuer.GrantOrder(audited(r, tok, "grant.issued"), g, order, out)
+	var dup *ledger.DuplicateError
+	if order != "" && errors.As(err, &dup) && dup.Field == "order reference" {
+		// A concurrent request (here or on another server) recorded the
+		// order first: answer as its retry.
+		res, err = s.grantOfOrder(r.Context(), order, &req)
+		if res == nil && err == nil {
+			err = dup
+		}
+	}
 	if err != nil {
 		return err
 	}
-	return s.issuedResponse(w, r, tok, res, "grant.issued", "grant")
+	return s.issuedResponse(w, r, res, "grant")
+}
+
+// grantOfOrder returns the grant recorded under order when its terms are
+// those of req (asked at the grant's issue time, so that days compare
+// equal), nil when the order is not recorded, and an order_conflict
+// problem listing the differences otherwise.
+func (s *Server) grantOfOrder(ctx context.Context, order string, req *grantRequest) (*issue.Result, error) {
+	e, err := s.led.ByOrder(ctx, order)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.Kind != ledger.KindGrant {
+		p := httpserve.NewProblem(http.StatusConflict, "order_conflict", "order %s was issued as %s %s, not as a grant", order, e.Kind, e.ID)
+		p.Problems = []string{fmt.Sprintf("kind: %s vs grant", e.Kind)}
+		return nil, p
+	}
+	m, err := token.ParseMessage(e.Raw)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := token.DecodeGrant(m.Payload)
+	if err != nil {
+		return nil, err
+	}
+	asked, _ := req.grant(e.IssuedAt)
+	if diffs := grantDifferences(rec, asked); len(diffs) > 0 {
+		p := httpserve.NewProblem(http.StatusConflict, "order_conflict", "order %s was issued as grant %s with other terms", order, e.ID)
+		p.Problems = diffs
+		return nil, p
+	}
+	return &issue.Result{Entry: e, Existing: true}, nil
+}
+
+// grantDifferences compares a recorded grant with the one asked, each
+// difference as "field: recorded vs asked". The id, issuer and issue
+// time are not terms.
+func grantDifferences(rec, asked *token.Grant) []string {
+	var out []string
+	diff := func(field, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s: %q vs %q", field, a, b))
+		}
+	}
+	words := func(v []string) string { return strings.Join(v, " ") }
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	dur := func(d *time.Duration) string {
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	}
+	diff("partner", rec.Subject, asked.Subject)
+	diff("key", hex.EncodeToString(rec.Key), hex.EncodeToString(asked.Key))
+	diff("aud", words(rec.Audience), words(asked.Audience))
+	diff("tiers", words(rec.Tiers), words(asked.Tiers))
+	diff("scopes", words(rec.Scopes), words(asked.Scopes))
+	diff("rights", words(rec.Rights), words(asked.Rights))
+	diff("versions", rec.Versions, asked.Versions)
+	for _, k := range slices.Sorted(maps.Keys(rec.Limits)) {
+		if v, ok := asked.Limits[k]; !ok || v != rec.Limits[k] {
+			diff("limit "+k, strconv.FormatUint(rec.Limits[k], 10), limitText(v, ok))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(asked.Limits)) {
+		if _, ok := rec.Limits[k]; !ok {
+			diff("limit "+k, "", strconv.FormatUint(asked.Limits[k], 10))
+		}
+	}
+	diff("exp", date(rec.Expiry), date(asked.Expiry))
+	diff("not_before", date(rec.NotBefore), date(asked.NotBefore))
+	diff("max_life", dur(rec.MaxLife), dur(asked.MaxLife))
+	diff("max_grace", dur(rec.MaxGrace), dur(asked.MaxGrace))
+	return out
+}
+
+func limitText(v uint64, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return strconv.FormatUint(v, 10)
 }

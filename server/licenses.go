@@ -93,10 +93,11 @@ func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if err := s.validate(lic); err != nil {
 		return err
 	}
+	ctx := audited(r, tok, "license.issued")
 	res, err := retryRaced(order, func() (*issue.Result, error) {
 		l := *lic
 		// Through the pool: concurrent mints share one ledger transaction.
-		return s.pool.License(r.Context(), &issue.LicenseRequest{
+		return s.pool.License(ctx, &issue.LicenseRequest{
 			License: &l, NoRotationGrant: req.NoRotationGrant, Order: order, Out: out,
 			AskedAt: func(at time.Time) (*token.License, error) {
 				l, p := req.license(s.cfg.Policy, at)
@@ -110,22 +111,25 @@ func (s *Server) createLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if err != nil {
 		return err
 	}
-	return s.issuedResponse(w, r, tok, res, "license.issued", "license")
+	return s.issuedResponse(w, r, res, "license")
 }
 
-// issuedResponse records the change with its token and writes the
-// license: 201 when signed now, 200 when an order came back.
-func (s *Server) issuedResponse(w http.ResponseWriter, r *http.Request, tok *APIToken, res *issue.Result, action, kind string) error {
+// audited returns the request's context carrying who makes the change
+// (the token) and what it is: the issuing path records both in the
+// ledger's transaction (ledger.Audit, table serve_audit), so that no
+// change exists without its audit row.
+func audited(r *http.Request, tok *APIToken, action string) context.Context {
+	return ledger.WithAudit(r.Context(), &ledger.Audit{Actor: tok.ID, Action: action})
+}
+
+// issuedResponse writes the license (or grant): 201 when signed now, 200
+// when an order came back.
+func (s *Server) issuedResponse(w http.ResponseWriter, r *http.Request, res *issue.Result, kind string) error {
 	status := http.StatusCreated
 	if res.Existing {
 		status = http.StatusOK
 	} else {
 		s.issued.WithLabelValues(kind).Inc()
-		if err := s.cfg.Store.Audit(r.Context(), tok.ID, action, res.Entry.ID, res.Entry.OrderRef, ""); err != nil {
-			s.log.Error("audit", "entry", res.Entry.ID, "err", err)
-			return httpserve.NewProblem(http.StatusInternalServerError, "audit_failed",
-				"the %s %s is recorded in the ledger, but the audit log could not be written: see the server's log", res.Entry.Kind, res.Entry.ID)
-		}
 	}
 	v, err := view(res.Entry, true)
 	if err != nil {
@@ -380,8 +384,9 @@ func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APITo
 	if len(problems) > 0 {
 		return invalid(problems)
 	}
+	ctx := audited(r, tok, "license.renewed")
 	res, err := retryRaced(order, func() (*issue.Result, error) {
-		return s.cfg.Issuer.Renew(r.Context(), &issue.RenewRequest{
+		return s.cfg.Issuer.Renew(ctx, &issue.RenewRequest{
 			Old: old, Expiry: expiry, Order: order, NoRotationGrant: req.NoRotationGrant, Out: out,
 			Change: func(l *token.License) error {
 				if req.Tier != "" {
@@ -397,7 +402,7 @@ func (s *Server) renewLicense(w http.ResponseWriter, r *http.Request, tok *APITo
 	if err != nil {
 		return err
 	}
-	return s.issuedResponse(w, r, tok, res, "license.renewed", "renewal")
+	return s.issuedResponse(w, r, res, "renewal")
 }
 
 // retryRaced runs run once more when it lost a race for its order: a

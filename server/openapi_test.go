@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet/billing"
 	"github.com/licet/licet/docs"
 )
 
@@ -38,11 +39,14 @@ type schema struct {
 }
 
 // TestOpenAPI checks docs/openapi.json against the routes, both ways:
-// every route is documented with its method, every documented operation
-// is a route; public routes and only they need no token; request bodies
-// document exactly the fields the handlers accept (and refuse others);
-// the list endpoints document exactly their query parameters; and the
-// server serves the document.
+// every route (the server's, and the Stripe endpoint that 'licet serve'
+// registers beside them) is documented with its method, every documented
+// operation is a route; public routes and only they need no token;
+// request bodies document exactly the fields the handlers accept (and
+// refuse others); the list endpoints document exactly their query
+// parameters, and the others none; each path parameter and each header
+// a handler reads (Idempotency-Key, If-None-Match, Stripe-Signature) is
+// documented; and the server serves the document.
 func TestOpenAPI(t *testing.T) {
 	var doc openAPIDoc
 	if err := json.Unmarshal(docs.OpenAPI, &doc); err != nil {
@@ -56,6 +60,8 @@ func TestOpenAPI(t *testing.T) {
 	for _, rt := range e.srv.Routes() {
 		routes[rt.Method+" "+rt.Path] = rt
 	}
+	// The Stripe endpoint: no API token, its own signature.
+	routes[billing.Route] = Route{Public: true}
 	documented := map[string]openAPIOp{}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
@@ -70,8 +76,15 @@ func TestOpenAPI(t *testing.T) {
 	bodies := map[string]map[string]bool{
 		"POST /v1/licenses": createFields(), "POST /v1/licenses/{id}/renew": renewFields(),
 		"POST /v1/licenses/{id}/revoke": {"next_update": true}, "POST /v1/grants": grantFields(),
-		"POST /v1/activations": activationFields(),
-		"POST /v1/reports":     knownFields([]string{"licet_report", "vendor", "partner", "grant", "kid", "created", "start", "checkpoint", "proof", "entries"}),
+		"POST /v1/activations":            activationFields(),
+		"POST /v1/reports":                knownFields([]string{"licet_report", "vendor", "partner", "grant", "kid", "created", "start", "checkpoint", "proof", "entries"}),
+		"POST /v1/webhooks/subscriptions": subscribeFields(),
+		billing.Route:                     nil, // a Stripe event: Stripe's fields, others ignored
+	}
+	headers := map[string][]string{
+		"POST /v1/licenses": {"Idempotency-Key"}, "POST /v1/licenses/{id}/renew": {"Idempotency-Key"},
+		"POST /v1/activations": {"Idempotency-Key"}, "POST /v1/grants": {"Idempotency-Key"},
+		"GET /v1/revocations": {"If-None-Match"}, billing.Route: {"Stripe-Signature"},
 	}
 	queries := map[string][]string{"GET /v1/licenses": listParams, "GET /v1/expiring": {"within", "product", "tier", "partner"}, "GET /v1/statements": {"period", "partner"}}
 	for k, op := range documented {
@@ -97,7 +110,7 @@ func TestOpenAPI(t *testing.T) {
 		if (op.RequestBody != nil) != hasBody {
 			t.Errorf("%s: request body documented %v, taken %v", k, op.RequestBody != nil, hasBody)
 		}
-		if hasBody && op.RequestBody != nil {
+		if hasBody && fields != nil && op.RequestBody != nil {
 			ref := op.RequestBody.Content["application/json"].Schema.Ref
 			s, ok := doc.Comps.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
 			if !ok {
@@ -111,16 +124,24 @@ func TestOpenAPI(t *testing.T) {
 				t.Errorf("%s: the schema does not say additionalProperties: false", k)
 			}
 		}
-		if params, ok := queries[k]; ok {
-			var got []string
-			for _, p := range op.Parameters {
-				if p.In == "query" {
-					got = append(got, p.Name)
-				}
+		params := map[string][]string{}
+		for _, p := range op.Parameters {
+			params[p.In] = append(params[p.In], p.Name)
+		}
+		if got, want := slices.Sorted(slices.Values(params["query"])), slices.Sorted(slices.Values(queries[k])); !slices.Equal(got, want) {
+			t.Errorf("%s: documented query parameters %v, accepted %v", k, got, want)
+		}
+		if got, want := slices.Sorted(slices.Values(params["header"])), slices.Sorted(slices.Values(headers[k])); !slices.Equal(got, want) {
+			t.Errorf("%s: documented header parameters %v, read %v", k, got, want)
+		}
+		var inPath []string
+		for _, seg := range strings.Split(k, "/") {
+			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+				inPath = append(inPath, strings.Trim(seg, "{}"))
 			}
-			if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(params))) {
-				t.Errorf("%s: documented query parameters %v, accepted %v", k, got, params)
-			}
+		}
+		if got := slices.Sorted(slices.Values(params["path"])); !slices.Equal(got, slices.Sorted(slices.Values(inPath))) {
+			t.Errorf("%s: documented path parameters %v, in the path %v", k, got, inPath)
 		}
 	}
 	status, data, h := e.do("GET", "/v1/openapi.json", "", nil)

@@ -49,7 +49,9 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request, tok *APITo
 	}
 	now := s.now()
 	source := fmt.Sprintf("api-%s-%s.report", tok.ID, now.Format("20060102T150405Z"))
-	in, err := report.Ingest(r.Context(), s.led, data, report.IngestOptions{Source: source, Grant: tok.Role.Grant(), EvidenceDir: s.cfg.EvidenceDir, Now: now})
+	// Audited with the checkpoint (its report.ingested event), in its
+	// transaction.
+	in, err := report.Ingest(audited(r, tok, ""), s.led, data, report.IngestOptions{Source: source, Grant: tok.Role.Grant(), EvidenceDir: s.cfg.EvidenceDir, Now: now})
 	var re *report.Error
 	if errors.As(err, &re) {
 		if re.Evidence != "" {
@@ -72,10 +74,6 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request, tok *APITo
 	}
 	for _, e := range in.Late {
 		resp.Late = append(resp.Late, e.ID)
-	}
-	if err := s.cfg.Store.Audit(r.Context(), tok.ID, "report.ingested", "", "", fmt.Sprintf("grant %s entries %d to %d", resp.Grant, in.Start, in.Size)); err != nil {
-		s.log.Error("audit", "err", err)
-		return httpserve.NewProblem(http.StatusInternalServerError, "audit_failed", "the report is ingested, but the audit log could not be written: see the server's log")
 	}
 	status := http.StatusCreated
 	if len(in.Entries) == 0 {

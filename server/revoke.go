@@ -87,16 +87,12 @@ func (s *Server) revokeLicense(w http.ResponseWriter, r *http.Request, tok *APIT
 	if e.State.Revoked != nil {
 		resp.AlreadyRevoked, status = true, http.StatusOK
 	} else {
-		res, err := s.cfg.Issuer.Revoke(ctx, &issue.RevokeRequest{Revoke: []issue.ListEntry{le}, NextUpdate: next, Out: out})
-		if err != nil {
+		// Audited per license the list newly revokes (its
+		// license.revoked event), with the list as the detail.
+		if _, err := s.cfg.Issuer.Revoke(audited(r, tok, ""), &issue.RevokeRequest{Revoke: []issue.ListEntry{le}, NextUpdate: next, Out: out}); err != nil {
 			return err
 		}
 		s.issued.WithLabelValues("revocations").Inc()
-		if err := s.cfg.Store.Audit(ctx, tok.ID, "license.revoked", e.ID, e.OrderRef, "list "+res.Entry.ID); err != nil {
-			s.log.Error("audit", "entry", e.ID, "err", err)
-			return httpserve.NewProblem(http.StatusInternalServerError, "audit_failed",
-				"the revocation list %s is recorded in the ledger, but the audit log could not be written: see the server's log", res.Entry.ID)
-		}
 	}
 	newest, err := issue.NewestList(ctx, s.led, s.cfg.Issuer.Name)
 	if err != nil {

@@ -115,6 +115,9 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/v1/revocations", Public: true, h: s.revocations},
 		{Method: "GET", Path: "/v1/expiring", perm: permRead, h: s.expiring},
 		{Method: "POST", Path: "/v1/grants", perm: permAdmin, h: s.createGrant},
+		{Method: "GET", Path: "/v1/webhooks/subscriptions", perm: permAdmin, h: s.listSubscriptions},
+		{Method: "POST", Path: "/v1/webhooks/subscriptions", perm: permAdmin, h: s.createSubscription},
+		{Method: "DELETE", Path: "/v1/webhooks/subscriptions/{id}", perm: permAdmin, h: s.deleteSubscription},
 		{Method: "GET", Path: "/v1/openapi.json", Public: true, h: s.openAPI},
 	}
 }

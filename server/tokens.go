@@ -252,7 +252,9 @@ type AuditRecord struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-// Audit records a change made by the token with id tokenID.
+// Audit records a change made by the token with id tokenID that is not
+// in the ledger (the command line's token changes); the ledger's changes
+// are recorded with their append ([ledger.Audit]).
 func (s *Store) Audit(ctx context.Context, tokenID, action, entryID, order, detail string) error {
 	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO serve_audit (at, token_id, action, entry_id, order_ref, detail) VALUES (?, ?, ?, ?, ?, ?)"),
 		s.now().Unix(), tokenID, action, entryID, order, detail)

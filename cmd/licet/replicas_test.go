@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,10 +22,14 @@ import (
 
 	"github.com/licet/licet/internal/pgtest"
 	"github.com/licet/licet/ledger"
+	"github.com/licet/licet/ledger/outbox"
+	"github.com/licet/licet/webhook"
 )
 
-// buildLicet builds the licet command once (a real binary, without the
-// test's race detector) into dir.
+// buildLicet builds the licet command once, as this package's test
+// binary named licet (without the test's race detector) in dir: run
+// under that name it is the command (testscript's Main), with the test
+// hooks of 'licet serve' (webhookTestHook) that the shipped binary lacks.
 func buildLicet(t *testing.T, dir string) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
@@ -32,9 +37,9 @@ func buildLicet(t *testing.T, dir string) string {
 		t.Fatalf("the go command is needed to build licet: %v", err)
 	}
 	bin := filepath.Join(dir, "licet")
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd := exec.Command(gobin, "test", "-c", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -44,13 +49,68 @@ func buildLicet(t *testing.T, dir string) string {
 type replica struct {
 	*serveProcess
 	dead atomic.Bool
+	// inflight counts the requests sent to it and not answered yet.
+	inflight atomic.Int64
 }
 
-// startReplica starts 'bin serve args...' in dir and waits until it
-// listens.
-func startReplica(t *testing.T, bin, dir string, args ...string) *replica {
+// startReplica starts 'bin serve args...' in dir with env added and
+// waits until it listens.
+func startReplica(t *testing.T, bin, dir string, env []string, args ...string) *replica {
 	t.Helper()
-	return &replica{serveProcess: startServeBin(t, bin, dir, nil, 60*time.Second, args...)}
+	return &replica{serveProcess: startServeBin(t, bin, dir, env, 60*time.Second, args...)}
+}
+
+// hookReceiver is the replica test's webhook endpoint: it verifies the
+// Standard Webhooks signature of every delivery (refusing it otherwise,
+// with 400) and counts the deliveries of each event.
+type hookReceiver struct {
+	secret string
+	mu     sync.Mutex
+	count  map[string]int    // deliveries per event id (webhook-id)
+	entry  map[string]string // the license each event names (data.id)
+	bad    []string          // deliveries refused, and why
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		var id string
+		if id, err = webhook.Verify(h.secret, r.Header, body, time.Now()); err == nil {
+			var p struct {
+				Type string `json:"type"`
+				Data struct {
+					ID string `json:"id"`
+				} `json:"data"`
+			}
+			switch err = json.Unmarshal(body, &p); {
+			case err != nil:
+			case p.Type != outbox.EventLicenseIssued || p.Data.ID == "":
+				err = fmt.Errorf("a %q event about %q", p.Type, p.Data.ID)
+			default:
+				h.mu.Lock()
+				h.count[id]++
+				h.entry[id] = p.Data.ID
+				h.mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+	}
+	h.mu.Lock()
+	h.bad = append(h.bad, fmt.Sprintf("%s: %v", r.Header.Get(webhook.HeaderID), err))
+	h.mu.Unlock()
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
+// delivered returns how many events were delivered, and how many
+// deliveries there were.
+func (h *hookReceiver) delivered() (events, deliveries int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range h.count {
+		deliveries += n
+	}
+	return len(h.count), deliveries
 }
 
 // mintCall is one POST /v1/licenses of the replica test: an order's
@@ -77,12 +137,21 @@ type mintResult struct {
 // ledger with one API token, and sends them 2,000 concurrent mints of
 // which a fifth are retries of earlier orders (the same body, with the
 // order in the body or an Idempotency-Key header, sent to any replica).
-// Mid-run one server is killed with SIGKILL: its requests in flight fail
-// on the client side, and the client sends them again to another replica,
-// as a CRM would. Afterwards every order is issued exactly once (the
+// Mid-run one server (the one with the most requests in flight) is
+// killed with SIGKILL: its requests in flight fail on the client side,
+// and the client sends them again to another replica, as a CRM would. Afterwards every order is issued exactly once (the
 // ledger holds one license per order, and every answer for an order,
 // retries included, is that license), and 'licet ledger verify' finds
 // the log consistent.
+//
+// A webhook receiver in the test, subscribed to license.issued in
+// licet.toml, verifies every delivery's signature and counts the
+// deliveries of each event. Once the outbox has drained (the killed
+// server's claims come due after their lease, shortened to 2 s), every
+// license.issued event in the ledger was delivered at least once, every
+// delivered event is one in the ledger naming a license in the ledger
+// (none for a rolled-back append), and each order has exactly one
+// license.issued event.
 func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers and sends 2,000 requests")
@@ -104,12 +173,16 @@ func TestReplicas(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pass"), []byte("replica test passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(servePolicy), 0o644)
+	hooks := &hookReceiver{secret: webhook.NewSecret(), count: map[string]int{}, entry: map[string]string{}}
+	rc := httptest.NewServer(hooks) // on 127.0.0.1
+	defer rc.Close()
+	policy := servePolicy + "\n[[webhooks]]\nname = \"crm\"\nurl = \"" + rc.URL + "/hook\"\nevents = [\"license.issued\"]\nsecret = \"env:CRM_WHSEC\"\n"
+	os.WriteFile(filepath.Join(dir, "licet.toml"), []byte(policy), 0o644)
 	run("keys", "new", "--issuer", "acme", "--passphrase-file", "pass")
 	tok := strings.TrimSpace(run("serve", "token", "create", "--ledger", loc, "--name", "crm", "--role", "mint"))
 	replicas := make([]*replica, 3)
 	for i := range replicas {
-		replicas[i] = startReplica(t, bin, dir, "--key", "acme.key", "--ledger", loc, "--passphrase-file", "pass",
+		replicas[i] = startReplica(t, bin, dir, []string{"CRM_WHSEC=" + hooks.secret, webhookLoopbackEnv + "=1", webhookLeaseEnv + "=2s"}, "--key", "acme.key", "--ledger", loc, "--passphrase-file", "pass",
 			"--listen", "127.0.0.1:0", "--rate", "1000000", "--burst", "1000000")
 	}
 
@@ -139,7 +212,6 @@ func TestReplicas(t *testing.T) {
 	results := make([]mintResult, len(calls))
 	var answered atomic.Int64
 	killed := make(chan struct{})
-	victim := replicas[1]
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, c := range calls {
@@ -158,6 +230,14 @@ func TestReplicas(t *testing.T) {
 	case <-killed:
 	case <-time.After(3 * time.Minute):
 		t.Fatal("a third of the requests were not answered within 3 minutes")
+	}
+	// The victim is the replica with the most requests in flight (under
+	// load one replica may have answered all of its own by now).
+	victim := replicas[0]
+	for _, p := range replicas[1:] {
+		if p.inflight.Load() > victim.inflight.Load() {
+			victim = p
+		}
 	}
 	victim.dead.Store(true)
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -220,6 +300,7 @@ func TestReplicas(t *testing.T) {
 			t.Errorf("order %q is recorded %d times", ref, n)
 		}
 	}
+	checkReplicaWebhooks(t, led, all, hooks)
 
 	for _, p := range replicas {
 		if p != victim {
@@ -254,8 +335,10 @@ func sendMint(client *http.Client, replicas []*replica, first int, tok string, c
 		if c.key != "" {
 			req.Header.Set("Idempotency-Key", c.key)
 		}
+		p.inflight.Add(1)
 		resp, err := client.Do(req)
 		if err != nil {
+			p.inflight.Add(-1)
 			// The server went away with the request (killed): send it
 			// to another replica.
 			res.failovers++
@@ -264,6 +347,7 @@ func sendMint(client *http.Client, replicas []*replica, first int, tok string, c
 		}
 		data, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		p.inflight.Add(-1)
 		if err != nil {
 			res.failovers++
 			res.err = err
@@ -285,4 +369,84 @@ func sendMint(client *http.Client, replicas []*replica, first int, tok string, c
 		res.err = errors.New("no replica answered")
 	}
 	return res
+}
+
+// checkReplicaWebhooks waits (at most a minute) until the outbox has
+// drained: every license.issued event of the ledger delivered to hooks
+// and no delivery left pending. Then every delivered event must be one
+// of the ledger's, naming a license of all (the ledger's licenses), and
+// each order must have exactly one license.issued event.
+func checkReplicaWebhooks(t *testing.T, led *ledger.Ledger, all []*ledger.Entry, hooks *hookReceiver) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	var events []*outbox.Event
+	for {
+		var err error
+		if events, err = led.Outbox().Events(ctx, outbox.EventFilter{Type: outbox.EventLicenseIssued}); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := led.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks.mu.Lock()
+		missing := 0
+		for _, ev := range events {
+			if hooks.count[ev.ID] == 0 {
+				missing++
+			}
+		}
+		hooks.mu.Unlock()
+		if missing == 0 && len(pending) == 0 {
+			break
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("the outbox did not drain within a minute: %d of %d license.issued events not delivered, %d deliveries pending", missing, len(events), len(pending))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n, deliveries := hooks.delivered()
+	t.Logf("webhooks: %d license.issued events delivered %d times (%d again: at least once) within %s of the last answer",
+		n, deliveries, deliveries-n, time.Since(start).Round(time.Millisecond))
+
+	hooks.mu.Lock()
+	defer hooks.mu.Unlock()
+	for _, b := range hooks.bad {
+		t.Errorf("a delivery the receiver refused: %s", b)
+	}
+	if parked, err := led.Outbox().Deliveries(ctx, outbox.DeliveryFilter{State: outbox.DeliveryParked}); err != nil || len(parked) > 0 {
+		t.Errorf("%d deliveries parked (%v)", len(parked), err)
+	}
+	order := map[string]string{} // license id -> order
+	for _, e := range all {
+		order[e.ID] = e.OrderRef
+	}
+	stored := map[string]bool{}
+	perOrder := map[string]int{}
+	for _, ev := range events {
+		stored[ev.ID] = true
+		ref, ok := order[ev.Subject]
+		if !ok {
+			t.Errorf("event %s announces %s, which is not in the ledger", ev.ID, ev.Subject)
+			continue
+		}
+		perOrder[ref]++
+	}
+	for id, lic := range hooks.entry {
+		if !stored[id] {
+			t.Errorf("event %s (license %s) was delivered but is not in the ledger", id, lic)
+		}
+		if _, ok := order[lic]; !ok {
+			t.Errorf("event %s was delivered for license %s, which is not in the ledger (a rolled-back append)", id, lic)
+		}
+	}
+	if len(perOrder) != len(all) {
+		t.Errorf("%d orders have a license.issued event, want %d", len(perOrder), len(all))
+	}
+	for ref, k := range perOrder {
+		if k != 1 {
+			t.Errorf("order %s has %d license.issued events, want 1", ref, k)
+		}
+	}
 }

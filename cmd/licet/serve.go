@@ -56,6 +56,8 @@ ledger as mint, renew, grant and revoke, for a CRM or billing system:
   GET  /v1/revocations            the current signed list (public, ETag)
   GET  /v1/expiring               licenses expiring soon
   POST /v1/grants                 a partner grant
+  GET|POST /v1/webhooks/subscriptions, DELETE .../{id}
+                                  webhook subscriptions (admin)
   GET  /v1/openapi.json           the OpenAPI 3.1 document
 
 and /healthz, /readyz and /metrics (Prometheus). Every call but the
@@ -173,7 +175,7 @@ func (a *app) serve(fl *serveFlags) error {
 		MaxBody: fl.maxBody, DrainTimeout: fl.drain, Logger: log, Ready: api.Ready})
 	api.Register(hs)
 	defer api.Close()
-	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, store, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
+	if err := serveStripe(hs, pol, a.policyLocation(fl.policy, fl.key), loc, is, log); err != nil { // POST /v1/stripe/webhook when licet.toml has [stripe]
 		return err
 	}
 	ln, hooks, err := a.listenWithWebhooks(hs, led, pol, log)

@@ -11,14 +11,13 @@ import (
 	"github.com/licet/licet/internal/httpserve"
 	"github.com/licet/licet/issue"
 	"github.com/licet/licet/policy"
-	"github.com/licet/licet/server"
 )
 
 // serveStripe registers the Stripe webhook endpoint (POST
 // /v1/stripe/webhook, package billing) on hs when the policy file at
 // path has a [stripe] table. Its event table's connection closes with
 // the process.
-func serveStripe(hs *httpserve.Server, pol *policy.Policy, path, loc string, is *issue.Issuer, store *server.Store, log *slog.Logger) error {
+func serveStripe(hs *httpserve.Server, pol *policy.Policy, path, loc string, is *issue.Issuer, log *slog.Logger) error {
 	if pol == nil || pol.Stripe == nil {
 		return nil
 	}
@@ -35,10 +34,7 @@ func serveStripe(hs *httpserve.Server, pol *policy.Policy, path, loc string, is 
 	if err != nil {
 		return ioError(err, ledgerHint)
 	}
-	h, err := billing.New(billing.Config{Issuer: is, Policy: pol, Secrets: secrets, Events: events, Logger: log,
-		Audit: func(ctx context.Context, action, entryID, order, detail string) error {
-			return store.Audit(ctx, "stripe", action, entryID, order, detail)
-		}})
+	h, err := billing.New(billing.Config{Issuer: is, Policy: pol, Secrets: secrets, Events: events, Logger: log, Actor: "stripe"})
 	if err != nil {
 		events.Close()
 		return failure(err, "")

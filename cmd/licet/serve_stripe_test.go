@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func postStripe(t *testing.T, url string, body []byte, secret string) (int, map[
 // serves the Stripe webhook endpoint without an API token: a signed paid
 // Checkout Session mints once (a replay changes nothing), a body signed
 // with another secret is refused, the license is in the ledger under the
-// session's order, and the secret is in no log. A secret file readable
+// session's order, audited as "stripe", and the secret is in no log. A secret file readable
 // by others stops the server before it listens.
 func TestServeStripe(t *testing.T) {
 	dir := t.TempDir()
@@ -87,5 +88,10 @@ price_pro = "pro"
 	licetRun(t, dir, "ledger", "verify", "--ledger", "licet.db")
 	if out := licetRun(t, dir, "ledger", "show", "--ledger", "licet.db", "--order", "stripe:checkout:cs_1"); !strings.Contains(out, "ada@example.com") {
 		t.Errorf("ledger show --order:\n%s", out)
+	}
+	// The mint is audited once, as "stripe", with its event.
+	if out := licetRun(t, dir, "serve", "audit", "--ledger", "licet.db"); strings.Count(out, "license.issued") != 1 ||
+		!regexp.MustCompile(`stripe +license\.issued +[0-9a-f]{32} +stripe:checkout:cs_1 +stripe event evt_1`).MatchString(out) {
+		t.Errorf("serve audit:\n%s", out)
 	}
 }

@@ -267,7 +267,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 		t.Skip("curl not found")
 	}
 	block := sec[from+6 : from+6+to]
-	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports", "$API/statements"} {
+	for _, want := range []string{"$API/licenses", "/renew", "/revoke", "revocations", "If-None-Match", "expiring", "grants", "Idempotency-Key", "token create", "$API/activations", "$API/reports", "$API/statements", "$API/webhooks/subscriptions"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("the README block does not show %s", want)
 		}
@@ -308,7 +308,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README block failed: %v\n%s\nserve.log:\n%s", err, out, logData)
 	}
-	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`, `"royalty": "50.00"`} {
+	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`, `"royalty": "50.00"`, `"source": "api"`, "204\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}

@@ -52,7 +52,8 @@ var ErrNoSubscription = errors.New("outbox: no such webhook subscription")
 const subscriptionColumns = "id, url, events, secret, secret_ref, source, created"
 
 // AddSubscription stores a subscription; an empty ID is set to a new
-// "sub_" id, an empty Source to "api".
+// "sub_" id, an empty Source to "api". Config.OnSubscription, if set,
+// runs in the same transaction (the ledger stores who made the change).
 func (o *Outbox) AddSubscription(ctx context.Context, s *Subscription) error {
 	if s.ID == "" {
 		var b [12]byte
@@ -65,12 +66,23 @@ func (o *Outbox) AddSubscription(ctx context.Context, s *Subscription) error {
 	if s.Created.IsZero() {
 		s.Created = o.c.Now().UTC().Truncate(time.Second)
 	}
-	_, err := o.c.DB.ExecContext(ctx, o.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+	tx, err := o.c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return o.wrap("storing a webhook subscription in", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, o.q("INSERT INTO webhook_subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 		s.ID, s.URL, strings.Join(s.Events, " "), s.Secret, s.SecretRef, s.Source, s.Created.Unix())
 	if err != nil && strings.Contains(strings.ToLower(err.Error()), "unique") {
 		return fmt.Errorf("outbox: webhook subscription %s exists already", s.ID)
 	}
-	return o.wrap("storing a webhook subscription in", err)
+	if err != nil {
+		return o.wrap("storing a webhook subscription in", err)
+	}
+	if err := o.onSubscription(ctx, tx, s.ID); err != nil {
+		return err
+	}
+	return o.wrap("storing a webhook subscription in", tx.Commit())
 }
 
 // Subscriptions returns the stored subscriptions, by id.
@@ -116,7 +128,8 @@ func (o *Outbox) subscriptions(ctx context.Context, q querier, cond string, args
 }
 
 // DeleteSubscription removes a subscription and its pending deliveries
-// (delivered and parked ones stay, for the record).
+// (delivered and parked ones stay, for the record), running
+// Config.OnSubscription in the same transaction.
 func (o *Outbox) DeleteSubscription(ctx context.Context, id string) error {
 	tx, err := o.c.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -132,6 +145,9 @@ func (o *Outbox) DeleteSubscription(ctx context.Context, id string) error {
 	}
 	if _, err := tx.ExecContext(ctx, o.q("DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = ?"), id, DeliveryPending); err != nil {
 		return o.wrap("deleting a webhook subscription in", err)
+	}
+	if err := o.onSubscription(ctx, tx, id); err != nil {
+		return err
 	}
 	return o.wrap("deleting a webhook subscription in", tx.Commit())
 }

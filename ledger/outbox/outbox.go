@@ -86,6 +86,10 @@ type Config struct {
 	// Wrap adds to a database error what failed (action, such as
 	// "reading events from") and where, without a password.
 	Wrap func(action string, err error) error
+	// OnSubscription, when set, runs in the transaction that adds or
+	// deletes the webhook subscription id: the ledger stores there who made
+	// the change.
+	OnSubscription func(ctx context.Context, tx *sql.Tx, id string) error
 }
 
 // Outbox is the outbox kept in a ledger's database. It is safe for
@@ -105,6 +109,13 @@ func New(c Config) *Outbox {
 		c.Wrap = func(action string, err error) error { return fmt.Errorf("outbox: %s the database: %w", action, err) }
 	}
 	return &Outbox{c: c}
+}
+
+func (o *Outbox) onSubscription(ctx context.Context, tx *sql.Tx, id string) error {
+	if o.c.OnSubscription == nil {
+		return nil
+	}
+	return o.c.OnSubscription(ctx, tx, id)
 }
 
 // q rewrites a query written with ? placeholders for the database.
