@@ -53,6 +53,8 @@ type License struct {
 	s   *settings
 	cur atomic.Pointer[snapshot]
 	rl  atomic.Pointer[rpmLimiter]
+	// lease keeps a lease from Config.LeaseServer; nil without one.
+	lease *leaser
 
 	mu       sync.Mutex // serializes refresh; guards what follows
 	st       *state     // nil until read (when StatePath is set)
@@ -135,7 +137,12 @@ func Load(cfg Config) (*License, error) {
 		return nil, err
 	}
 	l := &License{s: s}
-	l.refresh()
+	if s.cfg.LeaseServer != "" {
+		l.lease = newLeaser(l)
+		l.lease.start() // the first attempt refreshes l
+	} else {
+		l.refresh()
+	}
 	if err := l.cur.Load().err; err != nil {
 		return l, err
 	}
@@ -186,7 +193,11 @@ func (l *License) refresh() []error {
 		snap.warnings = append(snap.warnings, l.good.skipped...)
 	}
 	var problems []error
-	for _, p := range []error{l.licProb, l.revProb, l.revDrop, l.stateErr} {
+	var leaseProb error
+	if l.lease != nil {
+		leaseProb = l.lease.problem()
+	}
+	for _, p := range []error{l.licProb, l.revProb, l.revDrop, l.stateErr, leaseProb} {
 		if p != nil {
 			problems = append(problems, p)
 			snap.warnings = append(snap.warnings, p.Error())
@@ -262,6 +273,9 @@ func (l *License) refreshLocked(now time.Time) error {
 
 	// The license.
 	in := l.s.gather()
+	if l.lease != nil {
+		in = append([]input{l.lease.input()}, in...)
+	}
 	changed := !sameSigs(in, l.inputs)
 	l.inputs = in
 	var goodErr error
@@ -281,7 +295,13 @@ func (l *License) refreshLocked(now time.Time) error {
 	case l.good == nil:
 		return lerr
 	}
-	// The reload failed; the last good license stays if it still verifies.
+	// The reload failed; the last good license stays if it still verifies,
+	// unless it is a lease no longer held (released, or forgotten by the
+	// server): its seat may be someone else's now.
+	if l.good.kind == KindLease && !l.lease.holds(l.good.raw) {
+		l.good, l.licProb = nil, nil
+		return lerr
+	}
 	if goodErr == nil {
 		goodErr = l.reverify()
 	}

@@ -1,0 +1,519 @@
+package sdk_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/sdk"
+	"github.com/licet/licet/token"
+	"github.com/licet/licet/verify"
+)
+
+// seatServer is a lease server for the tests: the HTTP API of `licet seats
+// serve` (SEATS contract), in memory, on the test's clock, with knobs to
+// make it misbehave.
+type seatServer struct {
+	t     *testing.T
+	clock *clock
+	site  ed25519.PrivateKey
+	grant []byte // the site grant, raw
+	life  time.Duration
+	srv   *httptest.Server
+
+	mu       sync.Mutex
+	seats    int
+	leases   map[string]*seatLease
+	n        byte
+	seq      int
+	acquires int // answered 201
+	renews   int // answered 200
+	releases int // answered 204 for a lease it held
+	asked    int // POST /v1/leases received
+	// knobs
+	down       bool          // close every connection without an answer
+	retryAfter int           // Retry-After of seats_full
+	bindTo     string        // sign leases for this fingerprint instead of the asker's
+	extra      time.Duration // sign leases this much longer than the grant allows
+}
+
+type seatLease struct {
+	fp  string
+	exp time.Time
+}
+
+// newSeatServer starts a server with seats seats and leases of life,
+// under a site grant the vendor v signs.
+func newSeatServer(t *testing.T, v *vendor, seats int, life time.Duration) *seatServer {
+	seed := sha256.Sum256([]byte("sdk test site key"))
+	site := ed25519.NewKeyFromSeed(seed[:])
+	zero, maxLife := time.Duration(0), life
+	g := &token.Grant{
+		Issuer: "acme", Subject: "site-hq", Audience: []string{product},
+		IssuedAt: t0.Add(-time.Hour), Expiry: t0.Add(365 * 24 * time.Hour),
+		ID: make([]byte, token.IDSize), Key: site.Public().(ed25519.PublicKey),
+		Tiers: []string{"pro"}, Scopes: []string{"api:*"},
+		MaxLife: &maxLife, MaxGrace: &zero,
+		Site: &token.Site{Seats: uint64(seats), Lease: life},
+	}
+	g.ID[0] = 0x60
+	raw, err := token.SignGrant(v.priv, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &seatServer{t: t, clock: v.clock, site: site, grant: raw, life: life, seats: seats,
+		leases: map[string]*seatLease{}, retryAfter: 7}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *seatServer) set(f func(s *seatServer)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *seatServer) get(f func(s *seatServer) int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f(s)
+}
+
+func (s *seatServer) problem(w http.ResponseWriter, status int, code string, retry int) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"code": code, "status": status, "title": code})
+}
+
+func (s *seatServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return
+	}
+	now := s.clock.Now()
+	for id, l := range s.leases {
+		if !now.Before(l.exp) {
+			delete(s.leases, id)
+		}
+	}
+	var body struct {
+		Product, Fingerprint, Client, Token string
+	}
+	if r.Body != nil {
+		json.NewDecoder(r.Body).Decode(&body)
+	}
+	path := r.URL.Path
+	switch {
+	case r.Method == http.MethodPost && path == "/v1/leases":
+		s.asked++
+		if len(s.leases) >= s.seats {
+			s.problem(w, http.StatusTooManyRequests, sdk.CodeSeatsFull, s.retryAfter)
+			return
+		}
+		s.n++
+		id := make([]byte, token.IDSize)
+		id[0], id[1] = 0x1e, s.n
+		s.grantLease(w, http.StatusCreated, hex.EncodeToString(id), body.Fingerprint, now)
+		s.acquires++
+	case r.Method == http.MethodPost && strings.HasSuffix(path, "/renew"):
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/leases/"), "/renew")
+		l := s.leases[id]
+		switch {
+		case l == nil:
+			s.problem(w, http.StatusGone, sdk.CodeLeaseGone, 0)
+		case l.fp != body.Fingerprint:
+			s.problem(w, http.StatusForbidden, sdk.CodeWrongMachine, 0)
+		default:
+			s.grantLease(w, http.StatusOK, id, body.Fingerprint, now)
+			s.renews++
+		}
+	case r.Method == http.MethodDelete && strings.HasPrefix(path, "/v1/leases/"):
+		id := strings.TrimPrefix(path, "/v1/leases/")
+		if l := s.leases[id]; l != nil && l.fp == body.Fingerprint {
+			delete(s.leases, id)
+			s.releases++
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodGet && path == "/v1/status":
+		json.NewEncoder(w).Encode(map[string]any{"seats": map[string]int{"total": s.seats, "in_use": len(s.leases)}})
+	default:
+		s.problem(w, http.StatusNotFound, "not_found", 0)
+	}
+}
+
+// grantLease signs a lease and answers with it.
+func (s *seatServer) grantLease(w http.ResponseWriter, status int, id, fp string, now time.Time) {
+	cti, _ := hex.DecodeString(id)
+	bind := fp
+	if s.bindTo != "" {
+		bind = s.bindTo
+	}
+	s.seq++
+	exp := now.Add(s.life + s.extra)
+	raw, err := token.SignLicense(s.site, &token.License{
+		Issuer: "site-hq", Subject: "hq", Audience: []string{product},
+		IssuedAt: now, Expiry: exp, ID: cti, Tier: "pro", Scopes: []string{"api:read"},
+		Bind: map[string]string{"host": bind}, Meta: map[string]string{"site_seq": strconv.Itoa(s.seq)},
+	}, s.grant)
+	if err != nil {
+		s.t.Error(err)
+		return
+	}
+	text, _ := token.EncodeText(raw, "")
+	s.leases[id] = &seatLease{fp: fp, exp: exp}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(sdk.Lease{ID: id, Token: text, Expires: exp,
+		RenewAfter: now.Add(s.life / 3), Seats: sdk.SeatCount{Total: uint64(s.seats), InUse: uint64(len(s.leases))}})
+}
+
+// leaseConfig is v's configuration on a lease from s, with no license file
+// and no leeway (expiry checks are exact).
+func leaseConfig(v *vendor, s *seatServer) sdk.Config {
+	cfg := v.config()
+	cfg.LicensePath = ""
+	cfg.LeaseServer = s.srv.URL
+	cfg.LeasePath = v.path("lease.lic")
+	cfg.LeaseClient = "test-host"
+	cfg.Leeway = -1
+	return sdk.WithLeaseTick(cfg, 2*time.Millisecond)
+}
+
+// eventually waits up to 5 s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// still checks for a while that cond stays true.
+func still(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if !cond() {
+			t.Fatalf("%s no longer holds", what)
+		}
+	}
+}
+
+func closeLease(t *testing.T, lic *sdk.License) {
+	t.Cleanup(func() { lic.Close(context.Background()) })
+}
+
+func leaseID(lic *sdk.License) string {
+	c := lic.Claims()
+	if c == nil {
+		return ""
+	}
+	return hex.EncodeToString(c.ID)
+}
+
+// TestLeaseAcquire: Load acquires a lease bound to this machine, verifies
+// it under the site grant, and saves it (0600) at LeasePath.
+func TestLeaseAcquire(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	if !lic.Allows("api:read") || lic.Allows("admin") {
+		t.Fatalf("Allows(api:read) = %v, Allows(admin) = %v: want the lease's scopes", lic.Allows("api:read"), lic.Allows("admin"))
+	}
+	st := lic.Status()
+	if st.Issuer != "site-hq" || st.Source != "lease from "+s.srv.URL || !st.Expiry.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("status = %+v", st)
+	}
+	fp, _ := testMachine.Fingerprint(product)
+	if got := s.get(func(s *seatServer) int { return len(s.leases) }); got != 1 || s.leases[leaseID(lic)].fp != fp {
+		t.Fatalf("server holds %d leases (%v), want one for %s", got, s.leases, fp)
+	}
+	fi, err := os.Stat(v.path("lease.lic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("lease file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestRenewDelay: a third of the life, within the jitter either way.
+func TestRenewDelay(t *testing.T) {
+	life := 90 * time.Minute
+	lo, hi := time.Duration(float64(life/3)*(1-sdk.LeaseJitter)), time.Duration(float64(life/3)*(1+sdk.LeaseJitter))
+	if got := sdk.RenewDelay(life, 0); got != lo {
+		t.Errorf("RenewDelay(r=0) = %v, want %v", got, lo)
+	}
+	if got := sdk.RenewDelay(life, 0.5); got != life/3 {
+		t.Errorf("RenewDelay(r=0.5) = %v, want %v", got, life/3)
+	}
+	if got := sdk.RenewDelay(life, 0.999999); got > hi || got < hi-time.Second {
+		t.Errorf("RenewDelay(r→1) = %v, want just below %v", got, hi)
+	}
+}
+
+// TestLeaseRenews: the lease is renewed (same id, later expiry) after a
+// third of its life within the jitter, not before.
+func TestLeaseRenews(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	id := leaseID(lic)
+	renews := func(s *seatServer) int { return s.renews }
+	v.clock.Add(time.Duration(float64(time.Hour/3)*(1-sdk.LeaseJitter)) - time.Second)
+	still(t, "no renewal before a third of the life less the jitter", func() bool { return s.get(renews) == 0 })
+	v.clock.Add(time.Duration(float64(time.Hour/3)*2*sdk.LeaseJitter) + 2*time.Second)
+	eventually(t, "a renewal by a third of the life plus the jitter", func() bool {
+		return s.get(renews) == 1 && lic.Status().Expiry.After(t0.Add(time.Hour))
+	})
+	if leaseID(lic) != id || s.get(func(s *seatServer) int { return s.acquires }) != 1 {
+		t.Fatalf("lease %s after renewal, want %s, and one acquisition", leaseID(lic), id)
+	}
+	if !lic.Allows("api:read") {
+		t.Fatalf("renewed lease allows nothing: %v", lic.Err())
+	}
+}
+
+// TestLeaseServerDown: while the server cannot be reached, the lease in
+// hand works until its signed expiry, then nothing is allowed (expired);
+// when the server is back, a new lease is acquired.
+func TestLeaseServerDown(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	s.set(func(s *seatServer) { s.down = true })
+	v.clock.Add(50 * time.Minute) // past the renewal: the attempts fail
+	eventually(t, "a failed renewal reported", func() bool {
+		w := strings.Join(lic.Status().Warnings, "\n")
+		return strings.Contains(w, "no answer")
+	})
+	if !lic.Allows("api:read") {
+		t.Fatalf("the lease in hand stopped working before its expiry: %v", lic.Err())
+	}
+	v.clock.Set(t0.Add(time.Hour - time.Second))
+	if !lic.Allows("api:read") {
+		t.Fatalf("a second before the expiry: %v", lic.Err())
+	}
+	v.clock.Set(t0.Add(time.Hour + time.Second))
+	if lic.Allows("api:read") {
+		t.Fatal("allowed after the lease's expiry with the server down")
+	}
+	if code := sdk.CodeOf(lic.Err()); code != string(verify.CodeExpired) {
+		t.Fatalf("Err = %v (code %s), want expired", lic.Err(), code)
+	}
+	s.set(func(s *seatServer) { s.down = false })
+	eventually(t, "a new lease once the server is back", func() bool { return lic.Allows("api:read") })
+	if got := s.get(func(s *seatServer) int { return s.acquires }); got != 2 {
+		t.Fatalf("%d acquisitions, want 2", got)
+	}
+}
+
+// TestLeaseGone: a server that no longer knows the lease (410 lease_gone)
+// gets a new acquisition, and the new lease takes over.
+func TestLeaseGone(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	first := leaseID(lic)
+	s.set(func(s *seatServer) { clear(s.leases) })
+	v.clock.Add(25 * time.Minute)
+	eventually(t, "a new lease", func() bool { id := leaseID(lic); return id != first && id != "" })
+	if !lic.Allows("api:read") || s.get(func(s *seatServer) int { return s.acquires }) != 2 {
+		t.Fatalf("after lease_gone: allows %v, %d acquisitions", lic.Allows("api:read"), s.acquires)
+	}
+}
+
+// TestLeaseGoneFull: a lease the server forgot is given up even when no
+// new one can be had: its seat may be someone else's.
+func TestLeaseGoneFull(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 1, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	s.set(func(s *seatServer) {
+		clear(s.leases)
+		s.leases["taken"] = &seatLease{fp: "other", exp: t0.Add(24 * time.Hour)}
+	})
+	v.clock.Add(25 * time.Minute)
+	eventually(t, "the forgotten lease given up", func() bool { return !lic.Allows("api:read") })
+	if code := sdk.CodeOf(lic.Err()); code != sdk.CodeSeatsFull {
+		t.Fatalf("Err = %v (code %s), want seats_full", lic.Err(), code)
+	}
+	if _, err := os.Stat(v.path("lease.lic")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the forgotten lease is still saved: %v", err)
+	}
+}
+
+// TestLeaseFull: every seat taken: Load reports seats_full and the License
+// allows nothing; it asks again after Retry-After, not before, and comes
+// to life when a seat is free.
+func TestLeaseFull(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 1, time.Hour)
+	s.set(func(s *seatServer) { s.leases["taken"] = &seatLease{fp: "other", exp: t0.Add(24 * time.Hour)} })
+	lic, err := sdk.Load(leaseConfig(v, s))
+	closeLease(t, lic)
+	var le *sdk.LoadError
+	if !errors.As(err, &le) || sdk.CodeOf(err) != sdk.CodeSeatsFull {
+		t.Fatalf("Load = %v (code %s), want a LoadError with seats_full", err, sdk.CodeOf(err))
+	}
+	if lic.Allows("api:read") {
+		t.Fatal("allowed without a seat")
+	}
+	asked := func(s *seatServer) int { return s.asked }
+	v.clock.Add(6 * time.Second)
+	still(t, "no new request before Retry-After", func() bool { return s.get(asked) == 1 })
+	s.set(func(s *seatServer) { delete(s.leases, "taken") })
+	v.clock.Add(time.Second)
+	eventually(t, "a lease after Retry-After", func() bool { return lic.Allows("api:read") })
+	if got := s.get(asked); got != 2 {
+		t.Fatalf("%d requests, want 2", got)
+	}
+}
+
+// TestLeaseClose: Close releases the lease, stops renewing, removes the
+// saved lease, and the License allows nothing after.
+func TestLeaseClose(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	if err := lic.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.get(func(s *seatServer) int { return s.releases }); got != 1 {
+		t.Fatalf("%d releases, want 1", got)
+	}
+	if lic.Allows("api:read") || sdk.CodeOf(lic.Err()) != sdk.CodeLeaseReleased {
+		t.Fatalf("after Close: allows %v, Err %v", lic.Allows("api:read"), lic.Err())
+	}
+	if _, err := os.Stat(v.path("lease.lic")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("saved lease after Close: %v", err)
+	}
+	v.clock.Add(30 * time.Minute)
+	still(t, "no renewal after Close", func() bool {
+		return s.get(func(s *seatServer) int { return s.renews + s.asked }) == 1
+	})
+	if err := lic.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestLeaseSaved: a restart finds the saved lease: with the server
+// unreachable it runs on it until its expiry; with the server up it
+// renews it (the same seat) instead of taking another.
+func TestLeaseSaved(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	cfg := leaseConfig(v, s)
+	first := mustLoad(t, cfg)
+	id := leaseID(first)
+	saved, err := os.ReadFile(cfg.LeasePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart := func(name string) *sdk.License {
+		c := cfg
+		c.LeasePath = v.path(name)
+		if err := os.WriteFile(c.LeasePath, saved, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lic, _ := sdk.Load(c)
+		closeLease(t, lic)
+		return lic
+	}
+
+	s.set(func(s *seatServer) { s.down = true })
+	v.clock.Add(10 * time.Minute)
+	off := restart("off.lic")
+	if !off.Allows("api:read") || leaseID(off) != id {
+		t.Fatalf("restart with the server down: allows %v, lease %s (want %s): %v", off.Allows("api:read"), leaseID(off), id, off.Err())
+	}
+	v.clock.Set(t0.Add(time.Hour + time.Second))
+	if off.Allows("api:read") {
+		t.Fatal("the saved lease works past its expiry")
+	}
+
+	v.clock.Set(t0.Add(10 * time.Minute))
+	s.set(func(s *seatServer) { s.down = false })
+	on := restart("on.lic")
+	if !on.Allows("api:read") || leaseID(on) != id {
+		t.Fatalf("restart with the server up: allows %v, lease %s (want %s)", on.Allows("api:read"), leaseID(on), id)
+	}
+	if got := on.Status().Expiry; !got.Equal(t0.Add(70 * time.Minute)) {
+		t.Fatalf("restarted lease expires %v, want renewed to %v", got, t0.Add(70*time.Minute))
+	}
+	if a := s.get(func(s *seatServer) int { return s.acquires }); a != 1 {
+		t.Fatalf("%d acquisitions, want 1 (the saved lease renewed)", a)
+	}
+	first.Close(context.Background())
+}
+
+// TestLeaseRefused: a lease that does not verify is refused like any
+// license: bound to another machine, or longer than the site grant allows.
+func TestLeaseRefused(t *testing.T) {
+	for name, c := range map[string]struct {
+		knob func(s *seatServer)
+		code verify.Code
+	}{
+		"another machine": {func(s *seatServer) { s.bindTo = "0000" }, verify.CodeBindingMismatch},
+		"longer than the grant": {func(s *seatServer) { s.extra = time.Minute }, verify.CodeGrantViolation},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := newVendor(t, "lease")
+			s := newSeatServer(t, v, 2, time.Hour)
+			s.set(c.knob)
+			lic, err := sdk.Load(leaseConfig(v, s))
+			closeLease(t, lic)
+			if !errors.Is(err, c.code) {
+				t.Fatalf("Load = %v, want %s", err, c.code)
+			}
+			if lic.Allows("api:read") {
+				t.Fatal("the refused lease allows")
+			}
+		})
+	}
+}
+
+// TestLeaseConfig: a lease server URL that cannot work is a ConfigError.
+func TestLeaseConfig(t *testing.T) {
+	v := newVendor(t, "lease")
+	for _, url := range []string{"seats.lan:7070", "ftp://seats.lan", "http://", "http://u:p@seats.lan"} {
+		cfg := v.config()
+		cfg.LeaseServer = url
+		var ce *sdk.ConfigError
+		if _, err := sdk.Load(cfg); !errors.As(err, &ce) || ce.Field != "LeaseServer" {
+			t.Errorf("LeaseServer %q: Load = %v, want a ConfigError", url, err)
+		}
+	}
+	cfg := v.config()
+	cfg.LeasePath = v.path("lease.lic")
+	if _, err := sdk.Load(cfg); err == nil || !strings.Contains(err.Error(), "LeasePath") {
+		t.Errorf("LeasePath without LeaseServer: Load = %v", err)
+	}
+}
+
