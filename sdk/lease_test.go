@@ -480,7 +480,7 @@ func TestLeaseRefused(t *testing.T) {
 		knob func(s *seatServer)
 		code verify.Code
 	}{
-		"another machine": {func(s *seatServer) { s.bindTo = "0000" }, verify.CodeBindingMismatch},
+		"another machine":       {func(s *seatServer) { s.bindTo = "0000" }, verify.CodeBindingMismatch},
 		"longer than the grant": {func(s *seatServer) { s.extra = time.Minute }, verify.CodeGrantViolation},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -516,4 +516,3 @@ func TestLeaseConfig(t *testing.T) {
 		t.Errorf("LeasePath without LeaseServer: Load = %v", err)
 	}
 }
-
