@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/seatclient"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/verify"
 )
@@ -279,7 +280,7 @@ func (c Config) settings() (*settings, error) {
 	}
 
 	if c.LeaseServer != "" {
-		if _, err := checkServerURL(c.LeaseServer); err != nil {
+		if _, err := seatclient.CheckServerURL(c.LeaseServer); err != nil {
 			return nil, &ConfigError{"LeaseServer", err}
 		}
 	}

@@ -158,6 +158,7 @@
 // # Dependencies
 //
 // sdk imports the standard library, packages verify, token and machine
-// (and a small internal JSON checker), and golang.org/x/time/rate; a test
+// (and two small internal packages: a JSON checker and the lease server
+// client), and golang.org/x/time/rate; a test
 // enforces it.
 package sdk

@@ -1,4 +1,11 @@
-package sdk
+// Package seatclient speaks the HTTP API of a site lease server (`licet
+// seats serve`, issue 22): acquire, renew and release a lease of one
+// floating seat, and read the server's status. Package sdk uses it for
+// Config.LeaseServer (and re-exports its types); `licet seats
+// checkout|borrow|return|status` use it directly, so that the licet binary
+// does not link sdk. It does not verify leases: a lease is a license,
+// which verify checks from the vendor key through the site grant.
+package seatclient
 
 import (
 	"bytes"
@@ -16,9 +23,9 @@ import (
 	"time"
 )
 
-// Codes of a site lease server's refusals ([SeatError].Code), as its HTTP
-// API names them, and [CodeLeaseUnavailable] for a server that could not
-// be reached or gave no answer of the API.
+// Codes of a site lease server's refusals ([Error].Code), as its HTTP API
+// names them, and [CodeLeaseUnavailable] for a server that could not be
+// reached or gave no answer of the API.
 const (
 	CodeSeatsFull        = "seats_full"         // 429: every seat is taken; Retry-After says when to ask again
 	CodeBorrowsFull      = "borrows_full"       // 429: the most seats borrowed at once are out
@@ -35,16 +42,13 @@ const (
 // is a license of a few hundred bytes, its grant included.
 const maxSeatResponse = 256 << 10
 
-// SeatClient speaks the HTTP API of a site lease server (`licet seats
-// serve`): acquire, renew and release a lease of one floating seat, and
-// read the server's status. [Load] uses it when Config.LeaseServer is set;
-// `licet seats checkout|borrow|return|status` use it directly. A
-// SeatClient holds no state between calls and is safe for concurrent use.
+// Client speaks the HTTP API of a site lease server. It holds no state
+// between calls and is safe for concurrent use.
 //
 // It does not verify the leases it receives: a lease is a license, which
-// [Load] (or verify) checks like any other, from the vendor key through the
-// site grant to the machine binding.
-type SeatClient struct {
+// sdk.Load (or verify) checks like any other, from the vendor key through
+// the site grant to the machine binding.
+type Client struct {
 	// Server is the base URL of the lease server: "http://seats.lan:7070".
 	Server string
 	// HTTPClient sends the requests; nil means a client with a 30 s
@@ -58,7 +62,7 @@ type LeaseRequest struct {
 	// Product is the product id the lease is for.
 	Product string `json:"product"`
 	// Fingerprint is the machine's fingerprint for the product
-	// ([machine.Machine.Fingerprint]): the lease is bound to it.
+	// (machine.Machine.Fingerprint): the lease is bound to it.
 	Fingerprint string `json:"fingerprint"`
 	// Client is free text the server logs (a user or host name); optional.
 	Client string `json:"client,omitempty"`
@@ -93,8 +97,8 @@ type Lease struct {
 	Seats SeatCount `json:"seats"`
 }
 
-// SeatStatus is a lease server's GET /v1/status.
-type SeatStatus struct {
+// Status is a lease server's GET /v1/status.
+type Status struct {
 	Seats        SeatCount  `json:"seats"`
 	BorrowsTotal uint64     `json:"borrows_total"`
 	Queue        uint64     `json:"queue"`
@@ -104,10 +108,10 @@ type SeatStatus struct {
 	LogSize      uint64     `json:"log_size"`
 }
 
-// SeatError is a request to a lease server that failed: refused with a
+// Error is a request to a lease server that failed: refused with a
 // code ([CodeSeatsFull], [CodeLeaseGone], ...), or not answered at all
 // (Status 0, Code [CodeLeaseUnavailable], Err the cause).
-type SeatError struct {
+type Error struct {
 	Server string // the server's base URL
 	Op     string // "acquire", "borrow", "renew", "release" or "status"
 	Status int    // the HTTP status, 0 when there was no answer
@@ -119,9 +123,9 @@ type SeatError struct {
 }
 
 // Error says what failed, and why.
-func (e *SeatError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sdk: lease server %s: %s: ", e.Server, e.Op)
+	fmt.Fprintf(&b, "seatclient: lease server %s: %s: ", e.Server, e.Op)
 	switch {
 	case e.Status == 0 && e.Err != nil:
 		fmt.Fprintf(&b, "no answer: %v", e.Err)
@@ -140,7 +144,7 @@ func (e *SeatError) Error() string {
 }
 
 // Unwrap returns the cause, if any.
-func (e *SeatError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // ValidLeaseID reports whether id has the form of a lease id: 32 lower
 // case hex digits (a 16-byte cti).
@@ -153,7 +157,7 @@ func ValidLeaseID(id string) bool {
 }
 
 // Acquire asks for a lease (or, with req.Borrow set, a borrowed seat).
-func (c *SeatClient) Acquire(ctx context.Context, req LeaseRequest) (*Lease, error) {
+func (c *Client) Acquire(ctx context.Context, req LeaseRequest) (*Lease, error) {
 	op := "acquire"
 	if req.Borrow != 0 {
 		op = "borrow"
@@ -168,11 +172,11 @@ func (c *SeatClient) Acquire(ctx context.Context, req LeaseRequest) (*Lease, err
 // Renew extends lease id: the same lease id, a new token with a new
 // expiry. token, when not empty, is the client's current lease (the
 // server uses it to notice a rolled-back state). A renewal repeated is
-// harmless; a lease the server no longer knows is a *SeatError with
+// harmless; a lease the server no longer knows is a *Error with
 // [CodeLeaseGone].
-func (c *SeatClient) Renew(ctx context.Context, id, fingerprint, token string) (*Lease, error) {
+func (c *Client) Renew(ctx context.Context, id, fingerprint, token string) (*Lease, error) {
 	if !ValidLeaseID(id) {
-		return nil, fmt.Errorf("sdk: lease id %q is not 32 lower case hex digits", id)
+		return nil, fmt.Errorf("seatclient: lease id %q is not 32 lower case hex digits", id)
 	}
 	body := struct {
 		Fingerprint string `json:"fingerprint"`
@@ -187,9 +191,9 @@ func (c *SeatClient) Renew(ctx context.Context, id, fingerprint, token string) (
 
 // Release gives lease id back (returning a borrowed seat early). Releasing
 // a lease twice is harmless.
-func (c *SeatClient) Release(ctx context.Context, id, fingerprint string) error {
+func (c *Client) Release(ctx context.Context, id, fingerprint string) error {
 	if !ValidLeaseID(id) {
-		return fmt.Errorf("sdk: lease id %q is not 32 lower case hex digits", id)
+		return fmt.Errorf("seatclient: lease id %q is not 32 lower case hex digits", id)
 	}
 	body := struct {
 		Fingerprint string `json:"fingerprint"`
@@ -198,8 +202,8 @@ func (c *SeatClient) Release(ctx context.Context, id, fingerprint string) error 
 }
 
 // Status reads the server's seat count and state.
-func (c *SeatClient) Status(ctx context.Context) (*SeatStatus, error) {
-	var st SeatStatus
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var st Status
 	if err := c.do(ctx, "status", http.MethodGet, "/v1/status", nil, http.StatusOK, &st); err != nil {
 		return nil, err
 	}
@@ -208,7 +212,7 @@ func (c *SeatClient) Status(ctx context.Context) (*SeatStatus, error) {
 
 // checkLease checks the form of a server's lease answer: a lease id (the
 // one asked for, on a renewal) and a token.
-func (c *SeatClient) checkLease(op string, l *Lease, id string) error {
+func (c *Client) checkLease(op string, l *Lease, id string) error {
 	switch {
 	case !ValidLeaseID(l.ID):
 		return c.bad(op, http.StatusOK, fmt.Errorf("lease id %q is not 32 lower case hex digits", l.ID))
@@ -220,18 +224,18 @@ func (c *SeatClient) checkLease(op string, l *Lease, id string) error {
 	return nil
 }
 
-func (c *SeatClient) bad(op string, status int, err error) *SeatError {
-	return &SeatError{Server: c.Server, Op: op, Status: status, Code: CodeLeaseUnavailable, Err: err}
+func (c *Client) bad(op string, status int, err error) *Error {
+	return &Error{Server: c.Server, Op: op, Status: status, Code: CodeLeaseUnavailable, Err: err}
 }
 
 // base returns the server URL, checked: http or https, with a host.
-func (c *SeatClient) base() (string, error) {
-	return checkServerURL(c.Server)
+func (c *Client) base() (string, error) {
+	return CheckServerURL(c.Server)
 }
 
-// checkServerURL checks a lease server URL and returns it without a
+// CheckServerURL checks a lease server URL and returns it without a
 // trailing slash.
-func checkServerURL(s string) (string, error) {
+func CheckServerURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
@@ -247,22 +251,22 @@ func checkServerURL(s string) (string, error) {
 }
 
 // do sends one request and decodes the answer into out (when not nil).
-func (c *SeatClient) do(ctx context.Context, op, method, path string, in any, want int, out any) error {
+func (c *Client) do(ctx context.Context, op, method, path string, in any, want int, out any) error {
 	base, err := c.base()
 	if err != nil {
-		return fmt.Errorf("sdk: %v", err)
+		return fmt.Errorf("seatclient: %v", err)
 	}
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("sdk: %s: %v", op, err)
+			return fmt.Errorf("seatclient: %s: %v", op, err)
 		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
-		return fmt.Errorf("sdk: %s: %v", op, err)
+		return fmt.Errorf("seatclient: %s: %v", op, err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -274,12 +278,12 @@ func (c *SeatClient) do(ctx context.Context, op, method, path string, in any, wa
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &SeatError{Server: c.Server, Op: op, Code: CodeLeaseUnavailable, Err: err}
+		return &Error{Server: c.Server, Op: op, Code: CodeLeaseUnavailable, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSeatResponse+1))
 	if err != nil {
-		return &SeatError{Server: c.Server, Op: op, Code: CodeLeaseUnavailable, Err: err}
+		return &Error{Server: c.Server, Op: op, Code: CodeLeaseUnavailable, Err: err}
 	}
 	if len(data) > maxSeatResponse {
 		return c.bad(op, resp.StatusCode, fmt.Errorf("answer larger than %d bytes", maxSeatResponse))
@@ -296,10 +300,10 @@ func (c *SeatClient) do(ctx context.Context, op, method, path string, in any, wa
 	return nil
 }
 
-// refusal turns an answer with an unexpected status into a *SeatError,
+// refusal turns an answer with an unexpected status into a *Error,
 // with the problem's code when the body is an RFC 9457 problem.
-func (c *SeatClient) refusal(op string, resp *http.Response, data []byte) *SeatError {
-	e := &SeatError{Server: c.Server, Op: op, Status: resp.StatusCode}
+func (c *Client) refusal(op string, resp *http.Response, data []byte) *Error {
+	e := &Error{Server: c.Server, Op: op, Status: resp.StatusCode}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if n, err := strconv.ParseUint(ra, 10, 32); err == nil {
 			e.RetryAfter = time.Duration(n) * time.Second
