@@ -2,197 +2,31 @@ package sdk_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/seattest"
 	"github.com/licet/licet/sdk"
-	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
 
-// seatServer is a lease server for the tests: the HTTP API of `licet seats
-// serve` (SEATS contract), in memory, on the test's clock, with knobs to
-// make it misbehave.
-type seatServer struct {
-	t     *testing.T
-	clock *clock
-	site  ed25519.PrivateKey
-	grant []byte // the site grant, raw
-	life  time.Duration
-	srv   *httptest.Server
-
-	mu       sync.Mutex
-	seats    int
-	leases   map[string]*seatLease
-	n        byte
-	seq      int
-	acquires int // answered 201
-	renews   int // answered 200
-	releases int // answered 204 for a lease it held
-	asked    int // POST /v1/leases received
-	// knobs
-	down       bool          // close every connection without an answer
-	retryAfter int           // Retry-After of seats_full
-	bindTo     string        // sign leases for this fingerprint instead of the asker's
-	extra      time.Duration // sign leases this much longer than the grant allows
-}
-
-type seatLease struct {
-	fp  string
-	exp time.Time
-}
-
-// newSeatServer starts a server with seats seats and leases of life,
-// under a site grant the vendor v signs.
-func newSeatServer(t *testing.T, v *vendor, seats int, life time.Duration) *seatServer {
-	seed := sha256.Sum256([]byte("sdk test site key"))
-	site := ed25519.NewKeyFromSeed(seed[:])
-	zero, maxLife := time.Duration(0), life
-	g := &token.Grant{
-		Issuer: "acme", Subject: "site-hq", Audience: []string{product},
-		IssuedAt: t0.Add(-time.Hour), Expiry: t0.Add(365 * 24 * time.Hour),
-		ID: make([]byte, token.IDSize), Key: site.Public().(ed25519.PublicKey),
-		Tiers: []string{"pro"}, Scopes: []string{"api:*"},
-		MaxLife: &maxLife, MaxGrace: &zero,
-		Site: &token.Site{Seats: uint64(seats), Lease: life},
-	}
-	g.ID[0] = 0x60
-	raw, err := token.SignGrant(v.priv, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &seatServer{t: t, clock: v.clock, site: site, grant: raw, life: life, seats: seats,
-		leases: map[string]*seatLease{}, retryAfter: 7}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func (s *seatServer) set(f func(s *seatServer)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
-
-func (s *seatServer) get(f func(s *seatServer) int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return f(s)
-}
-
-func (s *seatServer) problem(w http.ResponseWriter, status int, code string, retry int) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	if retry > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retry))
-	}
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"code": code, "status": status, "title": code})
-}
-
-func (s *seatServer) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			conn.Close()
-		}
-		return
-	}
-	now := s.clock.Now()
-	for id, l := range s.leases {
-		if !now.Before(l.exp) {
-			delete(s.leases, id)
-		}
-	}
-	var body struct {
-		Product, Fingerprint, Client, Token string
-	}
-	if r.Body != nil {
-		json.NewDecoder(r.Body).Decode(&body)
-	}
-	path := r.URL.Path
-	switch {
-	case r.Method == http.MethodPost && path == "/v1/leases":
-		s.asked++
-		if len(s.leases) >= s.seats {
-			s.problem(w, http.StatusTooManyRequests, sdk.CodeSeatsFull, s.retryAfter)
-			return
-		}
-		s.n++
-		id := make([]byte, token.IDSize)
-		id[0], id[1] = 0x1e, s.n
-		s.grantLease(w, http.StatusCreated, hex.EncodeToString(id), body.Fingerprint, now)
-		s.acquires++
-	case r.Method == http.MethodPost && strings.HasSuffix(path, "/renew"):
-		id := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/leases/"), "/renew")
-		l := s.leases[id]
-		switch {
-		case l == nil:
-			s.problem(w, http.StatusGone, sdk.CodeLeaseGone, 0)
-		case l.fp != body.Fingerprint:
-			s.problem(w, http.StatusForbidden, sdk.CodeWrongMachine, 0)
-		default:
-			s.grantLease(w, http.StatusOK, id, body.Fingerprint, now)
-			s.renews++
-		}
-	case r.Method == http.MethodDelete && strings.HasPrefix(path, "/v1/leases/"):
-		id := strings.TrimPrefix(path, "/v1/leases/")
-		if l := s.leases[id]; l != nil && l.fp == body.Fingerprint {
-			delete(s.leases, id)
-			s.releases++
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case r.Method == http.MethodGet && path == "/v1/status":
-		json.NewEncoder(w).Encode(map[string]any{"seats": map[string]int{"total": s.seats, "in_use": len(s.leases)}})
-	default:
-		s.problem(w, http.StatusNotFound, "not_found", 0)
-	}
-}
-
-// grantLease signs a lease and answers with it.
-func (s *seatServer) grantLease(w http.ResponseWriter, status int, id, fp string, now time.Time) {
-	cti, _ := hex.DecodeString(id)
-	bind := fp
-	if s.bindTo != "" {
-		bind = s.bindTo
-	}
-	s.seq++
-	exp := now.Add(s.life + s.extra)
-	raw, err := token.SignLicense(s.site, &token.License{
-		Issuer: "site-hq", Subject: "hq", Audience: []string{product},
-		IssuedAt: now, Expiry: exp, ID: cti, Tier: "pro", Scopes: []string{"api:read"},
-		Bind: map[string]string{"host": bind}, Meta: map[string]string{"site_seq": strconv.Itoa(s.seq)},
-	}, s.grant)
-	if err != nil {
-		s.t.Error(err)
-		return
-	}
-	text, _ := token.EncodeText(raw, "")
-	s.leases[id] = &seatLease{fp: fp, exp: exp}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(sdk.Lease{ID: id, Token: text, Expires: exp,
-		RenewAfter: now.Add(s.life / 3), Seats: sdk.SeatCount{Total: uint64(s.seats), InUse: uint64(len(s.leases))}})
+// newSeatServer starts a test lease server with seats seats and leases
+// of life, under a site grant the vendor v signs, on v's clock.
+func newSeatServer(t *testing.T, v *vendor, seats int, life time.Duration) *seattest.Server {
+	return seattest.New(t, seattest.Options{Vendor: v.priv, Issuer: "acme", Site: "site-hq", Product: product,
+		Seats: seats, Lease: life, Clock: v.clock.Now})
 }
 
 // leaseConfig is v's configuration on a lease from s, with no license file
 // and no leeway (expiry checks are exact).
-func leaseConfig(v *vendor, s *seatServer) sdk.Config {
+func leaseConfig(v *vendor, s *seattest.Server) sdk.Config {
 	cfg := v.config()
 	cfg.LicensePath = ""
-	cfg.LeaseServer = s.srv.URL
+	cfg.LeaseServer = s.URL
 	cfg.LeasePath = v.path("lease.lic")
 	cfg.LeaseClient = "test-host"
 	cfg.Leeway = -1
@@ -243,12 +77,12 @@ func TestLeaseAcquire(t *testing.T) {
 		t.Fatalf("Allows(api:read) = %v, Allows(admin) = %v: want the lease's scopes", lic.Allows("api:read"), lic.Allows("admin"))
 	}
 	st := lic.Status()
-	if st.Issuer != "site-hq" || st.Source != "lease from "+s.srv.URL || !st.Expiry.Equal(t0.Add(time.Hour)) {
+	if st.Issuer != "site-hq" || st.Source != "lease from "+s.URL || !st.Expiry.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("status = %+v", st)
 	}
 	fp, _ := testMachine.Fingerprint(product)
-	if got := s.get(func(s *seatServer) int { return len(s.leases) }); got != 1 || s.leases[leaseID(lic)].fp != fp {
-		t.Fatalf("server holds %d leases (%v), want one for %s", got, s.leases, fp)
+	if got := s.Leases(); len(got) != 1 || got[leaseID(lic)] != fp {
+		t.Fatalf("server holds leases %v, want one for %s", got, fp)
 	}
 	fi, err := os.Stat(v.path("lease.lic"))
 	if err != nil {
@@ -282,14 +116,13 @@ func TestLeaseRenews(t *testing.T) {
 	lic := mustLoad(t, leaseConfig(v, s))
 	closeLease(t, lic)
 	id := leaseID(lic)
-	renews := func(s *seatServer) int { return s.renews }
 	v.clock.Add(time.Duration(float64(time.Hour/3)*(1-sdk.LeaseJitter)) - time.Second)
-	still(t, "no renewal before a third of the life less the jitter", func() bool { return s.get(renews) == 0 })
+	still(t, "no renewal before a third of the life less the jitter", func() bool { return s.Counts().Renews == 0 })
 	v.clock.Add(time.Duration(float64(time.Hour/3)*2*sdk.LeaseJitter) + 2*time.Second)
 	eventually(t, "a renewal by a third of the life plus the jitter", func() bool {
-		return s.get(renews) == 1 && lic.Status().Expiry.After(t0.Add(time.Hour))
+		return s.Counts().Renews == 1 && lic.Status().Expiry.After(t0.Add(time.Hour))
 	})
-	if leaseID(lic) != id || s.get(func(s *seatServer) int { return s.acquires }) != 1 {
+	if leaseID(lic) != id || s.Counts().Acquires != 1 {
 		t.Fatalf("lease %s after renewal, want %s, and one acquisition", leaseID(lic), id)
 	}
 	if !lic.Allows("api:read") {
@@ -305,7 +138,7 @@ func TestLeaseServerDown(t *testing.T) {
 	s := newSeatServer(t, v, 2, time.Hour)
 	lic := mustLoad(t, leaseConfig(v, s))
 	closeLease(t, lic)
-	s.set(func(s *seatServer) { s.down = true })
+	s.SetDown(true)
 	v.clock.Add(50 * time.Minute) // past the renewal: the attempts fail
 	eventually(t, "a failed renewal reported", func() bool {
 		w := strings.Join(lic.Status().Warnings, "\n")
@@ -325,9 +158,9 @@ func TestLeaseServerDown(t *testing.T) {
 	if code := sdk.CodeOf(lic.Err()); code != string(verify.CodeExpired) {
 		t.Fatalf("Err = %v (code %s), want expired", lic.Err(), code)
 	}
-	s.set(func(s *seatServer) { s.down = false })
+	s.SetDown(false)
 	eventually(t, "a new lease once the server is back", func() bool { return lic.Allows("api:read") })
-	if got := s.get(func(s *seatServer) int { return s.acquires }); got != 2 {
+	if got := s.Counts().Acquires; got != 2 {
 		t.Fatalf("%d acquisitions, want 2", got)
 	}
 }
@@ -340,11 +173,11 @@ func TestLeaseGone(t *testing.T) {
 	lic := mustLoad(t, leaseConfig(v, s))
 	closeLease(t, lic)
 	first := leaseID(lic)
-	s.set(func(s *seatServer) { clear(s.leases) })
+	s.Forget()
 	v.clock.Add(25 * time.Minute)
 	eventually(t, "a new lease", func() bool { id := leaseID(lic); return id != first && id != "" })
-	if !lic.Allows("api:read") || s.get(func(s *seatServer) int { return s.acquires }) != 2 {
-		t.Fatalf("after lease_gone: allows %v, %d acquisitions", lic.Allows("api:read"), s.acquires)
+	if !lic.Allows("api:read") || s.Counts().Acquires != 2 {
+		t.Fatalf("after lease_gone: allows %v, %+v", lic.Allows("api:read"), s.Counts())
 	}
 }
 
@@ -355,10 +188,8 @@ func TestLeaseGoneFull(t *testing.T) {
 	s := newSeatServer(t, v, 1, time.Hour)
 	lic := mustLoad(t, leaseConfig(v, s))
 	closeLease(t, lic)
-	s.set(func(s *seatServer) {
-		clear(s.leases)
-		s.leases["taken"] = &seatLease{fp: "other", exp: t0.Add(24 * time.Hour)}
-	})
+	s.Forget()
+	s.Take(t0.Add(24 * time.Hour))
 	v.clock.Add(25 * time.Minute)
 	eventually(t, "the forgotten lease given up", func() bool { return !lic.Allows("api:read") })
 	if code := sdk.CodeOf(lic.Err()); code != sdk.CodeSeatsFull {
@@ -375,7 +206,7 @@ func TestLeaseGoneFull(t *testing.T) {
 func TestLeaseFull(t *testing.T) {
 	v := newVendor(t, "lease")
 	s := newSeatServer(t, v, 1, time.Hour)
-	s.set(func(s *seatServer) { s.leases["taken"] = &seatLease{fp: "other", exp: t0.Add(24 * time.Hour)} })
+	taken := s.Take(t0.Add(24 * time.Hour))
 	lic, err := sdk.Load(leaseConfig(v, s))
 	closeLease(t, lic)
 	var le *sdk.LoadError
@@ -385,13 +216,12 @@ func TestLeaseFull(t *testing.T) {
 	if lic.Allows("api:read") {
 		t.Fatal("allowed without a seat")
 	}
-	asked := func(s *seatServer) int { return s.asked }
 	v.clock.Add(6 * time.Second)
-	still(t, "no new request before Retry-After", func() bool { return s.get(asked) == 1 })
-	s.set(func(s *seatServer) { delete(s.leases, "taken") })
+	still(t, "no new request before Retry-After", func() bool { return s.Counts().Asked == 1 })
+	s.Drop(taken)
 	v.clock.Add(time.Second)
 	eventually(t, "a lease after Retry-After", func() bool { return lic.Allows("api:read") })
-	if got := s.get(asked); got != 2 {
+	if got := s.Counts().Asked; got != 2 {
 		t.Fatalf("%d requests, want 2", got)
 	}
 }
@@ -405,7 +235,7 @@ func TestLeaseClose(t *testing.T) {
 	if err := lic.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.get(func(s *seatServer) int { return s.releases }); got != 1 {
+	if got := s.Counts().Releases; got != 1 {
 		t.Fatalf("%d releases, want 1", got)
 	}
 	if lic.Allows("api:read") || sdk.CodeOf(lic.Err()) != sdk.CodeLeaseReleased {
@@ -416,7 +246,8 @@ func TestLeaseClose(t *testing.T) {
 	}
 	v.clock.Add(30 * time.Minute)
 	still(t, "no renewal after Close", func() bool {
-		return s.get(func(s *seatServer) int { return s.renews + s.asked }) == 1
+		c := s.Counts()
+		return c.Renews+c.Asked == 1
 	})
 	if err := lic.Close(context.Background()); err != nil {
 		t.Fatalf("second Close: %v", err)
@@ -447,7 +278,7 @@ func TestLeaseSaved(t *testing.T) {
 		return lic
 	}
 
-	s.set(func(s *seatServer) { s.down = true })
+	s.SetDown(true)
 	v.clock.Add(10 * time.Minute)
 	off := restart("off.lic")
 	if !off.Allows("api:read") || leaseID(off) != id {
@@ -459,7 +290,7 @@ func TestLeaseSaved(t *testing.T) {
 	}
 
 	v.clock.Set(t0.Add(10 * time.Minute))
-	s.set(func(s *seatServer) { s.down = false })
+	s.SetDown(false)
 	on := restart("on.lic")
 	if !on.Allows("api:read") || leaseID(on) != id {
 		t.Fatalf("restart with the server up: allows %v, lease %s (want %s)", on.Allows("api:read"), leaseID(on), id)
@@ -467,7 +298,7 @@ func TestLeaseSaved(t *testing.T) {
 	if got := on.Status().Expiry; !got.Equal(t0.Add(70 * time.Minute)) {
 		t.Fatalf("restarted lease expires %v, want renewed to %v", got, t0.Add(70*time.Minute))
 	}
-	if a := s.get(func(s *seatServer) int { return s.acquires }); a != 1 {
+	if a := s.Counts().Acquires; a != 1 {
 		t.Fatalf("%d acquisitions, want 1 (the saved lease renewed)", a)
 	}
 	first.Close(context.Background())
@@ -477,16 +308,16 @@ func TestLeaseSaved(t *testing.T) {
 // license: bound to another machine, or longer than the site grant allows.
 func TestLeaseRefused(t *testing.T) {
 	for name, c := range map[string]struct {
-		knob func(s *seatServer)
+		knob func(s *seattest.Server)
 		code verify.Code
 	}{
-		"another machine":       {func(s *seatServer) { s.bindTo = "0000" }, verify.CodeBindingMismatch},
-		"longer than the grant": {func(s *seatServer) { s.extra = time.Minute }, verify.CodeGrantViolation},
+		"another machine":       {func(s *seattest.Server) { s.BindTo("0000") }, verify.CodeBindingMismatch},
+		"longer than the grant": {func(s *seattest.Server) { s.Extra(time.Minute) }, verify.CodeGrantViolation},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := newVendor(t, "lease")
 			s := newSeatServer(t, v, 2, time.Hour)
-			s.set(c.knob)
+			c.knob(s)
 			lic, err := sdk.Load(leaseConfig(v, s))
 			closeLease(t, lic)
 			if !errors.Is(err, c.code) {
