@@ -65,6 +65,9 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
 			},
+			// seatserver SEATS LEASE [BORROW BORROWS]: a test lease server
+			// at $SEATS (seats_client_test.go).
+			"seatserver": seatServerCmd,
 			// concat DST SRC...: write the SRC files one after another to DST.
 			"concat": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

@@ -320,6 +320,9 @@ func (c *Client) refusal(op string, resp *http.Response, data []byte) *Error {
 		if e.Detail == "" {
 			e.Detail = p.Title
 		}
+		if e.Detail == e.Code {
+			e.Detail = ""
+		}
 		return e
 	}
 	e.Code = CodeLeaseUnavailable
