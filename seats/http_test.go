@@ -111,7 +111,7 @@ func TestHTTP(t *testing.T) {
 	}
 	code, _, body = do(t, "GET", url+"/v1/leases", "")
 	leases, _ := body["leases"].([]any)
-	if code != 200 || len(leases) != 2 || leases[0].(map[string]any)["id"] != id || leases[0].(map[string]any)["client"] != "pc-1" {
+	if code != 200 || len(leases) != 2 || leases[1].(map[string]any)["id"] != id || leases[1].(map[string]any)["client"] != "pc-1" {
 		t.Fatalf("leases: %d %v", code, body)
 	}
 	for range 2 {
@@ -119,9 +119,17 @@ func TestHTTP(t *testing.T) {
 			t.Fatalf("release: %d %v", code, body)
 		}
 	}
-	code, _, _ = do(t, "GET", url+"/metrics", "")
-	if code != 200 {
-		t.Fatalf("metrics: %d", code)
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"licet_seats_in_use 1\n", "licet_seats_borrowed 1\n", "licet_seats_total 2\n",
+		`licet_seats_requests_total{op="acquire",outcome="seats_full"} 1`, "licet_seats_log_records_total "} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
 
