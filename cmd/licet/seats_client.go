@@ -21,10 +21,13 @@ import (
 // grant, far below this.
 const maxLeaseFileSize = 64 << 10
 
-// addSeatsClientCmds adds the client side of floating seats to the seats
-// group: checkout, borrow, return and status.
-func addSeatsClientCmds(a *app, seats *cobra.Command) {
-	seats.AddCommand(newSeatsTakeCmd(a, false), newSeatsTakeCmd(a, true), newSeatsReturnCmd(a), newSeatsStatusCmd(a))
+// The client side of floating seats in the seats group (seats.go):
+// checkout, borrow, return and status.
+func init() {
+	seatsSubcommands = append(seatsSubcommands,
+		func(a *app) *cobra.Command { return newSeatsTakeCmd(a, false) },
+		func(a *app) *cobra.Command { return newSeatsTakeCmd(a, true) },
+		newSeatsReturnCmd, newSeatsStatusCmd)
 }
 
 // seatsFlags are the flags every seats client command takes.
