@@ -18,6 +18,8 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"licet": func() { os.Exit(run(os.Args[1:], newOSApp())) },
+		// The client process of the seats stress test (seats_stress_test.go).
+		"seatworker": func() { os.Exit(seatWorker(os.Args[1:])) },
 	})
 }
 
