@@ -386,27 +386,7 @@ func TestSeatsStress(t *testing.T) {
 	}
 	const seats = 10
 	dir := t.TempDir()
-	site, err := keys.Generate(rand.Reader, "site-hq")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "site.key"), site.MarshalUnencrypted(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().Truncate(time.Second)
-	life, grace := 5*time.Second, time.Duration(0)
-	g := &token.Grant{Issuer: keys.SandboxIssuer, Subject: "site-hq", Audience: []string{stressProduct},
-		IssuedAt: now.Add(-time.Hour), Expiry: now.Add(24 * time.Hour), ID: make([]byte, token.IDSize),
-		Key: site.Public().Key, Tiers: []string{"pro"}, MaxLife: &life, MaxGrace: &grace,
-		Site: &token.Site{Seats: seats, Lease: 3 * time.Second, Borrow: 5 * time.Second, Borrows: 3}}
-	rand.Read(g.ID)
-	raw, err := token.SignGrant(keys.Sandbox().Signer(), g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "site.grant"), token.EncodePEM(raw, token.PEMGrant, nil), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeSite(t, dir, token.Site{Seats: seats, Lease: 3 * time.Second, Borrow: 5 * time.Second, Borrows: 3})
 	bin := filepath.Join(dir, "licet-seats")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexec licet seats \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -467,4 +447,32 @@ func TestSeatsStress(t *testing.T) {
 	mu.Lock()
 	srv.stop(t)
 	mu.Unlock()
+}
+
+// writeSite writes a site key (site.key, unencrypted) and a site grant of
+// product widget with the terms of site for it (site.grant, signed by the
+// sandbox key, max life the longest lease or borrow, no grace) into dir.
+func writeSite(t *testing.T, dir string, site token.Site) {
+	t.Helper()
+	k, err := keys.Generate(rand.Reader, "site-hq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site.key"), k.MarshalUnencrypted(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	life, grace := site.MaxLease(), time.Duration(0)
+	g := &token.Grant{Issuer: keys.SandboxIssuer, Subject: "site-hq", Audience: []string{stressProduct},
+		IssuedAt: now.Add(-time.Hour), Expiry: now.Add(24 * time.Hour), ID: make([]byte, token.IDSize),
+		Key: k.Public().Key, Tiers: []string{"pro"}, Scopes: []string{"api:*"}, MaxLife: &life, MaxGrace: &grace,
+		Site: &site}
+	rand.Read(g.ID)
+	raw, err := token.SignGrant(keys.Sandbox().Signer(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site.grant"), token.EncodePEM(raw, token.PEMGrant, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
