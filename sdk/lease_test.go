@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,4 +347,26 @@ func TestLeaseConfig(t *testing.T) {
 	if _, err := sdk.Load(cfg); err == nil || !strings.Contains(err.Error(), "LeasePath") {
 		t.Errorf("LeasePath without LeaseServer: Load = %v", err)
 	}
+}
+
+// TestLeaseWatch: a renewal is the same lease (no OnChange); a new lease
+// after lease_gone is another license (OnChange once).
+func TestLeaseWatch(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := newSeatServer(t, v, 2, time.Hour)
+	lic := mustLoad(t, leaseConfig(v, s))
+	closeLease(t, lic)
+	var changes atomic.Int32
+	w, err := lic.Watch(context.Background(), sdk.WatchOptions{Interval: 2 * time.Millisecond,
+		OnChange: func(sdk.Status) { changes.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	v.clock.Add(25 * time.Minute)
+	eventually(t, "a renewal", func() bool { return s.Counts().Renews == 1 })
+	still(t, "no OnChange for a renewal", func() bool { return changes.Load() == 0 })
+	s.Forget()
+	v.clock.Add(25 * time.Minute)
+	eventually(t, "OnChange for the new lease", func() bool { return changes.Load() == 1 })
 }

@@ -131,6 +131,10 @@ func (s *snapshot) check(now time.Time) error {
 // unlicensed License allows nothing; [License.Watch] brings it to life as
 // soon as a valid license is installed, so a product can start, serve what
 // needs no license, and pick the license up without a restart.
+//
+// With Config.LeaseServer set, Load first takes a lease of a floating seat
+// (see the package doc, Floating seats); the License must then be closed
+// with [License.Close].
 func Load(cfg Config) (*License, error) {
 	s, err := cfg.settings()
 	if err != nil {
@@ -287,7 +291,7 @@ func (l *License) refreshLocked(now time.Time) error {
 	f, lerr := l.s.resolve(l.ver, in)
 	switch {
 	case lerr == nil:
-		if l.good == nil || !bytes.Equal(f.raw, l.good.raw) {
+		if l.good == nil || !bytes.Equal(f.raw, l.good.raw) && !sameLease(f, l.good) {
 			l.gen++
 		}
 		l.good, l.licProb = f, nil
@@ -313,6 +317,12 @@ func (l *License) refreshLocked(now time.Time) error {
 		l.licProb = fmt.Errorf("sdk: reload failed, keeping the license from %s: %w", l.good.where, lerr)
 	}
 	return nil
+}
+
+// sameLease reports whether a and b are tokens of one lease: a renewal
+// (same lease id, new expiry) is not another license.
+func sameLease(a, b *found) bool {
+	return a.kind == KindLease && b.kind == KindLease && bytes.Equal(a.lic.Claims.ID, b.lic.Claims.ID)
 }
 
 // reverify checks the license in effect again, with the current clock and
