@@ -159,8 +159,9 @@ type Config struct {
 	// acquisition ("client"): a user or host name for its log.
 	LeaseClient string
 	// LeaseHTTPClient sends the requests to the lease server; nil means
-	// a client with a 30 s timeout. Set its transport's TLS roots for a
-	// server with a private certificate.
+	// a client with a 30 s timeout. For a server whose certificate the
+	// system does not trust, [LeaseTLSClient] makes one that trusts the
+	// site's CA.
 	LeaseHTTPClient *http.Client
 	// leaseTick is the longest the lease loop sleeps before it looks at
 	// the clock again (tests with a fake clock set it short).

@@ -1,6 +1,11 @@
 package sdk
 
-import "github.com/licet/licet/internal/seatclient"
+import (
+	"errors"
+	"net/http"
+
+	"github.com/licet/licet/internal/seatclient"
+)
 
 // The lease server's API, from package internal/seatclient (shared with
 // the licet command, which does not link sdk).
@@ -42,3 +47,14 @@ const (
 // ValidLeaseID reports whether id has the form of a lease id: 32 lower
 // case hex digits.
 func ValidLeaseID(id string) bool { return seatclient.ValidLeaseID(id) }
+
+// LeaseTLSClient returns an HTTP client for Config.LeaseHTTPClient that
+// trusts, for a lease server on https, the certificates of caPEM (PEM
+// "CERTIFICATE" blocks: the site's own CA, or the server's self-signed
+// certificate) instead of the system's roots, with a 30 s timeout.
+func LeaseTLSClient(caPEM []byte) (*http.Client, error) {
+	if caPEM == nil {
+		return nil, errors.New("sdk: LeaseTLSClient: no certificate given")
+	}
+	return seatclient.HTTPClient(caPEM, leaseRequestLimit)
+}

@@ -370,3 +370,29 @@ func TestLeaseWatch(t *testing.T) {
 	v.clock.Add(25 * time.Minute)
 	eventually(t, "OnChange for the new lease", func() bool { return changes.Load() == 1 })
 }
+
+// TestLeaseTLS: a lease server on https with its own certificate: refused
+// with the system's roots, leased with LeaseTLSClient of its certificate.
+func TestLeaseTLS(t *testing.T) {
+	v := newVendor(t, "lease")
+	s := seattest.New(t, seattest.Options{Vendor: v.priv, Issuer: "acme", Site: "site-hq", Product: product,
+		Seats: 1, Lease: time.Hour, Clock: v.clock.Now, TLS: true})
+	cfg := leaseConfig(v, s)
+	lic, err := sdk.Load(cfg)
+	closeLease(t, lic)
+	if sdk.CodeOf(err) != sdk.CodeLeaseUnavailable || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("Load with the system's roots = %v (code %s), want lease_unavailable for the certificate", err, sdk.CodeOf(err))
+	}
+	if cfg.LeaseHTTPClient, err = sdk.LeaseTLSClient(s.CertPEM); err != nil {
+		t.Fatal(err)
+	}
+	cfg.LeasePath = v.path("tls.lic")
+	lic = mustLoad(t, cfg)
+	closeLease(t, lic)
+	if !lic.Allows("api:read") {
+		t.Fatalf("Load over TLS: %v", lic.Err())
+	}
+	if _, err := sdk.LeaseTLSClient([]byte("not a certificate")); err == nil {
+		t.Error("LeaseTLSClient of no certificate succeeded")
+	}
+}

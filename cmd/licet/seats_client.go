@@ -21,6 +21,9 @@ import (
 // grant, far below this.
 const maxLeaseFileSize = 64 << 10
 
+// maxCertFileSize bounds a --ca-cert file: a few certificates.
+const maxCertFileSize = 1 << 20
+
 // The client side of floating seats in the seats group (seats.go):
 // checkout, borrow, return and status.
 func init() {
@@ -32,15 +35,17 @@ func init() {
 
 // seatsFlags are the flags every seats client command takes.
 type seatsFlags struct {
-	server  string
-	timeout time.Duration
-	asJSON  bool
+	server, caCert string
+	timeout        time.Duration
+	asJSON         bool
 }
 
 func (f *seatsFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "the lease server's base `URL` (required): http://seats.lan:7070")
+	fl.StringVar(&f.caCert, "ca-cert", "", "trust the TLS certificates of `FILE` (PEM: the site's CA or the server's own) instead of the system's")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the server after this `DURATION`")
+	_ = cmd.MarkFlagFilename("ca-cert", "pem", "crt")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object")
 }
 
@@ -56,8 +61,20 @@ func (f *seatsFlags) client(cmd *cobra.Command) (*seatclient.Client, context.Con
 	if f.timeout <= 0 {
 		return nil, nil, nil, usageError(hint, "--timeout must be positive")
 	}
+	var roots []byte
+	if f.caCert != "" {
+		data, err := readFile(f.caCert, "a PEM certificate file", maxCertFileSize)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		roots = data
+	}
+	hc, err := seatclient.HTTPClient(roots, f.timeout)
+	if err != nil {
+		return nil, nil, nil, ioError(fmt.Errorf("--ca-cert %s: %s", f.caCert, strings.TrimPrefix(err.Error(), "seatclient: ")), "give the PEM certificate of the site's CA, or of the lease server itself")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	return &seatclient.Client{Server: f.server}, ctx, cancel, nil
+	return &seatclient.Client{Server: f.server, HTTPClient: hc}, ctx, cancel, nil
 }
 
 // seatError turns a failed request into the command's error, with a hint
@@ -70,6 +87,9 @@ func seatError(err error) error {
 	msg := strings.TrimPrefix(se.Error(), "seatclient: ")
 	switch se.Code {
 	case seatclient.CodeLeaseUnavailable:
+		if strings.Contains(msg, "certificate") {
+			return ioError(errors.New(msg), "give the certificate of the site's CA (or of the lease server) with --ca-cert FILE")
+		}
 		return ioError(errors.New(msg), "check --server: the lease server's address and port, and that it runs ('licet seats serve')")
 	case seatclient.CodeSeatsFull:
 		return failure(errors.New(msg), "every seat is taken: try again later, or ask the site to return a borrowed seat")

@@ -20,20 +20,25 @@ import (
 	"github.com/licet/licet/token"
 )
 
-// seatServerCmd is the testscript command "seatserver SEATS LEASE [BORROW
-// BORROWS]": it starts a test lease server (package seattest) for product
-// widget on 127.0.0.1, under a site grant the sandbox key signs, and sets
-// $SEATS to its URL. The script's end stops it.
+// seatServerCmd is the testscript command "seatserver [-tls] SEATS LEASE
+// [BORROW BORROWS]": it starts a test lease server (package seattest) for
+// product widget on 127.0.0.1, under a site grant the sandbox key signs,
+// and sets $SEATS to its URL; with -tls it serves HTTPS and writes its
+// certificate to seats-ca.pem. The script's end stops it.
 func seatServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	tls := len(args) > 0 && args[0] == "-tls"
+	if tls {
+		args = args[1:]
+	}
 	if neg || (len(args) != 2 && len(args) != 4) {
-		ts.Fatalf("usage: seatserver SEATS LEASE [BORROW BORROWS]")
+		ts.Fatalf("usage: seatserver [-tls] SEATS LEASE [BORROW BORROWS]")
 	}
 	seats, err := strconv.Atoi(args[0])
 	ts.Check(err)
 	lease, err := time.ParseDuration(args[1])
 	ts.Check(err)
 	o := seattest.Options{Vendor: keys.Sandbox().Key, Issuer: keys.SandboxIssuer, Site: "site-hq", Product: "widget",
-		Seats: seats, Lease: lease}
+		Seats: seats, Lease: lease, TLS: tls}
 	if len(args) == 4 {
 		o.Borrow, err = time.ParseDuration(args[2])
 		ts.Check(err)
@@ -44,6 +49,9 @@ func seatServerCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(s.Close)
 	ts.Setenv("SEATS", s.URL)
+	if tls {
+		ts.Check(os.WriteFile(ts.MkAbs("seats-ca.pem"), s.CertPEM, 0o644))
+	}
 }
 
 // TestREADMEFloatingSeats runs the README's laptop block (licet seats

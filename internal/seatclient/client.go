@@ -10,6 +10,8 @@ package seatclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -55,6 +57,26 @@ type Client struct {
 	// timeout. Set its transport's TLS roots for a server with a private
 	// certificate.
 	HTTPClient *http.Client
+}
+
+// HTTPClient returns an HTTP client for a lease server with the given
+// timeout that trusts, for TLS, the certificates of caPEM (PEM
+// "CERTIFICATE" blocks: the site's own CA, or the server's self-signed
+// certificate) instead of the system's roots; nil caPEM keeps the
+// system's roots.
+func HTTPClient(caPEM []byte, timeout time.Duration) (*http.Client, error) {
+	c := &http.Client{Timeout: timeout}
+	if caPEM == nil {
+		return c, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("seatclient: no PEM CERTIFICATE block among the trusted certificates")
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c.Transport = t
+	return c, nil
 }
 
 // LeaseRequest is what a client asks for: POST /v1/leases.

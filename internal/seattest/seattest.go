@@ -12,7 +12,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,6 +42,8 @@ type Options struct {
 	Clock func() time.Time
 	// RetryAfter is the Retry-After of seats_full, in seconds; 0 means 7.
 	RetryAfter int
+	// TLS serves HTTPS with a self-signed certificate (Server.CertPEM).
+	TLS bool
 }
 
 // Counts is what the server answered so far.
@@ -55,6 +60,8 @@ type Server struct {
 	URL string
 	// Grant is the site grant, raw COSE_Sign1.
 	Grant []byte
+	// CertPEM is the server's certificate (PEM) with Options.TLS.
+	CertPEM []byte
 
 	srv   *httptest.Server
 	o     Options
@@ -117,7 +124,14 @@ func Start(o Options) (*Server, error) {
 		o.RetryAfter = 7
 	}
 	s := &Server{Grant: raw, o: o, site: site, clock: clock, leases: map[string]*lease{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	if o.TLS {
+		s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+		s.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients refusing the certificate
+		s.srv.StartTLS()
+		s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+	} else {
+		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	}
 	s.URL = s.srv.URL
 	return s, nil
 }
