@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/seatclient"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/verify"
 )
@@ -134,6 +136,37 @@ type Config struct {
 	// detail to the product.
 	Logger *slog.Logger
 
+	// LeaseServer, when set, is the base URL of the site's lease server
+	// (`licet seats serve`, "http://seats.lan:7070"): the product runs on
+	// a lease of one floating seat. [Load] acquires a lease bound to this
+	// machine (or renews the one saved at LeasePath) and verifies it like
+	// any license, from the vendor key through the site grant; the License
+	// renews it in the background after a third of its life (see
+	// [RenewDelay]), acquires a new one when the server has forgotten it,
+	// waits for the server's Retry-After when every seat is taken, and
+	// keeps the lease it has until its signed expiry while the server
+	// cannot be reached; then it allows nothing, as for an expired
+	// license. [License.Close] releases the lease. The places above are
+	// still looked at after the lease: a borrowed lease saved as the
+	// license file keeps a machine off the network running.
+	LeaseServer string
+	// LeasePath, when set, is a file (written 0600, atomically) that keeps
+	// the last lease, so that a restart while the lease server cannot be
+	// reached still runs until that lease's signed expiry, and renews it
+	// (the same seat) when the server answers.
+	LeasePath string
+	// LeaseClient is free text sent to the lease server with each
+	// acquisition ("client"): a user or host name for its log.
+	LeaseClient string
+	// LeaseHTTPClient sends the requests to the lease server; nil means
+	// a client with a 30 s timeout. For a server whose certificate the
+	// system does not trust, [LeaseTLSClient] makes one that trusts the
+	// site's CA.
+	LeaseHTTPClient *http.Client
+	// leaseTick is the longest the lease loop sleeps before it looks at
+	// the clock again (tests with a fake clock set it short).
+	leaseTick time.Duration
+
 	// Getenv reads environment variables; nil means os.Getenv.
 	Getenv func(string) string
 	// UserConfigDir returns the per-user configuration directory; nil
@@ -245,6 +278,15 @@ func (c Config) settings() (*settings, error) {
 		} else {
 			s.configDir = filepath.Join(dir, name, LicenseFileName)
 		}
+	}
+
+	if c.LeaseServer != "" {
+		if _, err := seatclient.CheckServerURL(c.LeaseServer); err != nil {
+			return nil, &ConfigError{"LeaseServer", err}
+		}
+	}
+	if c.LeasePath != "" && c.LeaseServer == "" {
+		return nil, &ConfigError{"LeasePath", errors.New("set without LeaseServer")}
 	}
 
 	s.binding = make(map[string]string, len(c.Binding)+1)

@@ -129,9 +129,36 @@
 // value changed when the label was added, so a license bound from such a
 // request before must be minted again from a new request.
 //
+// # Floating seats
+//
+// With Config.LeaseServer set, the product runs on a lease of one of a
+// site's floating seats, from the site's lease server (`licet seats
+// serve`, on the site's network; [SeatClient] speaks its API). [Load]
+// asks for a lease bound to this machine's fingerprint (or renews the one
+// saved at Config.LeasePath) and verifies it like any license: a lease is
+// a license signed by the site's key under the vendor's site grant, so
+// the vendor key alone checks the chain, the grant's limits (a lease
+// longer than the grant allows is grant_violation) and the binding (a
+// lease for another machine is binding_mismatch). The lease is the first
+// place looked at ([KindLease]); the others follow, so a borrowed lease
+// (`licet seats borrow`) saved as the license file keeps a laptop off the
+// network running.
+//
+// The License renews the lease in the background after a third of its
+// life, give or take [LeaseJitter] ([RenewDelay]); a server that forgot the
+// lease (lease_gone) gets a new acquisition, and the forgotten lease
+// stops allowing at once; every seat taken (seats_full) is asked again
+// after the server's Retry-After; a server that cannot be reached leaves
+// the lease in hand in effect until its signed expiry, after which
+// nothing is allowed (expired) until a new lease comes. Failed renewals
+// show in [License.Status] warnings. [License.Close] releases the lease
+// at shutdown; a License with a lease server must be closed, or its
+// renewal goroutine runs on.
+//
 // # Dependencies
 //
 // sdk imports the standard library, packages verify, token and machine
-// (and a small internal JSON checker), and golang.org/x/time/rate; a test
+// (and two small internal packages: a JSON checker and the lease server
+// client), and golang.org/x/time/rate; a test
 // enforces it.
 package sdk

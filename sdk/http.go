@@ -28,6 +28,7 @@ const (
 	CodeStateInvalid       = "state_invalid"       // *StateError
 	CodeTierTooLow         = "tier_too_low"        // License.RequireTier
 	CodeRateLimited        = "rate_limited"        // License.RateLimit
+	CodeLeaseReleased      = "lease_released"      // License.Close released the lease
 )
 
 // LimitRPM is the license limit that [License.RateLimit] enforces:
@@ -50,6 +51,7 @@ func CodeOf(err error) string {
 		revs  *RevocationsError
 		st    *StateError
 		load  *LoadError
+		seat  *SeatError
 	)
 	switch {
 	case err == nil:
@@ -68,6 +70,10 @@ func CodeOf(err error) string {
 		return CodeStateInvalid
 	case errors.As(err, &load):
 		return load.Code()
+	case errors.Is(err, errReleased):
+		return CodeLeaseReleased
+	case errors.As(err, &seat):
+		return seat.Code
 	}
 	if c := verify.CodeOf(err); c != "" {
 		return string(c)
@@ -122,6 +128,10 @@ func genericDetail(code string) string {
 		return "the license tier is below the one this needs"
 	case CodeRateLimited:
 		return "the licensed request rate is exceeded; retry later"
+	case CodeSeatsFull:
+		return "every floating seat is taken; retry later"
+	case CodeLeaseUnavailable, CodeLeaseReleased, CodeLeaseGone:
+		return "no floating seat is held"
 	}
 	return "the installed license is not valid here"
 }

@@ -53,6 +53,8 @@ type License struct {
 	s   *settings
 	cur atomic.Pointer[snapshot]
 	rl  atomic.Pointer[rpmLimiter]
+	// lease keeps a lease from Config.LeaseServer; nil without one.
+	lease *leaser
 
 	mu       sync.Mutex // serializes refresh; guards what follows
 	st       *state     // nil until read (when StatePath is set)
@@ -129,13 +131,22 @@ func (s *snapshot) check(now time.Time) error {
 // unlicensed License allows nothing; [License.Watch] brings it to life as
 // soon as a valid license is installed, so a product can start, serve what
 // needs no license, and pick the license up without a restart.
+//
+// With Config.LeaseServer set, Load first takes a lease of a floating seat
+// (see the package doc, Floating seats); the License must then be closed
+// with [License.Close].
 func Load(cfg Config) (*License, error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
 	l := &License{s: s}
-	l.refresh()
+	if s.cfg.LeaseServer != "" {
+		l.lease = newLeaser(l)
+		l.lease.start() // the first attempt refreshes l
+	} else {
+		l.refresh()
+	}
 	if err := l.cur.Load().err; err != nil {
 		return l, err
 	}
@@ -186,7 +197,11 @@ func (l *License) refresh() []error {
 		snap.warnings = append(snap.warnings, l.good.skipped...)
 	}
 	var problems []error
-	for _, p := range []error{l.licProb, l.revProb, l.revDrop, l.stateErr} {
+	var leaseProb error
+	if l.lease != nil {
+		leaseProb = l.lease.problem()
+	}
+	for _, p := range []error{l.licProb, l.revProb, l.revDrop, l.stateErr, leaseProb} {
 		if p != nil {
 			problems = append(problems, p)
 			snap.warnings = append(snap.warnings, p.Error())
@@ -262,6 +277,9 @@ func (l *License) refreshLocked(now time.Time) error {
 
 	// The license.
 	in := l.s.gather()
+	if l.lease != nil {
+		in = append([]input{l.lease.input()}, in...)
+	}
 	changed := !sameSigs(in, l.inputs)
 	l.inputs = in
 	var goodErr error
@@ -273,7 +291,7 @@ func (l *License) refreshLocked(now time.Time) error {
 	f, lerr := l.s.resolve(l.ver, in)
 	switch {
 	case lerr == nil:
-		if l.good == nil || !bytes.Equal(f.raw, l.good.raw) {
+		if l.good == nil || !bytes.Equal(f.raw, l.good.raw) && !sameLease(f, l.good) {
 			l.gen++
 		}
 		l.good, l.licProb = f, nil
@@ -281,7 +299,13 @@ func (l *License) refreshLocked(now time.Time) error {
 	case l.good == nil:
 		return lerr
 	}
-	// The reload failed; the last good license stays if it still verifies.
+	// The reload failed; the last good license stays if it still verifies,
+	// unless it is a lease no longer held (released, or forgotten by the
+	// server): its seat may be someone else's now.
+	if l.good.kind == KindLease && !l.lease.holds(l.good.raw) {
+		l.good, l.licProb = nil, nil
+		return lerr
+	}
 	if goodErr == nil {
 		goodErr = l.reverify()
 	}
@@ -293,6 +317,12 @@ func (l *License) refreshLocked(now time.Time) error {
 		l.licProb = fmt.Errorf("sdk: reload failed, keeping the license from %s: %w", l.good.where, lerr)
 	}
 	return nil
+}
+
+// sameLease reports whether a and b are tokens of one lease: a renewal
+// (same lease id, new expiry) is not another license.
+func sameLease(a, b *found) bool {
+	return a.kind == KindLease && b.kind == KindLease && bytes.Equal(a.lic.Claims.ID, b.lic.Claims.ID)
 }
 
 // reverify checks the license in effect again, with the current clock and

@@ -20,9 +20,12 @@ const (
 	KindConfigDir = "config-dir" // os.UserConfigDir()/<ConfigDirName>/license.lic
 )
 
+// KindLease (lease.go) is the lease from Config.LeaseServer, looked at
+// before the three.
+
 // Candidate is one place [Load] looked for a license, and why it failed.
 type Candidate struct {
-	// Kind is KindPath, KindEnv or KindConfigDir.
+	// Kind is KindLease, KindPath, KindEnv or KindConfigDir.
 	Kind string
 	// Where names the place for people: a path, "$NAME", or "$NAME -> path"
 	// when the variable holds a path.
@@ -101,12 +104,22 @@ func (e *LoadError) NotFound() bool {
 }
 
 // Code returns the verification code of the first license found and
-// refused, or [CodeNoLicense] when none was refused for a verification
-// reason.
+// refused; else, when the lease server refused a lease or could not be
+// reached, its code ([CodeSeatsFull], [CodeLeaseUnavailable], ...); else
+// [CodeNoLicense].
 func (e *LoadError) Code() string {
 	for _, c := range e.Candidates {
 		if code := verify.CodeOf(c.Err); code != "" {
 			return string(code)
+		}
+	}
+	for _, c := range e.Candidates {
+		var se *SeatError
+		switch {
+		case errors.As(c.Err, &se):
+			return se.Code
+		case errors.Is(c.Err, errReleased):
+			return CodeLeaseReleased
 		}
 	}
 	return CodeNoLicense
@@ -287,6 +300,7 @@ type found struct {
 	lic     *verify.License
 	raw     []byte
 	where   string
+	kind    string   // the candidate's Kind
 	skipped []string // earlier candidates that held something refused
 }
 
@@ -300,7 +314,7 @@ func (s *settings) resolve(v *verify.Verifier, in []input) (*found, error) {
 		if c.Err == nil {
 			lic, err := v.Verify(x.data)
 			if err == nil {
-				return &found{lic: lic, raw: bytes.Clone(x.data), where: c.Where, skipped: skipped}, nil
+				return &found{lic: lic, raw: bytes.Clone(x.data), where: c.Where, kind: c.Kind, skipped: skipped}, nil
 			}
 			if c.Kind == KindEnv && c.Path == "" && verify.CodeOf(err) == verify.CodeMalformed {
 				err = fmt.Errorf("neither an existing file nor a valid license: %w", err)

@@ -25,8 +25,9 @@ func TestNoHTTPStack(t *testing.T) {
 		t.Fatalf("go list -deps returned only %d packages:\n%s", len(lines), out)
 	}
 	servers := map[string]bool{"github.com/licet/licet/server": true, "github.com/licet/licet/internal/httpserve": true,
-		"github.com/licet/licet/webhook": true,
-		"github.com/licet/licet/billing": true} // billing: the server's Stripe webhook endpoint
+		"github.com/licet/licet/webhook": true, "github.com/licet/licet/seats": true, // seats: the site lease server
+		"github.com/licet/licet/billing":             true, // billing: the server's Stripe webhook endpoint
+		"github.com/licet/licet/internal/seatclient": true} // the client of a site's lease server (licet seats checkout, ...)
 	for _, line := range lines {
 		f := strings.Fields(line)
 		pkg, imports := f[0], f[1:]

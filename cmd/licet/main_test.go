@@ -18,6 +18,8 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"licet": func() { os.Exit(run(os.Args[1:], newOSApp())) },
+		// The client process of the seats stress test (seats_stress_test.go).
+		"seatworker": func() { os.Exit(seatWorker(os.Args[1:])) },
 	})
 }
 
@@ -65,6 +67,9 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
 			},
+			// seatserver SEATS LEASE [BORROW BORROWS]: a test lease server
+			// at $SEATS (seats_client_test.go).
+			"seatserver": seatServerCmd,
 			// concat DST SRC...: write the SRC files one after another to DST.
 			"concat": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

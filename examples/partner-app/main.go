@@ -25,6 +25,15 @@
 //
 //	partner-app -addr 127.0.0.1:8080 -license ./license.lic -state ./state.json
 //
+// On a site with floating seats (`licet seats serve`), -lease-server (or
+// $PARTNER_APP_LEASE_SERVER) runs it on a lease of one seat instead: the
+// service takes a seat at start, renews it in the background, keeps it
+// while the lease server is unreachable until the lease expires, and gives
+// it back when it stops. -lease-file keeps the last lease across a
+// restart.
+//
+//	partner-app -lease-server http://seats.lan:7070 -lease-file ./lease.lic
+//
 // To try it with a key of your own, trust its public key with -trust
 // (instead of the embedded key) and drop a license into ./license.lic
 // while the service runs:
@@ -70,6 +79,8 @@ func main() {
 	statePath := flag.String("state", "", "state `file` for offline clock safety")
 	poll := flag.Duration("poll", sdk.DefaultPollInterval, "how often to look for a new license")
 	trust := flag.String("trust", "", "trust the public key `file` instead of the embedded key (demos)")
+	leaseServer := flag.String("lease-server", os.Getenv("PARTNER_APP_LEASE_SERVER"), "run on a floating seat of the lease server at `URL`")
+	leaseFile := flag.String("lease-file", "", "keep the last lease in `file` (with -lease-server)")
 	flag.Parse()
 
 	cfg := appConfig(vendorKey, issuer)
@@ -83,6 +94,11 @@ func main() {
 	cfg.LicensePath = *licensePath
 	cfg.RevocationsPath = *revocations
 	cfg.StatePath = *statePath
+	cfg.LeaseServer = *leaseServer
+	cfg.LeasePath = *leaseFile
+	if host, err := os.Hostname(); err == nil {
+		cfg.LeaseClient = host
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -119,6 +135,14 @@ func run(ctx context.Context, cfg sdk.Config, poll time.Duration, ln net.Listene
 	if err != nil {
 		logger.Printf("unlicensed until a license is installed: %v", err)
 	}
+	// On a floating seat, give it back when the service stops.
+	defer func() {
+		release, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := lic.Close(release); err != nil {
+			logger.Printf("licensing: %v", err)
+		}
+	}()
 	w, err := lic.Watch(ctx, sdk.WatchOptions{
 		Interval: poll,
 		OnChange: func(st sdk.Status) { logger.Printf("license for %s (%s) in effect", st.Subject, st.Tier) },

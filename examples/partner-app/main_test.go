@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/seattest"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/sdk"
 	"github.com/licet/licet/token"
@@ -414,6 +415,67 @@ func TestRun(t *testing.T) {
 	defer ln2.Close()
 	if err := run(context.Background(), bad, time.Second, ln2, log.New(io.Discard, "", 0)); err == nil {
 		t.Error("run with no trusted key succeeded")
+	}
+}
+
+// TestRunOnLease: with a lease server, the service takes a seat at start
+// (bound to this machine, verified under the site grant), serves what the
+// lease allows, and gives the seat back when it stops.
+func TestRunOnLease(t *testing.T) {
+	w := newWorld(t)
+	seats := seattest.New(t, seattest.Options{Vendor: w.priv, Issuer: "acme", Site: "site-hq", Product: product,
+		Seats: 1, Lease: time.Hour})
+	cfg := w.config()
+	cfg.Clock = nil
+	cfg.LicensePath, cfg.StatePath, cfg.RevocationsPath = "", "", ""
+	cfg.LeaseServer = seats.URL
+	cfg.LeasePath = filepath.Join(w.dir, "lease.lic")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, 10*time.Millisecond, ln, log.New(&logs, "", 0)) }()
+
+	url := "http://" + ln.Addr().String()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url + "/api/hello")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lease in effect; log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fp, _ := cfg.Machine.Fingerprint(product)
+	if got := seats.Leases(); len(got) != 1 {
+		t.Fatalf("server leases %v, want one", got)
+	} else {
+		for _, f := range got {
+			if f != fp {
+				t.Fatalf("lease bound to %s, want this machine's %s", f, fp)
+			}
+		}
+	}
+	if resp, err := http.Get(url + "/admin/stats"); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("/admin/stats on a lease with api:read only: %v %v", resp, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if c := seats.Counts(); c.Releases != 1 || len(seats.Leases()) != 0 {
+		t.Fatalf("after the service stopped: %+v, leases %v; want the seat given back", c, seats.Leases())
+	}
+	if _, err := os.Stat(cfg.LeasePath); !os.IsNotExist(err) {
+		t.Fatalf("lease file after the release: %v", err)
 	}
 }
 
