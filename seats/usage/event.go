@@ -17,7 +17,12 @@ const (
 	EventReturned = "returned"
 	EventRefused  = "refused"
 	EventStarted  = "started"
+	EventSafeMode = "safe_mode"
 )
+
+// ReasonSeatsFull is the reason of a request refused because every seat
+// was taken: the demand beyond the grant's seats that statements count.
+const ReasonSeatsFull = "seats_full"
 
 // Event is one record of a site's lease log, decoded: one JSON object
 //
@@ -25,6 +30,9 @@ const (
 //	 "lease": "<32 hex>", "product": "widget", "fingerprint": "<hex>",
 //	 "client": "ws-12", "expires": "2026-12-08T10:00:00Z",
 //	 "token": "<the lease, text form>", "in_use": 3}
+//
+// (a refused request has a "reason", such as "seats_full"), as package
+// seats writes it
 //
 // whose exact bytes are a leaf of the site's Merkle log. Members the
 // statement does not use are ignored; those it uses are checked.
@@ -38,6 +46,7 @@ type Event struct {
 	Client      string    `json:"client"`
 	Expires     time.Time `json:"expires"`
 	Token       string    `json:"token"`
+	Reason      string    `json:"reason"`
 	InUse       int       `json:"in_use"`
 }
 
@@ -80,7 +89,7 @@ func ParseEvent(raw []byte) (*Event, error) {
 		if e.Lease == "" {
 			return nil, fmt.Errorf("usage: record %d (%s) names no lease", e.Seq, e.Event)
 		}
-	case EventRefused, EventStarted:
+	case EventRefused, EventStarted, EventSafeMode:
 	default:
 		return nil, fmt.Errorf("usage: record %d has the unknown event %q", e.Seq, e.Event)
 	}

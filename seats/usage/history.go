@@ -36,11 +36,11 @@ type History struct {
 	EvidenceDir string
 
 	hashes   map[int64]tlog.Hash // the stored hashes of Records' tree
+	trusted  bool                // reading back a store: no lease token verified again
 	leases   *verify.Verifier    // verifies lease tokens at clock
 	clock    time.Time
 	siteKey  ed25519.PublicKey
 	siteKID  string
-	vendorID string
 }
 
 // Accepted is a report that [History.Add] accepted.
@@ -61,6 +61,33 @@ type Accepted struct {
 // NewHistory returns the empty history of the site grant grantRaw (any
 // form), which must be a grant signed by vendor with a "site" claim.
 func NewHistory(vendor verify.Key, grantRaw []byte) (*History, error) {
+	h, err := newStoredHistory(grantRaw)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := verify.NewKeySet(vendor)
+	if err != nil {
+		return nil, fmt.Errorf("usage: the vendor key: %s", strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	// The grant is checked at its start: a site reports after it expired.
+	h.clock = h.Grant.IssuedAt
+	if h.Grant.NotBefore.After(h.clock) {
+		h.clock = h.Grant.NotBefore
+	}
+	h.leases, err = verify.New(ks, verify.AnyProductInsecure(), verify.AnyVersionInsecure(), verify.AnyBindingInsecure(),
+		verify.WithClock(func() time.Time { return h.clock }))
+	if err != nil {
+		return nil, fmt.Errorf("usage: %s", strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	if _, err := h.leases.VerifyGrant(h.GrantRaw); err != nil {
+		return nil, fmt.Errorf("usage: the site grant %s does not verify under the vendor key %x: %s", h.GrantID, token.KeyID(vendor.PublicKey), strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	return h, nil
+}
+
+// newStoredHistory returns the empty history of a site grant, its
+// signature not checked: the leases are not verified.
+func newStoredHistory(grantRaw []byte) (*History, error) {
 	m, _, err := token.Decode(grantRaw)
 	if err != nil {
 		return nil, fmt.Errorf("usage: the site grant is not a licet object: %s", strings.TrimPrefix(err.Error(), "token: "))
@@ -75,26 +102,8 @@ func NewHistory(vendor verify.Key, grantRaw []byte) (*History, error) {
 	if g.Site == nil {
 		return nil, fmt.Errorf("usage: grant %x is not a site grant (it has no \"site\" claim): it lets %q mint licenses, not run a lease server", g.ID, g.Subject)
 	}
-	ks, err := verify.NewKeySet(vendor)
-	if err != nil {
-		return nil, fmt.Errorf("usage: the vendor key: %s", strings.TrimPrefix(err.Error(), "verify: "))
-	}
-	h := &History{Grant: g, GrantRaw: m.Raw, GrantID: hex.EncodeToString(g.ID), hashes: map[int64]tlog.Hash{},
-		siteKey: g.Key, siteKID: hex.EncodeToString(token.KeyID(g.Key)), vendorID: vendor.Issuer}
-	// The grant is checked at its start: a site reports after it expired.
-	h.clock = g.IssuedAt
-	if g.NotBefore.After(h.clock) {
-		h.clock = g.NotBefore
-	}
-	h.leases, err = verify.New(ks, verify.AnyProductInsecure(), verify.AnyVersionInsecure(), verify.AnyBindingInsecure(),
-		verify.WithClock(func() time.Time { return h.clock }))
-	if err != nil {
-		return nil, fmt.Errorf("usage: %s", strings.TrimPrefix(err.Error(), "verify: "))
-	}
-	if _, err := h.leases.VerifyGrant(m.Raw); err != nil {
-		return nil, fmt.Errorf("usage: the site grant %x does not verify under the vendor key %x: %s", g.ID, token.KeyID(vendor.PublicKey), strings.TrimPrefix(err.Error(), "verify: "))
-	}
-	return h, nil
+	return &History{Grant: g, GrantRaw: m.Raw, GrantID: hex.EncodeToString(g.ID), hashes: map[int64]tlog.Hash{},
+		siteKey: g.Key, siteKID: hex.EncodeToString(token.KeyID(g.Key))}, nil
 }
 
 // Size returns the number of records accepted.
@@ -238,6 +247,13 @@ func (h *History) position(a *Accepted) error {
 			return refuse(CodeRolledBack, "the report's checkpoint covers %d records, but a checkpoint of %d was accepted before (from %s): the site's log was rolled back, or this report is older than that one; nothing was ingested", n, m, h.last())
 		}
 	}
+	if r.Start < m && n > m && r.Size() == n {
+		for i := r.Start; i < m; i++ { // the records both hold
+			if !bytes.Equal(r.Records[i-r.Start], h.Records[i]) {
+				return h.inconsistent(a, fmt.Sprintf("the report's record %d differs from the one accepted before, under checkpoints signed by the same key: the site's log forked", i))
+			}
+		}
+	}
 	switch k := int64(len(r.Records)); {
 	case r.Start > m:
 		return refuse(CodeDropped, "the report starts at record %d, but %d records were accepted: records %d to %d are missing; ask the site for a report --since its last report", r.Start, m, m, r.Start-1)
@@ -370,7 +386,7 @@ func (h *History) checkRecords(a *Accepted) error {
 			p.add(CodeMalformed, "record %d says it is record %d (seq): the site's log numbers its records wrongly", index, e.Seq)
 			continue
 		}
-		if e.Token != "" {
+		if e.Token != "" && !h.trusted {
 			if err := h.checkLease(e); err != "" {
 				p.add(CodeOutsideGrant, "record %d (%s, lease %s): %s", index, e.Event, e.Lease, err)
 				continue
@@ -409,6 +425,9 @@ func (h *History) checkLease(e *Event) string {
 	}
 	if c.Expiry.Unix() != e.Expires.Unix() {
 		wrong = append(wrong, fmt.Sprintf("it expires at %s, not at the record's %s", c.Expiry.UTC().Format(time.RFC3339), e.Expires.Format(time.RFC3339)))
+	}
+	if life := c.Expiry.Sub(c.IssuedAt); e.Event == EventGranted && life > h.Grant.Site.Lease {
+		wrong = append(wrong, fmt.Sprintf("it was granted (not borrowed) for %s, longer than the grant's longest lease of %s", life, h.Grant.Site.Lease))
 	}
 	if s, ok := c.Meta["site_seq"]; ok && s != strconv.FormatInt(e.Seq, 10) {
 		wrong = append(wrong, fmt.Sprintf("it was granted by record %s, not by this one", s))

@@ -61,7 +61,7 @@ func (d *Day) Label() string { return d.Date.Format(time.DateOnly) }
 type Usage struct {
 	Peak        int   // the most seats in use at one instant
 	SeatSeconds int64 // seat time in use, in seconds
-	Refusals    int   // requests refused because every seat was taken
+	Refusals    int   // requests refused because every seat was taken (seats_full)
 	Borrows     int   // seats borrowed
 	Leases      int   // leases granted, borrowed ones included (not renewals)
 }
@@ -173,7 +173,9 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 				closeLease(e.Lease, e.At)
 			}
 		case EventRefused:
-			count(e.At, e.Product).Refusals++
+			if e.Reason == "" || e.Reason == ReasonSeatsFull {
+				count(e.At, e.Product).Refusals++
+			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(open)) { // no end record: the lease runs to its expiry

@@ -137,6 +137,9 @@ func TestStatementRefusals(t *testing.T) {
 	l.add(at(0, 1), EventRefused, "", "widget", time.Time{})
 	l.add(at(0, 2), EventRefused, "", "widget", time.Time{})
 	l.add(at(24, 0), EventRefused, "", "gadget", time.Time{})
+	l.add(at(24, 1), EventRefused, "", "gadget", time.Time{})
+	l.events[len(l.events)-1].Reason = "wrong_product" // not demand beyond the seats
+	l.events[len(l.events)-2].Reason = ReasonSeatsFull
 	s := Build(site, l.events, Options{})
 	if len(s.Days) != 2 {
 		t.Fatalf("%d days, want 2", len(s.Days))
