@@ -2,9 +2,9 @@ package usage
 
 import (
 	"bytes"
-	"errors"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,4 +235,5 @@ func wantCode(t *testing.T, err error, code Code) {
 }
 
 func asError(err error, target **Error) bool { return errorsAs(err, target) }
+
 var errorsAs = func(err error, target **Error) bool { return errors.As(err, target) }

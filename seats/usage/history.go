@@ -35,12 +35,12 @@ type History struct {
 	// is written (see [CodeInconsistent]).
 	EvidenceDir string
 
-	hashes   map[int64]tlog.Hash // the stored hashes of Records' tree
-	trusted  bool                // reading back a store: no lease token verified again
-	leases   *verify.Verifier    // verifies lease tokens at clock
-	clock    time.Time
-	siteKey  ed25519.PublicKey
-	siteKID  string
+	hashes  map[int64]tlog.Hash // the stored hashes of Records' tree
+	trusted bool                // reading back a store: no lease token verified again
+	leases  *verify.Verifier    // verifies lease tokens at clock
+	clock   time.Time
+	siteKey ed25519.PublicKey
+	siteKID string
 }
 
 // Accepted is a report that [History.Add] accepted.
