@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -233,7 +232,3 @@ func wantCode(t *testing.T, err error, code Code) {
 		t.Fatalf("refusal %q (%v), want %q", got, err, code)
 	}
 }
-
-func asError(err error, target **Error) bool { return errorsAs(err, target) }
-
-var errorsAs = func(err error, target **Error) bool { return errors.As(err, target) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -234,7 +235,7 @@ func TestFork(t *testing.T) {
 	_, err = h.Add(forked, "forked")
 	wantCode(t, err, CodeInconsistent)
 	var e *Error
-	if !asError(err, &e) || e.Evidence == "" {
+	if !errors.As(err, &e) || e.Evidence == "" {
 		t.Fatalf("no evidence kept: %v", err)
 	}
 	data, err := os.ReadFile(e.Evidence)
