@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
@@ -163,7 +164,8 @@ type SignedCheckpoint struct {
 // signed after each batch, and the stored hashes of its Merkle tree
 // (RFC 6962, leaf = a record's bytes). It is a [tlog.HashReader].
 type Log struct {
-	// Records are the log's records, Records[i].Seq == i.
+	// Records are the log's records, Records[i].Seq == i (none after
+	// [Log.Forget]).
 	Records []Record
 	// Checkpoints are the log's checkpoints, oldest first; the last
 	// covers every record.
@@ -180,6 +182,8 @@ type Log struct {
 	CutReason string
 
 	hashes []tlog.Hash
+	count  int64 // records, kept or not
+	forgot bool  // Records dropped (see Forget)
 }
 
 var _ tlog.HashReader = (*Log)(nil)
@@ -198,7 +202,19 @@ func (l *Log) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 // Len returns the number of records.
-func (l *Log) Len() int64 { return int64(len(l.Records)) }
+func (l *Log) Len() int64 { return l.count }
+
+// Forget drops the records and all checkpoints but the newest from
+// memory, keeping the tree's hashes: a server appending for months needs
+// only those. From then on Records stays empty and Checkpoints holds the
+// newest only.
+func (l *Log) Forget() {
+	l.Records = nil
+	if n := len(l.Checkpoints); n > 1 {
+		l.Checkpoints = l.Checkpoints[n-1:]
+	}
+	l.forgot = true
+}
 
 // Root returns the Merkle root of the first n records.
 func (l *Log) Root(n int64) (tlog.Hash, error) {
@@ -247,7 +263,10 @@ func (l *Log) add(r Record) error {
 		return fmt.Errorf("seats: hashing record %d: %v", r.Seq, err)
 	}
 	l.hashes = append(l.hashes, hashes...)
-	l.Records = append(l.Records, r)
+	l.count++
+	if !l.forgot {
+		l.Records = append(l.Records, r)
+	}
 	return nil
 }
 
@@ -325,6 +344,7 @@ func readLog(rd io.Reader) (*Log, error) {
 	}
 	if pendingRecords > 0 {
 		l.Records = l.Records[:len(l.Records)-pendingRecords]
+		l.count -= int64(pendingRecords)
 		l.hashes = l.hashes[:tlog.StoredHashCount(l.Len())]
 		reason := fmt.Sprintf("%d records after the last checkpoint", pendingRecords)
 		if l.CutReason != "" {
@@ -488,8 +508,10 @@ func (w *Writer) Append(recs []Record) (*SignedCheckpoint, error) {
 
 func (w *Writer) append(recs []Record) (*SignedCheckpoint, error) {
 	l := w.log
-	n0, h0, c0 := len(l.Records), len(l.hashes), len(l.Checkpoints)
-	undo := func() { l.Records, l.hashes, l.Checkpoints = l.Records[:n0], l.hashes[:h0], l.Checkpoints[:c0] }
+	n0, h0, c0, k0 := len(l.Records), len(l.hashes), len(l.Checkpoints), l.count
+	undo := func() {
+		l.Records, l.hashes, l.Checkpoints, l.count = l.Records[:n0], l.hashes[:h0], l.Checkpoints[:c0], k0
+	}
 	var buf bytes.Buffer
 	for i := range recs {
 		r := recs[i]
@@ -533,6 +555,9 @@ func (w *Writer) append(recs []Record) (*SignedCheckpoint, error) {
 	}
 	l.Size += int64(buf.Len())
 	sc := SignedCheckpoint{Note: msg, Checkpoint: c}
+	if l.forgot {
+		l.Checkpoints = l.Checkpoints[:0]
+	}
 	l.Checkpoints = append(l.Checkpoints, sc)
 	return &sc, nil
 }
@@ -591,6 +616,9 @@ type Committer struct {
 	// OnHeadError, when set before the first commit, receives the errors
 	// of writing the head file (the log itself is written).
 	OnHeadError func(error)
+
+	batches, records atomic.Int64
+	failed           atomic.Pointer[error]
 }
 
 type pending struct {
@@ -621,6 +649,20 @@ func (c *Committer) Reserved() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.next
+}
+
+// Batches returns the number of batches written and of records in them.
+func (c *Committer) Batches() (batches, records int64) {
+	return c.batches.Load(), c.records.Load()
+}
+
+// Err returns the first error of writing the log, nil while it is
+// written.
+func (c *Committer) Err() error {
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Commit hands in r (its Seq reserved) and waits until it is on disk.
@@ -697,9 +739,12 @@ func (c *Committer) run() {
 			answer(p, err)
 		}
 		if err != nil {
+			c.failed.CompareAndSwap(nil, &err)
 			continue
 		}
 		head = sc.Note
+		c.batches.Add(1)
+		c.records.Add(int64(len(batch)))
 		if c.OnBatch != nil {
 			c.OnBatch(len(batch))
 		}
