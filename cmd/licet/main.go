@@ -220,6 +220,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newVersionCmd(a),
 		newPageCmd(a),
 		newServeCmd(a),
+		newSeatsCmd(a),
 		newCompletionCmd(a, root),
 	)
 	initHelpCmd(root)

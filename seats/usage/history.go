@@ -236,9 +236,11 @@ func (h *History) position(a *Accepted) error {
 		case root != a.Checkpoint.Root:
 			return h.inconsistent(a, fmt.Sprintf("the report's checkpoint of %d records has the root %s, but the first %d records accepted from earlier reports, all signed by the site key, have the root %s: the site signed two different histories", n, a.Checkpoint.Root, n, root))
 		}
+		// A checkpoint accepted before: an old report. A new one of fewer
+		// records: the server signed again after its state went back.
 		replayed := n == m && len(r.Records) > 0
 		for _, p := range h.Reports {
-			replayed = replayed || bytes.Equal(p.Data, a.Data)
+			replayed = replayed || p.Report.Checkpoint == r.Checkpoint
 		}
 		switch {
 		case replayed:

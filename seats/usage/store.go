@@ -34,14 +34,8 @@ func Ingest(dir string, vendor verify.Key, grantRaw, data []byte, source string)
 		return nil, nil, err
 	}
 	gdir := filepath.Join(dir, h.GrantID)
-	if err := os.MkdirAll(gdir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("usage: the store: %v", err)
-	}
 	switch stored, err := os.ReadFile(filepath.Join(gdir, grantFile)); {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := keys.WriteFile(filepath.Join(gdir, grantFile), h.GrantRaw, 0o600, false); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, nil, fmt.Errorf("usage: the store: %v", err)
-		}
 	case err != nil:
 		return nil, nil, fmt.Errorf("usage: the store: %v", err)
 	case !bytes.Equal(stored, h.GrantRaw):
@@ -54,6 +48,13 @@ func Ingest(dir string, vendor verify.Key, grantRaw, data []byte, source string)
 	a, err := h.Add(data, source)
 	if err != nil {
 		return h, nil, err
+	}
+	// Accepted: the grant's directory and grant, if new, then the report.
+	if err := os.MkdirAll(gdir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("usage: the store: %v", err)
+	}
+	if err := keys.WriteFile(filepath.Join(gdir, grantFile), h.GrantRaw, 0o600, false); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, nil, fmt.Errorf("usage: the store: %v", err)
 	}
 	name := filepath.Join(gdir, fmt.Sprintf("%06d.report", len(h.Reports)))
 	if err := keys.WriteFile(name, data, 0o600, false); errors.Is(err, fs.ErrExist) {

@@ -21,6 +21,9 @@ func TestStore(t *testing.T) {
 	if _, _, err := Ingest(store, w.vendorKey(), w.grant, r2, "r2"); CodeOf(err) != CodeDropped {
 		t.Fatalf("the second report first: %v", err)
 	}
+	if _, err := os.Stat(store); err == nil {
+		t.Fatal("a refused report made the store")
+	}
 	for i, r := range [][]byte{r1, r2} {
 		if _, a, err := Ingest(store, w.vendorKey(), w.grant, r, "r"); err != nil || a.Start != int64(5*i) {
 			t.Fatalf("report %d: %v", i+1, err)
