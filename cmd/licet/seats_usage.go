@@ -19,10 +19,10 @@ import (
 // accepted, and 'licet seats statement' reads them.
 const defaultUsageStore = "seat-usage"
 
-// addSeatsUsageCmds adds the usage commands to the seats group: report
-// (the site), ingest and statement (the vendor).
-func addSeatsUsageCmds(a *app, cmd *cobra.Command) {
-	cmd.AddCommand(newSeatsReportCmd(a), newSeatsIngestCmd(a), newSeatsStatementCmd(a))
+// The usage commands of the seats group: report (the site), ingest and
+// statement (the vendor).
+func init() {
+	seatsSubcommands = append(seatsSubcommands, newSeatsReportCmd, newSeatsIngestCmd, newSeatsStatementCmd)
 }
 
 type seatsReportFlags struct {
