@@ -2,6 +2,7 @@ package usage
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -240,7 +241,7 @@ func (h *History) position(a *Accepted) error {
 		// records: the server signed again after its state went back.
 		replayed := n == m && len(r.Records) > 0
 		for _, p := range h.Reports {
-			replayed = replayed || p.Report.Checkpoint == r.Checkpoint
+			replayed = replayed || (p.Report.Checkpoint == r.Checkpoint && n < m)
 		}
 		switch {
 		case replayed:
@@ -341,7 +342,7 @@ func (h *History) sortedRoot(records [][]byte) tlog.Hash {
 		}
 		rs = append(rs, seqRecord{e.Seq, raw})
 	}
-	slices.SortStableFunc(rs, func(a, b seqRecord) int { return int(a.seq - b.seq) })
+	slices.SortStableFunc(rs, func(a, b seqRecord) int { return cmp.Compare(a.seq, b.seq) })
 	sorted := make([][]byte, len(rs))
 	for i, r := range rs {
 		sorted[i] = r.raw

@@ -155,12 +155,16 @@ func TestGap(t *testing.T) {
 }
 
 // TestRolledBack: the site restores its state directory from a backup
-// taken before the last report, and reports again: fewer records than
-// the vendor accepted.
+// taken between two reports, and reports its whole log: fewer records
+// than the vendor accepted, under a checkpoint the vendor never saw. A
+// backup taken at a report gives that report's checkpoint again: a
+// replay.
 func TestRolledBack(t *testing.T) {
 	w := newWorld(t)
 	w.activity(2)
 	r1 := w.report(nil)
+	atR1 := w.copyState()
+	w.activity(2)
 	backup := w.copyState()
 	w.activity(2)
 	r2 := w.report(r1)
@@ -171,9 +175,12 @@ func TestRolledBack(t *testing.T) {
 		}
 	}
 	w.dir = backup
-	old := w.report(nil) // the whole (rolled-back) log: 5 records
+	old := w.report(nil) // the whole (rolled-back) log: 10 records
 	_, err := h.Add(old, "old")
 	wantCode(t, err, CodeRolledBack)
+	w.dir = atR1
+	_, err = h.Add(w.report(nil), "at r1")
+	wantCode(t, err, CodeReplayed)
 	// Since its last report, the rolled-back site cannot even make one.
 	l, err := seats.ReadLog(backup)
 	if err != nil {

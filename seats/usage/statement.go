@@ -8,6 +8,10 @@ import (
 
 const day = 24 * time.Hour
 
+// MaxDays bounds the days of a statement: a lease that would run beyond
+// them (an expiry centuries away) counts to their end.
+const MaxDays = 100 * 366
+
 // Site says whose usage a statement shows: the site grant's parties and
 // its number of seats.
 type Site struct {
@@ -221,6 +225,9 @@ func (s *Statement) days(ivs []interval, counts map[time.Time]map[string]*Usage,
 	s.Products = slices.Sorted(maps.Keys(products))
 	if first.IsZero() && last.IsZero() {
 		return
+	}
+	if last.Sub(first) >= MaxDays*day {
+		last = first.Add((MaxDays - 1) * day)
 	}
 	index := map[time.Time]*Day{}
 	for d := first; !d.After(last); d = d.Add(day) {

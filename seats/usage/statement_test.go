@@ -198,3 +198,14 @@ func TestParseEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestStatementMaxDays: a lease that runs for centuries does not make a
+// statement of centuries.
+func TestStatementMaxDays(t *testing.T) {
+	var l log
+	l.add(at(0, 0), EventGranted, "a", "widget", t0.AddDate(5000, 0, 0))
+	s := Build(site, l.events, Options{})
+	if len(s.Days) != MaxDays {
+		t.Errorf("%d days, want %d", len(s.Days), MaxDays)
+	}
+}

@@ -49,6 +49,9 @@ func Ingest(dir string, vendor verify.Key, grantRaw, data []byte, source string)
 	if err != nil {
 		return h, nil, err
 	}
+	if len(a.Events) == 0 && len(h.Reports) > 1 { // nothing new: nothing to keep
+		return h, a, nil
+	}
 	// Accepted: the grant's directory and grant, if new, then the report.
 	if err := os.MkdirAll(gdir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("usage: the store: %v", err)
@@ -89,7 +92,7 @@ func Load(dir, grantID string) (*History, error) {
 func Grants(dir string) ([]string, error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("usage: the store: %v", err)
+		return nil, fmt.Errorf("usage: the store: %w", err)
 	}
 	var out []string
 	for _, de := range des {

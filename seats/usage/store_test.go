@@ -32,6 +32,9 @@ func TestStore(t *testing.T) {
 	if _, _, err := Ingest(store, w.vendorKey(), w.grant, r1, "r1 again"); CodeOf(err) != CodeReplayed {
 		t.Fatalf("replayed: %v", err)
 	}
+	if _, a, err := Ingest(store, w.vendorKey(), w.grant, w.report(r2), "nothing new"); err != nil || len(a.Events) != 0 {
+		t.Fatalf("a report of nothing new: %v", err)
+	}
 	gdir := filepath.Join(store, w.grantID)
 	if fi, err := os.Stat(gdir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("the grant's directory: %v %v", fi.Mode(), err)
