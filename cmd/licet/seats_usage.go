@@ -307,7 +307,9 @@ seats), the seat-hours, the requests refused because every seat was taken
 (REFUSED: the demand beyond the seats bought), the seats borrowed and the
 leases granted. A lease counts from the record that granted it until the
 one that released it, or else to its last signed expiry (a crashed
-client's seat stays taken until then, as on the server).
+client's seat stays taken until then, as on the server). The times the
+server refused new leases because it could not trust its state (safe
+mode: its log lost or rolled back) are listed.
 
 The records are those of the reports ingested into the store (--store,
 default ./seat-usage) for the site grant --grant (its file or its id; not

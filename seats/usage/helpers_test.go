@@ -98,11 +98,14 @@ func (w *world) openLog(dir string, l *seats.Log) {
 func (w *world) next() int64 { return w.w.Log().Len() + int64(len(w.batch)) }
 
 // lease signs a lease token for a record.
-func (w *world) lease(id, product, fp string, at, exp time.Time, seq int64) string {
+func (w *world) lease(id, product, fp string, at, exp time.Time, seq int64, borrow bool) string {
 	w.t.Helper()
 	raw, _ := hex.DecodeString(id)
 	l := &token.License{Issuer: "plant-1", Subject: "plant-1", Audience: []string{product}, Tier: "pro", IssuedAt: at.Truncate(time.Second),
 		Expiry: exp, ID: raw, Bind: map[string]string{"host": fp}, Meta: map[string]string{"site_seq": strconv.FormatInt(seq, 10)}}
+	if borrow {
+		l.Meta["lease"] = "borrow"
+	}
 	signed, err := token.SignLicense(w.signLeasesWith, l, w.grant)
 	if err != nil {
 		w.t.Fatal(err)
@@ -122,7 +125,7 @@ func (w *world) event(event, id, product string, d time.Duration) seats.Record {
 	switch event {
 	case seats.EventGranted, seats.EventRenewed, seats.EventBorrowed:
 		r.Expires = w.clock.Add(d).Truncate(time.Second)
-		r.Token = w.lease(id, product, r.Fingerprint, w.clock, r.Expires, r.Seq)
+		r.Token = w.lease(id, product, r.Fingerprint, w.clock, r.Expires, r.Seq, event == seats.EventBorrowed)
 	case seats.EventRefused:
 		r.Lease, r.Fingerprint, r.Reason = "", "", ReasonSeatsFull
 	}

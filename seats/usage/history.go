@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/seats"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 	"golang.org/x/mod/sumdb/note"
@@ -432,7 +433,13 @@ func (h *History) checkLease(e *Event) string {
 	if life := c.Expiry.Sub(c.IssuedAt); e.Event == EventGranted && life > h.Grant.Site.Lease {
 		wrong = append(wrong, fmt.Sprintf("it was granted (not borrowed) for %s, longer than the grant's longest lease of %s", life, h.Grant.Site.Lease))
 	}
-	if s, ok := c.Meta["site_seq"]; ok && s != strconv.FormatInt(e.Seq, 10) {
+	switch borrow := c.Meta[seats.MetaLease] == "borrow"; {
+	case e.Event == EventBorrowed && !borrow:
+		wrong = append(wrong, "the record says borrowed, the lease is not marked as a borrow")
+	case e.Event == EventGranted && borrow:
+		wrong = append(wrong, "the record says granted, the lease is marked as a borrow")
+	}
+	if s, ok := c.Meta[seats.MetaSiteSeq]; ok && s != strconv.FormatInt(e.Seq, 10) {
 		wrong = append(wrong, fmt.Sprintf("it was granted by record %s, not by this one", s))
 	}
 	return strings.Join(wrong, "; ")

@@ -286,15 +286,19 @@ func TestForgedLease(t *testing.T) {
 		}, "longer than the grant's longest lease"},
 		{"another machine", func(w *world) {
 			r := w.event(seats.EventGranted, "00000000000000000000000000000064", "widget", time.Hour)
-			w.batch[len(w.batch)-1].Token = w.lease(r.Lease, "widget", "beef", r.At, r.Expires, r.Seq)
+			w.batch[len(w.batch)-1].Token = w.lease(r.Lease, "widget", "beef", r.At, r.Expires, r.Seq, false)
 		}, `bound to the machine "beef", not the record's "f00d"`},
 		{"another key", func(w *world) {
 			w.signLeasesWith = key(7)
 			w.grantLease("widget")
 		}, "does not verify under the site grant"},
+		{"a grant logged as a borrow", func(w *world) {
+			r := w.event(seats.EventBorrowed, "00000000000000000000000000000067", "widget", time.Hour)
+			w.batch[len(w.batch)-1].Token = w.lease(r.Lease, "widget", "f00d", r.At, r.Expires, r.Seq, false)
+		}, "the record says borrowed, the lease is not marked as a borrow"},
 		{"another record's token", func(w *world) {
 			r := w.event(seats.EventGranted, "00000000000000000000000000000065", "widget", time.Hour)
-			w.batch[len(w.batch)-1].Token = w.lease(r.Lease, "widget", "f00d", r.At, r.Expires, r.Seq-1)
+			w.batch[len(w.batch)-1].Token = w.lease(r.Lease, "widget", "f00d", r.At, r.Expires, r.Seq-1, false)
 		}, "granted by record"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,6 +46,9 @@ func (s *Statement) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "(no lease and no refusal in the records)")
 		return nil
 	}
+	for _, m := range s.SafeModes {
+		fmt.Fprintf(w, "Safe mode from %s until %s: the server could not trust its state (%s).\n", rfc3339(m.At), rfc3339(m.Until), printable(m.Reason))
+	}
 	if s.OverDays > 0 {
 		days := "days"
 		if s.OverDays == 1 {
@@ -106,17 +109,25 @@ func (s *Statement) WriteCSV(w io.Writer) error {
 
 // statementJSON is the JSON form of a statement.
 type statementJSON struct {
-	Vendor   string    `json:"vendor"`
-	Site     string    `json:"site"`
-	Grant    string    `json:"grant"`
-	Seats    uint64    `json:"seats"`
-	Records  int       `json:"records"`
-	First    *string   `json:"first"`
-	Last     *string   `json:"last"`
-	Products []string  `json:"products"`
-	Total    usageJSON `json:"total"`
-	OverDays int       `json:"over_days"`
-	Days     []dayJSON `json:"days"`
+	Vendor    string         `json:"vendor"`
+	Site      string         `json:"site"`
+	Grant     string         `json:"grant"`
+	Seats     uint64         `json:"seats"`
+	Records   int            `json:"records"`
+	First     *string        `json:"first"`
+	Last      *string        `json:"last"`
+	Products  []string       `json:"products"`
+	Total     usageJSON      `json:"total"`
+	OverDays  int            `json:"over_days"`
+	Starts    int            `json:"starts"`
+	SafeModes []safeModeJSON `json:"safe_modes"`
+	Days      []dayJSON      `json:"days"`
+}
+
+type safeModeJSON struct {
+	At     string  `json:"at"`
+	Until  *string `json:"until"`
+	Reason string  `json:"reason"`
 }
 
 type usageJSON struct {
@@ -146,6 +157,10 @@ func (s *Statement) MarshalJSON() ([]byte, error) {
 		First: timeOrNull(s.First), Last: timeOrNull(s.Last), Products: s.Products, Total: toJSON(&s.Total), OverDays: s.OverDays, Days: []dayJSON{}}
 	if j.Products == nil {
 		j.Products = []string{}
+	}
+	j.Starts, j.SafeModes = s.Starts, []safeModeJSON{}
+	for _, m := range s.SafeModes {
+		j.SafeModes = append(j.SafeModes, safeModeJSON{At: rfc3339(m.At), Until: timeOrNull(m.Until), Reason: m.Reason})
 	}
 	for _, d := range s.Days {
 		dj := dayJSON{Day: d.Label(), usageJSON: toJSON(&d.Usage), ByProduct: map[string]usageJSON{}}

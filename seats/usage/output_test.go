@@ -18,6 +18,8 @@ func sample() *Statement {
 	l.add(midnight.Add(-30*time.Minute), EventGranted, "a", "=cmd|calc", midnight.Add(30*time.Minute))
 	l.add(midnight.Add(-20*time.Minute), EventBorrowed, "b", "widget", midnight.Add(12*time.Hour))
 	l.add(midnight.Add(-10*time.Minute), EventRefused, "", "widget", time.Time{})
+	l.add(midnight.Add(-5*time.Minute), EventSafeMode, "", "", midnight.Add(55*time.Minute))
+	l.events[len(l.events)-1].Reason = "the head file is missing"
 	return Build(site, l.events, Options{})
 }
 
@@ -27,12 +29,13 @@ func TestWriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `Seat usage of site plant-1 (vendor acme, grant 00112233445566778899aabbccddeeff): 2 seats
-4 records, 2026-12-07T23:00:00Z to 2026-12-07T23:50:00Z; days in UTC
+5 records, 2026-12-07T23:00:00Z to 2026-12-07T23:55:00Z; days in UTC
 
 DAY         PEAK  OVER  SEAT-HOURS  REFUSED  BORROWS  LEASES
 2026-12-07  3     +1    1.83        1        1        3
 2026-12-08  2           12.50       0        0        0
 TOTAL       3     +1    14.33       1        1        3
+Safe mode from 2026-12-07T23:55:00Z until 2026-12-08T00:55:00Z: the server could not trust its state (the head file is missing).
 Over the 2 seats of the grant on 1 day.
 
 DAY         PRODUCT    PEAK  SEAT-HOURS  REFUSED  BORROWS  LEASES
@@ -104,7 +107,10 @@ func TestMarshalJSON(t *testing.T) {
 		t.Errorf("JSON: %s", data)
 	}
 	empty, err := json.Marshal(Build(site, nil, Options{}))
-	if err != nil || !bytes.Contains(empty, []byte(`"days":[]`)) || !bytes.Contains(empty, []byte(`"first":null`)) {
+	if !bytes.Contains(data, []byte(`"safe_modes":[{"at":"2026-12-07T23:55:00Z","until":"2026-12-08T00:55:00Z","reason":"the head file is missing"}]`)) {
+		t.Errorf("JSON safe modes: %s", data)
+	}
+	if err != nil || !bytes.Contains(empty, []byte(`"days":[]`)) || !bytes.Contains(empty, []byte(`"first":null`)) || !bytes.Contains(empty, []byte(`"safe_modes":[]`)) {
 		t.Errorf("empty statement JSON: %s (%v)", empty, err)
 	}
 }
@@ -126,6 +132,7 @@ func TestWriteHTML(t *testing.T) {
 		`<line class="limit"`,
 		`<td class="num" id="total-hours">14.33</td>`,
 		`&lt;script&gt;alert(1)&lt;/script&gt;`,
+		`<li class="over">from 2026-12-07T23:55:00Z until 2026-12-08T00:55:00Z: the server could not trust its state (the head file is missing)</li>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)

@@ -47,6 +47,19 @@ type Statement struct {
 	Total Usage
 	// OverDays counts the days whose peak exceeds the grant's seats.
 	OverDays int
+	// Starts counts the server's starts.
+	Starts int
+	// SafeModes are the times the server refused new leases because it
+	// could not trust its state (lost, rolled back, signed by another
+	// key): the site's log went missing or back.
+	SafeModes []SafeMode
+}
+
+// SafeMode is a time the server entered safe mode: when, until when it
+// refused new leases, and why.
+type SafeMode struct {
+	At, Until time.Time
+	Reason    string
 }
 
 // Day is one UTC day of a statement.
@@ -176,6 +189,10 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 			if l != nil {
 				closeLease(e.Lease, e.At)
 			}
+		case EventStarted:
+			s.Starts++
+		case EventSafeMode:
+			s.SafeModes = append(s.SafeModes, SafeMode{At: e.At, Until: e.Expires, Reason: e.Reason})
 		case EventRefused:
 			if e.Reason == "" || e.Reason == ReasonSeatsFull {
 				count(e.At, e.Product).Refusals++

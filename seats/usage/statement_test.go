@@ -87,12 +87,17 @@ func TestStatementCrash(t *testing.T) {
 	l.add(at(0, 0), EventGranted, "a", "widget", at(1, 0))
 	l.add(at(0, 20), EventRenewed, "a", "widget", at(1, 20))
 	l.add(at(0, 30), EventStarted, "", "", time.Time{})
+	l.add(at(0, 30), EventSafeMode, "", "", at(1, 30))
+	l.events[len(l.events)-1].Reason = "the log is shorter than the signed head"
 	l.add(at(0, 40), EventGranted, "b", "gadget", at(1, 40))
 	s := Build(site, l.events, Options{})
 	d := day0(t, s, 0)
 	checkUsage(t, "the day", &d.Usage, Usage{Peak: 2, SeatSeconds: 80*60 + 60*60, Leases: 2})
 	checkUsage(t, "widget", d.ByProduct["widget"], Usage{Peak: 1, SeatSeconds: 80 * 60, Leases: 1})
 	checkUsage(t, "gadget", d.ByProduct["gadget"], Usage{Peak: 1, SeatSeconds: 60 * 60, Leases: 1})
+	if s.Starts != 1 || len(s.SafeModes) != 1 || !s.SafeModes[0].Until.Equal(at(1, 30)) {
+		t.Errorf("starts %d, safe modes %+v", s.Starts, s.SafeModes)
+	}
 	if fmt.Sprint(s.Products) != "[gadget widget]" {
 		t.Errorf("products %v", s.Products)
 	}
