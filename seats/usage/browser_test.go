@@ -80,7 +80,7 @@ func TestStatementInChromium(t *testing.T) {
 		regexp.MustCompile(`<svg id="chart-peak" class="chart" width="640" height="260"`),
 		regexp.MustCompile(`<rect class="bar" data-day="2026-12-07" data-value="3" [^>]*fill="#e15759">`),
 		regexp.MustCompile(`<rect class="bar" data-day="2026-12-08" data-value="2" [^>]*fill="#4e79a7">`),
-		regexp.MustCompile(`<rect class="bar" data-day="2026-12-08" data-product="widget" data-value="12.00" [^>]*fill="#f28e2b">`),
+		regexp.MustCompile(`<rect class="bar" data-day="2026-12-08" data-product="widget" data-value="12.00" [^>]*fill="#59a14f">`),
 		regexp.MustCompile(`<line class="limit" `),
 		regexp.MustCompile(`<li data-product="widget">`),
 	} {
@@ -97,7 +97,7 @@ func TestStatementInChromium(t *testing.T) {
 
 	shot := filepath.Join(t.TempDir(), "statement.png")
 	runChromium(t, page, "--screenshot="+shot, "--window-size=1000,1300", "--hide-scrollbars")
-	checkScreenshot(t, shot, 1000, 1300, "#e15759", "#4e79a7", "#f28e2b")
+	checkScreenshot(t, shot, 1000, 1300, "#e15759", "#4e79a7", "#f28e2b", "#59a14f")
 	if keep := os.Getenv("LICET_KEEP_SCREENSHOT"); keep != "" {
 		data, _ := os.ReadFile(shot)
 		os.WriteFile(keep, data, 0o600)

@@ -245,6 +245,9 @@ func TestFork(t *testing.T) {
 	if !errors.As(err, &e) || e.Evidence == "" {
 		t.Fatalf("no evidence kept: %v", err)
 	}
+	if fi, err := os.Stat(e.Evidence); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the evidence file: %v %v", fi, err)
+	}
 	data, err := os.ReadFile(e.Evidence)
 	if err != nil {
 		t.Fatal(err)

@@ -25,9 +25,10 @@ var statementTemplate = sync.OnceValue(func() *template.Template {
 // fetched, nothing runs; only its own inline styles apply.
 const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-// Colours of the HTML statement: the products (Tableau 10, in the order
-// of Statement.Products), and a day's peak within the seats or over them.
-var palette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#e15759"}
+// Colours of the HTML statement: the products (Tableau 10 but the two
+// colours of the peaks, in the order of Statement.Products), and a day's
+// peak within the seats or over them.
+var palette = []string{"#f28e2b", "#59a14f", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
 
 const (
 	colorPeak = "#4e79a7"

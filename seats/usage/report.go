@@ -14,9 +14,10 @@ import (
 // "licet_seat_usage" member.
 const Version = 1
 
-// MaxSize bounds a usage report file: a site with more to report reports
-// more often.
-const MaxSize = 64 << 20
+// MaxSize bounds a usage report file (a record with its lease token
+// takes about 1.2 kB: some 200,000 records): a site with more to report
+// reports more often.
+const MaxSize = 256 << 20
 
 // MaxCheckpointSize bounds a signed checkpoint note.
 const MaxCheckpointSize = 4 << 10
