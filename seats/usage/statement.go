@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -90,24 +91,7 @@ func (u *Usage) SeatHours() string { return hours(u.SeatSeconds) }
 // hours formats seconds as hours with two decimals, rounded half up.
 func hours(s int64) string {
 	h := (s*100 + 1800) / 3600 // hundredths of an hour
-	return itoa(h/100) + "." + pad2(h%100)
-}
-
-func itoa(n int64) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
-
-func pad2(n int64) string {
-	if n < 10 {
-		return "0" + itoa(n)
-	}
-	return itoa(n)
+	return fmt.Sprintf("%d.%02d", h/100, h%100)
 }
 
 // Options limits a statement to a period.
@@ -123,17 +107,12 @@ type interval struct {
 	start, end time.Time
 }
 
-// lease is an outstanding lease while reading the records.
-type lease struct {
-	interval
-}
-
 // Build computes the statement of events, the records of a site log in
 // order, for site.
 func Build(site Site, events []*Event, opt Options) *Statement {
 	s := &Statement{Site: site, Records: len(events)}
 	var ivs []interval
-	open := map[string]*lease{}
+	open := map[string]*interval{} // the outstanding leases
 	closeLease := func(id string, at time.Time) {
 		l := open[id]
 		if at.Before(l.end) {
@@ -142,7 +121,7 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 		if l.end.Before(l.start) {
 			l.end = l.start
 		}
-		ivs = append(ivs, l.interval)
+		ivs = append(ivs, *l)
 		delete(open, id)
 	}
 	counts := map[time.Time]map[string]*Usage{} // per day and product: refusals, borrows, leases
@@ -169,7 +148,7 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 			if l != nil {
 				closeLease(e.Lease, e.At)
 			}
-			open[e.Lease] = &lease{interval{product: e.Product, start: e.At, end: e.Expires}}
+			open[e.Lease] = &interval{product: e.Product, start: e.At, end: e.Expires}
 			c := count(e.At, e.Product)
 			c.Leases++
 			if e.Event == EventBorrowed {
@@ -178,10 +157,10 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 		case EventRenewed:
 			switch {
 			case l == nil: // a lease granted before the first record read
-				open[e.Lease] = &lease{interval{product: e.Product, start: e.At, end: e.Expires}}
+				open[e.Lease] = &interval{product: e.Product, start: e.At, end: e.Expires}
 			case e.At.After(l.end): // lapsed, then renewed: a new stretch
 				closeLease(e.Lease, l.end)
-				open[e.Lease] = &lease{interval{product: l.product, start: e.At, end: e.Expires}}
+				open[e.Lease] = &interval{product: l.product, start: e.At, end: e.Expires}
 			default:
 				l.end = e.Expires
 			}
