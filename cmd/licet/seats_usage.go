@@ -19,10 +19,10 @@ import (
 // accepted, and 'licet seats statement' reads them.
 const defaultUsageStore = "seat-usage"
 
-// The usage commands of the seats group: report (the site), ingest and
-// statement (the vendor).
+// The usage commands of the seats group: report (the site), ingest,
+// statement and audit (the vendor).
 func init() {
-	seatsSubcommands = append(seatsSubcommands, newSeatsReportCmd, newSeatsIngestCmd, newSeatsStatementCmd)
+	seatsSubcommands = append(seatsSubcommands, newSeatsReportCmd, newSeatsIngestCmd, newSeatsStatementCmd, newSeatsAuditCmd)
 }
 
 type seatsReportFlags struct {
@@ -436,29 +436,111 @@ func (a *app) usageHistory(reports []string, fl *seatsStatementFlags) (*usage.Hi
 	if fl.trust != "" {
 		return nil, usageError("give report files to check with --trust, or leave it out to read the store", "--trust is only for report files given as arguments")
 	}
-	id := strings.ToLower(fl.grant)
-	if fl.grant != "" && !isHexID(fl.grant) {
-		_, g, err := readGrant(fl.grant)
+	return loadUsage(fl.store, fl.grant)
+}
+
+// loadUsage reads the history of a site grant (its file or id; "" when
+// the store holds one) from the store.
+func loadUsage(store, grant string) (*usage.History, error) {
+	id := strings.ToLower(grant)
+	if grant != "" && !isHexID(grant) {
+		_, g, err := readGrant(grant)
 		if err != nil {
 			return nil, err
 		}
 		id = fmt.Sprintf("%x", g.ID)
 	}
 	if id == "" {
-		ids, err := usage.Grants(fl.store)
+		ids, err := usage.Grants(store)
 		if errors.Is(err, os.ErrNotExist) || (err == nil && len(ids) == 0) {
-			return nil, failure(fmt.Errorf("the store %s holds no usage report", fl.store), "ingest one first: licet seats ingest REPORT --trust VENDOR.pub --grant SITE.grant")
+			return nil, failure(fmt.Errorf("the store %s holds no usage report", store), "ingest one first: licet seats ingest REPORT --trust VENDOR.pub --grant SITE.grant")
 		} else if err != nil {
 			return nil, failure(errors.New(strings.TrimPrefix(err.Error(), "usage: ")), "")
 		}
 		if len(ids) > 1 {
-			return nil, usageError("pass --grant with the site grant's file or id", "the store %s holds the reports of %d site grants: %s", fl.store, len(ids), strings.Join(ids, ", "))
+			return nil, usageError("pass --grant with the site grant's file or id", "the store %s holds the reports of %d site grants: %s", store, len(ids), strings.Join(ids, ", "))
 		}
 		id = ids[0]
 	}
-	h, err := usage.Load(fl.store, id)
+	h, err := usage.Load(store, id)
 	if err != nil {
 		return nil, failure(errors.New(strings.TrimPrefix(err.Error(), "usage: ")), "")
 	}
 	return h, nil
+}
+
+type seatsAuditFlags struct {
+	grant, store string
+	json         bool
+}
+
+func newSeatsAuditCmd(a *app) *cobra.Command {
+	var fl seatsAuditFlags
+	cmd := &cobra.Command{
+		Use:   "audit LEASE... [--store DIR] [--grant SITE.grant|ID]",
+		Short: "Check leases seen in the field against a site's reports (vendors)",
+		Long: `Check leases seen in the field (files, any form) against the usage
+reports ingested for a site grant. The site's lease server writes every
+lease it signs into its log, and the lease's site_seq names that record;
+whoever holds the site key can sign leases off the log, and this is how
+they show. Each lease is:
+
+  reported     the token of the record it names, in the reports
+  unreported   it names a record beyond the reports: the next report must hold it
+  off_books    signed by the site key under the grant, and the record it
+               names holds another lease (or it names none): handed out off the log
+  invalid      not a lease of the site grant signed by the site key
+
+Exit 1 when a lease is off_books or invalid.`,
+		Example: `  licet seats audit --grant plant-1.grant seen/*.lease
+  licet seats audit --store /srv/seat-usage --grant 8f26dbc27843c7fcaaae0e22d8e7e7a2 ws-12.lease --json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runE(func(cmd *cobra.Command, args []string) error { return a.seatsAudit(args, &fl) }),
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.store, "store", defaultUsageStore, "the `DIR` of the reports ingested")
+	f.StringVar(&fl.grant, "grant", "", "the site grant: its `FILE`, or its id in the store")
+	f.BoolVar(&fl.json, "json", false, "print the outcome as JSON")
+	_ = cmd.MarkFlagDirname("store")
+	_ = cmd.MarkFlagFilename("grant")
+	return cmd
+}
+
+// seatsAuditJSON is a lease in the --json output of seats audit.
+type seatsAuditJSON struct {
+	File    string `json:"file"`
+	Lease   string `json:"lease"`
+	SiteSeq int64  `json:"site_seq"`
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail"`
+}
+
+func (a *app) seatsAudit(files []string, fl *seatsAuditFlags) error {
+	h, err := loadUsage(fl.store, fl.grant)
+	if err != nil {
+		return err
+	}
+	out, bad := []seatsAuditJSON{}, 0
+	for _, path := range files {
+		data, err := readFile(path, "a lease", 1<<20)
+		if err != nil {
+			return err
+		}
+		r := h.Audit(data)
+		out = append(out, seatsAuditJSON{File: path, Lease: r.Lease, SiteSeq: r.SiteSeq, Outcome: r.Outcome, Detail: r.Detail})
+		if r.Outcome == usage.AuditOffBooks || r.Outcome == usage.AuditInvalid {
+			bad++
+		}
+	}
+	if fl.json {
+		err = writeJSON(a.stdout, out)
+	} else {
+		for _, r := range out {
+			fmt.Fprintf(a.stdout, "%s %s: %s (%s)\n", r.Outcome, r.File, safeText(r.Detail), r.Lease)
+		}
+	}
+	if err == nil && bad > 0 {
+		return silentExit(exitRejected)
+	}
+	return err
 }

@@ -47,7 +47,9 @@ func seatSiteGrant(ts *testscript.TestScript, site string, id byte) []byte {
 //     other.grant (another site's grant), and run the first day (Monday
 //     08:00): leases a (widget) and b (gadget), a third refused with
 //     every seat taken, a renewed at 08:10, b released at 08:20 and a
-//     borrow of 20 hours (widget) in its place.
+//     borrow of 20 hours (widget) in its place; write a.lease (lease a as
+//     granted) and forged.lease (a lease the site key signed off the
+//     log, naming record 2, lease b's).
 //   - next: the second day (Tuesday 09:00, after a restart): lease d
 //     (widget) from 09:00, released at 09:30.
 //   - third: the third day (Wednesday 09:00): lease f (gadget) from 09:00,
@@ -95,6 +97,8 @@ func seatSiteCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(s.Release(ctx, b.ID, seats.ReleaseRequest{Fingerprint: fp2}))
 		acquire(s, "widget", fp3, 20*3600)
 		ts.Check(s.Close())
+		ts.Check(os.WriteFile(ts.MkAbs("a.lease"), []byte(a.Token+"\n"), 0o600))
+		ts.Check(os.WriteFile(ts.MkAbs("forged.lease"), seatSiteForged(ts, grant), 0o600))
 	case "next":
 		at(seatSiteT0.Add(25 * time.Hour))
 		s := open()
@@ -117,4 +121,19 @@ func seatSiteCmd(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("usage: seatsite init|next|third|other")
 	}
+}
+
+// seatSiteForged signs, with the site key, a lease the server never
+// handed out, naming record 2 of the log.
+func seatSiteForged(ts *testscript.TestScript, grantPEM []byte) []byte {
+	m, _, err := token.Decode(grantPEM)
+	ts.Check(err)
+	l := &token.License{Issuer: "plant-1", Subject: "plant-1", Audience: []string{"widget"}, Tier: "pro", IssuedAt: seatSiteT0,
+		Expiry: seatSiteT0.Add(time.Hour), ID: make([]byte, token.IDSize), Bind: map[string]string{"host": "dd04dd04dd04dd04"},
+		Meta: map[string]string{"site_seq": "2"}}
+	raw, err := token.SignLicense(seatSiteKey("plant-1").Signer(), l, m.Raw)
+	ts.Check(err)
+	text, err := token.EncodeText(raw, "")
+	ts.Check(err)
+	return []byte(text + "\n")
 }
