@@ -48,6 +48,6 @@
 //
 // Whoever holds the site key can sign leases off the log: each verifies,
 // and no report holds it. The signed reports are what such a lease, found
-// in the field, is held against: the record its site_seq names carries
-// another token, or no report reaches it.
+// in the field, is held against: [History.Audit] finds that the record
+// its site_seq names carries another lease (or that it names none).
 package usage
