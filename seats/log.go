@@ -258,7 +258,12 @@ func (l *Log) Verify(pub ed25519.PublicKey) error {
 
 // add appends a record's leaf hashes to the tree.
 func (l *Log) add(r Record) error {
-	hashes, err := tlog.StoredHashes(l.Len(), r.Raw, l)
+	return l.addHashed(r, tlog.RecordHash(r.Raw))
+}
+
+// addHashed appends a record whose leaf hash is leaf.
+func (l *Log) addHashed(r Record, leaf tlog.Hash) error {
+	hashes, err := tlog.StoredHashesForRecordHash(l.Len(), leaf, l)
 	if err != nil {
 		return fmt.Errorf("seats: hashing record %d: %v", r.Seq, err)
 	}
@@ -495,10 +500,16 @@ func (w *Writer) Close() error { return w.f.Close() }
 // checkpoint. After an error the writer refuses every append: the file's
 // end is unknown until it is read again.
 func (w *Writer) Append(recs []Record) (*SignedCheckpoint, error) {
+	return w.appendHashed(recs, nil)
+}
+
+// appendHashed is Append of records already encoded (Raw set) with their
+// leaf hashes; nil leaves encodes and hashes them here.
+func (w *Writer) appendHashed(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, error) {
 	if w.broken != nil {
 		return nil, w.broken
 	}
-	sc, err := w.append(recs)
+	sc, err := w.append(recs, leaves)
 	if err != nil {
 		w.broken = fmt.Errorf("seats: the log cannot be appended to after an earlier error: %v", err)
 		return nil, err
@@ -506,7 +517,7 @@ func (w *Writer) Append(recs []Record) (*SignedCheckpoint, error) {
 	return sc, nil
 }
 
-func (w *Writer) append(recs []Record) (*SignedCheckpoint, error) {
+func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, error) {
 	l := w.log
 	n0, h0, c0, k0 := len(l.Records), len(l.hashes), len(l.Checkpoints), l.count
 	undo := func() {
@@ -519,12 +530,19 @@ func (w *Writer) append(recs []Record) (*SignedCheckpoint, error) {
 			undo()
 			return nil, fmt.Errorf("seats: appending record %d where %d is next", r.Seq, l.Len())
 		}
-		b, err := r.Encode()
-		if err != nil {
-			undo()
-			return nil, err
+		b := r.Raw
+		var leaf tlog.Hash
+		if leaves != nil {
+			leaf = leaves[i]
+		} else {
+			var err error
+			if b, err = r.Encode(); err != nil {
+				undo()
+				return nil, err
+			}
+			leaf = tlog.RecordHash(b)
 		}
-		if err := l.add(r); err != nil {
+		if err := l.addHashed(r, leaf); err != nil {
 			undo()
 			return nil, err
 		}
@@ -598,11 +616,13 @@ func writeAtomic(path string, data []byte) error {
 
 // Committer is the group commit of a site log: callers reserve sequence
 // numbers in the order of their state changes ([Committer.Reserve]),
-// prepare their records concurrently (signing leases on their own
-// goroutines), and hand them in ([Committer.Commit]) in any order; one
-// goroutine writes every record whose predecessors are all in, as one
-// batch with one fsync, and answers each caller after the fsync that
-// holds its record. The head file follows each batch.
+// prepare their records concurrently (signing leases, encoding and
+// hashing the records on their own goroutines), and hand them in
+// ([Committer.Commit]) in any order; one goroutine writes every record
+// whose predecessors are all in, as one batch with one fsync, and answers
+// each caller after the fsync that holds its record. Another goroutine
+// replaces the head file after the batches (at most every headEvery),
+// never holding one up.
 type Committer struct {
 	w       *Writer
 	next    int64 // next sequence number to reserve
@@ -619,17 +639,31 @@ type Committer struct {
 
 	batches, records atomic.Int64
 	failed           atomic.Pointer[error]
+
+	headMu   sync.Mutex
+	head     []byte        // the newest checkpoint not yet in the head file
+	headWake chan struct{} // one token: a head is waiting
+	headStop chan struct{}
+	headDone chan struct{}
 }
+
+// headEvery is the least time between two writes of the head file: the
+// head may lag the log (it only has to never be ahead of it), and its
+// fsync would compete with the log's.
+const headEvery = 100 * time.Millisecond
 
 type pending struct {
 	rec  Record
+	leaf tlog.Hash
 	done chan error // nil: nobody waits
 }
 
 // NewCommitter starts the group commit on w.
 func NewCommitter(w *Writer) *Committer {
-	c := &Committer{w: w, next: w.log.Len(), in: make(chan *pending, 8192), done: make(chan struct{}), maxSize: 4096}
+	c := &Committer{w: w, next: w.log.Len(), in: make(chan *pending, 8192), done: make(chan struct{}), maxSize: 4096,
+		headWake: make(chan struct{}, 1), headStop: make(chan struct{}), headDone: make(chan struct{})}
 	go c.run()
+	go c.runHead()
 	return c
 }
 
@@ -665,23 +699,38 @@ func (c *Committer) Err() error {
 	return nil
 }
 
+// prepare encodes and hashes r on the caller's goroutine. A record that
+// cannot be encoded (an unknown event: a bug) still fills its place, as
+// a refusal.
+func prepare(r Record) *pending {
+	if _, err := r.Encode(); err != nil {
+		r = Record{Seq: r.Seq, At: r.At, Event: EventRefused, Reason: "internal", InUse: r.InUse}
+		r.Encode()
+	}
+	return &pending{rec: r, leaf: tlog.RecordHash(r.Raw)}
+}
+
 // Commit hands in r (its Seq reserved) and waits until it is on disk.
 func (c *Committer) Commit(r Record) error {
-	p := &pending{rec: r, done: make(chan error, 1)}
+	p := prepare(r)
+	p.done = make(chan error, 1)
 	c.in <- p
 	return <-p.done
 }
 
 // CommitAsync hands in r (its Seq reserved) without waiting.
 func (c *Committer) CommitAsync(r Record) {
-	c.in <- &pending{rec: r}
+	c.in <- prepare(r)
 }
 
-// Close writes what was handed in, stops the committer and closes the
-// log. Nothing may be committed after it.
+// Close writes what was handed in and the head, stops the committer and
+// closes the log. Nothing may be committed after it.
 func (c *Committer) Close() error {
 	close(c.in)
 	<-c.done
+	close(c.headStop)
+	close(c.headWake)
+	<-c.headDone
 	return c.w.Close()
 }
 
@@ -689,7 +738,6 @@ func (c *Committer) run() {
 	defer close(c.done)
 	waiting := map[int64]*pending{}
 	next := c.w.log.Len()
-	var head []byte
 	closed := false
 	take := func(p *pending, ok bool) {
 		if !ok {
@@ -701,7 +749,6 @@ func (c *Committer) run() {
 	for {
 		if _, ready := waiting[next]; !ready {
 			if closed {
-				c.flushHead(head)
 				for _, p := range waiting {
 					answer(p, errors.New("seats: the log closed before the records before this one were handed in"))
 				}
@@ -731,10 +778,11 @@ func (c *Committer) run() {
 			next++
 		}
 		recs := make([]Record, len(batch))
+		leaves := make([]tlog.Hash, len(batch))
 		for i, p := range batch {
-			recs[i] = p.rec
+			recs[i], leaves[i] = p.rec, p.leaf
 		}
-		sc, err := c.w.Append(recs)
+		sc, err := c.w.appendHashed(recs, leaves)
 		for _, p := range batch {
 			answer(p, err)
 		}
@@ -742,22 +790,42 @@ func (c *Committer) run() {
 			c.failed.CompareAndSwap(nil, &err)
 			continue
 		}
-		head = sc.Note
 		c.batches.Add(1)
 		c.records.Add(int64(len(batch)))
 		if c.OnBatch != nil {
 			c.OnBatch(len(batch))
 		}
-		// The head follows the batch, its callers answered already;
-		// when more records are ready, their batch goes first.
-		if _, ready := waiting[next]; !ready && len(c.in) == 0 {
-			c.flushHead(head)
-			head = nil
+		c.headMu.Lock()
+		c.head = sc.Note
+		c.headMu.Unlock()
+		select {
+		case c.headWake <- struct{}{}:
+		default:
 		}
 	}
 }
 
-func (c *Committer) flushHead(head []byte) {
+// runHead writes the newest checkpoint to the head file whenever one is
+// waiting, until the committer closes.
+func (c *Committer) runHead() {
+	defer close(c.headDone)
+	for range c.headWake {
+		c.flushHead()
+		t := time.NewTimer(headEvery)
+		select {
+		case <-t.C:
+		case <-c.headStop:
+		}
+		t.Stop()
+	}
+	c.flushHead()
+}
+
+func (c *Committer) flushHead() {
+	c.headMu.Lock()
+	head := c.head
+	c.head = nil
+	c.headMu.Unlock()
 	if head == nil {
 		return
 	}

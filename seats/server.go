@@ -2,6 +2,7 @@ package seats
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"crypto"
 	"crypto/ed25519"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,8 +224,38 @@ type Server struct {
 	// leaseAt[seq] is the lease id of record seq (zero for records of
 	// no lease): a presented lease's site_seq must name its own record.
 	leaseAt [][token.IDSize]byte
-	closed  bool
+	// expiries orders the leases by expiry, so that a sweep looks only
+	// at those due; a lease whose expiry moved has a stale entry, skipped.
+	expiries expiryHeap
+	closed   bool
+	// signing holds one token per core: callers sign on their own
+	// goroutines, but no more of them at once than there are cores, so
+	// that the log's writer, woken by its fsync, finds a core free
+	// instead of a queue of signers.
+	signing chan struct{}
 }
+
+// expiryHeap is a min-heap of leases by the expiry they had when pushed.
+type expiryHeap []expiryEntry
+
+type expiryEntry struct {
+	at time.Time
+	le *lease
+}
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryEntry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// due pushes le's current expiry; s.mu is held.
+func (s *Server) due(le *lease) { heap.Push(&s.expiries, expiryEntry{at: le.expires, le: le}) }
 
 // Open starts the lease server of cfg: it reads the site grant, the
 // state directory's log and head, restores the outstanding leases, and
@@ -242,7 +274,8 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.MaxQueue == 0 {
 		cfg.MaxQueue = DefaultMaxQueue
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, leases: map[string]*lease{}, changed: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, leases: map[string]*lease{}, changed: make(chan struct{}),
+		signing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -447,6 +480,7 @@ func (s *Server) restore(l *Log, now time.Time) error {
 		if le.borrowed {
 			s.borrowed++
 		}
+		s.due(le)
 	}
 	if now.Before(s.lastAt.Add(-s.cfg.ClockAllowance)) {
 		return fmt.Errorf("seats: the clock (%s) is behind the log's newest record (%s): the server does not start until the clock is right",
@@ -534,11 +568,12 @@ func (s *Server) enterSafe(now time.Time, why string) Record {
 // s.mu is held.
 func (s *Server) sweep(now time.Time) []Record {
 	var out []Record
-	for id, le := range s.leases {
-		if le.expires.After(now) {
-			continue
+	for len(s.expiries) > 0 && !s.expiries[0].at.After(now) {
+		le := heap.Pop(&s.expiries).(expiryEntry).le
+		if s.leases[le.id] != le || le.expires.After(now) {
+			continue // released, or renewed: a later entry stands
 		}
-		delete(s.leases, id)
+		delete(s.leases, le.id)
 		if le.borrowed {
 			s.borrowed--
 		}
@@ -760,6 +795,7 @@ func (s *Server) take(now time.Time, req Request, borrow bool, length time.Durat
 		le := &lease{id: hex.EncodeToString(id), product: req.Product, fingerprint: req.Fingerprint, client: req.Client,
 			expires: exp, length: length, borrowed: borrow}
 		s.leases[le.id] = le
+		s.due(le)
 		event := EventGranted
 		if borrow {
 			s.borrowed++
@@ -836,6 +872,7 @@ func (s *Server) sign(le *lease, r Record) (*Lease, error) {
 	l := s.license(le.product, le.id, iat, r.Expires, r.Seq, le.borrowed, le.fingerprint)
 	var text string
 	err := errors.New("seats: the lease breaks the grant")
+	s.signing <- struct{}{}
 	if v := verify.Violations(s.grant, l); len(v) > 0 {
 		err = fmt.Errorf("seats: the lease would break the site grant: %s", strings.Join(v, "; "))
 	} else if raw, serr := token.SignLicense(s.cfg.Key, l, s.grantRaw); serr != nil {
@@ -843,6 +880,7 @@ func (s *Server) sign(le *lease, r Record) (*Lease, error) {
 	} else if text, err = token.EncodeText(raw, ""); err == nil {
 		r.Token = text
 	}
+	<-s.signing
 	if r.Token == "" {
 		// The record's place in the log must still be filled: the
 		// seat is given back, the request refused.
@@ -949,6 +987,7 @@ func (s *Server) Renew(ctx context.Context, id string, req RenewRequest) (*Lease
 		exp := s.expiry(now, le.length)
 		if exp.After(le.expires) {
 			le.expires = exp
+			s.due(le)
 		}
 		r = s.record(now, EventRenewed, le)
 		r.Expires = exp
