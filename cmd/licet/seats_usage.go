@@ -292,14 +292,15 @@ func seatsIngestHint(e *usage.Error) string {
 }
 
 type seatsStatementFlags struct {
-	trust, grant, store, period, format, out string
-	force, json                              bool
+	trust, store, period, format, out string
+	grants                            []string
+	force, json                       bool
 }
 
 func newSeatsStatementCmd(a *app) *cobra.Command {
 	var fl seatsStatementFlags
 	cmd := &cobra.Command{
-		Use:   "statement [--store DIR] [--grant SITE.grant|ID] [--period PERIOD] [--format table|json|csv|html] [-o FILE]",
+		Use:   "statement [--store DIR] [--grant SITE.grant|ID]... [--period PERIOD] [--format table|json|csv|html] [-o FILE]",
 		Short: "Peak seats, seat-hours and refusals of a site, per day (vendors)",
 		Long: `Show a site's seat usage per UTC day, in total and per product: the most
 seats in use at one instant (PEAK, and OVER: how far beyond the grant's
@@ -313,7 +314,9 @@ mode: its log lost or rolled back) are listed.
 
 The records are those of the reports ingested into the store (--store,
 default ./seat-usage) for the site grant --grant (its file or its id; not
-needed when the store holds one grant), or of report files given as
+needed when the store holds one grant; repeated, the sub-grants of one
+site's lease servers, whose seats and leases count together), or of
+report files given as
 arguments, checked as 'licet seats ingest' checks them (then --trust and
 --grant FILE are required) but not kept. --period keeps the days of a
 quarter (2026-Q4), a month (2026-11), a year, days
@@ -329,7 +332,7 @@ never overwritten without --force.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.store, "store", defaultUsageStore, "the `DIR` of the reports ingested")
-	f.StringVar(&fl.grant, "grant", "", "the site grant: its `FILE`, or its id in the store")
+	f.StringArrayVar(&fl.grants, "grant", nil, "the site grant: its `FILE`, or its id in the store (repeatable: the sub-grants of one site's servers, counted together)")
 	f.StringVar(&fl.trust, "trust", "", "your public key `FILE` (with report files as arguments)")
 	f.StringVar(&fl.period, "period", "", "only the days of `PERIOD`: 2026-Q4, 2026-11, 2026, 2026-10-01..2026-12-31, last-quarter...")
 	f.StringVar(&fl.format, "format", "table", "`FORMAT`: table, json, csv or html")
@@ -375,11 +378,10 @@ func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
 			return err
 		}
 	}
-	h, err := a.usageHistory(reports, fl)
+	s, err := a.usageStatement(reports, fl, opt)
 	if err != nil {
 		return err
 	}
-	s := h.Statement(opt)
 	var buf bytes.Buffer
 	switch fl.format {
 	case "json":
@@ -406,37 +408,69 @@ func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
 	return nil
 }
 
-// usageHistory returns the records a statement shows: the report files
-// given, checked in order, or the store's.
-func (a *app) usageHistory(reports []string, fl *seatsStatementFlags) (*usage.History, error) {
+// usageStatement computes the statement of the report files given,
+// checked in order, or of the store's reports of the grants given.
+func (a *app) usageStatement(reports []string, fl *seatsStatementFlags, opt usage.Options) (*usage.Statement, error) {
+	if len(reports) == 0 && fl.trust != "" {
+		return nil, usageError("give report files to check with --trust, or leave it out to read the store", "--trust is only for report files given as arguments")
+	}
 	if len(reports) > 0 {
-		vendor, grant, err := vendorAndGrant(fl.trust, fl.grant, "statement")
+		if len(fl.grants) > 1 {
+			return nil, usageError("make the statement of one site grant's reports, or ingest them and give the grants", "report files as arguments are of one --grant, not %d", len(fl.grants))
+		}
+		h, err := historyOfFiles(reports, fl)
 		if err != nil {
 			return nil, err
 		}
-		h, err := usage.NewHistory(vendor, grant)
+		return h.Statement(opt), nil
+	}
+	grants := fl.grants
+	if len(grants) == 0 {
+		grants = []string{""}
+	}
+	var hs []*usage.History
+	for _, g := range grants {
+		h, err := loadUsage(fl.store, g)
 		if err != nil {
-			return nil, failure(errors.New(strings.TrimPrefix(err.Error(), "usage: ")), "")
+			return nil, err
 		}
-		for _, path := range reports {
-			data, err := readFile(path, "a usage report", usage.MaxSize)
-			if err != nil {
-				return nil, err
-			}
-			var ue *usage.Error
-			if _, err := h.Add(data, path); errors.As(err, &ue) {
-				return nil, failure(fmt.Errorf("%s is refused (%s): %s", path, ue.Code, strings.TrimPrefix(err.Error(), "usage: ")),
-					"give the reports in the order the site made them, from its first")
-			} else if err != nil {
-				return nil, failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "usage: ")), "")
-			}
+		hs = append(hs, h)
+	}
+	s, err := usage.Combined(hs, opt)
+	if err != nil {
+		return nil, failure(errors.New(strings.TrimPrefix(err.Error(), "usage: ")), "")
+	}
+	return s, nil
+}
+
+// historyOfFiles checks report files of one site grant in order.
+func historyOfFiles(reports []string, fl *seatsStatementFlags) (*usage.History, error) {
+	grantFile := ""
+	if len(fl.grants) == 1 {
+		grantFile = fl.grants[0]
+	}
+	vendor, grant, err := vendorAndGrant(fl.trust, grantFile, "statement")
+	if err != nil {
+		return nil, err
+	}
+	h, err := usage.NewHistory(vendor, grant)
+	if err != nil {
+		return nil, failure(errors.New(strings.TrimPrefix(err.Error(), "usage: ")), "")
+	}
+	for _, path := range reports {
+		data, err := readFile(path, "a usage report", usage.MaxSize)
+		if err != nil {
+			return nil, err
 		}
-		return h, nil
+		var ue *usage.Error
+		if _, err := h.Add(data, path); errors.As(err, &ue) {
+			return nil, failure(fmt.Errorf("%s is refused (%s): %s", path, ue.Code, strings.TrimPrefix(err.Error(), "usage: ")),
+				"give the reports in the order the site made them, from its first")
+		} else if err != nil {
+			return nil, failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "usage: ")), "")
+		}
 	}
-	if fl.trust != "" {
-		return nil, usageError("give report files to check with --trust, or leave it out to read the store", "--trust is only for report files given as arguments")
-	}
-	return loadUsage(fl.store, fl.grant)
+	return h, nil
 }
 
 // loadUsage reads the history of a site grant (its file or id; "" when

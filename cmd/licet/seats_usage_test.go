@@ -56,9 +56,11 @@ func seatSiteGrant(ts *testscript.TestScript, site string, id byte) []byte {
 //     released at 09:15.
 //   - other: another Wednesday, for a state restored from Tuesday: lease
 //     e (gadget) from 10:00 to its expiry.
+//   - plant2: the lease server of site plant-2 (other.grant, 2 seats) in
+//     "state2": lease g (gadget) on Monday from 12:00 to 12:30.
 func seatSiteCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: seatsite init|next|third|other")
+		ts.Fatalf("usage: seatsite init|next|third|other|plant2")
 	}
 	grant := seatSiteGrant(ts, "plant-1", 0x51)
 	var mu sync.Mutex
@@ -118,8 +120,17 @@ func seatSiteCmd(ts *testscript.TestScript, neg bool, args []string) {
 		s := open()
 		acquire(s, "gadget", fp2, 0)
 		ts.Check(s.Close())
+	case "plant2":
+		key, grant := seatSiteKey("plant-2"), seatSiteGrant(ts, "plant-2", 0x52)
+		at(seatSiteT0.Add(4 * time.Hour))
+		s, err := seats.Open(seats.Config{Dir: ts.MkAbs("state2"), Key: key.Signer(), Grant: grant, Clock: clock})
+		ts.Check(err)
+		g := acquire(s, "gadget", fp1, 0)
+		at(seatSiteT0.Add(4*time.Hour + 30*time.Minute))
+		ts.Check(s.Release(ctx, g.ID, seats.ReleaseRequest{Fingerprint: fp1}))
+		ts.Check(s.Close())
 	default:
-		ts.Fatalf("usage: seatsite init|next|third|other")
+		ts.Fatalf("usage: seatsite init|next|third|other|plant2")
 	}
 }
 

@@ -137,6 +137,35 @@ func (h *History) Site() Site {
 // Statement computes the statement of every record accepted.
 func (h *History) Statement(opt Options) *Statement { return Build(h.Site(), h.Events, opt) }
 
+// Combined computes one statement of the histories of several lease
+// servers of a site, one sub-grant each, from the same vendor (see
+// [BuildAll]): its seats are the sum of theirs, its site and grant the
+// list of theirs.
+func Combined(hs []*History, opt Options) (*Statement, error) {
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("usage: no site grant to make a statement of")
+	}
+	site := Site{Vendor: hs[0].Grant.Issuer}
+	var sites, grants []string
+	var logs [][]*Event
+	for _, h := range hs {
+		switch {
+		case h.Grant.Issuer != site.Vendor:
+			return nil, fmt.Errorf("usage: grant %s is of vendor %q, grant %s of %q: one statement is of one vendor's grants", hs[0].GrantID, site.Vendor, h.GrantID, h.Grant.Issuer)
+		case slices.Contains(grants, h.GrantID):
+			return nil, fmt.Errorf("usage: grant %s is given twice", h.GrantID)
+		}
+		if !slices.Contains(sites, h.Grant.Subject) {
+			sites = append(sites, h.Grant.Subject)
+		}
+		grants = append(grants, h.GrantID)
+		site.Seats += h.Grant.Site.Seats
+		logs = append(logs, h.Events)
+	}
+	site.Site, site.GrantID = strings.Join(sites, ", "), strings.Join(grants, ", ")
+	return BuildAll(site, logs, opt), nil
+}
+
 // Add checks a usage report (the file's bytes) against the history and,
 // when it passes, appends its records. It checks, in this order, and
 // refuses with an [*Error] naming the first failure, changing nothing:

@@ -363,3 +363,37 @@ func TestParseReport(t *testing.T) {
 		wantCode(t, err, CodeMalformed)
 	}
 }
+
+// TestCombined: the histories of two sub-grants of a site make one
+// statement; the same grant twice, or grants of two vendors, do not.
+func TestCombined(t *testing.T) {
+	w1, w2 := newWorld(t), newWorld(t)
+	w1.activity(2)
+	w2.activity(1)
+	h1, h2 := w1.history(), w2.history()
+	for _, c := range []struct {
+		h *History
+		w *world
+	}{{h1, w1}, {h2, w2}} {
+		if _, err := c.h.Add(c.w.report(nil), "r"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Combined([]*History{h1, h2}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Seats != 4 || s.Site.Site != "plant-1" || s.GrantID != h1.GrantID+", "+h2.GrantID || s.Total.Leases != 3 || s.Records != 9 {
+		t.Errorf("combined: %+v, total %+v", s.Site, s.Total)
+	}
+	if _, err := Combined([]*History{h1, h1}, Options{}); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("the same grant twice: %v", err)
+	}
+	h2.Grant.Issuer = "initech"
+	if _, err := Combined([]*History{h1, h2}, Options{}); err == nil || !strings.Contains(err.Error(), "one vendor's grants") {
+		t.Errorf("grants of two vendors: %v", err)
+	}
+	if _, err := Combined(nil, Options{}); err == nil {
+		t.Error("no grant: no error")
+	}
+}

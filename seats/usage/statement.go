@@ -110,7 +110,29 @@ type interval struct {
 // Build computes the statement of events, the records of a site log in
 // order, for site.
 func Build(site Site, events []*Event, opt Options) *Statement {
-	s := &Statement{Site: site, Records: len(events)}
+	return BuildAll(site, [][]*Event{events}, opt)
+}
+
+// BuildAll computes one statement of the logs of several lease servers
+// of a site, each under its own sub-grant (site.Seats is then their
+// sum): their leases count together, the peak of a day is the most
+// seats in use at one instant on all servers.
+func BuildAll(site Site, logs [][]*Event, opt Options) *Statement {
+	s := &Statement{Site: site}
+	var ivs []interval
+	counts := map[time.Time]map[string]*Usage{} // per day and product: refusals, borrows, leases
+	for _, events := range logs {
+		ivs = append(ivs, s.read(events, counts)...)
+	}
+	s.days(ivs, counts, opt)
+	return s
+}
+
+// read reads the records of one log, in order: it returns the intervals
+// its leases were in use, adds to counts and to the statement's records,
+// times, starts and safe modes.
+func (s *Statement) read(events []*Event, counts map[time.Time]map[string]*Usage) []interval {
+	s.Records += len(events)
 	var ivs []interval
 	open := map[string]*interval{} // the outstanding leases
 	closeLease := func(id string, at time.Time) {
@@ -124,7 +146,6 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 		ivs = append(ivs, *l)
 		delete(open, id)
 	}
-	counts := map[time.Time]map[string]*Usage{} // per day and product: refusals, borrows, leases
 	count := func(at time.Time, product string) *Usage {
 		d := at.UTC().Truncate(day)
 		if counts[d] == nil {
@@ -138,10 +159,12 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 	for i, ev := range events {
 		e := *ev // times in UTC: equal instants are equal map keys
 		e.At, e.Expires = e.At.UTC(), e.Expires.UTC()
-		if i == 0 {
+		if i == 0 && (s.First.IsZero() || e.At.Before(s.First)) {
 			s.First = e.At
 		}
-		s.Last = e.At
+		if e.At.After(s.Last) {
+			s.Last = e.At
+		}
 		l := open[e.Lease]
 		switch e.Event {
 		case EventGranted, EventBorrowed:
@@ -181,8 +204,7 @@ func Build(site Site, events []*Event, opt Options) *Statement {
 	for _, id := range slices.Sorted(maps.Keys(open)) { // no end record: the lease runs to its expiry
 		closeLease(id, open[id].end)
 	}
-	s.days(ivs, counts, opt)
-	return s
+	return ivs
 }
 
 // days lays out the days of the statement and fills them.

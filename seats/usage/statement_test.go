@@ -214,3 +214,18 @@ func TestStatementMaxDays(t *testing.T) {
 		t.Errorf("%d days, want %d", len(s.Days), MaxDays)
 	}
 }
+
+// TestStatementTwoServers: two lease servers of one site (a sub-grant
+// each, lease ids that happen to be the same) count together: the peak
+// is the most seats in use at once on both.
+func TestStatementTwoServers(t *testing.T) {
+	var a, b log
+	a.add(at(0, 0), EventGranted, "x", "widget", at(1, 0))
+	b.add(at(0, 30), EventGranted, "x", "widget", at(1, 30))
+	b.add(at(0, 45), EventReleased, "x", "widget", time.Time{})
+	s := BuildAll(Site{Seats: 2}, [][]*Event{a.events, b.events}, Options{})
+	checkUsage(t, "the day", &day0(t, s, 0).Usage, Usage{Peak: 2, SeatSeconds: 3600 + 900, Leases: 2})
+	if s.Records != 3 || !s.First.Equal(at(0, 0)) || !s.Last.Equal(at(0, 45)) {
+		t.Errorf("records %d from %v to %v", s.Records, s.First, s.Last)
+	}
+}
