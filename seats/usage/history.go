@@ -282,9 +282,13 @@ func (h *History) position(a *Accepted) error {
 	}
 	if r.Start < m && n > m && r.Size() == n {
 		for i := r.Start; i < m; i++ { // the records both hold
-			if !bytes.Equal(r.Records[i-r.Start], h.Records[i]) {
-				return h.inconsistent(a, fmt.Sprintf("the report's record %d differs from the one accepted before, under checkpoints signed by the same key: the site's log forked", i))
+			if bytes.Equal(r.Records[i-r.Start], h.Records[i]) {
+				continue
 			}
+			if _, root, err := h.extend(r.Start, r.Records); err != nil || root != a.Checkpoint.Root {
+				return refuse(CodeTampered, "the report's record %d differs from the one accepted before, and its records do not make up its signed tree: records were edited after the checkpoint was signed; nothing was ingested", i)
+			}
+			return h.inconsistent(a, fmt.Sprintf("the report's record %d differs from the one accepted before, and both are in trees the site key signed: the site's log forked", i))
 		}
 	}
 	switch k := int64(len(r.Records)); {
@@ -313,7 +317,7 @@ func (h *History) last() string {
 // tree holds, and returns the hashes the records add.
 func (h *History) checkTree(a *Accepted) (map[int64]tlog.Hash, error) {
 	m, n := h.Size(), a.Checkpoint.Size
-	fresh, root, err := h.extend(a.Report.Records)
+	fresh, root, err := h.extend(m, a.Report.Records)
 	if err != nil {
 		return nil, err
 	}
@@ -338,10 +342,9 @@ func (h *History) checkTree(a *Accepted) (map[int64]tlog.Hash, error) {
 	return fresh, nil
 }
 
-// extend returns the hashes records add to the history's tree, and the
-// root of the whole.
-func (h *History) extend(records [][]byte) (map[int64]tlog.Hash, tlog.Hash, error) {
-	m := h.Size()
+// extend returns the hashes that records add to the tree of the first m
+// records of the history, and the root of the whole.
+func (h *History) extend(m int64, records [][]byte) (map[int64]tlog.Hash, tlog.Hash, error) {
 	o := &overlay{base: h, fresh: map[int64]tlog.Hash{}}
 	for i, raw := range records {
 		hs, err := tlog.StoredHashes(m+int64(i), raw, o)
@@ -377,7 +380,7 @@ func (h *History) sortedRoot(records [][]byte) tlog.Hash {
 	for i, r := range rs {
 		sorted[i] = r.raw
 	}
-	_, root, err := h.extend(sorted)
+	_, root, err := h.extend(h.Size(), sorted)
 	if err != nil {
 		return tlog.Hash{}
 	}

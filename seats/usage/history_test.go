@@ -224,6 +224,12 @@ func TestFork(t *testing.T) {
 	whole := w.report(nil)
 	_, err = h.Add(whole, "whole")
 	wantCode(t, err, CodeInconsistent)
+	// The same with a record edited: not what the site signed, not
+	// evidence of a fork.
+	_, err = h.Add(edit(t, whole, func(r *Report) {
+		r.Records[6] = bytes.Replace(r.Records[6], []byte(`"in_use":`), []byte(`"in_use":1`), 1)
+	}), "edited")
+	wantCode(t, err, CodeTampered)
 	// Its records after the 10 accepted, with the proof of its own tree.
 	fl, err := seats.ReadLog(backup)
 	if err != nil {
