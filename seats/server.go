@@ -233,6 +233,9 @@ type Server struct {
 	// that the log's writer, woken by its fsync, finds a core free
 	// instead of a queue of signers.
 	signing chan struct{}
+	// closing is held for reading by every call that may write records,
+	// and for writing by Close: the log closes after the last of them.
+	closing sync.RWMutex
 }
 
 // expiryHeap is a min-heap of leases by the expiry they had when pushed.
@@ -512,6 +515,8 @@ func (s *Server) Close() error {
 	s.closed = true
 	close(s.changed)
 	s.mu.Unlock()
+	s.closing.Lock() // the calls in flight end: queued ones are woken and refused
+	defer s.closing.Unlock()
 	return s.com.Close()
 }
 
@@ -599,6 +604,8 @@ func (s *Server) wake() {
 // Sweep ends the leases past their expiry, writing their records. The
 // server sweeps at every request; [Server.Run] also sweeps every second.
 func (s *Server) Sweep() error {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -676,6 +683,8 @@ func checkID(id string) error {
 // Acquire hands out a lease of one seat, a borrowed one when req.Borrow
 // is set; when every seat is taken it queues up to req.Wait seconds.
 func (s *Server) Acquire(ctx context.Context, req Request) (*Lease, error) {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
 	if err := checkText("product", req.Product, 256, true); err != nil {
 		return nil, err
 	}
@@ -947,6 +956,8 @@ func (s *Server) readPresented(text, id string) (*presented, error) {
 // Renew renews lease id for the machine of req: a new token, the same
 // id, a new expiry.
 func (s *Server) Renew(ctx context.Context, id string, req RenewRequest) (*Lease, error) {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
@@ -1008,6 +1019,8 @@ func (s *Server) Renew(ctx context.Context, id string, req RenewRequest) (*Lease
 // Release ends lease id for the machine of req (returns a borrowed
 // seat); releasing a lease not held does nothing.
 func (s *Server) Release(ctx context.Context, id string, req ReleaseRequest) error {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
 	if err := checkID(id); err != nil {
 		return err
 	}

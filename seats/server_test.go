@@ -543,7 +543,7 @@ func TestRolledBackStateDir(t *testing.T) {
 			site := token.Site{Seats: 10, Lease: time.Hour}
 			f := newFixture(t, site)
 			s := f.open(t)
-			acquire(t, s, fp1)
+			early := acquire(t, s, fp1)
 			s.Close()
 			saved := t.TempDir()
 			copyDir(t, f.dir, saved)
@@ -565,6 +565,10 @@ func TestRolledBackStateDir(t *testing.T) {
 			_, err := s.Renew(context.Background(), late.ID, RenewRequest{Fingerprint: fp2, Token: late.Token})
 			wantCode(t, err, CodeStateUnverified)
 			until := f.clock.Now().Add(time.Hour)
+			// A lease the log holds still renews: it is counted.
+			if _, err := s.Renew(context.Background(), early.ID, RenewRequest{Fingerprint: fp1, Token: early.Token}); err != nil {
+				t.Fatalf("renewing a lease of the log in safe mode: %v", err)
+			}
 			s.Close()
 			s = f.open(t)
 			safeFor(t, f, s, until)
@@ -652,5 +656,53 @@ func TestConcurrentNeverMoreThanN(t *testing.T) {
 		if len(in) > 5 || r.InUse > 5 {
 			t.Fatalf("record %d: %d leases out (in_use %d)", r.Seq, len(in), r.InUse)
 		}
+	}
+}
+
+// TestCloseInFlight: closing the server while requests are queued or
+// signing refuses the queued ones and writes the others; nothing is
+// committed after the log closed.
+func TestCloseInFlight(t *testing.T) {
+	f := newFixture(t, token.Site{Seats: 4, Lease: time.Hour})
+	s := f.open(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Acquire(ctx, Request{Product: "widget", Fingerprint: fmt.Sprintf("%08x", g), Wait: 30})
+			errs <- err
+		}()
+	}
+	for s.Status().Queue < 12 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	granted, refused := 0, 0
+	for err := range errs {
+		switch CodeOf(err) {
+		case "":
+			granted++
+		case "shutting_down":
+			refused++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if granted != 4 || refused != 12 {
+		t.Fatalf("%d granted, %d refused at shutdown", granted, refused)
+	}
+	l, err := ReadLog(f.dir)
+	if err != nil || l.Cut != 0 {
+		t.Fatalf("log after close: %v, cut %d", err, l.Cut)
+	}
+	if _, err := s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp1}); CodeOf(err) != "shutting_down" {
+		t.Fatalf("acquire after close: %v", err)
 	}
 }
