@@ -111,6 +111,9 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s has mode %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 				}
 			},
+			// seatsite STEP: a site's lease server on a test clock, its
+			// state in "state" (seats_usage_test.go).
+			"seatsite": seatSiteCmd,
 		},
 	})
 }
