@@ -103,8 +103,8 @@ func seatError(err error) error {
 	return failure(errors.New(msg), "")
 }
 
-// leaseJSON is the output of checkout and borrow --json.
-type leaseJSON struct {
+// checkoutJSON is the output of checkout and borrow --json.
+type checkoutJSON struct {
 	LeaseID  string               `json:"lease_id"`
 	Product  string               `json:"product"`
 	File     string               `json:"file"`
@@ -222,7 +222,7 @@ func (a *app) seatsTake(cmd *cobra.Command, f *seatsFlags, product, out, client,
 	}
 	exp := rfc3339(claims.Expiry)
 	if f.asJSON {
-		return writeJSON(a.stdout, leaseJSON{LeaseID: lease.ID, Product: product, File: out, Expires: exp, Borrowed: lease.Borrowed, Seats: lease.Seats})
+		return writeJSON(a.stdout, checkoutJSON{LeaseID: lease.ID, Product: product, File: out, Expires: exp, Borrowed: lease.Borrowed, Seats: lease.Seats})
 	}
 	fmt.Fprintf(a.stdout, "%s lease %s of %s until %s (%d of %d seats in use); wrote %s\n",
 		what, lease.ID, product, exp, lease.Seats.InUse, lease.Seats.Total, out)
