@@ -381,8 +381,10 @@ func TestQueue(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the queued request did not get the freed seat")
 	}
+	// A wait beyond MaxWait is capped at it (not overflowed into none).
+	s.cfg.MaxWait = time.Second
 	start := time.Now()
-	_, err = s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp3, Wait: 1})
+	_, err = s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp3, Wait: 1 << 62})
 	wantCode(t, err, CodeSeatsFull)
 	if d := time.Since(start); d < time.Second {
 		t.Fatalf("refused after %v, before the wait ended", d)
