@@ -66,32 +66,65 @@ func benchLeases(b *testing.B, clients int) {
 		wg.Wait()
 		return time.Since(start)
 	}
+	// The clients live across iterations (as a product's connection
+	// does); each iteration every client acquires per/clients leases,
+	// timed, and then releases them, untimed: the server holds no more
+	// leases than one iteration's.
 	var latencies []time.Duration
 	var mu sync.Mutex
-	leases := func() time.Duration {
-		start := time.Now()
-		var wg sync.WaitGroup
-		for c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				fp := fmt.Sprintf("%016x", c)
-				lat := make([]time.Duration, 0, per/clients)
+	start := make([]chan struct{}, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		start[c] = make(chan struct{})
+		go func() {
+			fp := fmt.Sprintf("%016x", c)
+			lat := make([]time.Duration, 0, per/clients)
+			for range start[c] {
+				lat = lat[:0]
+				var ids []string
 				for range per / clients {
 					t0 := time.Now()
-					if _, err := s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp}); err != nil {
+					l, err := s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp})
+					if err != nil {
 						b.Error(err)
-						return
+						break
 					}
 					lat = append(lat, time.Since(t0))
+					ids = append(ids, l.ID)
 				}
 				mu.Lock()
 				latencies = append(latencies, lat...)
 				mu.Unlock()
-			}()
+				wg.Done()
+				<-start[c]
+				for _, id := range ids {
+					if err := s.Release(ctx, id, ReleaseRequest{Fingerprint: fp}); err != nil {
+						b.Error(err)
+					}
+				}
+				wg.Done()
+			}
+		}()
+	}
+	defer func() {
+		for _, ch := range start {
+			close(ch)
+		}
+	}()
+	leases := func() time.Duration {
+		wg.Add(clients)
+		t0 := time.Now()
+		for _, ch := range start {
+			ch <- struct{}{}
 		}
 		wg.Wait()
-		return time.Since(start)
+		d := time.Since(t0)
+		wg.Add(clients)
+		for _, ch := range start {
+			ch <- struct{}{}
+		}
+		wg.Wait()
+		return d
 	}
 	batches0, records0 := s.com.Batches()
 	var rate ratio.Series

@@ -41,7 +41,7 @@ const (
 // Defaults of [Config].
 const (
 	DefaultClockAllowance = 2 * time.Second
-	DefaultMaxWait        = time.Minute
+	DefaultMaxWait        = 30 * time.Second // within the HTTP server's write timeout (60 s)
 	DefaultMaxQueue       = 1024
 )
 
@@ -711,7 +711,10 @@ func (s *Server) Acquire(ctx context.Context, req Request) (*Lease, error) {
 		}
 		length = time.Duration(req.Borrow) * time.Second
 	}
-	wait := min(time.Duration(req.Wait)*time.Second, s.cfg.MaxWait)
+	wait := s.cfg.MaxWait
+	if req.Wait < int64(wait/time.Second) {
+		wait = time.Duration(req.Wait) * time.Second
+	}
 	deadline := time.Now().Add(wait)
 	var w *waiter
 	var le *lease

@@ -68,7 +68,7 @@ func newFixture(t testing.TB, site token.Site) *fixture {
 	maxLife, maxGrace := site.MaxLease(), time.Duration(0)
 	f.g = &token.Grant{Issuer: "acme", Subject: "site-hq", Audience: []string{"widget", "gadget"},
 		IssuedAt: t0.Add(-time.Hour), Expiry: t0.Add(365 * 24 * time.Hour), ID: bytes.Repeat([]byte{7}, 16),
-		Key: f.site.Public().(ed25519.PublicKey), Tiers: []string{"pro"}, Scopes: []string{"export.*"},
+		Key: f.site.Public().(ed25519.PublicKey), Tiers: []string{"pro"}, Scopes: []string{"export:*"},
 		Limits: map[string]uint64{"users": 5}, MaxLife: &maxLife, MaxGrace: &maxGrace, Site: &site}
 	raw, err := token.SignGrant(f.vendor, f.g)
 	if err != nil {
@@ -381,8 +381,10 @@ func TestQueue(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the queued request did not get the freed seat")
 	}
+	// A wait beyond MaxWait is capped at it (not overflowed into none).
+	s.cfg.MaxWait = time.Second
 	start := time.Now()
-	_, err = s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp3, Wait: 1})
+	_, err = s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp3, Wait: 1 << 62})
 	wantCode(t, err, CodeSeatsFull)
 	if d := time.Since(start); d < time.Second {
 		t.Fatalf("refused after %v, before the wait ended", d)
@@ -704,5 +706,46 @@ func TestCloseInFlight(t *testing.T) {
 	}
 	if _, err := s.Acquire(ctx, Request{Product: "widget", Fingerprint: fp1}); CodeOf(err) != "shutting_down" {
 		t.Fatalf("acquire after close: %v", err)
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(f *fixture, cfg *Config)
+		want   string
+	}{
+		{"state open to others", func(f *fixture, cfg *Config) { os.MkdirAll(f.dir, 0o755); os.Chmod(f.dir, 0o755) }, "chmod 700"},
+		{"grant of another key", func(f *fixture, cfg *Config) { cfg.Key = f.vendor }, "the grant is for the key"},
+		{"not a grant", func(f *fixture, cfg *Config) { cfg.Grant = []byte("hello") }, "the site grant"},
+		{"scope outside the grant", func(f *fixture, cfg *Config) { cfg.Scopes = []string{"admin"} }, `scope "admin" is not covered`},
+		{"tier outside the grant", func(f *fixture, cfg *Config) { cfg.Tier = "gold" }, `tier "gold" is not in the grant`},
+		{"no key", func(f *fixture, cfg *Config) { cfg.Key = nil }, "no site key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, site25)
+			cfg := f.config()
+			tc.change(f, &cfg)
+			s, err := Open(cfg)
+			if err == nil {
+				s.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Scopes within the grant's patterns are carried by every lease.
+	f := newFixture(t, site25)
+	cfg := f.config()
+	cfg.Scopes = []string{"export:pdf"}
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l := acquire(t, s, fp1)
+	if v := f.verifyLease(t, l.Token, "widget", fp1); !v.Claims.Allows("export:pdf") {
+		t.Fatalf("scopes %v", v.Claims.Scopes)
 	}
 }

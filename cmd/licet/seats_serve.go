@@ -66,7 +66,7 @@ requests in flight.`,
 		Example: `  licet keys new --issuer hq-seats
   licet seats serve --key hq-seats.key --grant hq.grant --state /var/lib/licet-seats
   licet seats serve --key hq-seats.key --grant hq.grant --state seats-state \
-      --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem --tier pro --scope 'export.*'`,
+      --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem --tier pro --scope 'export:*'`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			return a.seatsServe(fl)
