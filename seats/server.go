@@ -207,6 +207,7 @@ type Server struct {
 	grantRaw []byte
 	site     *token.Site
 	pub      ed25519.PublicKey
+	siteKeys *verify.KeySet // the site key alone: whether a presented lease is ours
 	kid      []byte
 	origin   string
 	tier     string
@@ -363,6 +364,9 @@ func (s *Server) readGrant() error {
 		return fmt.Errorf("seats: the grant is for the key %x, not the site key %x", token.KeyID(g.Key), token.KeyID(pub))
 	}
 	s.grant, s.grantRaw, s.site, s.pub, s.kid = g, m.Raw, g.Site, pub, token.KeyID(pub)
+	if s.siteKeys, err = verify.NewKeySet(verify.Key{PublicKey: pub, Issuer: g.Subject}); err != nil {
+		return fmt.Errorf("seats: the site key: %v", err)
+	}
 	s.origin = "licet/seats/" + hex.EncodeToString(g.ID)
 	s.subject = s.cfg.Subject
 	if s.subject == "" {
@@ -939,8 +943,8 @@ func (s *Server) readPresented(text, id string) (*presented, error) {
 	if err != nil || m.Header.Typ != token.TypeLicense {
 		return nil, refuse(http.StatusBadRequest, CodeBadToken, 0, "token is not a licet lease")
 	}
-	if string(m.Header.KID) != string(s.kid) || !ed25519.Verify(s.pub, m.AppendToBeSigned(nil), m.Signature) {
-		return nil, nil
+	if _, err := s.siteKeys.Signed(m); err != nil {
+		return nil, nil // not signed by this site key: nothing to learn from it
 	}
 	l, err := token.DecodeLicense(m.Payload)
 	if err != nil {
