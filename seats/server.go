@@ -887,7 +887,7 @@ func (s *Server) sign(le *lease, r Record) (*Lease, error) {
 	iat := r.At.Truncate(time.Second)
 	l := s.license(le.product, le.id, iat, r.Expires, r.Seq, le.borrowed, le.fingerprint)
 	var text string
-	err := errors.New("seats: the lease breaks the grant")
+	var err error
 	s.signing <- struct{}{}
 	if v := verify.Violations(s.grant, l); len(v) > 0 {
 		err = fmt.Errorf("seats: the lease would break the site grant: %s", strings.Join(v, "; "))
