@@ -61,11 +61,15 @@ func TestREADMEFloatingSeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sh []string
+	goBlocks := 0
 	for _, b := range blocks {
 		switch b.lang {
 		case "sh":
 			sh = append(sh, b.text)
-		case "go": // TestREADMELeaseConfig (package sdk) checks it
+		case "go": // TestREADMELeaseConfig (package sdk) checks the first
+			if goBlocks++; goBlocks > 1 {
+				t.Fatal("a second Go block in the section: TestREADMELeaseConfig (package sdk) checks only the first")
+			}
 		default:
 			t.Fatalf("a %q block in the section: no test runs it (make it sh, and this test runs it)", b.lang)
 		}
