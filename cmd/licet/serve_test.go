@@ -282,7 +282,7 @@ func TestREADMERunningTheServer(t *testing.T) {
 	// left running.
 	script := "set -e\ntrap 'kill $SERVER 2>/dev/null || true' EXIT\nprintf 'readme-serve-pass\\n' > acme.pass && chmod 600 acme.pass\n" +
 		"licet keys new --issuer acme --passphrase-file acme.pass >/dev/null 2>&1\n" +
-		strings.ReplaceAll(block, "127.0.0.1:8080", port)
+		strings.ReplaceAll(strings.ReplaceAll(block, "127.0.0.1:8080", port), "2>/dev/null", "2>>stderr.log")
 	dir := t.TempDir()
 	outFile, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	if err != nil {
@@ -306,7 +306,8 @@ func TestREADMERunningTheServer(t *testing.T) {
 	out, _ := os.ReadFile(outFile.Name())
 	logData, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
 	if err != nil {
-		t.Fatalf("the README block failed: %v\n%s\nserve.log:\n%s", err, out, logData)
+		stderrLog, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
+		t.Fatalf("the README block failed: %v\n%s\nstandard error the README hides:\n%s\nserve.log:\n%s", err, out, stderrLog, logData)
 	}
 	for _, want := range []string{`"sub": "customer-42"`, `"existing": true`, `"renewed_from": "`, `"status": "revoked"`, "304\n", `"status": "bound"`, `"ingested": true`, `"royalty": "50.00"`, `"source": "api"`, "204\n"} {
 		if !strings.Contains(string(out), want) {
