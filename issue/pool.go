@@ -191,12 +191,22 @@ func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
 		return nil, err
 	}
 	*req.License = *lic
-	return &pooled{
+	var data []byte
+	if req.Out.Reply {
+		if data, err = replyData(raw, req.Out); err != nil {
+			return nil, err
+		}
+	}
+	pd := &pooled{
 		rec:  ledger.Record{Raw: raw, OrderRef: req.Order, RenewedFrom: req.RenewedFrom, File: req.Out.File, PublicKey: p.is.PublicKey},
 		out:  req.Out,
 		res:  &Result{File: req.Out.File, Grant: g, Rotation: rotation},
 		done: make(chan error, 1),
-	}, nil
+	}
+	// A token handed back in the reply is recorded written: no second
+	// transaction marks it.
+	pd.rec.Written, pd.res.Data = req.Out.Reply, data
+	return pd, nil
 }
 
 // await hands pd to the sequencer and waits for its commit; release runs
@@ -342,13 +352,17 @@ func (p *Pool) commit(group []*pooled) {
 }
 
 // deliver writes each freshly recorded license where its request asks,
-// marks those written in one transaction and answers every request.
+// marks those written in one transaction and answers every request (a
+// license handed back in the reply is recorded written already).
 func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.Entry) {
 	var ok []*ledger.Entry
 	errs := make([]error, len(group))
 	for i, pd := range group {
 		e := entries[i]
 		pd.res.Entry = e
+		if pd.out.Reply {
+			continue // encoded before, recorded written
+		}
 		data, err := pd.out.Encode(e)
 		if err == nil {
 			err = p.is.Write(pd.out.File, data, pd.out.Replace)

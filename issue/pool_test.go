@@ -247,6 +247,54 @@ func TestPoolUnwritten(t *testing.T) {
 	}
 }
 
+// TestReplyRecordedWritten: a license handed back in the reply
+// (Out.Reply), through a Pool or Issuer.License, is recorded written in
+// its append (the Issuer's Write, failing here, is never called: no
+// second transaction marks it), its bytes in Result.Data; a retry of its
+// order hands the same bytes back; a reply out naming a file is refused
+// before anything is recorded.
+func TestReplyRecordedWritten(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			l := openLedger(t, b.open(t))
+			is := newIssuer(testKey(t, "acme"), l, nil)
+			is.Write = func(string, []byte, bool) error { return errors.New("disk full") }
+			pool := is.NewPool(issue.PoolConfig{})
+			defer pool.Close()
+			reply := streamOut
+			reply.Reply = true
+			issuers := map[string]func(*issue.LicenseRequest) (*issue.Result, error){
+				"pool":   func(r *issue.LicenseRequest) (*issue.Result, error) { return pool.License(ctx, r) },
+				"issuer": func(r *issue.LicenseRequest) (*issue.Result, error) { return is.License(ctx, r) },
+			}
+			for name, license := range issuers {
+				res, err := license(&issue.LicenseRequest{License: poolTerms("c"), Order: "R-" + name, Out: reply})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if !res.Entry.Written || string(res.Data) != string(res.Entry.Raw) {
+					t.Errorf("%s: written %v, data %d bytes", name, res.Entry.Written, len(res.Data))
+				}
+				again, err := license(&issue.LicenseRequest{License: poolTerms("c"), Order: "R-" + name, Out: reply})
+				if err != nil || !again.Existing || string(again.Data) != string(res.Data) {
+					t.Errorf("%s: the retry: %v", name, err)
+				}
+				bad := reply
+				bad.File = "x.lic"
+				if _, err := license(&issue.LicenseRequest{License: poolTerms("c"), Out: bad}); err == nil {
+					t.Errorf("%s: a reply out with a file was accepted", name)
+				}
+			}
+			all, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense})
+			unwritten, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense, Unwritten: true})
+			if len(all) != 2 || len(unwritten) != 0 {
+				t.Errorf("%d licenses recorded, %d unwritten; want 2, 0", len(all), len(unwritten))
+			}
+		})
+	}
+}
+
 // TestPoolClosed: a closed pool refuses requests; Close twice is fine.
 func TestPoolClosed(t *testing.T) {
 	l := openLedger(t, backends()[0].open(t))

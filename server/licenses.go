@@ -31,8 +31,9 @@ var createFields = sync.OnceValue(func() map[string]bool {
 	return knownFields(termsFields, []string{"order", "no_rotation_grant"})
 })
 
-// out is where the API's tokens go: nowhere but the response.
-var out = issue.Out{Encode: func(e *ledger.Entry) ([]byte, error) {
+// out is where the API's tokens go: nowhere but the response, recorded
+// written with the token (no second transaction marks it).
+var out = issue.Out{Reply: true, Encode: func(e *ledger.Entry) ([]byte, error) {
 	s, err := token.EncodeText(e.Raw, "")
 	return []byte(s), err
 }}
