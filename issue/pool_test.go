@@ -295,6 +295,64 @@ func TestReplyRecordedWritten(t *testing.T) {
 	}
 }
 
+// TestPoolSettles: the sequencer waits for the requests being checked
+// and signed when the first of a group arrives (PoolConfig.Wait 0): nine
+// requests held in their checks while a tenth joins are committed with
+// it, in one transaction, and one of them failing its checks fails alone
+// without holding the commit back.
+func TestPoolSettles(t *testing.T) {
+	ctx := context.Background()
+	l := openLedger(t, backends()[0].open(t))
+	is := newIssuer(testKey(t, "acme"), l, nil)
+	is.Write = func(string, []byte, bool) error { return nil }
+	pool := is.NewPool(issue.PoolConfig{})
+	defer pool.Close()
+	issue.SetSettleMin(pool, 10*time.Second) // the first commit has no previous one
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	errs := make([]error, 10)
+	var wg sync.WaitGroup
+	for i := 1; i < 10; i++ {
+		started.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: streamOut,
+				AskedAt: func(time.Time) (*token.License, error) {
+					started.Done()
+					<-release
+					if i == 9 {
+						return nil, errors.New("invalid terms")
+					}
+					return poolTerms(fmt.Sprint("c", i)), nil
+				}})
+		}()
+	}
+	started.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, errs[0] = pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c0"), Out: streamOut})
+	}()
+	for pool.Pooled() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 9) != (err != nil) {
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+	if n := signedCheckpoints(t, l, is); n != 1 {
+		t.Errorf("%d transactions for 9 licenses prepared together, want 1", n)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the commit waited %s: the failed request held it back", d)
+	}
+}
+
 // TestPoolClosed: a closed pool refuses requests; Close twice is fine.
 func TestPoolClosed(t *testing.T) {
 	l := openLedger(t, backends()[0].open(t))
