@@ -188,23 +188,25 @@ type execer interface {
 // insertEvents stores evs (their ID, Created and Payload set here);
 // Subject "" and Data nil are those of e (nil for none). An event whose
 // Key is stored already is left out; it reports how many were stored.
+// The events go in multi-row INSERTs (eventChunk rows each): an append
+// of a pool's group stores its events in one statement, not one each.
 func (l *Ledger) insertEvents(ctx context.Context, x execer, e *Entry, evs []Event) (int, error) {
-	n := 0
+	args := make([]any, 0, 7*len(evs))
 	for i := range evs {
 		ev := &evs[i]
 		if !slices.Contains(EventTypes, ev.Type) {
-			return n, fmt.Errorf("ledger: unknown event type %q", ev.Type)
+			return 0, fmt.Errorf("ledger: unknown event type %q", ev.Type)
 		}
 		if ev.Subject == "" && e != nil {
 			ev.Subject = e.ID
 		}
 		if ev.Data == nil {
 			if e == nil {
-				return n, fmt.Errorf("ledger: a %s event without data", ev.Type)
+				return 0, fmt.Errorf("ledger: a %s event without data", ev.Type)
 			}
 			data, err := json.Marshal(EventData(e))
 			if err != nil {
-				return n, fmt.Errorf("ledger: encoding an event: %v", err)
+				return 0, fmt.Errorf("ledger: encoding an event: %v", err)
 			}
 			ev.Data = data
 		}
@@ -215,28 +217,52 @@ func (l *Ledger) insertEvents(ctx context.Context, x execer, e *Entry, evs []Eve
 			Data      json.RawMessage `json:"data"`
 		}{ev.Type, ev.Created, ev.Data})
 		if err != nil {
-			return n, fmt.Errorf("ledger: encoding an event: %v", err)
+			return 0, fmt.Errorf("ledger: encoding an event: %v", err)
 		}
 		ev.Payload = payload
+		args = append(args, ev.ID, ev.Type, ev.Subject, nullString(ev.Key), ev.Payload, ev.Created.UnixMilli(), false)
+	}
+	n := 0
+	for start := 0; start < len(args); start += 7 * eventChunk {
+		chunk := args[start:min(len(args), start+7*eventChunk)]
 		res, err := x.ExecContext(ctx, l.q(`INSERT INTO events (id, type, subject, dedupe, payload, created, fanned)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-			ev.ID, ev.Type, ev.Subject, nullString(ev.Key), ev.Payload, ev.Created.UnixMilli(), false)
+			VALUES `+rowMarks(len(chunk)/7, 7)+` ON CONFLICT DO NOTHING`), chunk...)
 		if err != nil {
 			return n, l.wrap("storing an event in", err)
 		}
-		if k, _ := res.RowsAffected(); k > 0 {
-			n++
-		}
+		k, _ := res.RowsAffected()
+		n += int(k)
 	}
 	return n, nil
 }
 
-// insertRecordEvents stores the events of each record, about its entry.
+// eventChunk is the most events in one INSERT (7 parameters a row).
+const eventChunk = 400
+
+// insertRecordEvents stores the events of each record, about its entry,
+// all in one insertEvents.
 func (l *Ledger) insertRecordEvents(ctx context.Context, tx *sql.Tx, recs []Record, entries []*Entry) error {
+	var all []Event
 	for i, r := range recs {
-		if _, err := l.insertEvents(ctx, tx, entries[i], r.Events); err != nil {
-			return err
+		for _, ev := range r.Events {
+			if ev.Subject == "" {
+				ev.Subject = entries[i].ID
+			}
+			if ev.Data == nil {
+				data, err := json.Marshal(EventData(entries[i]))
+				if err != nil {
+					return fmt.Errorf("ledger: encoding an event: %v", err)
+				}
+				ev.Data = data
+			}
+			all = append(all, ev)
 		}
+	}
+	if _, err := l.insertEvents(ctx, tx, nil, all); err != nil {
+		return err
+	}
+	for _, r := range recs { // the records' events, as stored
+		all = all[copy(r.Events, all):]
 	}
 	return nil
 }
