@@ -43,6 +43,13 @@ type Issuer struct {
 	cpOnce sync.Once
 	cp     note.Signer
 	cpErr  error
+
+	// rotations caches the recorded rotation grants of the key for
+	// rotationTTL, once a Pool runs (see NewPool); read under rotMu.
+	rotMu       sync.Mutex
+	rotationTTL time.Duration
+	rotations   []*ledger.Entry
+	rotationsAt time.Time
 }
 
 // KeyID returns the id of the signing key.

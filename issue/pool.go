@@ -82,8 +82,13 @@ type pooled struct {
 	done chan error // receives the outcome once
 }
 
-// NewPool starts the sequencer of a pool over is; Close stops it.
+// NewPool starts the sequencer of a pool over is; Close stops it. From
+// then on the Issuer reads its rotation grants at most once a second (see
+// [Issuer.Rotation]): not once per license.
 func (is *Issuer) NewPool(cfg PoolConfig) *Pool {
+	is.rotMu.Lock()
+	is.rotationTTL = rotationTTL
+	is.rotMu.Unlock()
 	if cfg.Max <= 0 {
 		cfg.Max = 256
 	}
@@ -92,6 +97,10 @@ func (is *Issuer) NewPool(cfg PoolConfig) *Pool {
 	go p.run()
 	return p
 }
+
+// rotationTTL is how long an Issuer with a Pool trusts the rotation
+// grants it read.
+const rotationTTL = time.Second
 
 // ErrPoolClosed is a request made of a closed [Pool].
 var ErrPoolClosed = errors.New("issue: the issuing pool is closed (the server is stopping)")

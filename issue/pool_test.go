@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -350,6 +351,47 @@ func TestPoolSettles(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the commit waited %s: the failed request held it back", d)
+	}
+}
+
+// TestPoolRotationRead: an Issuer with a Pool reads its rotation grants
+// once a second, not once per license: a rotation grant recorded after a
+// license is attached once the grants are read again (here: an hour,
+// cut short by ExpireRotations).
+func TestPoolRotationRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := openLedger(t, backends()[0].open(t))
+	oldKey, newKey := testKey(t, "acme"), testKey(t, "acme2")
+	newKey.Issuer = "acme"
+	old := newIssuer(oldKey, l, nil)
+	fresh := newIssuer(newKey, l, nil)
+	fresh.Write = func(string, []byte, bool) error { return nil }
+	pool := fresh.NewPool(issue.PoolConfig{})
+	defer pool.Close()
+	issue.SetRotationTTL(fresh, time.Hour) // however slow the machine
+	mint := func() *issue.Result {
+		t.Helper()
+		r, err := pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: streamOut})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := mint(); r.Rotation {
+		t.Fatal("a rotation grant before any was recorded")
+	}
+	g := &token.Grant{Subject: "acme", Key: newKey.Public().Key, Audience: []string{"acme-db"}, Tiers: []string{"*"},
+		Scopes: []string{"*"}, Expiry: t0.Add(400 * 24 * time.Hour)}
+	if _, err := old.Grant(ctx, g, rawOut(filepath.Join(dir, "rotation.grant"))); err != nil {
+		t.Fatal(err)
+	}
+	if r := mint(); r.Rotation {
+		t.Error("the rotation grants were read again within the second")
+	}
+	issue.ExpireRotations(fresh)
+	if r := mint(); !r.Rotation {
+		t.Error("the rotation grant recorded is not attached once the grants are read again")
 	}
 }
 
