@@ -162,6 +162,14 @@ func (p *Pool) license(ctx context.Context, req *LicenseRequest) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	if req.Out.Reply {
+		// Handed back in the reply: encoded now and recorded written, so
+		// that no second transaction marks it.
+		if pd.res.Data, err = replyData(pd.rec.Raw, req.Out); err != nil {
+			return nil, err
+		}
+		pd.rec.Written = true
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -234,22 +242,12 @@ func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
 		return nil, err
 	}
 	*req.License = *lic
-	var data []byte
-	if req.Out.Reply {
-		if data, err = replyData(raw, req.Out); err != nil {
-			return nil, err
-		}
-	}
-	pd := &pooled{
+	return &pooled{
 		rec:  ledger.Record{Raw: raw, OrderRef: req.Order, RenewedFrom: req.RenewedFrom, File: req.Out.File, PublicKey: p.is.PublicKey},
 		out:  req.Out,
 		res:  &Result{File: req.Out.File, Grant: g, Rotation: rotation},
 		done: make(chan error, 1),
-	}
-	// A token handed back in the reply is recorded written: no second
-	// transaction marks it.
-	pd.rec.Written, pd.res.Data = req.Out.Reply, data
-	return pd, nil
+	}, nil
 }
 
 // await hands pd to the sequencer (the caller counted in p.senders) and
