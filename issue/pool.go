@@ -72,6 +72,11 @@ type PoolConfig struct {
 	// back together, and the first of them would otherwise be committed
 	// alone, the rest in the next commit.
 	Wait time.Duration
+	// States sets the ledger state of each license recorded (its
+	// Entry.State, see ledger.States), in one query per group: for
+	// callers that answer with it, rather than one query each. A state
+	// that cannot be read is left nil.
+	States bool
 }
 
 // pooled is a signed license waiting for its commit.
@@ -441,6 +446,11 @@ func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.E
 			if errs[i] == nil {
 				errs[i] = &UnwrittenError{Entry: entries[i], Err: fmt.Errorf("marking it written: %w", err)}
 			}
+		}
+	}
+	if p.cfg.States && p.is.Ledger.States(ctx, p.is.now(), entries...) != nil {
+		for _, e := range entries {
+			e.State = nil // the caller reads them itself
 		}
 	}
 	for i, pd := range group {

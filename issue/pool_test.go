@@ -395,6 +395,47 @@ func TestPoolRotationRead(t *testing.T) {
 	}
 }
 
+// TestPoolStates: a pool with States sets the ledger state of each
+// license it records (written, since it goes back in the reply; revoked
+// when its key is revoked already), one without leaves it to the caller.
+func TestPoolStates(t *testing.T) {
+	ctx := context.Background()
+	l := openLedger(t, backends()[0].open(t))
+	k := testKey(t, "acme")
+	is := newIssuer(k, l, nil)
+	is.Write = func(string, []byte, bool) error { return nil }
+	reply := streamOut
+	reply.Reply = true
+	with, without := is.NewPool(issue.PoolConfig{States: true}), is.NewPool(issue.PoolConfig{})
+	defer with.Close()
+	defer without.Close()
+	r, err := with.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Entry.State; st == nil || st.Name() != "written" {
+		t.Errorf("the state of a license recorded through a pool with States: %+v", st)
+	}
+	if r, err := without.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply}); err != nil || r.Entry.State != nil {
+		t.Errorf("a pool without States: %v, state %+v", err, r.Entry.State)
+	}
+	list, err := token.SignRevocations(k.Signer(), &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 1,
+		KeyIDs: [][]byte{token.KeyID(k.Public().Key)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := is.Record(ctx, list, "", "", reply); err != nil {
+		t.Fatal(err)
+	}
+	r, err = with.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Entry.State; st == nil || st.Name() != "revoked" {
+		t.Errorf("the state of a license whose key is revoked: %+v", st)
+	}
+}
+
 // TestPoolClosed: a closed pool refuses requests; Close twice is fine.
 func TestPoolClosed(t *testing.T) {
 	l := openLedger(t, backends()[0].open(t))

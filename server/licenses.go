@@ -133,7 +133,9 @@ func (s *Server) issuedResponse(w http.ResponseWriter, r *http.Request, tok *API
 		return err
 	}
 	v.Existing = res.Existing
-	if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{res.Entry}); err != nil {
+	if st := res.Entry.State; st != nil && !res.Existing { // read by the pool, with its group's
+		v.State = stateOf(st)
+	} else if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{res.Entry}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/licenses/"+res.Entry.ID)

@@ -74,7 +74,7 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, led: cfg.Issuer.Ledger, log: log, limits: map[string]*rate.Limiter{}, limitAt: map[string]time.Time{},
-		pool: cfg.Issuer.NewPool(issue.PoolConfig{Max: cfg.PoolMax, Wait: cfg.PoolWait}),
+		pool: cfg.Issuer.NewPool(issue.PoolConfig{Max: cfg.PoolMax, Wait: cfg.PoolWait, States: true}),
 		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "licet_issued_total", Help: "Tokens signed and recorded by the issuance API, by kind (license, renewal, grant, revocations).",
 		}, []string{"kind"})}
