@@ -23,8 +23,9 @@ import (
 // Config is what a [Server] serves.
 type Config struct {
 	// Issuer signs and records; its key is unlocked before the server
-	// starts, and its Write must accept file "" (the API hands tokens out
-	// in responses, never to files).
+	// starts. The API hands tokens out in its responses, never to files
+	// (issue.Out.Reply: recorded written with the token, Write is not
+	// called).
 	Issuer *issue.Issuer
 	// Policy holds the templates POST /v1/licenses mints from; nil for
 	// none.
