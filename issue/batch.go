@@ -384,7 +384,9 @@ func (is *Issuer) writeAgain(ctx context.Context, e *ledger.Entry, out Out) ([]b
 	if err != nil {
 		return nil, err
 	}
-	err = is.Write(out.File, data, out.Replace)
+	if !out.Reply {
+		err = is.Write(out.File, data, out.Replace)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		have, rerr := os.ReadFile(out.File)
 		if rerr != nil || !bytes.Equal(have, data) {

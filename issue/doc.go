@@ -44,5 +44,8 @@
 // goroutine, then a sequencer records everything pooled in one ledger
 // transaction with one signed checkpoint and answers each caller from it.
 // Orders stay idempotent; a request that fails its checks fails alone,
-// before joining.
+// before joining. The sequencer waits briefly for the requests still being
+// signed when a group starts, so that clients answered together are
+// recorded together again; a token handed back in the caller's reply
+// (Out.Reply) is recorded written in the same transaction.
 package issue

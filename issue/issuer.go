@@ -43,6 +43,13 @@ type Issuer struct {
 	cpOnce sync.Once
 	cp     note.Signer
 	cpErr  error
+
+	// rotations caches the recorded rotation grants of the key for
+	// rotationTTL, once a Pool runs (see NewPool); read under rotMu.
+	rotMu       sync.Mutex
+	rotationTTL time.Duration
+	rotations   []*ledger.Entry
+	rotationsAt time.Time
 }
 
 // KeyID returns the id of the signing key.
@@ -82,6 +89,12 @@ type Out struct {
 	// Encode returns the bytes to write for a recorded entry (text, PEM
 	// or raw form, with headers).
 	Encode func(e *ledger.Entry) ([]byte, error)
+	// Reply hands the token back in the caller's reply (an API response)
+	// instead of to Issuer.Write, File being "": it is encoded before it
+	// is recorded (Encode gets the entry that ledger.Describe makes of
+	// the token, without an index) and recorded written in the append's
+	// transaction, so that handing it out costs no second transaction.
+	Reply bool
 }
 
 // Result is what was issued: the ledger entry and the bytes handed out.
@@ -124,16 +137,38 @@ func (is *Issuer) Record(ctx context.Context, raw []byte, order, renewedFrom str
 
 // record is Record of a ledger record (with its events, if set).
 func (is *Issuer) record(ctx context.Context, rec ledger.Record, out Out) (*Result, error) {
+	var data []byte
+	if out.Reply {
+		var err error
+		if data, err = replyData(rec.Raw, out); err != nil {
+			return nil, err
+		}
+		rec.Written = true
+	}
 	es, err := is.append(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
 	e := es[0]
-	data, err := is.deliver(ctx, e, out)
+	if !out.Reply {
+		if data, err = is.deliver(ctx, e, out); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Entry: e, Data: data, File: out.File}, nil
+}
+
+// replyData encodes a token that goes back in the caller's reply
+// (Out.Reply), before it is recorded.
+func replyData(raw []byte, out Out) ([]byte, error) {
+	if out.File != "" {
+		return nil, fmt.Errorf("issue: a token handed back in the reply goes to no file (%s)", out.File)
+	}
+	e, err := ledger.Describe(raw)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Entry: e, Data: data, File: out.File}, nil
+	return out.Encode(e)
 }
 
 // append records signed objects of the Issuer's key in the ledger, with

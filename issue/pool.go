@@ -45,6 +45,14 @@ type Pool struct {
 	delivering sync.WaitGroup
 	// waiting counts the requests signed and not yet answered.
 	waiting atomic.Int64
+	// preparing counts the requests being checked and signed: they join
+	// soon. One that fails before joining sends on gaveUp.
+	preparing atomic.Int64
+	gaveUp    chan struct{}
+	// lastCommit is how long the sequencer's previous commit took;
+	// settleMin is the least it waits for requests being prepared
+	// (tests).
+	lastCommit, settleMin time.Duration
 	// orders holds the order references being issued in this process:
 	// the channel is closed once the order is recorded (or failed).
 	orders map[string]chan struct{}
@@ -56,10 +64,19 @@ type PoolConfig struct {
 	Max int
 	// Wait is how long the sequencer keeps collecting after the first
 	// request of a group arrived, unless Max are pooled first. 0 commits
-	// what has arrived as soon as the previous commit is done: requests
+	// what has arrived as soon as the previous commit is done (requests
 	// arriving during a commit make up the next group, so a lone request
-	// waits for nothing.
+	// waits for nothing), after waiting, up to half as long as the
+	// previous commit took, for the requests being checked and signed at
+	// that moment: under load the clients answered by one commit come
+	// back together, and the first of them would otherwise be committed
+	// alone, the rest in the next commit.
 	Wait time.Duration
+	// States sets the ledger state of each license recorded (its
+	// Entry.State, see ledger.States), in one query per group: for
+	// callers that answer with it, rather than one query each. A state
+	// that cannot be read is left nil.
+	States bool
 }
 
 // pooled is a signed license waiting for its commit.
@@ -70,16 +87,25 @@ type pooled struct {
 	done chan error // receives the outcome once
 }
 
-// NewPool starts the sequencer of a pool over is; Close stops it.
+// NewPool starts the sequencer of a pool over is; Close stops it. From
+// then on the Issuer reads its rotation grants at most once a second (see
+// [Issuer.Rotation]): not once per license.
 func (is *Issuer) NewPool(cfg PoolConfig) *Pool {
+	is.rotMu.Lock()
+	is.rotationTTL = rotationTTL
+	is.rotMu.Unlock()
 	if cfg.Max <= 0 {
 		cfg.Max = 256
 	}
 	p := &Pool{is: is, cfg: cfg, joins: make(chan *pooled, cfg.Max), stop: make(chan struct{}), done: make(chan struct{}),
-		orders: map[string]chan struct{}{}}
+		orders: map[string]chan struct{}{}, gaveUp: make(chan struct{}, 1)}
 	go p.run()
 	return p
 }
+
+// rotationTTL is how long an Issuer with a Pool trusts the rotation
+// grants it read.
+const rotationTTL = time.Second
 
 // ErrPoolClosed is a request made of a closed [Pool].
 var ErrPoolClosed = errors.New("issue: the issuing pool is closed (the server is stopping)")
@@ -117,32 +143,62 @@ func (p *Pool) License(ctx context.Context, req *LicenseRequest) (*Result, error
 }
 
 func (p *Pool) license(ctx context.Context, req *LicenseRequest) (*Result, error) {
+	release := func() {}
 	if req.Order != "" {
-		release, err := p.claim(ctx, req.Order)
-		if err != nil {
+		var err error
+		if release, err = p.claim(ctx, req.Order); err != nil {
 			return nil, err
 		}
-		joined := false
-		defer func() {
-			if !joined {
-				release()
-			}
-		}()
+	}
+	p.preparing.Add(1)
+	joined := false
+	defer func() {
+		if !joined {
+			p.giveUp()
+			release()
+		}
+	}()
+	if req.Order != "" {
 		if r, err := p.is.existing(ctx, req); r != nil || err != nil {
 			return r, err
 		}
-		pd, err := p.sign(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		joined = true
-		return p.await(ctx, pd, release)
 	}
 	pd, err := p.sign(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return p.await(ctx, pd, func() {})
+	if req.Out.Reply {
+		// Handed back in the reply: encoded now and recorded written, so
+		// that no second transaction marks it.
+		if pd.res.Data, err = replyData(pd.rec.Raw, req.Out); err != nil {
+			return nil, err
+		}
+		pd.rec.Written = true
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
+	p.senders.Add(1)
+	p.mu.Unlock()
+	joined = true
+	return p.await(ctx, pd, release)
+}
+
+// giveUp counts a request that stopped preparing without joining.
+func (p *Pool) giveUp() {
+	p.preparing.Add(-1)
+	select {
+	case p.gaveUp <- struct{}{}:
+	default:
+	}
+}
+
+// received counts a request that joined.
+func (p *Pool) received(pd *pooled) *pooled {
+	p.preparing.Add(-1)
+	return pd
 }
 
 // claim makes the caller the one request issuing order in this process,
@@ -200,17 +256,10 @@ func (p *Pool) sign(ctx context.Context, req *LicenseRequest) (*pooled, error) {
 	}, nil
 }
 
-// await hands pd to the sequencer and waits for its commit; release runs
-// once the outcome is known (even when the caller gave up waiting).
+// await hands pd to the sequencer (the caller counted in p.senders) and
+// waits for its commit; release runs once the outcome is known (even when
+// the caller gave up waiting).
 func (p *Pool) await(ctx context.Context, pd *pooled, release func()) (*Result, error) {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		release()
-		return nil, ErrPoolClosed
-	}
-	p.senders.Add(1)
-	p.mu.Unlock()
 	p.waiting.Add(1)
 	p.joins <- pd
 	p.senders.Done()
@@ -241,13 +290,16 @@ func (p *Pool) run() {
 			for {
 				select {
 				case pd := <-p.joins:
-					p.commit(p.collect(pd))
+					p.commit(p.collect(p.received(pd)))
 				default:
 					return
 				}
 			}
 		}
-		p.commit(p.collect(first))
+		group := p.collect(p.received(first))
+		start := time.Now()
+		p.commit(group)
+		p.lastCommit = time.Since(start)
 	}
 }
 
@@ -265,18 +317,40 @@ func (p *Pool) collect(first *pooled) []*pooled {
 		if timeout == nil {
 			select {
 			case pd := <-p.joins:
-				group = append(group, pd)
+				group = append(group, p.received(pd))
 				continue
 			default:
+			}
+			if p.preparing.Load() > 0 {
+				return p.settle(group)
 			}
 			return group
 		}
 		select {
 		case pd := <-p.joins:
-			group = append(group, pd)
+			group = append(group, p.received(pd))
 		case <-timeout:
 			return group
 		case <-p.stop: // closing: commit now
+			return group
+		}
+	}
+	return group
+}
+
+// settle adds to group the requests being prepared, waiting for them up
+// to half the previous commit's duration (PoolConfig.Wait).
+func (p *Pool) settle(group []*pooled) []*pooled {
+	t := time.NewTimer(max(p.lastCommit/2, p.settleMin))
+	defer t.Stop()
+	for len(group) < p.cfg.Max && p.preparing.Load() > 0 {
+		select {
+		case pd := <-p.joins:
+			group = append(group, p.received(pd))
+		case <-p.gaveUp: // one failed: are others still coming?
+		case <-t.C:
+			return group
+		case <-p.stop:
 			return group
 		}
 	}
@@ -343,13 +417,17 @@ func (p *Pool) commit(group []*pooled) {
 }
 
 // deliver writes each freshly recorded license where its request asks,
-// marks those written in one transaction and answers every request.
+// marks those written in one transaction and answers every request (a
+// license handed back in the reply is recorded written already).
 func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.Entry) {
 	var ok []*ledger.Entry
 	errs := make([]error, len(group))
 	for i, pd := range group {
 		e := entries[i]
 		pd.res.Entry = e
+		if pd.out.Reply {
+			continue // encoded before, recorded written
+		}
 		data, err := pd.out.Encode(e)
 		if err == nil {
 			err = p.is.Write(pd.out.File, data, pd.out.Replace)
@@ -369,6 +447,11 @@ func (p *Pool) deliver(ctx context.Context, group []*pooled, entries []*ledger.E
 			if errs[i] == nil {
 				errs[i] = &UnwrittenError{Entry: entries[i], Err: fmt.Errorf("marking it written: %w", err)}
 			}
+		}
+	}
+	if p.cfg.States && p.is.Ledger.States(ctx, p.is.now(), entries...) != nil {
+		for _, e := range entries {
+			e.State = nil // the caller reads them itself
 		}
 	}
 	for i, pd := range group {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -244,6 +245,194 @@ func TestPoolUnwritten(t *testing.T) {
 	unwritten, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense, Unwritten: true})
 	if len(unwritten) != 1 {
 		t.Errorf("%d unwritten licenses, want 1", len(unwritten))
+	}
+}
+
+// TestReplyRecordedWritten: a license handed back in the reply
+// (Out.Reply), through a Pool or Issuer.License, is recorded written in
+// its append (the Issuer's Write, failing here, is never called: no
+// second transaction marks it), its bytes in Result.Data; a retry of its
+// order hands the same bytes back; a reply out naming a file is refused
+// before anything is recorded.
+func TestReplyRecordedWritten(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			l := openLedger(t, b.open(t))
+			is := newIssuer(testKey(t, "acme"), l, nil)
+			is.Write = func(string, []byte, bool) error { return errors.New("disk full") }
+			pool := is.NewPool(issue.PoolConfig{})
+			defer pool.Close()
+			reply := streamOut
+			reply.Reply = true
+			issuers := map[string]func(*issue.LicenseRequest) (*issue.Result, error){
+				"pool":   func(r *issue.LicenseRequest) (*issue.Result, error) { return pool.License(ctx, r) },
+				"issuer": func(r *issue.LicenseRequest) (*issue.Result, error) { return is.License(ctx, r) },
+			}
+			for name, license := range issuers {
+				res, err := license(&issue.LicenseRequest{License: poolTerms("c"), Order: "R-" + name, Out: reply})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if !res.Entry.Written || string(res.Data) != string(res.Entry.Raw) {
+					t.Errorf("%s: written %v, data %d bytes", name, res.Entry.Written, len(res.Data))
+				}
+				again, err := license(&issue.LicenseRequest{License: poolTerms("c"), Order: "R-" + name, Out: reply})
+				if err != nil || !again.Existing || string(again.Data) != string(res.Data) {
+					t.Errorf("%s: the retry: %v", name, err)
+				}
+				bad := reply
+				bad.File = "x.lic"
+				if _, err := license(&issue.LicenseRequest{License: poolTerms("c"), Out: bad}); err == nil {
+					t.Errorf("%s: a reply out with a file was accepted", name)
+				}
+			}
+			all, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense})
+			unwritten, _ := l.List(ctx, ledger.Filter{Kind: ledger.KindLicense, Unwritten: true})
+			if len(all) != 2 || len(unwritten) != 0 {
+				t.Errorf("%d licenses recorded, %d unwritten; want 2, 0", len(all), len(unwritten))
+			}
+		})
+	}
+}
+
+// TestPoolSettles: the sequencer waits for the requests being checked
+// and signed when the first of a group arrives (PoolConfig.Wait 0): nine
+// requests held in their checks while a tenth joins are committed with
+// it, in one transaction, and one of them failing its checks fails alone
+// without holding the commit back.
+func TestPoolSettles(t *testing.T) {
+	ctx := context.Background()
+	l := openLedger(t, backends()[0].open(t))
+	is := newIssuer(testKey(t, "acme"), l, nil)
+	is.Write = func(string, []byte, bool) error { return nil }
+	pool := is.NewPool(issue.PoolConfig{})
+	defer pool.Close()
+	issue.SetSettleMin(pool, 10*time.Second) // the first commit has no previous one
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	errs := make([]error, 10)
+	var wg sync.WaitGroup
+	for i := 1; i < 10; i++ {
+		started.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: streamOut,
+				AskedAt: func(time.Time) (*token.License, error) {
+					started.Done()
+					<-release
+					if i == 9 {
+						return nil, errors.New("invalid terms")
+					}
+					return poolTerms(fmt.Sprint("c", i)), nil
+				}})
+		}()
+	}
+	started.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, errs[0] = pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c0"), Out: streamOut})
+	}()
+	for pool.Pooled() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 9) != (err != nil) {
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+	if n := signedCheckpoints(t, l, is); n != 1 {
+		t.Errorf("%d transactions for 9 licenses prepared together, want 1", n)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the commit waited %s: the failed request held it back", d)
+	}
+}
+
+// TestPoolRotationRead: an Issuer with a Pool reads its rotation grants
+// once a second, not once per license: a rotation grant recorded after a
+// license is attached once the grants are read again (here: an hour,
+// cut short by ExpireRotations).
+func TestPoolRotationRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := openLedger(t, backends()[0].open(t))
+	oldKey, newKey := testKey(t, "acme"), testKey(t, "acme2")
+	newKey.Issuer = "acme"
+	old := newIssuer(oldKey, l, nil)
+	fresh := newIssuer(newKey, l, nil)
+	fresh.Write = func(string, []byte, bool) error { return nil }
+	pool := fresh.NewPool(issue.PoolConfig{})
+	defer pool.Close()
+	issue.SetRotationTTL(fresh, time.Hour) // however slow the machine
+	mint := func() *issue.Result {
+		t.Helper()
+		r, err := pool.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: streamOut})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := mint(); r.Rotation {
+		t.Fatal("a rotation grant before any was recorded")
+	}
+	g := &token.Grant{Subject: "acme", Key: newKey.Public().Key, Audience: []string{"acme-db"}, Tiers: []string{"*"},
+		Scopes: []string{"*"}, Expiry: t0.Add(400 * 24 * time.Hour)}
+	if _, err := old.Grant(ctx, g, rawOut(filepath.Join(dir, "rotation.grant"))); err != nil {
+		t.Fatal(err)
+	}
+	if r := mint(); r.Rotation {
+		t.Error("the rotation grants were read again within the second")
+	}
+	issue.ExpireRotations(fresh)
+	if r := mint(); !r.Rotation {
+		t.Error("the rotation grant recorded is not attached once the grants are read again")
+	}
+}
+
+// TestPoolStates: a pool with States sets the ledger state of each
+// license it records (written, since it goes back in the reply; revoked
+// when its key is revoked already), one without leaves it to the caller.
+func TestPoolStates(t *testing.T) {
+	ctx := context.Background()
+	l := openLedger(t, backends()[0].open(t))
+	k := testKey(t, "acme")
+	is := newIssuer(k, l, nil)
+	is.Write = func(string, []byte, bool) error { return nil }
+	reply := streamOut
+	reply.Reply = true
+	with, without := is.NewPool(issue.PoolConfig{States: true}), is.NewPool(issue.PoolConfig{})
+	defer with.Close()
+	defer without.Close()
+	r, err := with.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Entry.State; st == nil || st.Name() != "written" {
+		t.Errorf("the state of a license recorded through a pool with States: %+v", st)
+	}
+	if r, err := without.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply}); err != nil || r.Entry.State != nil {
+		t.Errorf("a pool without States: %v, state %+v", err, r.Entry.State)
+	}
+	list, err := token.SignRevocations(k.Signer(), &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: t0.Add(time.Hour), Seq: 1,
+		KeyIDs: [][]byte{token.KeyID(k.Public().Key)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := is.Record(ctx, list, "", "", reply); err != nil {
+		t.Fatal(err)
+	}
+	r, err = with.License(ctx, &issue.LicenseRequest{License: poolTerms("c"), Out: reply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Entry.State; st == nil || st.Name() != "revoked" {
+		t.Errorf("the state of a license whose key is revoked: %+v", st)
 	}
 }
 

@@ -35,17 +35,51 @@ type Rotation struct {
 // rotation, the date chosen at 'licet keys rotate --until' after which no
 // product in the field trusts only the previous key; from then on nothing
 // is attached. Of several, the one that runs longest is used.
+//
+// While a [Pool] of the Issuer runs, the grants are read from the ledger
+// at most once a second: one recorded meanwhile (by licet keys rotate, on
+// another process) is attached within a second.
 func (is *Issuer) Rotation(ctx context.Context) (*Rotation, error) {
-	return CurrentRotation(ctx, is.Ledger, is.Name, is.PublicKey, is.now())
+	is.rotMu.Lock()
+	ttl, list, at := is.rotationTTL, is.rotations, is.rotationsAt
+	is.rotMu.Unlock()
+	if ttl == 0 || list == nil || time.Since(at) >= ttl {
+		read := time.Now()
+		var err error
+		if list, err = rotationGrants(ctx, is.Ledger, is.Name); err != nil {
+			return nil, err
+		}
+		if ttl > 0 {
+			is.rotMu.Lock()
+			is.rotations, is.rotationsAt = list, read
+			is.rotMu.Unlock()
+		}
+	}
+	return currentRotation(list, is.Name, is.PublicKey, is.now()), nil
+}
+
+// rotationGrants returns the grants of issuer name to itself (never nil).
+func rotationGrants(ctx context.Context, led *ledger.Ledger, name string) ([]*ledger.Entry, error) {
+	list, err := led.List(ctx, ledger.Filter{Kind: ledger.KindGrant, Partner: name})
+	if list == nil && err == nil {
+		list = []*ledger.Entry{}
+	}
+	return list, err
 }
 
 // CurrentRotation is [Issuer.Rotation] for the key pub of issuer name at
 // time now.
 func CurrentRotation(ctx context.Context, led *ledger.Ledger, name string, pub ed25519.PublicKey, now time.Time) (*Rotation, error) {
-	list, err := led.List(ctx, ledger.Filter{Kind: ledger.KindGrant, Partner: name})
+	list, err := rotationGrants(ctx, led, name)
 	if err != nil {
 		return nil, err
 	}
+	return currentRotation(list, name, pub, now), nil
+}
+
+// currentRotation chooses the rotation grant of the key pub at now among
+// the grants of issuer name to itself (see Issuer.Rotation).
+func currentRotation(list []*ledger.Entry, name string, pub ed25519.PublicKey, now time.Time) *Rotation {
 	kid := hex.EncodeToString(token.KeyID(pub))
 	var best *Rotation
 	for _, e := range list {
@@ -67,7 +101,7 @@ func CurrentRotation(ctx context.Context, led *ledger.Ledger, name string, pub e
 			best = &Rotation{Grant: g, Raw: e.Raw, Entry: e}
 		}
 	}
-	return best, nil
+	return best
 }
 
 // ListSigner is the key that signs an issuer's revocation lists.

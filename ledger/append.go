@@ -239,17 +239,21 @@ func (l *Ledger) updateHead(ctx context.Context, tx *sql.Tx, g *logState) error 
 // lockLog creates the log of kid if needed and locks its head row until
 // the transaction ends.
 func (l *Ledger) lockLog(ctx context.Context, tx *sql.Tx, kid string) (*logState, error) {
-	empty, _ := tlog.TreeHash(0, nil)
-	if _, err := tx.ExecContext(ctx, l.q("INSERT INTO logs (kid, size, root) VALUES (?, 0, ?) ON CONFLICT (kid) DO NOTHING"), kid, empty[:]); err != nil {
-		return nil, l.wrap("appending to", err)
-	}
 	query := "SELECT size, pub FROM logs WHERE kid = ?"
 	if l.postgres {
 		query += " FOR UPDATE" // SQLite's immediate transaction already holds the write lock
 	}
 	g := &logState{kid: kid, hr: &txHashReader{l: l, ctx: ctx, tx: tx, kid: kid, fresh: map[int64]tlog.Hash{}}}
 	var pub []byte
-	if err := tx.QueryRowContext(ctx, l.q(query), kid).Scan(&g.size, &pub); err != nil {
+	err := tx.QueryRowContext(ctx, l.q(query), kid).Scan(&g.size, &pub)
+	if errors.Is(err, sql.ErrNoRows) { // a new log (another appender may be creating it too)
+		empty, _ := tlog.TreeHash(0, nil)
+		if _, err := tx.ExecContext(ctx, l.q("INSERT INTO logs (kid, size, root) VALUES (?, 0, ?) ON CONFLICT (kid) DO NOTHING"), kid, empty[:]); err != nil {
+			return nil, l.wrap("appending to", err)
+		}
+		err = tx.QueryRowContext(ctx, l.q(query), kid).Scan(&g.size, &pub)
+	}
+	if err != nil {
 		return nil, l.wrap("locking the log of "+kid+" in", err)
 	}
 	if pub != nil {

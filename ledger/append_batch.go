@@ -10,7 +10,7 @@ import (
 
 // An append of many records (an issuing pool's group, a batch chunk)
 // costs a few statements, not a few per record: the duplicate checks are
-// two queries, the stored hashes and the entries are inserted with
+// one query, the stored hashes and the entries are inserted with
 // multi-row INSERTs, and the hashes of the log's right edge are read once
 // per transaction (txHashReader keeps what it read). Round trips to
 // PostgreSQL inside the log's lock are what bound the issuing rate.
@@ -23,7 +23,7 @@ const (
 	entryChunk = 200 // 18 parameters a row
 )
 
-// checkDuplicates is checkDuplicate for every entry, in two queries per
+// checkDuplicates is checkDuplicate for every entry, in one query per
 // chunk; the first duplicate in the entries' order is reported.
 func (l *Ledger) checkDuplicates(ctx context.Context, tx *sql.Tx, entries []*Entry) error {
 	if len(entries) == 1 {
@@ -41,10 +41,18 @@ func (l *Ledger) checkDuplicates(ctx context.Context, tx *sql.Tx, entries []*Ent
 				orders = append(orders, e.OrderRef)
 			}
 		}
-		if err := l.collectEntries(ctx, tx, "id", ids, func(old *Entry) { byID[old.GrantID+"/"+old.ID] = old }); err != nil {
-			return err
+		// One query for both: each entry found is filed under its id and
+		// its order; only the chunk's own are looked up below.
+		where := "id IN (" + marks(len(ids)) + ")"
+		if len(orders) > 0 {
+			where += " OR order_ref IN (" + marks(len(orders)) + ")"
 		}
-		if err := l.collectEntries(ctx, tx, "order_ref", orders, func(old *Entry) { byOrder[old.OrderRef] = old }); err != nil {
+		if err := l.collectEntries(ctx, tx, where, append(ids, orders...), func(old *Entry) {
+			byID[old.GrantID+"/"+old.ID] = old
+			if old.OrderRef != "" {
+				byOrder[old.OrderRef] = old
+			}
+		}); err != nil {
 			return err
 		}
 	}
@@ -62,13 +70,10 @@ func (l *Ledger) checkDuplicates(ctx context.Context, tx *sql.Tx, entries []*Ent
 	return nil
 }
 
-// collectEntries calls found with each entry whose column is one of
-// values.
-func (l *Ledger) collectEntries(ctx context.Context, tx *sql.Tx, column string, values []any, found func(*Entry)) error {
-	if len(values) == 0 {
-		return nil
-	}
-	rows, err := tx.QueryContext(ctx, l.q("SELECT "+entryColumns+" FROM entries WHERE "+column+" IN ("+marks(len(values))+")"), values...)
+// collectEntries calls found with each entry that where (with the
+// arguments args) selects.
+func (l *Ledger) collectEntries(ctx context.Context, tx *sql.Tx, where string, args []any, found func(*Entry)) error {
+	rows, err := tx.QueryContext(ctx, l.q("SELECT "+entryColumns+" FROM entries WHERE "+where), args...)
 	if err != nil {
 		return l.wrap("reading", err)
 	}

@@ -36,9 +36,12 @@ func (e *Entry) EventData() *outbox.EntryData {
 	return d
 }
 
-// insertRecordEvents stores the events of each record in tx; an event's
-// Subject "" and Data nil are those of the record's entry.
+// insertRecordEvents stores the events of each record in tx, all in one
+// outbox.Insert (multi-row INSERTs: a pool's group stores its events in
+// one statement, not one each); an event's Subject "" and Data nil are
+// those of the record's entry.
 func (l *Ledger) insertRecordEvents(ctx context.Context, tx *sql.Tx, recs []Record, entries []*Entry) error {
+	var all []outbox.Event
 	for i, r := range recs {
 		for j := range r.Events {
 			ev := &r.Events[j]
@@ -53,9 +56,13 @@ func (l *Ledger) insertRecordEvents(ctx context.Context, tx *sql.Tx, recs []Reco
 				ev.Data = data
 			}
 		}
-		if _, err := l.outbox.Insert(ctx, tx, r.Events); err != nil {
-			return err
-		}
+		all = append(all, r.Events...)
+	}
+	if _, err := l.outbox.Insert(ctx, tx, all); err != nil {
+		return err
+	}
+	for _, r := range recs { // the records' events, as stored (ID, Created, Payload)
+		all = all[copy(r.Events, all):]
 	}
 	return nil
 }

@@ -295,11 +295,13 @@ func (l *Ledger) States(ctx context.Context, now time.Time, entries ...*Entry) e
 	if !slices.ContainsFunc(entries, func(e *Entry) bool { return e.Kind != KindRevocations }) {
 		return nil
 	}
-	renewals, err := l.renewals(ctx)
-	if err != nil {
-		return err
+	ids := make([]any, 0, len(entries))
+	for _, e := range entries {
+		if e.Kind != KindRevocations {
+			ids = append(ids, e.ID)
+		}
 	}
-	lists, err := l.newestLists(ctx)
+	renewals, lists, err := l.stateInputs(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -320,59 +322,69 @@ func (l *Ledger) States(ctx context.Context, now time.Time, entries ...*Entry) e
 	return nil
 }
 
-// renewals returns the ids of the licenses that renew each license, in
-// recording order.
-func (l *Ledger) renewals(ctx context.Context) (map[string][]string, error) {
-	rows, err := l.db.QueryContext(ctx, "SELECT id, renewed_from FROM entries WHERE renewed_from <> '' ORDER BY "+l.recordingOrder())
-	if err != nil {
-		return nil, l.wrap("reading", err)
+// stateInputs returns what States reads: the ids of the licenses that
+// renew each of ids, in recording order, and the newest recorded
+// revocation list of each issuer (the highest seq, of two with one seq
+// the later recorded). Up to checkChunk ids, both come in one query.
+func (l *Ledger) stateInputs(ctx context.Context, ids []any) (map[string][]string, map[string]*recordedList, error) {
+	renewals, lists := map[string][]string{}, map[string]*recordedList{}
+	order := l.recordingOrder()
+	for start := 0; start == 0 || start < len(ids); start += checkChunk {
+		chunk := ids[start:min(len(ids), start+checkChunk)]
+		var parts []string
+		args := append([]any(nil), chunk...)
+		if len(chunk) > 0 {
+			parts = append(parts, "SELECT id, renewed_from, NULL AS raw, "+order+" AS o FROM entries WHERE renewed_from IN ("+marks(len(chunk))+")")
+		}
+		if start == 0 {
+			parts = append(parts, "SELECT id, '', raw, "+order+" FROM entries WHERE kind = ?")
+			args = append(args, string(KindRevocations))
+		}
+		rows, err := l.db.QueryContext(ctx, l.q(strings.Join(parts, " UNION ALL ")+" ORDER BY o"), args...)
+		if err != nil {
+			return nil, nil, l.wrap("reading", err)
+		}
+		if err := l.readStateRows(rows, renewals, lists); err != nil {
+			return nil, nil, err
+		}
 	}
+	return renewals, lists, nil
+}
+
+// readStateRows reads the rows of stateInputs' query: a renewal (id,
+// renewed_from) or a revocation list (id, "", raw).
+func (l *Ledger) readStateRows(rows *sql.Rows, renewals map[string][]string, lists map[string]*recordedList) error {
 	defer rows.Close()
-	out := map[string][]string{}
 	for rows.Next() {
 		var id, from string
-		if err := rows.Scan(&id, &from); err != nil {
-			return nil, l.wrap("reading", err)
+		var raw []byte
+		var o int64
+		if err := rows.Scan(&id, &from, &raw, &o); err != nil {
+			return l.wrap("reading", err)
 		}
-		out[from] = append(out[from], id)
+		if from != "" {
+			renewals[from] = append(renewals[from], id)
+			continue
+		}
+		m, err := token.ParseMessage(raw)
+		if err != nil {
+			return fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		r, err := token.DecodeRevocations(m.Payload)
+		if err != nil {
+			return fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
+		}
+		if old := lists[r.Issuer]; old == nil || r.Seq >= old.list.Seq {
+			lists[r.Issuer] = &recordedList{id: id, list: r}
+		}
 	}
-	return out, l.wrap("reading", rows.Err())
+	return l.wrap("reading", rows.Err())
 }
 
 // recordedList is a revocation list of the ledger.
 type recordedList struct {
 	id   string
 	list *token.Revocations
-}
-
-// newestLists returns the newest recorded revocation list of each issuer:
-// the highest seq, of two with one seq the later recorded.
-func (l *Ledger) newestLists(ctx context.Context) (map[string]*recordedList, error) {
-	rows, err := l.db.QueryContext(ctx, l.q("SELECT id, raw FROM entries WHERE kind = ? ORDER BY "+l.recordingOrder()), string(KindRevocations))
-	if err != nil {
-		return nil, l.wrap("reading", err)
-	}
-	defer rows.Close()
-	out := map[string]*recordedList{}
-	for rows.Next() {
-		var id string
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			return nil, l.wrap("reading", err)
-		}
-		m, err := token.ParseMessage(raw)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
-		}
-		r, err := token.DecodeRevocations(m.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: the revocation list %s: %s", id, strings.TrimPrefix(err.Error(), "token: "))
-		}
-		if old := out[r.Issuer]; old == nil || r.Seq >= old.list.Seq {
-			out[r.Issuer] = &recordedList{id: id, list: r}
-		}
-	}
-	return out, l.wrap("reading", rows.Err())
 }
 
 // revocable is what a revocation list can name of a license or grant.

@@ -200,3 +200,47 @@ func testStates(t *testing.T, location string) {
 		}
 	}
 }
+
+// TestStatesOfMany: States of more entries than one query takes (the
+// renewals are read per chunk of ids): a renewal of a license in the
+// second chunk, two renewals of one in the first (in recording order),
+// and a revocation by the newest list are all seen.
+func TestStatesOfMany(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			l := openLedger(t, b.open(t))
+			vendor := testKey(t, "acme")
+			exp := t0.Add(365 * 24 * time.Hour)
+			var recs []ledger.Record
+			for i := range 450 {
+				recs = append(recs, ledger.Record{Raw: signLicense(t, vendor, token.License{Subject: "c" + itoa(i), Expiry: exp}, nil), Written: true})
+			}
+			recs[0].PublicKey = vendor.Public().Key
+			es := mustAppend(t, l, vendor, recs...)
+			r1 := signLicense(t, vendor, token.License{Subject: "c3", Expiry: exp}, nil)
+			r2 := signLicense(t, vendor, token.License{Subject: "c3", Expiry: exp}, nil)
+			r3 := signLicense(t, vendor, token.License{Subject: "c449", Expiry: exp}, nil)
+			mustAppend(t, l, vendor, ledger.Record{Raw: r1, RenewedFrom: es[3].ID}, ledger.Record{Raw: r2, RenewedFrom: es[3].ID},
+				ledger.Record{Raw: r3, RenewedFrom: es[449].ID})
+			list, err := token.SignRevocations(vendor.Signer(), &token.Revocations{Issuer: "acme", IssuedAt: t0, NextUpdate: exp, Seq: 1,
+				IDs: [][]byte{hexBytes(t, es[7].ID)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustAppend(t, l, vendor, ledger.Record{Raw: list})
+			if err := l.States(ctx, t0, es...); err != nil {
+				t.Fatal(err)
+			}
+			if got := es[3].State.RenewedBy; !slices.Equal(got, []string{idOf(t, r1), idOf(t, r2)}) {
+				t.Errorf("c3 renewed by %v", got)
+			}
+			if got := es[449].State.RenewedBy; !slices.Equal(got, []string{idOf(t, r3)}) {
+				t.Errorf("c449 renewed by %v", got)
+			}
+			if es[7].State.Revoked == nil || es[8].State.Revoked != nil || es[448].State.RenewedBy != nil {
+				t.Errorf("c7 revoked %v, c8 revoked %v, c448 renewed by %v", es[7].State.Revoked, es[8].State.Revoked, es[448].State.RenewedBy)
+			}
+		})
+	}
+}

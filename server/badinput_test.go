@@ -364,3 +364,54 @@ func TestConcurrentRetries(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenCache: a token verified within a second is not read from the
+// store again (a revocation made by another process, here another Store
+// on the same database, is seen once the second is over), a wrong secret
+// under a verified token's id is refused, and a revocation through the
+// same Store is seen at once.
+func TestTokenCache(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			location := b.open(t)
+			e := newEnv(t, location, Config{})
+			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+			e.store.SetClock(func() time.Time { return now })
+			secret := e.tokens["mint"]
+			tok, err := e.store.Authenticate(ctx, secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := OpenStore(ctx, location)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if err := other.Revoke(ctx, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := e.store.Authenticate(ctx, secret); err != nil || got.ID != tok.ID || got.Role != RoleMint {
+				t.Errorf("within the second: %v %v", got, err)
+			}
+			if _, err := e.store.Authenticate(ctx, secret[:len(secret)-1]+"x"); err != ErrBadToken {
+				t.Errorf("a wrong secret under a verified id: %v", err)
+			}
+			now = now.Add(tokenTTL)
+			if _, err := e.store.Authenticate(ctx, secret); err != ErrBadToken {
+				t.Errorf("revoked by another store, a second later: %v", err)
+			}
+			admin := e.tokens["admin"]
+			atok, err := e.store.Authenticate(ctx, admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.store.Revoke(ctx, atok.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.Authenticate(ctx, admin); err != ErrBadToken {
+				t.Errorf("revoked through the same store: %v", err)
+			}
+		})
+	}
+}

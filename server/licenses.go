@@ -31,8 +31,9 @@ var createFields = sync.OnceValue(func() map[string]bool {
 	return knownFields(termsFields, []string{"order", "no_rotation_grant"})
 })
 
-// out is where the API's tokens go: nowhere but the response.
-var out = issue.Out{Encode: func(e *ledger.Entry) ([]byte, error) {
+// out is where the API's tokens go: nowhere but the response, recorded
+// written with the token (no second transaction marks it).
+var out = issue.Out{Reply: true, Encode: func(e *ledger.Entry) ([]byte, error) {
 	s, err := token.EncodeText(e.Raw, "")
 	return []byte(s), err
 }}
@@ -136,7 +137,9 @@ func (s *Server) issuedResponse(w http.ResponseWriter, r *http.Request, res *iss
 		return err
 	}
 	v.Existing = res.Existing
-	if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{res.Entry}); err != nil {
+	if st := res.Entry.State; st != nil && !res.Existing { // read by the pool, with its group's
+		v.State = stateOf(st)
+	} else if err := s.withStates(r.Context(), []*LicenseView{v}, []*ledger.Entry{res.Entry}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/licenses/"+res.Entry.ID)

@@ -23,8 +23,9 @@ import (
 // Config is what a [Server] serves.
 type Config struct {
 	// Issuer signs and records; its key is unlocked before the server
-	// starts, and its Write must accept file "" (the API hands tokens out
-	// in responses, never to files).
+	// starts. The API hands tokens out in its responses, never to files
+	// (issue.Out.Reply: recorded written with the token, Write is not
+	// called).
 	Issuer *issue.Issuer
 	// Policy holds the templates POST /v1/licenses mints from; nil for
 	// none.
@@ -74,7 +75,7 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, led: cfg.Issuer.Ledger, log: log, limits: map[string]*rate.Limiter{}, limitAt: map[string]time.Time{},
-		pool: cfg.Issuer.NewPool(issue.PoolConfig{Max: cfg.PoolMax, Wait: cfg.PoolWait}),
+		pool: cfg.Issuer.NewPool(issue.PoolConfig{Max: cfg.PoolMax, Wait: cfg.PoolWait, States: true}),
 		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "licet_issued_total", Help: "Tokens signed and recorded by the issuance API, by kind (license, renewal, grant, revocations).",
 		}, []string{"kind"})}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/licet/licet/internal/sqldb"
@@ -99,6 +100,25 @@ type Store struct {
 	side *sqldb.SideDB
 	db   *sql.DB
 	now  func() time.Time
+
+	mu sync.Mutex
+	// verified holds the tokens that authenticated within tokenTTL, by
+	// id: a request need not read the store each time.
+	verified map[string]*verifiedToken
+}
+
+// tokenTTL is how long a verified token is trusted without reading the
+// store again: a token revoked by another process (licet serve token
+// revoke, another replica) stops authenticating within it; one revoked
+// through this Store stops at once.
+const tokenTTL = time.Second
+
+// verifiedToken is a token that authenticated at a time, with the
+// stored hash of its secret form.
+type verifiedToken struct {
+	hash string
+	tok  APIToken
+	at   time.Time
 }
 
 const storeSchema = `
@@ -129,7 +149,7 @@ func OpenStore(ctx context.Context, location string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: the token store: %w", err)
 	}
-	return &Store{side: side, db: side.DB, now: time.Now}, nil
+	return &Store{side: side, db: side.DB, now: time.Now, verified: map[string]*verifiedToken{}}, nil
 }
 
 // Close closes the store.
@@ -177,12 +197,26 @@ func hashToken(full string) string {
 // ErrBadToken is a token that is malformed, unknown, wrong or revoked.
 var ErrBadToken = errors.New("server: the API token is not valid (unknown, revoked or mistyped)")
 
-// Authenticate returns the token of a secret form, or ErrBadToken.
+// Authenticate returns the token of a secret form, or ErrBadToken. A
+// token verified within the last second is not read again (see
+// tokenTTL).
 func (s *Store) Authenticate(ctx context.Context, full string) (*APIToken, error) {
 	rest, ok := strings.CutPrefix(full, tokenPrefix)
 	id, _, ok2 := strings.Cut(rest, "_")
 	if !ok || !ok2 || len(id) != 16 {
 		return nil, ErrBadToken
+	}
+	now := s.now()
+	given := hashToken(full)
+	s.mu.Lock()
+	v := s.verified[id]
+	s.mu.Unlock()
+	if v != nil && now.Sub(v.at) < tokenTTL && now.Sub(v.at) >= 0 {
+		if subtle.ConstantTimeCompare([]byte(v.hash), []byte(given)) != 1 {
+			return nil, ErrBadToken
+		}
+		t := v.tok
+		return &t, nil
 	}
 	var hash string
 	var t APIToken
@@ -196,10 +230,16 @@ func (s *Store) Authenticate(ctx context.Context, full string) (*APIToken, error
 	if err != nil {
 		return nil, fmt.Errorf("server: reading the token store: %v", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(hash), []byte(hashToken(full))) != 1 || revoked.Valid {
+	if subtle.ConstantTimeCompare([]byte(hash), []byte(given)) != 1 || revoked.Valid {
 		return nil, ErrBadToken
 	}
 	t.ID, t.Created = id, time.Unix(created, 0).UTC()
+	s.mu.Lock()
+	if len(s.verified) >= 10000 { // many tokens: start again
+		clear(s.verified)
+	}
+	s.verified[id] = &verifiedToken{hash: hash, tok: t, at: now}
+	s.mu.Unlock()
 	return &t, nil
 }
 
@@ -236,6 +276,9 @@ func (s *Store) Revoke(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("server: updating the token store: %v", err)
 	}
+	s.mu.Lock()
+	delete(s.verified, id)
+	s.mu.Unlock()
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNoToken
 	}

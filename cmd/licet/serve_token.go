@@ -134,7 +134,7 @@ func newServeTokenRevokeCmd(a *app) *cobra.Command {
 	fl := &serveTokenFlags{}
 	cmd := &cobra.Command{
 		Use:     "revoke ID [--ledger LOCATION]",
-		Short:   "Revoke an API token: it is refused from the next request on",
+		Short:   "Revoke an API token: running servers refuse it within a second",
 		Example: "  licet serve token revoke --ledger acme.db 3f2a9c0e1b2d4f56",
 		Args:    cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {

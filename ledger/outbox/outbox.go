@@ -221,16 +221,18 @@ func newEventID() string {
 // Insert stores evs in tx, a transaction on the outbox's database (the
 // ledger's append), each with its Type known and its Data set, and sets
 // their ID, Created and Payload. An event whose Key is stored already is
-// left out; it reports how many were stored.
+// left out; it reports how many were stored. The events go in multi-row
+// INSERTs (eventChunk rows each): an append of a pool's group stores its
+// events in one statement, not one each.
 func (o *Outbox) Insert(ctx context.Context, tx *sql.Tx, evs []Event) (int, error) {
-	n := 0
+	args := make([]any, 0, 7*len(evs))
 	for i := range evs {
 		ev := &evs[i]
 		if !slices.Contains(EventTypes, ev.Type) {
-			return n, fmt.Errorf("outbox: unknown event type %q", ev.Type)
+			return 0, fmt.Errorf("outbox: unknown event type %q", ev.Type)
 		}
 		if ev.Data == nil {
-			return n, fmt.Errorf("outbox: a %s event without data", ev.Type)
+			return 0, fmt.Errorf("outbox: a %s event without data", ev.Type)
 		}
 		ev.ID, ev.Created = newEventID(), o.c.Now().UTC().Truncate(time.Millisecond)
 		payload, err := json.Marshal(struct {
@@ -239,25 +241,31 @@ func (o *Outbox) Insert(ctx context.Context, tx *sql.Tx, evs []Event) (int, erro
 			Data      json.RawMessage `json:"data"`
 		}{ev.Type, ev.Created, ev.Data})
 		if err != nil {
-			return n, fmt.Errorf("outbox: encoding an event: %v", err)
+			return 0, fmt.Errorf("outbox: encoding an event: %v", err)
 		}
 		ev.Payload = payload
 		var key any
 		if ev.Key != "" {
 			key = ev.Key
 		}
+		args = append(args, ev.ID, ev.Type, ev.Subject, key, ev.Payload, ev.Created.UnixMilli(), false)
+	}
+	n := 0
+	for start := 0; start < len(args); start += 7 * eventChunk {
+		chunk := args[start:min(len(args), start+7*eventChunk)]
 		res, err := tx.ExecContext(ctx, o.q(`INSERT INTO events (id, type, subject, dedupe, payload, created, fanned)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-			ev.ID, ev.Type, ev.Subject, key, ev.Payload, ev.Created.UnixMilli(), false)
+			VALUES `+rowMarks(len(chunk)/7, 7)+` ON CONFLICT DO NOTHING`), chunk...)
 		if err != nil {
 			return n, o.wrap("storing an event in", err)
 		}
-		if k, _ := res.RowsAffected(); k > 0 {
-			n++
-		}
+		k, _ := res.RowsAffected()
+		n += int(k)
 	}
 	return n, nil
 }
+
+// eventChunk is the most events in one INSERT (7 parameters a row).
+const eventChunk = 400
 
 // AddEvents stores events that no ledger entry comes with, each with its
 // Data set, in one transaction; it returns how many were stored (an
@@ -327,4 +335,10 @@ func dataOf(payload []byte) json.RawMessage {
 		return nil
 	}
 	return p.Data
+}
+
+// rowMarks returns n rows of per placeholders: "(?, ?), (?, ?)".
+func rowMarks(n, per int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", per), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
