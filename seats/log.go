@@ -10,10 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/licet/licet/internal/checkpoint"
 	"golang.org/x/mod/sumdb/note"
@@ -103,17 +105,110 @@ func (r *Record) Encode() ([]byte, error) {
 	if !events[r.Event] {
 		return nil, fmt.Errorf("seats: record %d: unknown event %q", r.Seq, r.Event)
 	}
-	w := recordWire{Seq: r.Seq, At: r.At.UTC().Format(AtLayout), Event: r.Event, Lease: r.Lease,
-		Product: r.Product, Fingerprint: r.Fingerprint, Client: r.Client, Token: r.Token, Reason: r.Reason, InUse: r.InUse}
+	r.Raw = r.appendJSON(make([]byte, 0, r.encodedSizeHint()))
+	return r.Raw, nil
+}
+
+// encodedSizeHint is about the length of the record's encoding.
+func (r *Record) encodedSizeHint() int {
+	return 256 + len(r.Lease) + len(r.Product) + len(r.Fingerprint) + len(r.Client) + len(r.Token) + len(r.Reason)
+}
+
+// appendJSON appends the record's encoding to b: byte for byte what
+// encoding/json makes of its recordWire (TestRecordEncodeMatchesJSON),
+// without reflection, a record per lease being on the lease's path.
+func (r *Record) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, `,"at":"`...)
+	b = r.At.UTC().AppendFormat(b, AtLayout) // digits, '-', ':', '.', 'Z', '+': nothing to escape
+	b = append(b, `","event":`...)
+	b = appendJSONString(b, r.Event)
+	b = appendJSONMember(b, `,"lease":`, r.Lease)
+	b = appendJSONMember(b, `,"product":`, r.Product)
+	b = appendJSONMember(b, `,"fingerprint":`, r.Fingerprint)
+	b = appendJSONMember(b, `,"client":`, r.Client)
 	if !r.Expires.IsZero() {
-		w.Expires = r.Expires.UTC().Format(time.RFC3339)
+		b = append(b, `,"expires":"`...)
+		b = r.Expires.UTC().AppendFormat(b, time.RFC3339)
+		b = append(b, '"')
 	}
-	b, err := json.Marshal(&w)
-	if err != nil {
-		return nil, fmt.Errorf("seats: encoding record %d: %v", r.Seq, err)
+	b = appendJSONMember(b, `,"token":`, r.Token)
+	b = appendJSONMember(b, `,"reason":`, r.Reason)
+	b = append(b, `,"in_use":`...)
+	b = strconv.AppendInt(b, int64(r.InUse), 10)
+	return append(b, '}')
+}
+
+// appendJSONMember appends name and v, unless v is empty (omitempty).
+func appendJSONMember(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
 	}
-	r.Raw = b
-	return b, nil
+	return appendJSONString(append(b, name...), v)
+}
+
+// jsonSafe holds the bytes a JSON string holds as they are: ASCII but
+// control characters, '"', '\\', '<', '>' and '&'.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// appendJSONString appends v as a JSON string as encoding/json writes it
+// (HTML-safe): <, > and & as \u00XX, control characters as \b, \f, \n,
+// \r, \t or \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, v string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(v); {
+		c := v[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, v[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(v[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, v[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, v[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, v[start:]...)
+	return append(b, '"')
 }
 
 // decodeRecord reads one record strictly: known members only, times in
