@@ -537,6 +537,7 @@ type Writer struct {
 	signer note.Signer
 	origin string
 	broken error
+	buf    []byte // a batch's bytes, reused
 }
 
 // OpenWriter opens the log of dir for appending, after l (read by
@@ -618,7 +619,12 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 	undo := func() {
 		l.Records, l.hashes, l.Checkpoints, l.count = l.Records[:n0], l.hashes[:h0], l.Checkpoints[:c0], k0
 	}
-	var buf bytes.Buffer
+	buf := w.buf[:0]
+	defer func() {
+		if cap(buf) <= 4<<20 {
+			w.buf = buf[:0]
+		}
+	}()
 	for i := range recs {
 		r := recs[i]
 		if r.Seq != l.Len() {
@@ -641,8 +647,7 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 			undo()
 			return nil, err
 		}
-		buf.Write(b)
-		buf.WriteByte('\n')
+		buf = append(append(buf, b...), '\n')
 	}
 	root, err := tlog.TreeHash(l.Len(), l)
 	if err != nil {
@@ -655,10 +660,8 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 		undo()
 		return nil, fmt.Errorf("seats: %s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
-	line, _ := json.Marshal(checkpointLine{Checkpoint: string(msg)})
-	buf.Write(line)
-	buf.WriteByte('\n')
-	if _, err := w.f.Write(buf.Bytes()); err != nil {
+	buf = append(appendJSONString(append(buf, `{"checkpoint":`...), string(msg)), '}', '\n')
+	if _, err := w.f.Write(buf); err != nil {
 		undo()
 		return nil, fmt.Errorf("seats: writing the log: %v", err)
 	}
@@ -666,7 +669,7 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 		undo()
 		return nil, fmt.Errorf("seats: syncing the log: %v", err)
 	}
-	l.Size += int64(buf.Len())
+	l.Size += int64(len(buf))
 	sc := SignedCheckpoint{Note: msg, Checkpoint: c}
 	if l.forgot {
 		l.Checkpoints = l.Checkpoints[:0]
@@ -834,6 +837,9 @@ func (c *Committer) run() {
 	waiting := map[int64]*pending{}
 	next := c.w.log.Len()
 	closed := false
+	var batch []*pending // reused from batch to batch
+	var recs []Record
+	var leaves []tlog.Hash
 	take := func(p *pending, ok bool) {
 		if !ok {
 			closed = true
@@ -862,7 +868,8 @@ func (c *Committer) run() {
 				break drain
 			}
 		}
-		var batch []*pending
+		clear(batch) // the last batch's records are garbage now
+		batch = batch[:0]
 		for len(batch) < c.maxSize {
 			p, ok := waiting[next]
 			if !ok {
@@ -872,10 +879,11 @@ func (c *Committer) run() {
 			batch = append(batch, p)
 			next++
 		}
-		recs := make([]Record, len(batch))
-		leaves := make([]tlog.Hash, len(batch))
-		for i, p := range batch {
-			recs[i], leaves[i] = p.rec, p.leaf
+		clear(recs)
+		recs, leaves = recs[:0], leaves[:0]
+		for _, p := range batch {
+			recs = append(recs, p.rec)
+			leaves = append(leaves, p.leaf)
 		}
 		sc, err := c.w.appendHashed(recs, leaves)
 		for _, p := range batch {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +117,42 @@ func BenchmarkRecordEncodeJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		jsonRecord(b, r)
+	}
+}
+
+// TestCheckpointLineMatchesJSON: the checkpoint lines the writer appends
+// are encoding/json's encoding of checkpointLine, batch after batch (the
+// writer's buffer reused).
+func TestCheckpointLineMatchesJSON(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := testSigner(t, 1)
+	w, err := OpenWriter(dir, nil, s, testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var seq int64
+	for batch := 1; batch <= 4; batch++ {
+		var recs []Record
+		for range batch * 3 {
+			recs = append(recs, rec(seq, EventGranted))
+			seq++
+		}
+		sc, err := w.Append(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(checkpointLine{Checkpoint: string(sc.Note)})
+		data, err := os.ReadFile(filepath.Join(dir, LogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasSuffix(data, append(want, '\n')) {
+			t.Fatalf("batch %d: the log ends\n%q\nnot\n%q", batch, data[max(0, len(data)-len(want)-1):], want)
+		}
+	}
+	l, err := ReadLog(dir)
+	if err != nil || l.Len() != seq || len(l.Checkpoints) != 4 || l.Cut != 0 {
+		t.Fatalf("read back: %v, %d records, %d checkpoints", err, l.Len(), len(l.Checkpoints))
 	}
 }

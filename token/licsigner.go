@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
@@ -42,6 +43,9 @@ type LicenseSigner struct {
 	// verified is set once a signature of a software key verified: its
 	// later ones are not checked (selfcheck.go).
 	verified atomic.Bool
+	// scratch holds *[]byte buffers for the claims, the bytes signed and
+	// the object of SignText, which keeps only the text.
+	scratch sync.Pool
 }
 
 // NewLicenseSigner returns a signer of licenses by signer under grant, the
@@ -90,11 +94,23 @@ func (s *LicenseSigner) PublicKey() ed25519.PublicKey { return s.pub }
 // Sign validates l, encodes it and signs it: the raw COSE_Sign1, byte
 // for byte what SignLicense returns for the signer's key and grant.
 func (s *LicenseSigner) Sign(l *License) ([]byte, error) {
-	buf, raw, err := s.sign(l)
+	bp := s.buffer()
+	defer s.scratch.Put(bp)
+	buf, raw, err := s.sign((*bp)[:0], l)
+	*bp = buf[:0]
 	if err != nil {
 		return nil, err
 	}
-	return buf[raw:len(buf):len(buf)], nil
+	return append([]byte(nil), buf[raw:]...), nil
+}
+
+// buffer returns a scratch buffer from the pool.
+func (s *LicenseSigner) buffer() *[]byte {
+	if bp, ok := s.scratch.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 4096)
+	return &b
 }
 
 // SignText is [LicenseSigner.Sign] in the compact text form, as
@@ -106,7 +122,10 @@ func (s *LicenseSigner) SignText(l *License, prefix string) (string, error) {
 	if !ValidPrefix(prefix) {
 		return "", fmt.Errorf("token: invalid prefix %q: use 1 to 32 characters of a-z, 0-9 and -", prefix)
 	}
-	buf, off, err := s.sign(l)
+	bp := s.buffer()
+	defer s.scratch.Put(bp)
+	buf, off, err := s.sign((*bp)[:0], l)
+	*bp = buf[:0]
 	if err != nil {
 		return "", err
 	}
@@ -129,14 +148,12 @@ func (s *LicenseSigner) SignText(l *License, prefix string) (string, error) {
 	return sb.String(), nil
 }
 
-// sign returns one buffer holding the claims, the Sig_structure and then
-// the signed COSE_Sign1 from offset raw to the end.
-func (s *LicenseSigner) sign(l *License) (buf []byte, raw int, err error) {
+// sign appends to buf the claims, the Sig_structure and then the signed
+// COSE_Sign1, from offset raw to the end.
+func (s *LicenseSigner) sign(buf []byte, l *License) (_ []byte, raw int, err error) {
 	if err := l.Validate(); err != nil {
-		return nil, 0, err
+		return buf, 0, err
 	}
-	// Claims, then the bytes signed, then the COSE_Sign1, in one buffer.
-	buf = make([]byte, 0, 2*(len(s.tbsPrefix)+len(s.rawPrefix))+1024)
 	buf = appendLicenseClaims(buf, l)
 	payload := buf[:len(buf):len(buf)]
 	tbs0 := len(buf)
@@ -150,10 +167,10 @@ func (s *LicenseSigner) sign(l *License) (buf []byte, raw int, err error) {
 	} else {
 		b, err := signTBS(s.signer, tbs)
 		if err != nil {
-			return nil, 0, fmt.Errorf("token: signing: %w", err)
+			return buf, 0, fmt.Errorf("token: signing: %w", err)
 		}
 		if len(b) != ed25519.SignatureSize {
-			return nil, 0, errors.New("token: signer returned an invalid Ed25519 signature")
+			return buf, 0, errors.New("token: signer returned an invalid Ed25519 signature")
 		}
 		copy(sig[:], b)
 	}
@@ -161,7 +178,7 @@ func (s *LicenseSigner) sign(l *License) (buf []byte, raw int, err error) {
 	// software key's until one verified.
 	if !s.soft || !s.verified.Load() {
 		if !ed25519.Verify(s.pub, tbs, sig[:]) {
-			return nil, 0, errors.New("token: signer returned an invalid Ed25519 signature")
+			return buf, 0, errors.New("token: signer returned an invalid Ed25519 signature")
 		}
 		if s.soft {
 			s.verified.Store(true)
@@ -174,7 +191,7 @@ func (s *LicenseSigner) sign(l *License) (buf []byte, raw int, err error) {
 	buf = appendHead(buf, majorBytes, uint64(len(sig)))
 	buf = append(buf, sig[:]...)
 	if err := checkSize(buf[raw:], FormRaw); err != nil {
-		return nil, 0, err
+		return buf, 0, err
 	}
 	return buf, raw, nil
 }
