@@ -754,6 +754,7 @@ type pending struct {
 	rec  Record
 	leaf tlog.Hash
 	done chan error // nil: nobody waits
+	buf  *[]byte    // rec.Raw's buffer, from rawBuffers
 }
 
 // NewCommitter starts the group commit on w.
@@ -801,11 +802,35 @@ func (c *Committer) Err() error {
 // cannot be encoded (an unknown event: a bug) still fills its place, as
 // a refusal.
 func prepare(r Record) *pending {
-	if _, err := r.Encode(); err != nil {
+	if !events[r.Event] {
 		r = Record{Seq: r.Seq, At: r.At, Event: EventRefused, Reason: "internal", InUse: r.InUse}
-		r.Encode()
 	}
-	return &pending{rec: r, leaf: tlog.RecordHash(r.Raw)}
+	p := &pending{buf: rawBuffers.Get().(*[]byte)}
+	r.Raw = r.appendJSON((*p.buf)[:0])
+	*p.buf = r.Raw[:0]
+	p.rec, p.leaf = r, tlog.RecordHash(r.Raw)
+	return p
+}
+
+// rawBuffers recycles the bytes of records once they are written, when
+// the log keeps no records in memory (a server's, after [Log.Forget]):
+// a lease server encodes a record per lease.
+var rawBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// recycle gives back the bytes of a batch's records, written and no
+// longer referenced (the log forgot them); the pending records are not
+// used after.
+func (c *Committer) recycle(batch []*pending) {
+	if !c.w.log.forgot {
+		return
+	}
+	for _, p := range batch {
+		if p.buf != nil && cap(*p.buf) <= 64<<10 {
+			p.rec.Raw = nil
+			rawBuffers.Put(p.buf)
+			p.buf = nil
+		}
+	}
 }
 
 // Commit hands in r (its Seq reserved) and waits until it is on disk.
@@ -886,9 +911,11 @@ func (c *Committer) run() {
 			leaves = append(leaves, p.leaf)
 		}
 		sc, err := c.w.appendHashed(recs, leaves)
+		clear(recs) // they share the buffers recycled below
 		for _, p := range batch {
 			answer(p, err)
 		}
+		c.recycle(batch)
 		if err != nil {
 			c.failed.CompareAndSwap(nil, &err)
 			continue
