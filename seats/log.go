@@ -356,13 +356,21 @@ func (l *Log) add(r Record) error {
 	return l.addHashed(r, tlog.RecordHash(r.Raw))
 }
 
-// addHashed appends a record whose leaf hash is leaf.
+// addHashed appends a record whose leaf hash is leaf: its stored hashes,
+// as tlog.StoredHashesForRecordHash computes them (the leaf, then the
+// root of each subtree it completes), read from and appended to
+// l.hashes in place (TestAddHashedMatchesTlog).
 func (l *Log) addHashed(r Record, leaf tlog.Hash) error {
-	hashes, err := tlog.StoredHashesForRecordHash(l.Len(), leaf, l)
-	if err != nil {
-		return fmt.Errorf("seats: hashing record %d: %v", r.Seq, err)
+	n := l.count
+	if int64(len(l.hashes)) != tlog.StoredHashCount(n) {
+		return fmt.Errorf("seats: hashing record %d: %d stored hashes for %d records", r.Seq, len(l.hashes), n)
 	}
-	l.hashes = append(l.hashes, hashes...)
+	h := leaf
+	l.hashes = append(l.hashes, h)
+	for level := 0; n>>level&1 == 1; level++ {
+		h = tlog.NodeHash(l.hashes[tlog.StoredHashIndex(level, n>>level-1)], h)
+		l.hashes = append(l.hashes, h)
+	}
 	l.count++
 	if !l.forgot {
 		l.Records = append(l.Records, r)

@@ -3,13 +3,17 @@ package seats
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // jsonRecord is the record's encoding by encoding/json, the reference of
@@ -154,5 +158,48 @@ func TestCheckpointLineMatchesJSON(t *testing.T) {
 	l, err := ReadLog(dir)
 	if err != nil || l.Len() != seq || len(l.Checkpoints) != 4 || l.Cut != 0 {
 		t.Fatalf("read back: %v, %d records, %d checkpoints", err, l.Len(), len(l.Checkpoints))
+	}
+}
+
+// tlogHashes is a tlog.HashReader over a slice, for the reference.
+type tlogHashes []tlog.Hash
+
+func (h tlogHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		out[i] = h[x]
+	}
+	return out, nil
+}
+
+// TestAddHashedMatchesTlog: the log's stored hashes, computed in place,
+// are those of tlog.StoredHashesForRecordHash, record after record, and
+// its roots tlog's.
+func TestAddHashedMatchesTlog(t *testing.T) {
+	l := &Log{}
+	var want tlogHashes
+	for n := int64(0); n < 1100; n++ {
+		r := Record{Seq: n, Raw: []byte(fmt.Sprintf("record %d", n))}
+		leaf := tlog.RecordHash(r.Raw)
+		hs, err := tlog.StoredHashesForRecordHash(n, leaf, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, hs...)
+		if err := l.addHashed(r, leaf); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(l.hashes, want) {
+			t.Fatalf("after record %d: the stored hashes differ", n)
+		}
+		root, err := l.Root(n + 1)
+		wantRoot, _ := tlog.TreeHash(n+1, want)
+		if err != nil || root != wantRoot {
+			t.Fatalf("root of %d records: %v", n+1, err)
+		}
+	}
+	l.hashes = l.hashes[:len(l.hashes)-1]
+	if err := l.addHashed(Record{Seq: 1100}, tlog.Hash{}); err == nil {
+		t.Fatal("a record added to a torn tree")
 	}
 }
