@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -184,4 +185,35 @@ func TestLicenseSignerAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { ls.Sign(l) }); n > 1 {
 		t.Errorf("Sign makes %v allocations, want 1", n)
 	}
+}
+
+// TestLicenseSignerConcurrent: one signer used from many goroutines (its
+// pooled buffers shared) gives each caller its own license's bytes.
+func TestLicenseSignerConcurrent(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x26}, 32))
+	g, _ := Sign(priv, TypeGrant, appendText(nil, strings.Repeat("g", 200)))
+	ls, err := NewLicenseSigner(priv, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 26))
+			for i := range 40 {
+				l := randomValidLicense(rng, i)
+				want, _ := SignLicense(priv, l, g)
+				wantText, _ := EncodeText(want, "")
+				text, err := ls.SignText(l, "")
+				raw, err2 := ls.Sign(l)
+				if err != nil || err2 != nil || text != wantText || !bytes.Equal(raw, want) {
+					t.Errorf("goroutine %d, license %d: %v %v", w, i, err, err2)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
