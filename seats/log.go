@@ -10,10 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/licet/licet/internal/checkpoint"
 	"golang.org/x/mod/sumdb/note"
@@ -103,17 +105,110 @@ func (r *Record) Encode() ([]byte, error) {
 	if !events[r.Event] {
 		return nil, fmt.Errorf("seats: record %d: unknown event %q", r.Seq, r.Event)
 	}
-	w := recordWire{Seq: r.Seq, At: r.At.UTC().Format(AtLayout), Event: r.Event, Lease: r.Lease,
-		Product: r.Product, Fingerprint: r.Fingerprint, Client: r.Client, Token: r.Token, Reason: r.Reason, InUse: r.InUse}
+	r.Raw = r.appendJSON(make([]byte, 0, r.encodedSizeHint()))
+	return r.Raw, nil
+}
+
+// encodedSizeHint is about the length of the record's encoding.
+func (r *Record) encodedSizeHint() int {
+	return 256 + len(r.Lease) + len(r.Product) + len(r.Fingerprint) + len(r.Client) + len(r.Token) + len(r.Reason)
+}
+
+// appendJSON appends the record's encoding to b: byte for byte what
+// encoding/json makes of its recordWire (TestRecordEncodeMatchesJSON),
+// without reflection, a record per lease being on the lease's path.
+func (r *Record) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, `,"at":"`...)
+	b = r.At.UTC().AppendFormat(b, AtLayout) // digits, '-', ':', '.', 'Z', '+': nothing to escape
+	b = append(b, `","event":`...)
+	b = appendJSONString(b, r.Event)
+	b = appendJSONMember(b, `,"lease":`, r.Lease)
+	b = appendJSONMember(b, `,"product":`, r.Product)
+	b = appendJSONMember(b, `,"fingerprint":`, r.Fingerprint)
+	b = appendJSONMember(b, `,"client":`, r.Client)
 	if !r.Expires.IsZero() {
-		w.Expires = r.Expires.UTC().Format(time.RFC3339)
+		b = append(b, `,"expires":"`...)
+		b = r.Expires.UTC().AppendFormat(b, time.RFC3339)
+		b = append(b, '"')
 	}
-	b, err := json.Marshal(&w)
-	if err != nil {
-		return nil, fmt.Errorf("seats: encoding record %d: %v", r.Seq, err)
+	b = appendJSONMember(b, `,"token":`, r.Token)
+	b = appendJSONMember(b, `,"reason":`, r.Reason)
+	b = append(b, `,"in_use":`...)
+	b = strconv.AppendInt(b, int64(r.InUse), 10)
+	return append(b, '}')
+}
+
+// appendJSONMember appends name and v, unless v is empty (omitempty).
+func appendJSONMember(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
 	}
-	r.Raw = b
-	return b, nil
+	return appendJSONString(append(b, name...), v)
+}
+
+// jsonSafe holds the bytes a JSON string holds as they are: ASCII but
+// control characters, '"', '\\', '<', '>' and '&'.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// appendJSONString appends v as a JSON string as encoding/json writes it
+// (HTML-safe): <, > and & as \u00XX, control characters as \b, \f, \n,
+// \r, \t or \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, v string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(v); {
+		c := v[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, v[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(v[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, v[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, v[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, v[start:]...)
+	return append(b, '"')
 }
 
 // decodeRecord reads one record strictly: known members only, times in
@@ -261,13 +356,21 @@ func (l *Log) add(r Record) error {
 	return l.addHashed(r, tlog.RecordHash(r.Raw))
 }
 
-// addHashed appends a record whose leaf hash is leaf.
+// addHashed appends a record whose leaf hash is leaf: its stored hashes,
+// as tlog.StoredHashesForRecordHash computes them (the leaf, then the
+// root of each subtree it completes), read from and appended to
+// l.hashes in place (TestAddHashedMatchesTlog).
 func (l *Log) addHashed(r Record, leaf tlog.Hash) error {
-	hashes, err := tlog.StoredHashesForRecordHash(l.Len(), leaf, l)
-	if err != nil {
-		return fmt.Errorf("seats: hashing record %d: %v", r.Seq, err)
+	n := l.count
+	if int64(len(l.hashes)) != tlog.StoredHashCount(n) {
+		return fmt.Errorf("seats: hashing record %d: %d stored hashes for %d records", r.Seq, len(l.hashes), n)
 	}
-	l.hashes = append(l.hashes, hashes...)
+	h := leaf
+	l.hashes = append(l.hashes, h)
+	for level := 0; n>>level&1 == 1; level++ {
+		h = tlog.NodeHash(l.hashes[tlog.StoredHashIndex(level, n>>level-1)], h)
+		l.hashes = append(l.hashes, h)
+	}
 	l.count++
 	if !l.forgot {
 		l.Records = append(l.Records, r)
@@ -442,6 +545,7 @@ type Writer struct {
 	signer note.Signer
 	origin string
 	broken error
+	buf    []byte // a batch's bytes, reused
 }
 
 // OpenWriter opens the log of dir for appending, after l (read by
@@ -523,7 +627,12 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 	undo := func() {
 		l.Records, l.hashes, l.Checkpoints, l.count = l.Records[:n0], l.hashes[:h0], l.Checkpoints[:c0], k0
 	}
-	var buf bytes.Buffer
+	buf := w.buf[:0]
+	defer func() {
+		if cap(buf) <= 4<<20 {
+			w.buf = buf[:0]
+		}
+	}()
 	for i := range recs {
 		r := recs[i]
 		if r.Seq != l.Len() {
@@ -546,8 +655,7 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 			undo()
 			return nil, err
 		}
-		buf.Write(b)
-		buf.WriteByte('\n')
+		buf = append(append(buf, b...), '\n')
 	}
 	root, err := tlog.TreeHash(l.Len(), l)
 	if err != nil {
@@ -560,10 +668,8 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 		undo()
 		return nil, fmt.Errorf("seats: %s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
-	line, _ := json.Marshal(checkpointLine{Checkpoint: string(msg)})
-	buf.Write(line)
-	buf.WriteByte('\n')
-	if _, err := w.f.Write(buf.Bytes()); err != nil {
+	buf = append(appendJSONString(append(buf, `{"checkpoint":`...), string(msg)), '}', '\n')
+	if _, err := w.f.Write(buf); err != nil {
 		undo()
 		return nil, fmt.Errorf("seats: writing the log: %v", err)
 	}
@@ -571,7 +677,7 @@ func (w *Writer) append(recs []Record, leaves []tlog.Hash) (*SignedCheckpoint, e
 		undo()
 		return nil, fmt.Errorf("seats: syncing the log: %v", err)
 	}
-	l.Size += int64(buf.Len())
+	l.Size += int64(len(buf))
 	sc := SignedCheckpoint{Note: msg, Checkpoint: c}
 	if l.forgot {
 		l.Checkpoints = l.Checkpoints[:0]
@@ -656,6 +762,7 @@ type pending struct {
 	rec  Record
 	leaf tlog.Hash
 	done chan error // nil: nobody waits
+	buf  *[]byte    // rec.Raw's buffer, from rawBuffers
 }
 
 // NewCommitter starts the group commit on w.
@@ -703,11 +810,35 @@ func (c *Committer) Err() error {
 // cannot be encoded (an unknown event: a bug) still fills its place, as
 // a refusal.
 func prepare(r Record) *pending {
-	if _, err := r.Encode(); err != nil {
+	if !events[r.Event] {
 		r = Record{Seq: r.Seq, At: r.At, Event: EventRefused, Reason: "internal", InUse: r.InUse}
-		r.Encode()
 	}
-	return &pending{rec: r, leaf: tlog.RecordHash(r.Raw)}
+	p := &pending{buf: rawBuffers.Get().(*[]byte)}
+	r.Raw = r.appendJSON((*p.buf)[:0])
+	*p.buf = r.Raw[:0]
+	p.rec, p.leaf = r, tlog.RecordHash(r.Raw)
+	return p
+}
+
+// rawBuffers recycles the bytes of records once they are written, when
+// the log keeps no records in memory (a server's, after [Log.Forget]):
+// a lease server encodes a record per lease.
+var rawBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// recycle gives back the bytes of a batch's records, written and no
+// longer referenced (the log forgot them); the pending records are not
+// used after.
+func (c *Committer) recycle(batch []*pending) {
+	if !c.w.log.forgot {
+		return
+	}
+	for _, p := range batch {
+		if p.buf != nil && cap(*p.buf) <= 64<<10 {
+			p.rec.Raw = nil
+			rawBuffers.Put(p.buf)
+			p.buf = nil
+		}
+	}
 }
 
 // Commit hands in r (its Seq reserved) and waits until it is on disk.
@@ -739,6 +870,9 @@ func (c *Committer) run() {
 	waiting := map[int64]*pending{}
 	next := c.w.log.Len()
 	closed := false
+	var batch []*pending // reused from batch to batch
+	var recs []Record
+	var leaves []tlog.Hash
 	take := func(p *pending, ok bool) {
 		if !ok {
 			closed = true
@@ -767,7 +901,8 @@ func (c *Committer) run() {
 				break drain
 			}
 		}
-		var batch []*pending
+		clear(batch) // the last batch's records are garbage now
+		batch = batch[:0]
 		for len(batch) < c.maxSize {
 			p, ok := waiting[next]
 			if !ok {
@@ -777,15 +912,18 @@ func (c *Committer) run() {
 			batch = append(batch, p)
 			next++
 		}
-		recs := make([]Record, len(batch))
-		leaves := make([]tlog.Hash, len(batch))
-		for i, p := range batch {
-			recs[i], leaves[i] = p.rec, p.leaf
+		clear(recs)
+		recs, leaves = recs[:0], leaves[:0]
+		for _, p := range batch {
+			recs = append(recs, p.rec)
+			leaves = append(leaves, p.leaf)
 		}
 		sc, err := c.w.appendHashed(recs, leaves)
+		clear(recs) // they share the buffers recycled below
 		for _, p := range batch {
 			answer(p, err)
 		}
+		c.recycle(batch)
 		if err != nil {
 			c.failed.CompareAndSwap(nil, &err)
 			continue

@@ -204,7 +204,7 @@ type waiter struct{ _ byte }
 type Server struct {
 	cfg      Config
 	grant    *token.Grant
-	grantRaw []byte
+	signer   *token.LicenseSigner // the site key under the grant
 	site     *token.Site
 	pub      ed25519.PublicKey
 	siteKeys *verify.KeySet // the site key alone: whether a presented lease is ours
@@ -363,7 +363,10 @@ func (s *Server) readGrant() error {
 	if !g.Key.Equal(pub) {
 		return fmt.Errorf("seats: the grant is for the key %x, not the site key %x", token.KeyID(g.Key), token.KeyID(pub))
 	}
-	s.grant, s.grantRaw, s.site, s.pub, s.kid = g, m.Raw, g.Site, pub, token.KeyID(pub)
+	s.grant, s.site, s.pub, s.kid = g, g.Site, pub, token.KeyID(pub)
+	if s.signer, err = token.NewLicenseSigner(s.cfg.Key, m.Raw); err != nil {
+		return fmt.Errorf("seats: the site key and grant: %v", err)
+	}
 	if s.siteKeys, err = verify.NewKeySet(verify.Key{PublicKey: pub, Issuer: g.Subject}); err != nil {
 		return fmt.Errorf("seats: the site key: %v", err)
 	}
@@ -891,9 +894,9 @@ func (s *Server) sign(le *lease, r Record) (*Lease, error) {
 	s.signing <- struct{}{}
 	if v := verify.Violations(s.grant, l); len(v) > 0 {
 		err = fmt.Errorf("seats: the lease would break the site grant: %s", strings.Join(v, "; "))
-	} else if raw, serr := token.SignLicense(s.cfg.Key, l, s.grantRaw); serr != nil {
-		err = fmt.Errorf("seats: signing the lease: %v", serr)
-	} else if text, err = token.EncodeText(raw, ""); err == nil {
+	} else if text, err = s.signer.SignText(l, ""); err != nil {
+		err = fmt.Errorf("seats: signing the lease: %v", err)
+	} else {
 		r.Token = text
 	}
 	<-s.signing

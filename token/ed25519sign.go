@@ -35,33 +35,12 @@ func signEd25519(sig *[ed25519.SignatureSize]byte, priv ed25519.PrivateKey, msg 
 	// The key's expansion: the secret scalar (clamped) and the nonce
 	// prefix, the halves of SHA-512 of the seed. It is not kept between
 	// signatures: a copy of a secret in a package variable outlives the
-	// caller's key.
-	var digest [sha512.Size]byte
+	// caller's key. (A LicenseSigner keeps it, for its caller, who holds
+	// the key as long.)
 	var a edwards25519.Scalar
 	expanded := sha512.Sum512(priv[:32])
 	if _, err := a.SetBytesWithClamping(expanded[:32]); err != nil {
 		panic("token: internal error: 32-byte scalar refused")
 	}
-	h := sha512.New()
-	h.Write(expanded[32:])
-	h.Write(msg)
-	var r edwards25519.Scalar
-	if _, err := r.SetUniformBytes(h.Sum(digest[:0])); err != nil {
-		panic("token: internal error: 64-byte digest refused")
-	}
-	var R edwards25519.Point
-	R.ScalarBaseMult(&r)
-	rEnc := R.Bytes()
-	h.Reset()
-	h.Write(rEnc)
-	h.Write(priv[32:])
-	h.Write(msg)
-	var hk edwards25519.Scalar
-	if _, err := hk.SetUniformBytes(h.Sum(digest[:0])); err != nil {
-		panic("token: internal error: 64-byte digest refused")
-	}
-	var s edwards25519.Scalar
-	s.MultiplyAdd(&hk, &a, &r)
-	copy(sig[:32], rEnc)
-	copy(sig[32:], s.Bytes())
+	signExpanded(sig, &a, (*[32]byte)(expanded[32:]), priv[32:], msg) // licsigner.go
 }
