@@ -86,4 +86,10 @@
 // [Error] (seats_full and borrows_full 429, state_unverified 503, each
 // with Retry-After; borrow_not_allowed, wrong_product and wrong_machine
 // 403; borrow_too_long 400; lease_gone 410).
+//
+// The API has no accounts: any machine that reaches the server can take a
+// seat (put it on the network the seats are for, behind TLS). A lease id
+// is the capability that renews and releases its lease, so it is given
+// only to the machine that took the lease; GET /v1/leases names leases by
+// [LeaseRef], from which the id cannot be found.
 package seats

@@ -111,8 +111,17 @@ func TestHTTP(t *testing.T) {
 	}
 	code, _, body = do(t, "GET", url+"/v1/leases", "")
 	leases, _ := body["leases"].([]any)
-	if code != 200 || len(leases) != 2 || leases[1].(map[string]any)["id"] != id || leases[1].(map[string]any)["client"] != "pc-1" {
+	if code != 200 || len(leases) != 2 || leases[1].(map[string]any)["ref"] != LeaseRef(id) || leases[1].(map[string]any)["client"] != "pc-1" {
 		t.Fatalf("leases: %d %v", code, body)
+	}
+	// The list never shows a lease id: with it and the fingerprint it
+	// shows, anyone on the network could release the seat of another.
+	for _, l := range leases {
+		for k, v := range l.(map[string]any) {
+			if k == "id" || v == id {
+				t.Fatalf("GET /v1/leases shows a lease id (%s): %v", k, l)
+			}
+		}
 	}
 	for range 2 {
 		if code, _, body := do(t, "DELETE", url+"/v1/leases/"+id, `{"fingerprint": "`+fp1+`"}`); code != 204 || body != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -165,7 +166,11 @@ type Lease struct {
 
 // Outstanding is a lease held, as GET /v1/leases lists it.
 type Outstanding struct {
-	ID          string    `json:"id"`
+	// ID is the lease id: whoever knows it (with the machine's
+	// fingerprint, which is no secret) can renew or release the lease,
+	// so GET /v1/leases shows Ref instead.
+	ID          string    `json:"-"`
+	Ref         string    `json:"ref"` // LeaseRef(ID)
 	Product     string    `json:"product"`
 	Client      string    `json:"client,omitempty"`
 	Fingerprint string    `json:"fingerprint"`
@@ -1089,7 +1094,7 @@ func (s *Server) Leases() []Outstanding {
 	defer s.mu.Unlock()
 	out := make([]Outstanding, 0, len(s.leases))
 	for _, le := range s.leases {
-		out = append(out, Outstanding{ID: le.id, Product: le.product, Client: le.client, Fingerprint: le.fingerprint,
+		out = append(out, Outstanding{ID: le.id, Ref: LeaseRef(le.id), Product: le.product, Client: le.client, Fingerprint: le.fingerprint,
 			Expires: le.expires.UTC(), Borrowed: le.borrowed})
 	}
 	slices.SortFunc(out, func(a, b Outstanding) int {
@@ -1106,3 +1111,13 @@ func (s *Server) Origin() string { return s.origin }
 
 // PublicKey returns the site key's public key.
 func (s *Server) PublicKey() ed25519.PublicKey { return s.pub }
+
+// LeaseRef names lease id in lists anyone on the network may read
+// (GET /v1/leases): the first 16 hex digits of SHA-256("licet lease ref"
+// 0x00 id). A lease id is a capability (with it and the machine's
+// fingerprint, a lease is renewed or released); its ref is not. The
+// holder finds its own lease's ref with LeaseRef.
+func LeaseRef(id string) string {
+	h := sha256.Sum256([]byte("licet lease ref\x00" + id))
+	return hex.EncodeToString(h[:8])
+}
