@@ -415,16 +415,16 @@ func (h *History) checkRecords(a *Accepted) error {
 		index := a.Start + int64(i)
 		e, err := ParseEvent(raw)
 		if err != nil {
-			p.add(CodeMalformed, "record %d: %s", index, strings.TrimPrefix(err.Error(), "usage: "))
+			p.Add(CodeMalformed, "record %d: %s", index, strings.TrimPrefix(err.Error(), "usage: "))
 			continue
 		}
 		if e.Seq != index {
-			p.add(CodeMalformed, "record %d says it is record %d (seq): the site's log numbers its records wrongly", index, e.Seq)
+			p.Add(CodeMalformed, "record %d says it is record %d (seq): the site's log numbers its records wrongly", index, e.Seq)
 			continue
 		}
 		if e.Token != "" && !h.trusted {
 			if err := h.checkLease(e); err != "" {
-				p.add(CodeOutsideGrant, "record %d (%s, lease %s): %s", index, e.Event, e.Lease, err)
+				p.Add(CodeOutsideGrant, "record %d (%s, lease %s): %s", index, e.Event, e.Lease, err)
 				continue
 			}
 		}
