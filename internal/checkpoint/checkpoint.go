@@ -233,3 +233,67 @@ func Split(data []byte) ([][]byte, error) {
 	}
 	return notes, nil
 }
+
+// Failure says why [OpenReport] refused a checkpoint.
+type Failure int
+
+// The failures.
+const (
+	// Malformed: too large, not a signed note or not a checkpoint.
+	Malformed Failure = iota + 1
+	// Tampered: the key's signature does not verify.
+	Tampered
+	// WrongKey: no signature by the key, or the checkpoint of another log.
+	WrongKey
+)
+
+// Refusal is the error of [OpenReport] for a checkpoint it refuses: the
+// failure and a message for people, without a prefix.
+type Refusal struct {
+	Failure Failure
+	Message string
+}
+
+func (r *Refusal) Error() string { return "checkpoint: " + r.Message }
+
+func refuse(f Failure, format string, args ...any) *Refusal {
+	return &Refusal{Failure: f, Message: fmt.Sprintf(format, args...)}
+}
+
+// OpenReport is [Open] for the checkpoint a report carries (packages
+// report and seats/usage), its messages written for the one who reads
+// the refusal: key names the key expected ("the grant's key"), logOf the
+// owner of the log expected ("the log of the grant's key"). Refusals are
+// [*Refusal] values; other errors (a key that is not Ed25519) are not.
+func OpenReport(msg []byte, origin string, pub ed25519.PublicKey, maxSize int, key, logOf string) (*Checkpoint, error) {
+	if len(msg) > maxSize {
+		return nil, refuse(Malformed, "the checkpoint is %d bytes, over the %d allowed", len(msg), maxSize)
+	}
+	v, err := NewVerifier(origin, pub)
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(msg, note.VerifierList(v))
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case errors.As(err, &unverified):
+		var by []string
+		for _, s := range unverified.Note.UnverifiedSigs {
+			by = append(by, fmt.Sprintf("%s (key hash %08x)", s.Name, s.Hash))
+		}
+		return nil, refuse(WrongKey, "the checkpoint is not signed by %s %s (key hash %08x) but by %s", key, origin, v.KeyHash(), strings.Join(by, ", "))
+	case errors.As(err, &invalid):
+		return nil, refuse(Tampered, "the checkpoint's signature by %s does not verify: the checkpoint was altered after it was signed", origin)
+	case err != nil:
+		return nil, refuse(Malformed, "the checkpoint is not a signed note: %v", err)
+	}
+	c, err := Parse([]byte(n.Text))
+	if err != nil {
+		return nil, refuse(Malformed, "%s", strings.TrimPrefix(err.Error(), "checkpoint: "))
+	}
+	if c.Origin != origin {
+		return nil, refuse(WrongKey, "the checkpoint is for the log %q, not %q, the log of %s", c.Origin, origin, logOf)
+	}
+	return c, nil
+}
