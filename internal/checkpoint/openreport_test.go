@@ -37,19 +37,22 @@ func TestOpenReport(t *testing.T) {
 		msg          []byte
 		max          int
 		want         checkpoint.Failure
-		text         string
+		text, open   string // the refusal's message, the error of Open
 	}{
-		{"large", "o/1", good, 10, checkpoint.Malformed, "over the 10 allowed"},
-		{"not a note", "o/1", []byte("x"), 4096, checkpoint.Malformed, "not a signed note"},
-		{"other key", "o/1", sign("o/1", other), 4096, checkpoint.WrongKey, "not signed by the key o/1 (key hash "},
-		{"tampered", "o/1", tampered, 4096, checkpoint.Tampered, "the checkpoint was altered"},
-		{"other key name", "o/2", good, 4096, checkpoint.WrongKey, "not signed by the key o/2"},
-		{"other log", "o/2", signed("o/2", "o/1", priv), 4096, checkpoint.WrongKey, `for the log "o/1", not "o/2", the log of the grant`},
+		{"large", "o/1", good, 10, checkpoint.Malformed, "the checkpoint is 1", "checkpoint: the note is 1"},
+		{"not a note", "o/1", []byte("x"), 4096, checkpoint.Malformed, "the checkpoint is not a signed note: ", "checkpoint: not a signed note: "},
+		{"other key", "o/1", sign("o/1", other), 4096, checkpoint.WrongKey, "the checkpoint is not signed by the key o/1 (key hash ", "checkpoint: the note is not signed by o/1 (key hash "},
+		{"tampered", "o/1", tampered, 4096, checkpoint.Tampered, "the checkpoint's signature by o/1 does not verify: the checkpoint was altered", "checkpoint: the signature by o/1 does not verify: the note was altered"},
+		{"other key name", "o/2", good, 4096, checkpoint.WrongKey, "the checkpoint is not signed by the key o/2", "checkpoint: the note is not signed by o/2"},
+		{"other log", "o/2", signed("o/2", "o/1", priv), 4096, checkpoint.WrongKey, `the checkpoint is for the log "o/1", not "o/2", the log of the grant`, `checkpoint: the checkpoint is for the log "o/1", not "o/2"`},
 	} {
 		_, err := checkpoint.OpenReport(tc.msg, tc.origin, pub, tc.max, "the key", "the grant")
 		var r *checkpoint.Refusal
-		if !errors.As(err, &r) || r.Failure != tc.want || !strings.Contains(r.Message, tc.text) {
+		if !errors.As(err, &r) || r.Failure != tc.want || !strings.HasPrefix(r.Message, tc.text) {
 			t.Errorf("%s: %v, want failure %d with %q", tc.name, err, tc.want, tc.text)
+		}
+		if _, err := checkpoint.Open(tc.msg, tc.origin, pub, tc.max); err == nil || !strings.HasPrefix(err.Error(), tc.open) {
+			t.Errorf("%s: Open: %v, want %q", tc.name, err, tc.open)
 		}
 	}
 }
