@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -345,4 +346,40 @@ func printRevocations(f *fields, r *token.Revocations, kid []byte) {
 		f.add("revoked key", k)
 	}
 	f.add("signed by key", hex.EncodeToString(kid))
+}
+
+// statement is a statement of package royalty or seats/usage.
+type statement interface {
+	WriteCSV(w io.Writer) error
+	WriteHTML(w io.Writer, generated time.Time) error
+	WriteText(w io.Writer) error
+}
+
+// writeStatement writes s in format (json, csv, html, else a table) to
+// out, a new file (mode 0600, replaced only with force), or to stdout
+// when out is "" or "-". wrote says it wrote the file, for the caller to
+// say so.
+func (a *app) writeStatement(s statement, format, out string, force bool) (wrote bool, err error) {
+	var buf bytes.Buffer
+	switch format {
+	case "json":
+		err = writeJSON(&buf, s)
+	case "csv":
+		err = s.WriteCSV(&buf)
+	case "html":
+		err = s.WriteHTML(&buf, a.now())
+	default:
+		err = s.WriteText(&buf)
+	}
+	if err != nil {
+		return false, failure(err, "")
+	}
+	if out == "" || out == "-" {
+		_, err := a.stdout.Write(buf.Bytes())
+		return false, err
+	}
+	if err := writeNew(out, buf.Bytes(), 0o600, force); err != nil {
+		return false, err
+	}
+	return true, nil
 }

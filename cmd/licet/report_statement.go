@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -118,25 +117,7 @@ func (a *app) reportStatement(fl *reportStatementFlags) error {
 	if err != nil {
 		return failure(errors.New(strings.TrimPrefix(err.Error(), "royalty: ")), "see 'licet report statement --help' for the prices")
 	}
-	var buf bytes.Buffer
-	switch fl.format {
-	case "json":
-		err = writeJSON(&buf, s)
-	case "csv":
-		err = s.WriteCSV(&buf)
-	case "html":
-		err = s.WriteHTML(&buf, a.now())
-	default:
-		err = s.WriteText(&buf)
-	}
-	if err != nil {
-		return failure(err, "")
-	}
-	if fl.out == "" || fl.out == "-" {
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
-	}
-	if err := writeNew(fl.out, buf.Bytes(), 0o600, fl.force); err != nil {
+	if wrote, err := a.writeStatement(s, fl.format, fl.out, fl.force); !wrote || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "licet: wrote the %s statement (%d licenses, %s) to %s\n", period.Name, s.Licenses, strings.TrimSpace(s.Royalty.String()+" "+s.Currency), fl.out)

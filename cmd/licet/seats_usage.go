@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -382,25 +381,7 @@ func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	switch fl.format {
-	case "json":
-		err = writeJSON(&buf, s)
-	case "csv":
-		err = s.WriteCSV(&buf)
-	case "html":
-		err = s.WriteHTML(&buf, a.now())
-	default:
-		err = s.WriteText(&buf)
-	}
-	if err != nil {
-		return failure(err, "")
-	}
-	if fl.out == "" || fl.out == "-" {
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
-	}
-	if err := writeNew(fl.out, buf.Bytes(), 0o600, fl.force); err != nil {
+	if wrote, err := a.writeStatement(s, fl.format, fl.out, fl.force); !wrote || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "licet: wrote the seat usage statement of site %s (%s, peak %d of %d seats) to %s\n",
