@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/ledger/outbox"
 )
 
@@ -59,20 +60,6 @@ func AuditOf(ctx context.Context) *Audit {
 	return a
 }
 
-// auditSchema is the DDL of the audit table, the same as package
-// server's (both create it if missing).
-const auditSchema = `
-CREATE TABLE IF NOT EXISTS serve_audit (
-	at        BIGINT NOT NULL,
-	token_id  TEXT NOT NULL,
-	action    TEXT NOT NULL,
-	entry_id  TEXT NOT NULL,
-	order_ref TEXT NOT NULL,
-	detail    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS serve_audit_entry ON serve_audit (entry_id);
-`
-
 // migrateAudit creates the audit table once, under the schema lock (see
 // migrateEvents).
 func (l *Ledger) migrateAudit(ctx context.Context) error {
@@ -97,7 +84,7 @@ func (l *Ledger) migrateAudit(ctx context.Context) error {
 			return l.wrap("locking the schema", err)
 		}
 	}
-	for _, stmt := range strings.Split(auditSchema, ";") {
+	for _, stmt := range strings.Split(sqldb.AuditSchema, ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
