@@ -74,24 +74,11 @@ func (l *Ledger) migrateAudit(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginSchema(ctx, sqldb.AuditSchema, "creating the audit table")
 	if err != nil {
-		return l.wrap("opening", err)
+		return err
 	}
 	defer tx.Rollback()
-	if l.postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405312301)"); err != nil {
-			return l.wrap("locking the schema", err)
-		}
-	}
-	for _, stmt := range strings.Split(sqldb.AuditSchema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return l.wrap("creating the audit table", err)
-		}
-	}
 	return l.wrap("creating the audit table", tx.Commit())
 }
 
