@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -346,6 +347,43 @@ func printRevocations(f *fields, r *token.Revocations, kid []byte) {
 		f.add("revoked key", k)
 	}
 	f.add("signed by key", hex.EncodeToString(kid))
+}
+
+// statementOutput holds the output flags of the statement commands
+// (report statement, seats statement): --format, --json, -o, --force.
+type statementOutput struct {
+	format, out string
+	json, force bool
+}
+
+// addFlags adds the flags to cmd.
+func (o *statementOutput) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "table", "`FORMAT`: table, json, csv or html")
+	f.BoolVar(&o.json, "json", false, "the same as --format json")
+	f.StringVarP(&o.out, "output", "o", "", "write to `FILE` instead of stdout")
+	f.BoolVar(&o.force, "force", false, "overwrite the -o file")
+	_ = cmd.MarkFlagFilename("output")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"table", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// check turns --json into --format json (a usage error when --format
+// says otherwise) and returns the problem of an unknown --format, for the
+// caller to list with its own.
+func (o *statementOutput) check() ([]string, error) {
+	if o.json {
+		if o.format != "table" && o.format != "json" {
+			return nil, usageError("", "--json and --format %s contradict each other", o.format)
+		}
+		o.format = "json"
+	}
+	switch o.format {
+	case "table", "json", "csv", "html":
+		return nil, nil
+	}
+	return []string{fmt.Sprintf("--format %q: use table, json, csv or html", o.format)}, nil
 }
 
 // statement is a statement of package royalty or seats/usage.

@@ -291,9 +291,9 @@ func seatsIngestHint(e *usage.Error) string {
 }
 
 type seatsStatementFlags struct {
-	trust, store, period, format, out string
-	grants                            []string
-	force, json                       bool
+	trust, store, period string
+	grants               []string
+	statementOutput
 }
 
 func newSeatsStatementCmd(a *app) *cobra.Command {
@@ -334,32 +334,17 @@ never overwritten without --force.`,
 	f.StringArrayVar(&fl.grants, "grant", nil, "the site grant: its `FILE`, or its id in the store (repeatable: the sub-grants of one site's servers, counted together)")
 	f.StringVar(&fl.trust, "trust", "", "your public key `FILE` (with report files as arguments)")
 	f.StringVar(&fl.period, "period", "", "only the days of `PERIOD`: 2026-Q4, 2026-11, 2026, 2026-10-01..2026-12-31, last-quarter...")
-	f.StringVar(&fl.format, "format", "table", "`FORMAT`: table, json, csv or html")
-	f.BoolVar(&fl.json, "json", false, "the same as --format json")
-	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
-	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	_ = cmd.MarkFlagDirname("store")
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("trust", "pub")
-	_ = cmd.MarkFlagFilename("output")
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"table", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	fl.statementOutput.addFlags(cmd)
 	return cmd
 }
 
 func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
-	if fl.json {
-		if fl.format != "table" && fl.format != "json" {
-			return usageError("", "--json and --format %s contradict each other", fl.format)
-		}
-		fl.format = "json"
-	}
-	var problems []string
-	switch fl.format {
-	case "table", "json", "csv", "html":
-	default:
-		problems = append(problems, fmt.Sprintf("--format %q: use table, json, csv or html", fl.format))
+	problems, err := fl.statementOutput.check()
+	if err != nil {
+		return err
 	}
 	var opt usage.Options
 	if fl.period != "" {
