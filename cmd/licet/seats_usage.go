@@ -242,13 +242,9 @@ func (a *app) seatsIngest(path string, fl *seatsIngestFlags) error {
 	h, acc, err := usage.Ingest(fl.store, vendor, grant, data, path)
 	var ue *usage.Error
 	switch {
-	case errors.As(err, &ue) && fl.json:
-		if err := writeJSON(a.stdout, &seatsIngestJSON{Report: path, Code: string(ue.Code), Message: ue.Message, Evidence: ue.Evidence}); err != nil {
-			return err
-		}
-		return silentExit(exitRejected)
 	case errors.As(err, &ue):
-		return failure(fmt.Errorf("%s is refused (%s): %s", path, ue.Code, strings.TrimPrefix(err.Error(), "usage: ")), seatsIngestHint(ue))
+		return a.refused(path, fl.json, &seatsIngestJSON{Report: path, Code: string(ue.Code), Message: ue.Message, Evidence: ue.Evidence},
+			string(ue.Code), strings.TrimPrefix(err.Error(), "usage: "), seatsIngestHint(ue))
 	case err != nil:
 		return failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "usage: ")), "")
 	}
