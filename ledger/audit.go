@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/licet/licet/internal/sqldb"
 	"github.com/licet/licet/ledger/outbox"
 )
 
@@ -59,20 +60,6 @@ func AuditOf(ctx context.Context) *Audit {
 	return a
 }
 
-// auditSchema is the DDL of the audit table, the same as package
-// server's (both create it if missing).
-const auditSchema = `
-CREATE TABLE IF NOT EXISTS serve_audit (
-	at        BIGINT NOT NULL,
-	token_id  TEXT NOT NULL,
-	action    TEXT NOT NULL,
-	entry_id  TEXT NOT NULL,
-	order_ref TEXT NOT NULL,
-	detail    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS serve_audit_entry ON serve_audit (entry_id);
-`
-
 // migrateAudit creates the audit table once, under the schema lock (see
 // migrateEvents).
 func (l *Ledger) migrateAudit(ctx context.Context) error {
@@ -87,24 +74,11 @@ func (l *Ledger) migrateAudit(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginSchema(ctx, sqldb.AuditSchema, "creating the audit table")
 	if err != nil {
-		return l.wrap("opening", err)
+		return err
 	}
 	defer tx.Rollback()
-	if l.postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405312301)"); err != nil {
-			return l.wrap("locking the schema", err)
-		}
-	}
-	for _, stmt := range strings.Split(auditSchema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return l.wrap("creating the audit table", err)
-		}
-	}
 	return l.wrap("creating the audit table", tx.Commit())
 }
 

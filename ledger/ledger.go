@@ -244,25 +244,11 @@ func (l *Ledger) migrateOnce(ctx context.Context) error {
 		// SQLite numbers rows itself (rowid): that is the recording order.
 		ddl = strings.NewReplacer("BOOL", "INTEGER", "\tseq          BIGSERIAL,\n", "").Replace(ddl)
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginSchema(ctx, ddl, "creating the tables")
 	if err != nil {
-		return l.wrap("opening", err)
+		return err
 	}
 	defer tx.Rollback()
-	if l.postgres {
-		// One constant key: every licet ledger in the database shares it.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405312301)"); err != nil {
-			return l.wrap("locking the schema", err)
-		}
-	}
-	for _, stmt := range strings.Split(ddl, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return l.wrap("creating the tables", err)
-		}
-	}
 	var v string
 	err = tx.QueryRowContext(ctx, l.q("SELECT value FROM ledger_meta WHERE name = ?"), "schema").Scan(&v)
 	switch {
@@ -276,6 +262,33 @@ func (l *Ledger) migrateOnce(ctx context.Context) error {
 		return fmt.Errorf("ledger: %s has schema version %s; this licet reads version %s: use a matching licet", l.Location(), v, schemaVersion)
 	}
 	return l.wrap("creating the tables", tx.Commit())
+}
+
+// beginSchema opens a transaction that holds the schema lock (on
+// PostgreSQL an advisory lock of one constant key, which every licet
+// ledger in the database shares) and runs the statements of ddl in it,
+// their errors named what. The caller commits or rolls back.
+func (l *Ledger) beginSchema(ctx context.Context, ddl, what string) (*sql.Tx, error) {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, l.wrap("opening", err)
+	}
+	if l.postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405312301)"); err != nil {
+			tx.Rollback()
+			return nil, l.wrap("locking the schema", err)
+		}
+	}
+	for _, stmt := range strings.Split(ddl, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			tx.Rollback()
+			return nil, l.wrap(what, err)
+		}
+	}
+	return tx, nil
 }
 
 // wrap names the ledger and the action in a database error; nil stays nil.

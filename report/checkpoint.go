@@ -5,12 +5,10 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/licet/licet/internal/checkpoint"
 	"github.com/licet/licet/token"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // MaxCheckpointSize bounds a signed checkpoint note.
@@ -57,35 +55,17 @@ func SignCheckpoint(c *Checkpoint, s crypto.Signer) ([]byte, error) {
 // CodeTampered (a signature by that key that does not verify) or
 // CodeWrongKey (no signature by that key).
 func OpenCheckpoint(msg []byte, pub ed25519.PublicKey) (*Checkpoint, error) {
-	if len(msg) > MaxCheckpointSize {
-		return nil, refuse(CodeMalformed, "the checkpoint is %d bytes, over the %d allowed", len(msg), MaxCheckpointSize)
+	c, err := checkpoint.OpenReport(msg, logOrigin(pub), pub, MaxCheckpointSize, "the grant's key", "the grant's key")
+	var r *checkpoint.Refusal
+	if errors.As(err, &r) {
+		return nil, refuse(refusalCodes[r.Failure], "%s", r.Message)
 	}
-	origin := logOrigin(pub)
-	v, err := checkpoint.NewVerifier(origin, pub)
-	if err != nil {
-		return nil, reprefix(err)
-	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	var unverified *note.UnverifiedNoteError
-	var invalid *note.InvalidSignatureError
-	switch {
-	case errors.As(err, &unverified):
-		var by []string
-		for _, s := range unverified.Note.UnverifiedSigs {
-			by = append(by, fmt.Sprintf("%s (key hash %08x)", s.Name, s.Hash))
-		}
-		return nil, refuse(CodeWrongKey, "the checkpoint is not signed by the grant's key %s (key hash %08x) but by %s", origin, v.KeyHash(), strings.Join(by, ", "))
-	case errors.As(err, &invalid):
-		return nil, refuse(CodeTampered, "the checkpoint's signature by %s does not verify: the checkpoint was altered after it was signed", origin)
-	case err != nil:
-		return nil, refuse(CodeMalformed, "the checkpoint is not a signed note: %v", err)
-	}
-	c, err := checkpoint.Parse([]byte(n.Text))
-	if err != nil {
-		return nil, refuse(CodeMalformed, "%s", strings.TrimPrefix(err.Error(), "checkpoint: "))
-	}
-	if c.Origin != origin {
-		return nil, refuse(CodeWrongKey, "the checkpoint is for the log %q, not %q, the log of the grant's key", c.Origin, origin)
-	}
-	return c, nil
+	return c, reprefix(err)
+}
+
+// refusalCodes are the codes of the failures of [checkpoint.OpenReport].
+var refusalCodes = map[checkpoint.Failure]Code{
+	checkpoint.Malformed: CodeMalformed,
+	checkpoint.Tampered:  CodeTampered,
+	checkpoint.WrongKey:  CodeWrongKey,
 }

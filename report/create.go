@@ -81,7 +81,7 @@ func Create(ctx context.Context, led *ledger.Ledger, opt CreateOptions) (*Report
 		}
 		if s := checkSigned(e.Raw, e.Index, key, &p); s != nil {
 			if s.grant.Issuer != g.Issuer {
-				p.add(CodeOutsideGrant, "%s is under a grant of %q, not of %q: use one key per vendor", s.describe(e.Index), s.grant.Issuer, g.Issuer)
+				p.Add(CodeOutsideGrant, "%s is under a grant of %q, not of %q: use one key per vendor", s.describe(e.Index), s.grant.Issuer, g.Issuer)
 			}
 			s.checkWithin(e.Index, &p)
 		}

@@ -7,49 +7,22 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/licet/licet/internal/reportfile"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
 )
 
-// maxProblems bounds the entries a refusal lists.
-const maxProblems = 10
-
 // problems collects the problems of a report's entries, the first code
 // winning.
-type problems struct {
-	code Code
-	list []string
-	n    int
-}
+type problems struct{ reportfile.Problems[Code] }
 
-func (p *problems) add(code Code, format string, args ...any) {
-	if p.code == "" {
-		p.code = code
-	}
-	p.n++
-	if len(p.list) < maxProblems {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
+// err returns the refusal, what followed by the problems, or nil.
 func (p *problems) err(what string) error {
-	if p.n == 0 {
+	code, msg, ok := p.Message(what)
+	if !ok {
 		return nil
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ", what)
-	if p.n == 1 {
-		b.WriteString(p.list[0])
-	} else {
-		fmt.Fprintf(&b, "%d problems:", p.n)
-		for _, s := range p.list {
-			b.WriteString("\n  - " + s)
-		}
-		if p.n > len(p.list) {
-			fmt.Fprintf(&b, "\n  - and %d more", p.n-len(p.list))
-		}
-	}
-	return &Error{Code: p.code, Message: b.String()}
+	return &Error{Code: code, Message: msg}
 }
 
 // signedLicense is an entry of a report, checked as far as the log's key
@@ -88,42 +61,42 @@ func checkSigned(raw []byte, index int64, key *logKey, p *problems) *signedLicen
 	pub := key.pub
 	m, err := token.ParseMessage(raw)
 	if err != nil {
-		p.add(CodeTampered, "entry %d is not a signed licet object (%s): the report was altered", index, strings.TrimPrefix(err.Error(), "token: "))
+		p.Add(CodeTampered, "entry %d is not a signed licet object (%s): the report was altered", index, strings.TrimPrefix(err.Error(), "token: "))
 		return nil
 	}
 	if m.Header.Typ != token.TypeLicense {
-		p.add(CodeOutsideGrant, "entry %d is a %s, not a license: a reported log holds only licenses under the grant", index, kindOf(m.Header.Typ))
+		p.Add(CodeOutsideGrant, "entry %d is a %s, not a license: a reported log holds only licenses under the grant", index, kindOf(m.Header.Typ))
 		return nil
 	}
 	if kid := token.KeyID(pub); !bytes.Equal(m.Header.KID, kid) {
-		p.add(CodeOutsideGrant, "entry %d is signed by key %x, not by the grant's key %x", index, m.Header.KID, kid)
+		p.Add(CodeOutsideGrant, "entry %d is signed by key %x, not by the grant's key %x", index, m.Header.KID, kid)
 		return nil
 	}
 	if _, err := key.set.Signed(m); err != nil {
-		p.add(CodeTampered, "entry %d: its signature does not verify under the grant's key: the entry was altered", index)
+		p.Add(CodeTampered, "entry %d: its signature does not verify under the grant's key: the entry was altered", index)
 		return nil
 	}
 	lic, err := token.DecodeLicense(m.Payload)
 	if err != nil {
-		p.add(CodeOutsideGrant, "entry %d is signed but not a valid license: %s", index, strings.TrimPrefix(err.Error(), "token: "))
+		p.Add(CodeOutsideGrant, "entry %d is signed but not a valid license: %s", index, strings.TrimPrefix(err.Error(), "token: "))
 		return nil
 	}
 	s := &signedLicense{lic: lic}
 	if m.Header.Grant == nil {
-		p.add(CodeOutsideGrant, "%s carries no grant: the key signed it as an issuer of its own, not under the grant", s.describe(index))
+		p.Add(CodeOutsideGrant, "%s carries no grant: the key signed it as an issuer of its own, not under the grant", s.describe(index))
 		return nil
 	}
 	if m.Header.NestedGrant {
-		p.add(CodeOutsideGrant, "%s carries a grant that carries a grant itself", s.describe(index))
+		p.Add(CodeOutsideGrant, "%s carries a grant that carries a grant itself", s.describe(index))
 		return nil
 	}
 	s.grantRaw = m.Header.Grant.Raw
 	if s.grant, err = token.DecodeGrant(m.Header.Grant.Payload); err != nil {
-		p.add(CodeOutsideGrant, "%s carries an invalid grant: %s", s.describe(index), strings.TrimPrefix(err.Error(), "token: "))
+		p.Add(CodeOutsideGrant, "%s carries an invalid grant: %s", s.describe(index), strings.TrimPrefix(err.Error(), "token: "))
 		return nil
 	}
 	if !s.grant.Key.Equal(pub) {
-		p.add(CodeOutsideGrant, "%s is under grant %x, which names another key (%x)", s.describe(index), s.grant.ID, token.KeyID(s.grant.Key))
+		p.Add(CodeOutsideGrant, "%s is under grant %x, which names another key (%x)", s.describe(index), s.grant.ID, token.KeyID(s.grant.Key))
 		return nil
 	}
 	return s
@@ -132,7 +105,7 @@ func checkSigned(raw []byte, index int64, key *logKey, p *problems) *signedLicen
 // checkWithin reports the constraints of its grant that an entry breaks.
 func (s *signedLicense) checkWithin(index int64, p *problems) {
 	if v := verify.Violations(s.grant, s.lic); len(v) > 0 {
-		p.add(CodeOutsideGrant, "%s is outside grant %x: %s", s.describe(index), s.grant.ID, strings.Join(v, "; "))
+		p.Add(CodeOutsideGrant, "%s is outside grant %x: %s", s.describe(index), s.grant.ID, strings.Join(v, "; "))
 	}
 }
 

@@ -3,6 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
+
+	"github.com/licet/licet/internal/reportfile"
 )
 
 // Code names why a report was refused. Codes are stable: scripts may test
@@ -52,10 +54,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Evidence != "" {
-		return fmt.Sprintf("report: %s (evidence kept in %s)", e.Message, e.Evidence)
-	}
-	return "report: " + e.Message
+	return reportfile.ErrorText("report", e.Message, e.Evidence)
 }
 
 // Is reports whether target is an *Error with the same code.

@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
-	"github.com/licet/licet/keys"
+	"github.com/licet/licet/internal/reportfile"
 	"github.com/licet/licet/ledger"
 )
 
@@ -64,40 +61,18 @@ func (s *ingestion) inconsistent(ctx context.Context, explanation string) error 
 	}
 	ingested := earlier.Recorded
 	ev := &Evidence{
-		Kind: EvidenceKind,
-		Explanation: explanation + ". Both checkpoints are signed by the partner's key (public_key); anyone can check them with " +
-			"golang.org/x/mod/sumdb/note under the key name " + checkpoint.Origin(s.in.KID) + ".",
-		Vendor: s.in.Grant.Issuer, Partner: s.in.Grant.Subject, GrantID: s.r.GrantID, KID: s.in.KID,
+		Kind:        EvidenceKind,
+		Explanation: reportfile.Explanation(explanation, "partner's", checkpoint.Origin(s.in.KID)),
+		Vendor:      s.in.Grant.Issuer, Partner: s.in.Grant.Subject, GrantID: s.r.GrantID, KID: s.in.KID,
 		PublicKey: base64.StdEncoding.EncodeToString(s.in.Grant.Key),
 		Earlier: EvidenceNote{Size: earlier.Size, Root: earlier.Root.String(), Note: string(earlier.Note),
 			Source: earlier.Source, Ingested: &ingested},
 		Later: EvidenceNote{Size: s.cp.Size, Root: s.cp.Root.String(), Note: s.r.Checkpoint, Source: s.opt.Source},
 		Proof: s.r.Proof, Found: s.opt.Now.UTC().Truncate(time.Second), Report: json.RawMessage(bytes.TrimSpace(s.data)),
 	}
-	path, err := writeEvidence(s.evidenceDir(), fmt.Sprintf("licet-evidence-%s-%d-%d", s.in.KID, earlier.Size, s.cp.Size), ev)
+	path, err := reportfile.WriteEvidence(s.evidenceDir(), fmt.Sprintf("licet-evidence-%s-%d-%d", s.in.KID, earlier.Size, s.cp.Size), ev)
 	if err != nil {
 		return refuse(CodeInconsistent, "%s; the evidence could not be written: %v", explanation, err)
 	}
 	return &Error{Code: CodeInconsistent, Message: explanation + "; nothing was ingested", Evidence: path}
-}
-
-// writeEvidence writes ev as NAME.json in dir (NAME-2.json... when taken),
-// atomically, mode 0600, and returns its path.
-func writeEvidence(dir, name string, ev *Evidence) (string, error) {
-	data, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	data = append(data, '\n')
-	for i := 1; i <= 100; i++ {
-		path := filepath.Join(dir, name+".json")
-		if i > 1 {
-			path = filepath.Join(dir, fmt.Sprintf("%s-%d.json", name, i))
-		}
-		err := keys.WriteFile(path, data, 0o600, false)
-		if !errors.Is(err, fs.ErrExist) {
-			return path, err
-		}
-	}
-	return "", fmt.Errorf("100 evidence files named %s in %s already", name, dir)
 }

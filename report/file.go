@@ -1,12 +1,10 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/reportfile"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -55,20 +53,17 @@ type Report struct {
 
 // Marshal returns the report file: indented JSON ending in a newline.
 func (r *Report) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
 	if r.Proof == nil {
 		r.Proof = []string{}
 	}
 	if r.Entries == nil {
 		r.Entries = [][]byte{}
 	}
-	if err := enc.Encode(r); err != nil {
+	b, err := reportfile.Marshal(r)
+	if err != nil {
 		return nil, fmt.Errorf("report: %v", err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // Parse reads a report file strictly: JSON with exactly the members of
@@ -79,59 +74,20 @@ func Parse(data []byte) (*Report, error) {
 	if len(data) > MaxSize {
 		return nil, refuse(CodeMalformed, "the report is %d bytes, over the %d allowed: ask the partner to report more often", len(data), MaxSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var r Report
-	if err := dec.Decode(&r); err != nil {
-		return nil, refuse(CodeMalformed, "not a licet report file: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if err := reportfile.Decode(data, &r); err != nil {
+		return nil, refuse(CodeMalformed, "not a licet report file: %v", err)
 	}
-	if dec.More() {
-		return nil, refuse(CodeMalformed, "not a licet report file: data after the JSON object")
-	}
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var c reportfile.Checks
 	if r.Version != Version {
-		add("licet_report is %d, not %d (a report of another licet version, or not a report)", r.Version, Version)
+		c.Add("licet_report is %d, not %d (a report of another licet version, or not a report)", r.Version, Version)
 	}
-	if !isHex(r.GrantID, 32) {
-		add("grant %q is not a grant id (32 hex digits)", r.GrantID)
-	}
-	if !isHex(r.KID, 16) {
-		add("kid %q is not a key id (16 hex digits)", r.KID)
-	}
-	if r.Start < 0 {
-		add("start %d is negative", r.Start)
-	}
-	if r.Checkpoint == "" {
-		add("checkpoint is missing")
-	}
-	for i, p := range r.Proof {
-		if _, err := tlog.ParseHash(p); err != nil {
-			add("proof hash %d %q is not a hash", i, p)
-			break
-		}
-	}
-	for i, e := range r.Entries {
-		if len(e) == 0 {
-			add("entry %d is empty", r.Start+int64(i))
-			break
-		}
-	}
-	if len(problems) > 0 {
-		return nil, refuse(CodeMalformed, "not a valid report: %s", strings.Join(problems, "; "))
+	c.Members(r.GrantID, r.KID, r.Start, r.Checkpoint, r.Proof, "entry", r.Entries)
+	if len(c) > 0 {
+		return nil, refuse(CodeMalformed, "not a valid report: %s", c)
 	}
 	return &r, nil
 }
 
 // proof returns the consistency proof.
-func (r *Report) proof() tlog.TreeProof {
-	p := make(tlog.TreeProof, len(r.Proof))
-	for i, s := range r.Proof {
-		p[i], _ = tlog.ParseHash(s) // checked by Parse
-	}
-	return p
-}
-
-func isHex(s string, n int) bool {
-	return len(s) == n && strings.Trim(s, "0123456789abcdef") == ""
-}
+func (r *Report) proof() tlog.TreeProof { return reportfile.Proof(r.Proof) }

@@ -265,7 +265,7 @@ func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) err
 		}
 		id := hexID(sl.grant.ID)
 		if first, ok := seen[id+"/"+hexID(sl.lic.ID)]; ok { // ids are unique per grant
-			p.add(CodeReordered, "%s repeats entry %d: entries were replaced or duplicated after the checkpoint was signed", sl.describe(index), first)
+			p.Add(CodeReordered, "%s repeats entry %d: entries were replaced or duplicated after the checkpoint was signed", sl.describe(index), first)
 			continue
 		}
 		seen[id+"/"+hexID(sl.lic.ID)] = index
@@ -275,11 +275,11 @@ func (s *ingestion) checkEntries(ctx context.Context, pub ed25519.PublicKey) err
 			grants[id] = k
 		}
 		if k.err != nil {
-			p.add(CodeOutsideGrant, "%s is under grant %s, which is not one you issued: %s", sl.describe(index), id, strings.TrimPrefix(k.err.Error(), "report: "))
+			p.Add(CodeOutsideGrant, "%s is under grant %s, which is not one you issued: %s", sl.describe(index), id, strings.TrimPrefix(k.err.Error(), "report: "))
 			continue
 		}
 		if !bytes.Equal(k.raw, sl.grantRaw) {
-			p.add(CodeOutsideGrant, "%s carries a grant %s whose bytes differ from those in the ledger", sl.describe(index), id)
+			p.Add(CodeOutsideGrant, "%s carries a grant %s whose bytes differ from those in the ledger", sl.describe(index), id)
 			continue
 		}
 		sl.checkWithin(index, &p)

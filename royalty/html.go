@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/licet/licet/internal/statementpage"
 )
 
 //go:embed statement.html
@@ -16,11 +18,7 @@ var statementHTML string
 // statementTemplate is parsed on first use: commands that write no
 // statement (licet verify, inspect) do not pay for it at start.
 var statementTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("statement").Funcs(template.FuncMap{
-		"add":      func(a, b float64) float64 { return a + b },
-		"subtract": func(a, b float64) float64 { return a - b },
-		"grace":    formatGrace,
-	}).Parse(statementHTML))
+	return statementpage.Parse(statementHTML, template.FuncMap{"grace": formatGrace})
 })
 
 // formatGrace writes a grace period for people: "30d", "12h", "none".
@@ -41,7 +39,7 @@ func formatGrace(d time.Duration) string {
 
 // ContentSecurityPolicy is the policy of the HTML statement: nothing is
 // fetched, nothing runs; only its own inline styles apply.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+const ContentSecurityPolicy = statementpage.ContentSecurityPolicy
 
 // palette colours the tiers (Tableau 10), in the order of Statement.Tiers.
 var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
@@ -60,13 +58,13 @@ func (s *Statement) WriteHTML(w io.Writer, generated time.Time) error {
 	}
 	data := struct {
 		S         *Statement
-		CSP       string
+		Head      statementpage.Head
 		Generated string
 		Vendors   string
 		Legend    []legendItem
 		Charts    []*chart
 	}{
-		S: s, CSP: ContentSecurityPolicy, Generated: generated.UTC().Format(time.RFC3339), Legend: legend,
+		S: s, Head: statementpage.NewHead("Royalty statement "+s.Period.Name, 160, "  .late { color: #b44d12; font-weight: 600; }"), Generated: generated.UTC().Format(time.RFC3339), Legend: legend,
 		Charts: []*chart{
 			s.chart("chart-licenses", "Licenses per month", "licenses", true, colors, func(tm *TierMonth) float64 { return float64(tm.Licenses) }),
 			s.chart("chart-royalties", "Royalties per month", "royalty", false, colors, func(tm *TierMonth) float64 { return float64(tm.Royalty) / 100 }),
@@ -102,15 +100,9 @@ type chartBar struct {
 	Value       string
 }
 
-type chartTick struct {
-	Y     float64
-	Label string
-}
+type chartTick = statementpage.Tick
 
-type chartLabel struct {
-	X     float64
-	Label string
-}
+type chartLabel = statementpage.Label
 
 // chart lays out one chart: a stack per month, a segment per tier.
 // Values are whole numbers when whole is set (the ticks too).
@@ -125,7 +117,7 @@ func (s *Statement) chart(id, title, unit string, whole bool, colors map[string]
 		}
 		max = math.Max(max, total)
 	}
-	step := niceStep(max / 4)
+	step := statementpage.NiceStep(max / 4)
 	if whole {
 		step = math.Max(step, 1)
 	}
@@ -133,7 +125,7 @@ func (s *Statement) chart(id, title, unit string, whole bool, colors map[string]
 	plotH := c.Baseline - top
 	for i := 0; i <= 4; i++ {
 		v := step * float64(i)
-		c.Ticks = append(c.Ticks, chartTick{Y: c.Baseline - plotH*float64(i)/4, Label: formatTick(v)})
+		c.Ticks = append(c.Ticks, chartTick{Y: c.Baseline - plotH*float64(i)/4, Label: statementpage.FormatTick(v)})
 	}
 	n := len(s.Months)
 	if n == 0 {
@@ -154,32 +146,9 @@ func (s *Statement) chart(id, title, unit string, whole bool, colors map[string]
 			}
 			h := plotH * value(tm) / top1
 			y -= h
-			c.Bars = append(c.Bars, chartBar{X: round1(x + slot*0.2), Y: round1(y), W: round1(slot * 0.6), H: round1(h),
-				Color: colors[t], Tier: t, Month: m.Label(), Value: formatTick(value(tm))})
+			c.Bars = append(c.Bars, chartBar{X: statementpage.Round1(x + slot*0.2), Y: statementpage.Round1(y), W: statementpage.Round1(slot * 0.6), H: statementpage.Round1(h),
+				Color: colors[t], Tier: t, Month: m.Label(), Value: statementpage.FormatTick(value(tm))})
 		}
 	}
 	return c
 }
-
-// niceStep rounds a tick step up to 1, 2 or 5 times a power of ten.
-func niceStep(v float64) float64 {
-	if v <= 0 {
-		return 0.25
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5} {
-		if v <= m*p*(1+1e-9) {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-func formatTick(v float64) string {
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -24,6 +24,7 @@ import (
 	"unicode"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/internal/leaseapi"
 	"github.com/licet/licet/machine"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
@@ -120,49 +121,23 @@ func CodeOf(err error) string {
 	return ""
 }
 
-// Request asks for a lease.
-type Request struct {
-	Product     string `json:"product"`
-	Fingerprint string `json:"fingerprint"`
-	Client      string `json:"client,omitempty"`
-	// Borrow, in seconds, asks for a borrowed seat of that length.
-	Borrow int64 `json:"borrow,omitempty"`
-	// Wait, in seconds, queues the request that long when every seat is
-	// taken.
-	Wait int64 `json:"wait,omitempty"`
-}
-
-// RenewRequest renews a lease.
-type RenewRequest struct {
-	Fingerprint string `json:"fingerprint"`
-	// Token is the client's current lease, optional: the server checks
-	// it against its log (a lease from beyond the log means the server's
-	// state was rolled back).
-	Token string `json:"token,omitempty"`
-}
-
-// ReleaseRequest releases a lease.
-type ReleaseRequest struct {
-	Fingerprint string `json:"fingerprint"`
-}
-
-// Seats counts the seats.
-type Seats struct {
-	Total    int `json:"total"`
-	InUse    int `json:"in_use"`
-	Borrowed int `json:"borrowed"`
-}
-
-// Lease is a lease handed out: its id, the signed token, when it expires
-// and when the client should renew it.
-type Lease struct {
-	ID         string    `json:"lease_id"`
-	Token      string    `json:"token"`
-	Expires    time.Time `json:"expires"`
-	RenewAfter time.Time `json:"renew_after"`
-	Borrowed   bool      `json:"borrowed"`
-	Seats      Seats     `json:"seats"`
-}
+// The messages of the lease API, declared once for the server and its
+// clients (internal/seatclient, sdk) in package leaseapi.
+type (
+	// Request asks for a lease: POST /v1/leases.
+	Request = leaseapi.LeaseRequest
+	// RenewRequest renews a lease.
+	RenewRequest = leaseapi.RenewRequest
+	// ReleaseRequest releases a lease.
+	ReleaseRequest = leaseapi.ReleaseRequest
+	// Seats counts the seats.
+	Seats = leaseapi.SeatCount
+	// Lease is a lease handed out: its id, the signed token, when it
+	// expires and when the client should renew it.
+	Lease = leaseapi.Lease
+	// Status is the server's state, as GET /v1/status shows it.
+	Status = leaseapi.Status
+)
 
 // Outstanding is a lease held, as GET /v1/leases lists it.
 type Outstanding struct {
@@ -176,17 +151,6 @@ type Outstanding struct {
 	Fingerprint string    `json:"fingerprint"`
 	Expires     time.Time `json:"expires"`
 	Borrowed    bool      `json:"borrowed"`
-}
-
-// Status is the server's state, as GET /v1/status shows it.
-type Status struct {
-	Seats        Seats      `json:"seats"`
-	BorrowsTotal int        `json:"borrows_total"`
-	Queue        int        `json:"queue"`
-	SafeUntil    *time.Time `json:"safe_until,omitempty"`
-	LeaseMax     int64      `json:"lease_max"`
-	Grant        string     `json:"grant"`
-	LogSize      int64      `json:"log_size"`
 }
 
 // lease is an outstanding lease.
@@ -652,7 +616,7 @@ func (s *Server) commitAll(recs []Record) error {
 }
 
 func (s *Server) seats() Seats {
-	return Seats{Total: int(s.site.Seats), InUse: len(s.leases), Borrowed: s.borrowed}
+	return Seats{Total: uint64(s.site.Seats), InUse: uint64(len(s.leases)), Borrowed: uint64(s.borrowed)}
 }
 
 // checkText refuses empty or unprintable text, or text over max bytes.
@@ -1079,8 +1043,8 @@ func (s *Server) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Clock()
-	st := Status{Seats: s.seats(), BorrowsTotal: int(s.site.Borrows), Queue: len(s.waiters),
-		LeaseMax: int64(s.site.MaxLease() / time.Second), Grant: hex.EncodeToString(s.grant.ID), LogSize: int64(len(s.leaseAt))}
+	st := Status{Seats: s.seats(), BorrowsTotal: uint64(s.site.Borrows), Queue: uint64(len(s.waiters)),
+		LeaseMax: int64(s.site.MaxLease() / time.Second), Grant: hex.EncodeToString(s.grant.ID), LogSize: uint64(len(s.leaseAt))}
 	if now.Before(s.safeUntil) {
 		u := s.safeUntil.UTC()
 		st.SafeUntil = &u

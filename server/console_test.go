@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/statementpage/browsertest"
 )
 
 const hostileSubject = `<img src=x onerror=alert(1)>`
@@ -82,22 +84,6 @@ func TestConsoleHeaders(t *testing.T) {
 	}
 }
 
-// chromiumPath is Debian's Chromium, which .ci/services installs.
-const chromiumPath = "/usr/bin/chromium"
-
-// chromium returns the browser, skipping the test when it is absent,
-// except under CI=true, where that fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is absent under CI=true: .ci/services installs it (apt-get install chromium)", chromiumPath)
-		}
-		t.Skipf("%s is absent: this browser test skips; to run it, install Chromium with `. .ci/services` (apt-get install chromium) and run go test again", chromiumPath)
-	}
-	return chromiumPath
-}
-
 // cdp is a minimal Chrome DevTools protocol client over
 // --remote-debugging-pipe (JSON messages ended by NUL on fds 3 and 4),
 // attached to one page.
@@ -133,7 +119,7 @@ func startChromium(t *testing.T) *cdp {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	cmd := exec.CommandContext(ctx, chromium(t), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	cmd := exec.CommandContext(ctx, browsertest.Chromium(t), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{toChrome, fromChrome} // fd 3: Chromium reads; fd 4: it writes
@@ -316,7 +302,7 @@ func (c *cdp) problems() []string {
 // admin token, the ledger checked; any console message, exception,
 // dialog or CSP violation fails the test.
 func TestConsoleInChromium(t *testing.T) {
-	chromium(t)
+	browsertest.Chromium(t)
 	e := newEnv(t, backends()[0].open(t), Config{})
 	hostile := e.mint(hostileSubject, map[string]any{"order": "ord-hostile"})
 	victim := e.mint("Initech GmbH", map[string]any{"order": "ord-initech"})

@@ -121,6 +121,7 @@ type verifiedToken struct {
 	at   time.Time
 }
 
+// storeSchema is the DDL of the token store and the audit table.
 const storeSchema = `
 CREATE TABLE IF NOT EXISTS serve_tokens (
 	id      TEXT PRIMARY KEY,
@@ -130,16 +131,7 @@ CREATE TABLE IF NOT EXISTS serve_tokens (
 	created BIGINT NOT NULL,
 	revoked BIGINT
 );
-CREATE TABLE IF NOT EXISTS serve_audit (
-	at        BIGINT NOT NULL,
-	token_id  TEXT NOT NULL,
-	action    TEXT NOT NULL,
-	entry_id  TEXT NOT NULL,
-	order_ref TEXT NOT NULL,
-	detail    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS serve_audit_entry ON serve_audit (entry_id);
-`
+` + sqldb.AuditSchema
 
 // OpenStore opens the token store in the ledger at location (a file
 // path or a postgres:// URL; open the ledger first, which creates the

@@ -53,21 +53,11 @@ type LicenseSigner struct {
 // SignLicense with a nil grant). The grant is checked as SignLicense
 // checks it; its claims and signature are not (see verify).
 func NewLicenseSigner(signer crypto.Signer, grant []byte) (*LicenseSigner, error) {
-	if signer == nil {
-		return nil, errors.New("token: nil signer")
-	}
-	pub, ok := signer.Public().(ed25519.PublicKey)
-	if !ok || len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("token: signer has a %T public key, want Ed25519", signer.Public())
+	pub, err := checkSigner(signer, grant)
+	if err != nil {
+		return nil, err
 	}
 	if grant != nil {
-		g, err := ParseMessage(grant)
-		if err != nil {
-			return nil, fmt.Errorf("token: embedding grant: %w", err)
-		}
-		if g.Header.Typ != TypeGrant {
-			return nil, fmt.Errorf("token: embedding grant: object has type %q, want %q", g.Header.Typ, TypeGrant)
-		}
 		grant = append([]byte(nil), grant...) // the caller's slice may change
 	}
 	protected := appendProtected(nil, KeyID(pub), TypeLicense, grant)

@@ -350,10 +350,10 @@ func appendSigStructure(b, protected, payload []byte) []byte {
 	return b
 }
 
-// sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
-// public key must be Ed25519; its key id goes into the header. grant, when
-// not nil, is the raw COSE_Sign1 of a grant, embedded at label 13.
-func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, error) {
+// checkSigner checks what sign and NewLicenseSigner take: a signer with
+// an Ed25519 public key, which it returns, and grant, nil or the raw
+// COSE_Sign1 of a grant.
+func checkSigner(signer crypto.Signer, grant []byte) (ed25519.PublicKey, error) {
 	if signer == nil {
 		return nil, errors.New("token: nil signer")
 	}
@@ -369,6 +369,17 @@ func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, erro
 		if g.Header.Typ != TypeGrant {
 			return nil, fmt.Errorf("token: embedding grant: object has type %q, want %q", g.Header.Typ, TypeGrant)
 		}
+	}
+	return pub, nil
+}
+
+// sign builds and signs a COSE_Sign1 of type typ over payload. The signer's
+// public key must be Ed25519; its key id goes into the header. grant, when
+// not nil, is the raw COSE_Sign1 of a grant, embedded at label 13.
+func sign(signer crypto.Signer, typ string, payload, grant []byte) ([]byte, error) {
+	pub, err := checkSigner(signer, grant)
+	if err != nil {
+		return nil, err
 	}
 	protected := appendProtected(nil, KeyID(pub), typ, grant)
 	tbs := appendSigStructure(nil, protected, payload)

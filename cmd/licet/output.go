@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/token"
+	"github.com/spf13/cobra"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -345,4 +347,77 @@ func printRevocations(f *fields, r *token.Revocations, kid []byte) {
 		f.add("revoked key", k)
 	}
 	f.add("signed by key", hex.EncodeToString(kid))
+}
+
+// statementOutput holds the output flags of the statement commands
+// (report statement, seats statement): --format, --json, -o, --force.
+type statementOutput struct {
+	format, out string
+	json, force bool
+}
+
+// addFlags adds the flags to cmd.
+func (o *statementOutput) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "table", "`FORMAT`: table, json, csv or html")
+	f.BoolVar(&o.json, "json", false, "the same as --format json")
+	f.StringVarP(&o.out, "output", "o", "", "write to `FILE` instead of stdout")
+	f.BoolVar(&o.force, "force", false, "overwrite the -o file")
+	_ = cmd.MarkFlagFilename("output")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"table", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// check turns --json into --format json (a usage error when --format
+// says otherwise) and returns the problem of an unknown --format, for the
+// caller to list with its own.
+func (o *statementOutput) check() ([]string, error) {
+	if o.json {
+		if o.format != "table" && o.format != "json" {
+			return nil, usageError("", "--json and --format %s contradict each other", o.format)
+		}
+		o.format = "json"
+	}
+	switch o.format {
+	case "table", "json", "csv", "html":
+		return nil, nil
+	}
+	return []string{fmt.Sprintf("--format %q: use table, json, csv or html", o.format)}, nil
+}
+
+// statement is a statement of package royalty or seats/usage.
+type statement interface {
+	WriteCSV(w io.Writer) error
+	WriteHTML(w io.Writer, generated time.Time) error
+	WriteText(w io.Writer) error
+}
+
+// writeStatement writes s in format (json, csv, html, else a table) to
+// out, a new file (mode 0600, replaced only with force), or to stdout
+// when out is "" or "-". wrote says it wrote the file, for the caller to
+// say so.
+func (a *app) writeStatement(s statement, format, out string, force bool) (wrote bool, err error) {
+	var buf bytes.Buffer
+	switch format {
+	case "json":
+		err = writeJSON(&buf, s)
+	case "csv":
+		err = s.WriteCSV(&buf)
+	case "html":
+		err = s.WriteHTML(&buf, a.now())
+	default:
+		err = s.WriteText(&buf)
+	}
+	if err != nil {
+		return false, failure(err, "")
+	}
+	if out == "" || out == "-" {
+		_, err := a.stdout.Write(buf.Bytes())
+		return false, err
+	}
+	if err := writeNew(out, buf.Bytes(), 0o600, force); err != nil {
+		return false, err
+	}
+	return true, nil
 }

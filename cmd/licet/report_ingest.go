@@ -99,14 +99,9 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 	})
 	var re *report.Error
 	switch {
-	case errors.As(err, &re) && fl.json:
-		if err := writeJSON(a.stdout, &ingestJSON{Report: path, Code: string(re.Code), Message: strings.TrimPrefix(re.Message, "report: "),
-			Evidence: re.Evidence, Licenses: []string{}, Late: []lateJSON{}}); err != nil {
-			return err
-		}
-		return silentExit(exitRejected)
 	case errors.As(err, &re):
-		return failure(fmt.Errorf("%s is refused (%s): %s", path, re.Code, strings.TrimPrefix(err.Error(), "report: ")), ingestHint(re))
+		return a.refused(path, fl.json, &ingestJSON{Report: path, Code: string(re.Code), Message: strings.TrimPrefix(re.Message, "report: "),
+			Evidence: re.Evidence, Licenses: []string{}, Late: []lateJSON{}}, string(re.Code), strings.TrimPrefix(err.Error(), "report: "), ingestHint(re))
 	case err != nil:
 		return failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "report: ")), ledgerHint)
 	}
@@ -141,6 +136,19 @@ func (a *app) reportIngest(path string, fl *reportIngestFlags) error {
 		}
 	}
 	return nil
+}
+
+// refused is the outcome of an ingest that refused the report file path
+// with code: with --json (asJSON) the outcome j and exit status 1, else an
+// error naming the file and the code, msg and hint.
+func (a *app) refused(path string, asJSON bool, j any, code, msg, hint string) error {
+	if asJSON {
+		if err := writeJSON(a.stdout, j); err != nil {
+			return err
+		}
+		return silentExit(exitRejected)
+	}
+	return failure(fmt.Errorf("%s is refused (%s): %s", path, code, msg), hint)
 }
 
 // ingestHint says what to do about a refused report.

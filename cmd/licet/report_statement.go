@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +11,9 @@ import (
 )
 
 type reportStatementFlags struct {
-	lf                           ledgerCmdFlags
-	period, format, out, partner string
-	policy                       string
-	force, json                  bool
+	lf                      ledgerCmdFlags
+	period, partner, policy string
+	statementOutput
 }
 
 func newReportStatementCmd(a *app) *cobra.Command {
@@ -60,32 +58,17 @@ the report that first held it, and is listed as late. -o FILE is written with mo
 	fl.lf.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&fl.period, "period", "", "the `PERIOD`: 2026-Q4, 2026-11, 2026, 2026-10-01..2026-12-31, last-quarter... (required)")
-	f.StringVar(&fl.format, "format", "table", "`FORMAT`: table, json, csv or html")
-	f.BoolVar(&fl.json, "json", false, "the same as --format json")
-	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
-	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	f.StringVar(&fl.partner, "partner", "", "only the licenses of partner `ID`")
 	f.StringVar(&fl.policy, "policy", "", "the policy `FILE` with the prices (default: LICET_POLICY, else licet.toml beside the key)")
-	_ = cmd.MarkFlagFilename("output")
 	_ = cmd.MarkFlagFilename("policy", "toml")
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"table", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	fl.statementOutput.addFlags(cmd)
 	return cmd
 }
 
 func (a *app) reportStatement(fl *reportStatementFlags) error {
-	if fl.json {
-		if fl.format != "table" && fl.format != "json" {
-			return usageError("", "--json and --format %s contradict each other", fl.format)
-		}
-		fl.format = "json"
-	}
-	var problems []string
-	switch fl.format {
-	case "table", "json", "csv", "html":
-	default:
-		problems = append(problems, fmt.Sprintf("--format %q: use table, json, csv or html", fl.format))
+	problems, err := fl.statementOutput.check()
+	if err != nil {
+		return err
 	}
 	period, err := royalty.ParsePeriod(fl.period, a.now())
 	switch {
@@ -118,25 +101,7 @@ func (a *app) reportStatement(fl *reportStatementFlags) error {
 	if err != nil {
 		return failure(errors.New(strings.TrimPrefix(err.Error(), "royalty: ")), "see 'licet report statement --help' for the prices")
 	}
-	var buf bytes.Buffer
-	switch fl.format {
-	case "json":
-		err = writeJSON(&buf, s)
-	case "csv":
-		err = s.WriteCSV(&buf)
-	case "html":
-		err = s.WriteHTML(&buf, a.now())
-	default:
-		err = s.WriteText(&buf)
-	}
-	if err != nil {
-		return failure(err, "")
-	}
-	if fl.out == "" || fl.out == "-" {
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
-	}
-	if err := writeNew(fl.out, buf.Bytes(), 0o600, fl.force); err != nil {
+	if wrote, err := a.writeStatement(s, fl.format, fl.out, fl.force); !wrote || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "licet: wrote the %s statement (%d licenses, %s) to %s\n", period.Name, s.Licenses, strings.TrimSpace(s.Royalty.String()+" "+s.Currency), fl.out)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -243,13 +242,9 @@ func (a *app) seatsIngest(path string, fl *seatsIngestFlags) error {
 	h, acc, err := usage.Ingest(fl.store, vendor, grant, data, path)
 	var ue *usage.Error
 	switch {
-	case errors.As(err, &ue) && fl.json:
-		if err := writeJSON(a.stdout, &seatsIngestJSON{Report: path, Code: string(ue.Code), Message: ue.Message, Evidence: ue.Evidence}); err != nil {
-			return err
-		}
-		return silentExit(exitRejected)
 	case errors.As(err, &ue):
-		return failure(fmt.Errorf("%s is refused (%s): %s", path, ue.Code, strings.TrimPrefix(err.Error(), "usage: ")), seatsIngestHint(ue))
+		return a.refused(path, fl.json, &seatsIngestJSON{Report: path, Code: string(ue.Code), Message: ue.Message, Evidence: ue.Evidence},
+			string(ue.Code), strings.TrimPrefix(err.Error(), "usage: "), seatsIngestHint(ue))
 	case err != nil:
 		return failure(fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "usage: ")), "")
 	}
@@ -292,9 +287,9 @@ func seatsIngestHint(e *usage.Error) string {
 }
 
 type seatsStatementFlags struct {
-	trust, store, period, format, out string
-	grants                            []string
-	force, json                       bool
+	trust, store, period string
+	grants               []string
+	statementOutput
 }
 
 func newSeatsStatementCmd(a *app) *cobra.Command {
@@ -335,32 +330,17 @@ never overwritten without --force.`,
 	f.StringArrayVar(&fl.grants, "grant", nil, "the site grant: its `FILE`, or its id in the store (repeatable: the sub-grants of one site's servers, counted together)")
 	f.StringVar(&fl.trust, "trust", "", "your public key `FILE` (with report files as arguments)")
 	f.StringVar(&fl.period, "period", "", "only the days of `PERIOD`: 2026-Q4, 2026-11, 2026, 2026-10-01..2026-12-31, last-quarter...")
-	f.StringVar(&fl.format, "format", "table", "`FORMAT`: table, json, csv or html")
-	f.BoolVar(&fl.json, "json", false, "the same as --format json")
-	f.StringVarP(&fl.out, "output", "o", "", "write to `FILE` instead of stdout")
-	f.BoolVar(&fl.force, "force", false, "overwrite the -o file")
 	_ = cmd.MarkFlagDirname("store")
 	_ = cmd.MarkFlagFilename("grant")
 	_ = cmd.MarkFlagFilename("trust", "pub")
-	_ = cmd.MarkFlagFilename("output")
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"table", "json", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	fl.statementOutput.addFlags(cmd)
 	return cmd
 }
 
 func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
-	if fl.json {
-		if fl.format != "table" && fl.format != "json" {
-			return usageError("", "--json and --format %s contradict each other", fl.format)
-		}
-		fl.format = "json"
-	}
-	var problems []string
-	switch fl.format {
-	case "table", "json", "csv", "html":
-	default:
-		problems = append(problems, fmt.Sprintf("--format %q: use table, json, csv or html", fl.format))
+	problems, err := fl.statementOutput.check()
+	if err != nil {
+		return err
 	}
 	var opt usage.Options
 	if fl.period != "" {
@@ -382,25 +362,7 @@ func (a *app) seatsStatement(reports []string, fl *seatsStatementFlags) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	switch fl.format {
-	case "json":
-		err = writeJSON(&buf, s)
-	case "csv":
-		err = s.WriteCSV(&buf)
-	case "html":
-		err = s.WriteHTML(&buf, a.now())
-	default:
-		err = s.WriteText(&buf)
-	}
-	if err != nil {
-		return failure(err, "")
-	}
-	if fl.out == "" || fl.out == "-" {
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
-	}
-	if err := writeNew(fl.out, buf.Bytes(), 0o600, fl.force); err != nil {
+	if wrote, err := a.writeStatement(s, fl.format, fl.out, fl.force); !wrote || err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "licet: wrote the seat usage statement of site %s (%s, peak %d of %d seats) to %s\n",

@@ -163,32 +163,78 @@ func Sign(c *Checkpoint, s note.Signer) ([]byte, error) {
 // holding a checkpoint of that origin, and returns the checkpoint. It
 // reads at most maxSize bytes.
 func Open(msg []byte, origin string, pub ed25519.PublicKey, maxSize int) (*Checkpoint, error) {
-	if len(msg) > maxSize {
+	c, f, err := open(msg, origin, pub, maxSize)
+	if f == nil {
+		return c, err
+	}
+	switch f.step {
+	case tooLarge:
 		return nil, fmt.Errorf("checkpoint: the note is %d bytes, over the %d allowed", len(msg), maxSize)
+	case unsigned:
+		return nil, fmt.Errorf("checkpoint: the note is not signed by %s (key hash %08x)", origin, f.keyHash)
+	case badSignature:
+		return nil, fmt.Errorf("checkpoint: the signature by %s does not verify: the note was altered after it was signed", origin)
+	case notNote:
+		return nil, fmt.Errorf("checkpoint: not a signed note: %v", f.err)
+	case notCheckpoint:
+		return nil, f.err
+	default: // otherOrigin
+		return nil, fmt.Errorf("checkpoint: the checkpoint is for the log %q, not %q", c.Origin, origin)
+	}
+}
+
+// A failure is where [open] refused a note, with what the messages say.
+type failure struct {
+	step    int
+	keyHash uint32   // unsigned: the hash of the key expected
+	by      []string // unsigned: the signatures there are, as name (key hash)
+	err     error    // notNote, notCheckpoint
+}
+
+// The steps of [open].
+const (
+	tooLarge = iota
+	unsigned
+	badSignature
+	notNote
+	notCheckpoint
+	otherOrigin
+)
+
+// open is [Open] and [OpenReport] without their words: a failure for a
+// note refused (with the checkpoint read for otherOrigin), an error for a
+// key that is not Ed25519.
+func open(msg []byte, origin string, pub ed25519.PublicKey, maxSize int) (*Checkpoint, *failure, error) {
+	if len(msg) > maxSize {
+		return nil, &failure{step: tooLarge}, nil
 	}
 	v, err := NewVerifier(origin, pub)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n, err := note.Open(msg, note.VerifierList(v))
 	var unverified *note.UnverifiedNoteError
 	var invalid *note.InvalidSignatureError
 	switch {
 	case errors.As(err, &unverified):
-		return nil, fmt.Errorf("checkpoint: the note is not signed by %s (key hash %08x)", origin, v.KeyHash())
+		f := &failure{step: unsigned, keyHash: v.KeyHash()}
+		for _, s := range unverified.Note.UnverifiedSigs {
+			f.by = append(f.by, fmt.Sprintf("%s (key hash %08x)", s.Name, s.Hash))
+		}
+		return nil, f, nil
 	case errors.As(err, &invalid):
-		return nil, fmt.Errorf("checkpoint: the signature by %s does not verify: the note was altered after it was signed", origin)
+		return nil, &failure{step: badSignature}, nil
 	case err != nil:
-		return nil, fmt.Errorf("checkpoint: not a signed note: %v", err)
+		return nil, &failure{step: notNote, err: err}, nil
 	}
 	c, err := Parse([]byte(n.Text))
 	if err != nil {
-		return nil, err
+		return nil, &failure{step: notCheckpoint, err: err}, nil
 	}
 	if c.Origin != origin {
-		return nil, fmt.Errorf("checkpoint: the checkpoint is for the log %q, not %q", c.Origin, origin)
+		return c, &failure{step: otherOrigin}, nil
 	}
-	return c, nil
+	return c, nil, nil
 }
 
 // Split splits the text of a file of signed checkpoints (notes
@@ -232,4 +278,56 @@ func Split(data []byte) ([][]byte, error) {
 		return nil, errors.New("checkpoint: the checkpoint file holds no signed checkpoint")
 	}
 	return notes, nil
+}
+
+// Failure says why [OpenReport] refused a checkpoint.
+type Failure int
+
+// The failures.
+const (
+	// Malformed: too large, not a signed note or not a checkpoint.
+	Malformed Failure = iota + 1
+	// Tampered: the key's signature does not verify.
+	Tampered
+	// WrongKey: no signature by the key, or the checkpoint of another log.
+	WrongKey
+)
+
+// Refusal is the error of [OpenReport] for a checkpoint it refuses: the
+// failure and a message for people, without a prefix.
+type Refusal struct {
+	Failure Failure
+	Message string
+}
+
+func (r *Refusal) Error() string { return "checkpoint: " + r.Message }
+
+func refuse(f Failure, format string, args ...any) *Refusal {
+	return &Refusal{Failure: f, Message: fmt.Sprintf(format, args...)}
+}
+
+// OpenReport is [Open] for the checkpoint a report carries (packages
+// report and seats/usage), its messages written for the one who reads
+// the refusal: key names the key expected ("the grant's key"), logOf the
+// owner of the log expected ("the log of the grant's key"). Refusals are
+// [*Refusal] values; other errors (a key that is not Ed25519) are not.
+func OpenReport(msg []byte, origin string, pub ed25519.PublicKey, maxSize int, key, logOf string) (*Checkpoint, error) {
+	c, f, err := open(msg, origin, pub, maxSize)
+	if f == nil {
+		return c, err
+	}
+	switch f.step {
+	case tooLarge:
+		return nil, refuse(Malformed, "the checkpoint is %d bytes, over the %d allowed", len(msg), maxSize)
+	case unsigned:
+		return nil, refuse(WrongKey, "the checkpoint is not signed by %s %s (key hash %08x) but by %s", key, origin, f.keyHash, strings.Join(f.by, ", "))
+	case badSignature:
+		return nil, refuse(Tampered, "the checkpoint's signature by %s does not verify: the checkpoint was altered after it was signed", origin)
+	case notNote:
+		return nil, refuse(Malformed, "the checkpoint is not a signed note: %v", f.err)
+	case notCheckpoint:
+		return nil, refuse(Malformed, "%s", strings.TrimPrefix(f.err.Error(), "checkpoint: "))
+	default: // otherOrigin
+		return nil, refuse(WrongKey, "the checkpoint is for the log %q, not %q, the log of %s", c.Origin, origin, logOf)
+	}
 }

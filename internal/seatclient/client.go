@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/licet/licet/internal/leaseapi"
 )
 
 // Codes of a site lease server's refusals ([Error].Code), as its HTTP API
@@ -79,56 +81,18 @@ func HTTPClient(caPEM []byte, timeout time.Duration) (*http.Client, error) {
 	return c, nil
 }
 
-// LeaseRequest is what a client asks for: POST /v1/leases.
-type LeaseRequest struct {
-	// Product is the product id the lease is for.
-	Product string `json:"product"`
-	// Fingerprint is the machine's fingerprint for the product
-	// (machine.Machine.Fingerprint): the lease is bound to it.
-	Fingerprint string `json:"fingerprint"`
-	// Client is free text the server logs (a user or host name); optional.
-	Client string `json:"client,omitempty"`
-	// Borrow, when not zero, asks for a borrowed seat for this long, in
-	// seconds: a long lease for a machine leaving the network.
-	Borrow int64 `json:"borrow,omitempty"`
-	// Wait, when not zero, asks the server to queue the request up to
-	// this many seconds when every seat is taken.
-	Wait int64 `json:"wait,omitempty"`
-}
-
-// SeatCount is how the seats of a lease server are used.
-type SeatCount struct {
-	Total    uint64 `json:"total"`
-	InUse    uint64 `json:"in_use"`
-	Borrowed uint64 `json:"borrowed"`
-}
-
-// Lease is a lease server's answer to an acquisition or a renewal.
-type Lease struct {
-	// ID is the lease id, 32 hex digits: the cti of the lease token.
-	ID string `json:"lease_id"`
-	// Token is the lease, a license in licet's text form.
-	Token string `json:"token"`
-	// Expires is when the lease ends (its exp).
-	Expires time.Time `json:"expires"`
-	// RenewAfter is when the server suggests renewing it.
-	RenewAfter time.Time `json:"renew_after"`
-	// Borrowed reports a borrowed seat.
-	Borrowed bool `json:"borrowed"`
-	// Seats is the server's count after this lease.
-	Seats SeatCount `json:"seats"`
-}
-
-// Status is a lease server's GET /v1/status.
-type Status struct {
-	Seats        SeatCount  `json:"seats"`
-	BorrowsTotal uint64     `json:"borrows_total"`
-	Queue        uint64     `json:"queue"`
-	SafeUntil    *time.Time `json:"safe_until,omitempty"`
-	LeaseMax     int64      `json:"lease_max"`
-	Grant        string     `json:"grant"`
-	LogSize      uint64     `json:"log_size"`
-}
+// The messages of the lease API, declared once for the server (package
+// seats) and its clients in package leaseapi.
+type (
+	// LeaseRequest is what a client asks for: POST /v1/leases.
+	LeaseRequest = leaseapi.LeaseRequest
+	// SeatCount is how the seats of a lease server are used.
+	SeatCount = leaseapi.SeatCount
+	// Lease is a lease server's answer to an acquisition or a renewal.
+	Lease = leaseapi.Lease
+	// Status is a lease server's GET /v1/status.
+	Status = leaseapi.Status
+)
 
 // Error is a request to a lease server that failed: refused with a
 // code ([CodeSeatsFull], [CodeLeaseGone], ...), or not answered at all
@@ -200,10 +164,7 @@ func (c *Client) Renew(ctx context.Context, id, fingerprint, token string) (*Lea
 	if !ValidLeaseID(id) {
 		return nil, fmt.Errorf("seatclient: lease id %q is not 32 lower case hex digits", id)
 	}
-	body := struct {
-		Fingerprint string `json:"fingerprint"`
-		Token       string `json:"token,omitempty"`
-	}{fingerprint, token}
+	body := leaseapi.RenewRequest{Fingerprint: fingerprint, Token: token}
 	var l Lease
 	if err := c.do(ctx, "renew", http.MethodPost, "/v1/leases/"+id+"/renew", body, http.StatusOK, &l); err != nil {
 		return nil, err
@@ -217,9 +178,7 @@ func (c *Client) Release(ctx context.Context, id, fingerprint string) error {
 	if !ValidLeaseID(id) {
 		return fmt.Errorf("seatclient: lease id %q is not 32 lower case hex digits", id)
 	}
-	body := struct {
-		Fingerprint string `json:"fingerprint"`
-	}{fingerprint}
+	body := leaseapi.ReleaseRequest{Fingerprint: fingerprint}
 	return c.do(ctx, "release", http.MethodDelete, "/v1/leases/"+id, body, http.StatusNoContent, nil)
 }
 

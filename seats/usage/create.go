@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/checkpoint"
+	"github.com/licet/licet/internal/reportfile"
 	"github.com/licet/licet/seats"
 	"github.com/licet/licet/token"
 	"golang.org/x/mod/sumdb/tlog"
@@ -38,7 +39,7 @@ func Create(l *seats.Log, opt CreateOptions) (*Report, error) {
 		return nil, fmt.Errorf("usage: the site log has no signed checkpoint yet: nothing to report")
 	}
 	grantID, ok := strings.CutPrefix(l.Origin, Origin(""))
-	if !ok || !isHex(grantID, 32) {
+	if !ok || !reportfile.IsHex(grantID, 32) {
 		return nil, fmt.Errorf("usage: the site log is %q, not the log of a site grant (%s<grant id>)", l.Origin, Origin(""))
 	}
 	g, err := logGrant(l, grantID, opt.Grant)

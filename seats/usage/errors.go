@@ -3,6 +3,8 @@ package usage
 import (
 	"errors"
 	"fmt"
+
+	"github.com/licet/licet/internal/reportfile"
 )
 
 // Code names why a usage report was refused. Codes are stable: scripts
@@ -48,10 +50,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Evidence != "" {
-		return fmt.Sprintf("usage: %s (evidence kept in %s)", e.Message, e.Evidence)
-	}
-	return "usage: " + e.Message
+	return reportfile.ErrorText("usage", e.Message, e.Evidence)
 }
 
 // Is reports whether target is an *Error with the same code.

@@ -3,12 +3,9 @@ package usage
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 
-	"github.com/licet/licet/keys"
+	"github.com/licet/licet/internal/reportfile"
 )
 
 // EvidenceKind is the "licet_evidence" member of an evidence file.
@@ -56,40 +53,18 @@ func (h *History) inconsistent(a *Accepted, explanation string) error {
 		report, _ = json.Marshal(string(a.Data))
 	}
 	ev := &Evidence{
-		Kind: EvidenceKind,
-		Explanation: explanation + ". Both checkpoints are signed by the site's key (public_key); anyone can check them with " +
-			"golang.org/x/mod/sumdb/note under the key name " + Origin(h.GrantID) + ".",
-		Vendor: h.Grant.Issuer, Site: h.Grant.Subject, GrantID: h.GrantID,
+		Kind:        EvidenceKind,
+		Explanation: reportfile.Explanation(explanation, "site's", Origin(h.GrantID)),
+		Vendor:      h.Grant.Issuer, Site: h.Grant.Subject, GrantID: h.GrantID,
 		PublicKey: base64.StdEncoding.EncodeToString(h.siteKey),
 		Earlier: EvidenceNote{Size: earlier.Checkpoint.Size, Root: earlier.Checkpoint.Root.String(),
 			Note: earlier.Report.Checkpoint, Source: earlier.Source},
 		Later: EvidenceNote{Size: a.Checkpoint.Size, Root: a.Checkpoint.Root.String(), Note: a.Report.Checkpoint, Source: a.Source},
 		Proof: a.Report.Proof, Report: report,
 	}
-	path, err := writeEvidence(h.EvidenceDir, fmt.Sprintf("licet-seat-evidence-%s-%d-%d", h.GrantID, earlier.Checkpoint.Size, a.Checkpoint.Size), ev)
+	path, err := reportfile.WriteEvidence(h.EvidenceDir, fmt.Sprintf("licet-seat-evidence-%s-%d-%d", h.GrantID, earlier.Checkpoint.Size, a.Checkpoint.Size), ev)
 	if err != nil {
 		return refuse(CodeInconsistent, "%s; the evidence could not be written: %v", explanation, err)
 	}
 	return &Error{Code: CodeInconsistent, Message: explanation + "; nothing was ingested", Evidence: path}
-}
-
-// writeEvidence writes ev as NAME.json in dir (NAME-2.json... when taken),
-// atomically, mode 0600, and returns its path.
-func writeEvidence(dir, name string, ev *Evidence) (string, error) {
-	data, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	data = append(data, '\n')
-	for i := 1; i <= 100; i++ {
-		path := filepath.Join(dir, name+".json")
-		if i > 1 {
-			path = filepath.Join(dir, fmt.Sprintf("%s-%d.json", name, i))
-		}
-		err := keys.WriteFile(path, data, 0o600, false)
-		if !errors.Is(err, fs.ErrExist) {
-			return path, err
-		}
-	}
-	return "", fmt.Errorf("100 evidence files named %s in %s already", name, dir)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/licet/licet/seats"
 	"github.com/licet/licet/token"
 	"github.com/licet/licet/verify"
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -219,37 +218,22 @@ func (h *History) Add(data []byte, source string) (*Accepted, error) {
 // openCheckpoint checks that msg is a checkpoint note of the site log
 // signed by the site key, and returns the checkpoint.
 func (h *History) openCheckpoint(msg []byte) (*checkpoint.Checkpoint, error) {
-	if len(msg) > MaxCheckpointSize {
-		return nil, refuse(CodeMalformed, "the checkpoint is %d bytes, over the %d allowed", len(msg), MaxCheckpointSize)
-	}
-	origin := Origin(h.GrantID)
-	v, err := checkpoint.NewVerifier(origin, h.siteKey)
-	if err != nil {
+	c, err := checkpoint.OpenReport(msg, Origin(h.GrantID), h.siteKey, MaxCheckpointSize, "the site key", "the site grant")
+	var r *checkpoint.Refusal
+	switch {
+	case errors.As(err, &r):
+		return nil, refuse(refusalCodes[r.Failure], "%s", r.Message)
+	case err != nil:
 		return nil, fmt.Errorf("usage: %s", strings.TrimPrefix(err.Error(), "checkpoint: "))
 	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	var unverified *note.UnverifiedNoteError
-	var invalid *note.InvalidSignatureError
-	switch {
-	case errors.As(err, &unverified):
-		var by []string
-		for _, s := range unverified.Note.UnverifiedSigs {
-			by = append(by, fmt.Sprintf("%s (key hash %08x)", s.Name, s.Hash))
-		}
-		return nil, refuse(CodeWrongKey, "the checkpoint is not signed by the site key %s (key hash %08x) but by %s", origin, v.KeyHash(), strings.Join(by, ", "))
-	case errors.As(err, &invalid):
-		return nil, refuse(CodeTampered, "the checkpoint's signature by %s does not verify: the checkpoint was altered after it was signed", origin)
-	case err != nil:
-		return nil, refuse(CodeMalformed, "the checkpoint is not a signed note: %v", err)
-	}
-	c, err := checkpoint.Parse([]byte(n.Text))
-	if err != nil {
-		return nil, refuse(CodeMalformed, "%s", strings.TrimPrefix(err.Error(), "checkpoint: "))
-	}
-	if c.Origin != origin {
-		return nil, refuse(CodeWrongKey, "the checkpoint is for the log %q, not %q, the log of the site grant", c.Origin, origin)
-	}
 	return c, nil
+}
+
+// refusalCodes are the codes of the failures of [checkpoint.OpenReport].
+var refusalCodes = map[checkpoint.Failure]Code{
+	checkpoint.Malformed: CodeMalformed,
+	checkpoint.Tampered:  CodeTampered,
+	checkpoint.WrongKey:  CodeWrongKey,
 }
 
 // position checks the checkpoint and the report's start against the
@@ -415,16 +399,16 @@ func (h *History) checkRecords(a *Accepted) error {
 		index := a.Start + int64(i)
 		e, err := ParseEvent(raw)
 		if err != nil {
-			p.add(CodeMalformed, "record %d: %s", index, strings.TrimPrefix(err.Error(), "usage: "))
+			p.Add(CodeMalformed, "record %d: %s", index, strings.TrimPrefix(err.Error(), "usage: "))
 			continue
 		}
 		if e.Seq != index {
-			p.add(CodeMalformed, "record %d says it is record %d (seq): the site's log numbers its records wrongly", index, e.Seq)
+			p.Add(CodeMalformed, "record %d says it is record %d (seq): the site's log numbers its records wrongly", index, e.Seq)
 			continue
 		}
 		if e.Token != "" && !h.trusted {
 			if err := h.checkLease(e); err != "" {
-				p.add(CodeOutsideGrant, "record %d (%s, lease %s): %s", index, e.Event, e.Lease, err)
+				p.Add(CodeOutsideGrant, "record %d (%s, lease %s): %s", index, e.Event, e.Lease, err)
 				continue
 			}
 		}

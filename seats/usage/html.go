@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/licet/licet/internal/statementpage"
 )
 
 //go:embed statement.html
@@ -15,15 +17,12 @@ var statementHTML string
 
 // statementTemplate is parsed on first use.
 var statementTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("statement").Funcs(template.FuncMap{
-		"add":      func(a, b float64) float64 { return a + b },
-		"subtract": func(a, b float64) float64 { return a - b },
-	}).Parse(statementHTML))
+	return statementpage.Parse(statementHTML, nil)
 })
 
 // ContentSecurityPolicy is the policy of the HTML statement: nothing is
 // fetched, nothing runs; only its own inline styles apply.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+const ContentSecurityPolicy = statementpage.ContentSecurityPolicy
 
 // Colours of the HTML statement: the products (Tableau 10 but the two
 // colours of the peaks, in the order of Statement.Products), and a day's
@@ -66,7 +65,7 @@ func (s *Statement) WriteHTML(w io.Writer, generated time.Time) error {
 	}
 	data := struct {
 		S         *Statement
-		CSP       string
+		Head      statementpage.Head
 		Generated string
 		First     string
 		Last      string
@@ -76,7 +75,7 @@ func (s *Statement) WriteHTML(w io.Writer, generated time.Time) error {
 		DayRows   []dayRow
 		Rows      []productRow
 	}{
-		S: s, CSP: ContentSecurityPolicy, Generated: rfc3339(generated), First: rfc3339(s.First), Last: rfc3339(s.Last),
+		S: s, Head: statementpage.NewHead("Seat usage of "+s.Site.Site, 140, "  .over { color: #b3261e; font-weight: 600; }"), Generated: rfc3339(generated), First: rfc3339(s.First), Last: rfc3339(s.Last),
 		Over: s.over(s.Total.Peak), Legend: legend, DayRows: days, Rows: rows,
 		Charts: []*chart{s.peakChart(), s.hoursChart(colors)},
 	}
@@ -106,15 +105,9 @@ type chartBar struct {
 	Value          string
 }
 
-type chartTick struct {
-	Y     float64
-	Label string
-}
+type chartTick = statementpage.Tick
 
-type chartLabel struct {
-	X     float64
-	Label string
-}
+type chartLabel = statementpage.Label
 
 const chartWidth, chartHeight, chartLeft, chartRight, chartTop, chartBottom = 640, 260, 64.0, 16.0, 16.0, 36.0
 
@@ -123,13 +116,13 @@ const chartWidth, chartHeight, chartLeft, chartRight, chartTop, chartBottom = 64
 func (s *Statement) newChart(id, title, unit string, top float64, whole bool) (*chart, float64, func(i int) float64) {
 	c := &chart{ID: id, Title: title, Unit: unit, Width: chartWidth, Height: chartHeight, PlotLeft: chartLeft,
 		PlotRight: chartWidth - chartRight, Baseline: chartHeight - chartBottom}
-	step := niceStep(top / 4)
+	step := statementpage.NiceStep(top / 4)
 	if whole {
 		step = math.Max(math.Ceil(step), 1)
 	}
 	plotH := c.Baseline - chartTop
 	for i := 0; i <= 4; i++ {
-		c.Ticks = append(c.Ticks, chartTick{Y: round1(c.Baseline - plotH*float64(i)/4), Label: formatTick(step * float64(i))})
+		c.Ticks = append(c.Ticks, chartTick{Y: statementpage.Round1(c.Baseline - plotH*float64(i)/4), Label: statementpage.FormatTick(step * float64(i))})
 	}
 	scale := plotH / (4 * step)
 	n := len(s.Days)
@@ -137,7 +130,7 @@ func (s *Statement) newChart(id, title, unit string, top float64, whole bool) (*
 	every := (n + 13) / 14 // at most 14 day labels
 	for i, d := range s.Days {
 		if i%every == 0 {
-			c.Labels = append(c.Labels, chartLabel{X: round1(c.PlotLeft + slot*(float64(i)+0.5)), Label: d.Date.Format("01-02")})
+			c.Labels = append(c.Labels, chartLabel{X: statementpage.Round1(c.PlotLeft + slot*(float64(i)+0.5)), Label: d.Date.Format("01-02")})
 		}
 	}
 	return c, scale, func(i int) float64 { return c.PlotLeft + slot*float64(i) }
@@ -157,11 +150,11 @@ func (s *Statement) peakChart() *chart {
 			color = colorOver
 		}
 		h := scale * float64(d.Peak)
-		c.Bars = append(c.Bars, chartBar{X: round1(x(i) + slot*0.2), Y: round1(c.Baseline - h), W: round1(slot * 0.6), H: round1(h),
+		c.Bars = append(c.Bars, chartBar{X: statementpage.Round1(x(i) + slot*0.2), Y: statementpage.Round1(c.Baseline - h), W: statementpage.Round1(slot * 0.6), H: statementpage.Round1(h),
 			Color: color, Day: d.Label(), Value: fmt.Sprint(d.Peak)})
 	}
 	if s.Seats > 0 {
-		c.Limit = &chartTick{Y: round1(c.Baseline - scale*float64(s.Seats)), Label: fmt.Sprintf("%d seats", s.Seats)}
+		c.Limit = &chartTick{Y: statementpage.Round1(c.Baseline - scale*float64(s.Seats)), Label: fmt.Sprintf("%d seats", s.Seats)}
 	}
 	return c
 }
@@ -183,32 +176,9 @@ func (s *Statement) hoursChart(colors map[string]string) *chart {
 			}
 			h := scale * float64(u.SeatSeconds) / 3600
 			y -= h
-			c.Bars = append(c.Bars, chartBar{X: round1(x(i) + slot*0.2), Y: round1(y), W: round1(slot * 0.6), H: round1(h),
+			c.Bars = append(c.Bars, chartBar{X: statementpage.Round1(x(i) + slot*0.2), Y: statementpage.Round1(y), W: statementpage.Round1(slot * 0.6), H: statementpage.Round1(h),
 				Color: colors[p], Product: p, Day: d.Label(), Value: u.SeatHours()})
 		}
 	}
 	return c
 }
-
-// niceStep rounds a tick step up to 1, 2 or 5 times a power of ten.
-func niceStep(v float64) float64 {
-	if v <= 0 {
-		return 0.25
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5} {
-		if v <= m*p*(1+1e-9) {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-func formatTick(v float64) string {
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-func round1(v float64) float64 { return math.Round(v*10) / 10 }

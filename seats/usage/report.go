@@ -1,12 +1,10 @@
 package usage
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/reportfile"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -68,20 +66,17 @@ func (r *Report) Size() int64 { return r.Start + int64(len(r.Records)) }
 
 // Marshal returns the report file: indented JSON ending in a newline.
 func (r *Report) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
 	if r.Proof == nil {
 		r.Proof = []string{}
 	}
 	if r.Records == nil {
 		r.Records = [][]byte{}
 	}
-	if err := enc.Encode(r); err != nil {
+	b, err := reportfile.Marshal(r)
+	if err != nil {
 		return nil, fmt.Errorf("usage: %v", err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // Parse reads a usage report file strictly: JSON with exactly the members
@@ -92,59 +87,20 @@ func Parse(data []byte) (*Report, error) {
 	if len(data) > MaxSize {
 		return nil, refuse(CodeMalformed, "the report is %d bytes, over the %d allowed: ask the site to report more often", len(data), MaxSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var r Report
-	if err := dec.Decode(&r); err != nil {
-		return nil, refuse(CodeMalformed, "not a licet seat usage report: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if err := reportfile.Decode(data, &r); err != nil {
+		return nil, refuse(CodeMalformed, "not a licet seat usage report: %v", err)
 	}
-	if dec.More() {
-		return nil, refuse(CodeMalformed, "not a licet seat usage report: data after the JSON object")
-	}
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var c reportfile.Checks
 	if r.Version != Version {
-		add("licet_seat_usage is %d, not %d (a report of another licet version, or not a usage report)", r.Version, Version)
+		c.Add("licet_seat_usage is %d, not %d (a report of another licet version, or not a usage report)", r.Version, Version)
 	}
-	if !isHex(r.GrantID, 32) {
-		add("grant %q is not a grant id (32 hex digits)", r.GrantID)
-	}
-	if !isHex(r.KID, 16) {
-		add("kid %q is not a key id (16 hex digits)", r.KID)
-	}
-	if r.Start < 0 {
-		add("start %d is negative", r.Start)
-	}
-	if r.Checkpoint == "" {
-		add("checkpoint is missing")
-	}
-	for i, p := range r.Proof {
-		if _, err := tlog.ParseHash(p); err != nil {
-			add("proof hash %d %q is not a hash", i, p)
-			break
-		}
-	}
-	for i, e := range r.Records {
-		if len(e) == 0 {
-			add("record %d is empty", r.Start+int64(i))
-			break
-		}
-	}
-	if len(problems) > 0 {
-		return nil, refuse(CodeMalformed, "not a valid usage report: %s", strings.Join(problems, "; "))
+	c.Members(r.GrantID, r.KID, r.Start, r.Checkpoint, r.Proof, "record", r.Records)
+	if len(c) > 0 {
+		return nil, refuse(CodeMalformed, "not a valid usage report: %s", c)
 	}
 	return &r, nil
 }
 
 // proof returns the consistency proof.
-func (r *Report) proof() tlog.TreeProof {
-	p := make(tlog.TreeProof, len(r.Proof))
-	for i, s := range r.Proof {
-		p[i], _ = tlog.ParseHash(s) // checked by Parse
-	}
-	return p
-}
-
-func isHex(s string, n int) bool {
-	return len(s) == n && strings.Trim(s, "0123456789abcdef") == ""
-}
+func (r *Report) proof() tlog.TreeProof { return reportfile.Proof(r.Proof) }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/licet/licet/internal/reportfile"
 	"github.com/licet/licet/keys"
 	"github.com/licet/licet/verify"
 )
@@ -96,7 +97,7 @@ func Grants(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, de := range des {
-		if de.IsDir() && isHex(de.Name(), 32) {
+		if de.IsDir() && reportfile.IsHex(de.Name(), 32) {
 			if _, err := os.Stat(filepath.Join(dir, de.Name(), grantFile)); err == nil {
 				out = append(out, de.Name())
 			}
