@@ -138,10 +138,29 @@ func (l *Ledger) insertAudit(ctx context.Context, tx *sql.Tx, a *Audit, e *Entry
 	if a == nil {
 		return nil
 	}
+	return l.insertAuditRows(ctx, tx, a, auditRows(a, e, evs, extra))
+}
+
+// auditChunk is the most audit rows in one INSERT (6 parameters a row).
+const auditChunk = 400
+
+// insertAuditRows stores rows, each by the actor of its Audit, in
+// multi-row INSERTs: an append of a pool's group stores its audit in one
+// statement inside the log's lock, not one a license. audits[i] is the
+// Audit of rows[i]; a single Audit serves every row.
+func (l *Ledger) insertAuditRows(ctx context.Context, tx *sql.Tx, a *Audit, rows []auditRow, audits ...*Audit) error {
 	at := l.now().Unix()
-	for _, r := range auditRows(a, e, evs, extra) {
-		_, err := tx.ExecContext(ctx, l.q("INSERT INTO serve_audit (at, token_id, action, entry_id, order_ref, detail) VALUES (?, ?, ?, ?, ?, ?)"),
-			at, a.Actor, r.action, r.entry, r.order, r.detail)
+	args := make([]any, 0, 6*len(rows))
+	for i, r := range rows {
+		actor := a
+		if audits != nil {
+			actor = audits[i]
+		}
+		args = append(args, at, actor.Actor, r.action, r.entry, r.order, r.detail)
+	}
+	for start := 0; start < len(args); start += 6 * auditChunk {
+		chunk := args[start:min(len(args), start+6*auditChunk)]
+		_, err := tx.ExecContext(ctx, l.q("INSERT INTO serve_audit (at, token_id, action, entry_id, order_ref, detail) VALUES "+rowMarks(len(chunk)/6, 6)), chunk...)
 		if err != nil {
 			return l.wrap("recording the change in the audit table of", err)
 		}
@@ -150,14 +169,23 @@ func (l *Ledger) insertAudit(ctx context.Context, tx *sql.Tx, a *Audit, e *Entry
 }
 
 // insertRecordAudits stores the Audit of each record, about its entry
-// and the events it announces (stored before, their subjects set).
+// and the events it announces (stored before, their subjects set), all
+// in one insertAuditRows.
 func (l *Ledger) insertRecordAudits(ctx context.Context, tx *sql.Tx, recs []Record, entries []*Entry) error {
+	var rows []auditRow
+	var audits []*Audit
 	for i, r := range recs {
-		if err := l.insertAudit(ctx, tx, r.Audit, entries[i], r.Events, ""); err != nil {
-			return err
+		if r.Audit == nil {
+			continue
+		}
+		for _, row := range auditRows(r.Audit, entries[i], r.Events, "") {
+			rows, audits = append(rows, row), append(audits, r.Audit)
 		}
 	}
-	return nil
+	if len(rows) == 0 {
+		return nil
+	}
+	return l.insertAuditRows(ctx, tx, nil, rows, audits...)
 }
 
 // checkpointAudit stores the Audit of ctx about a mirrored checkpoint.

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,35 @@ func TestAudit(t *testing.T) {
 			}
 			if got := auditRows(t, location); len(got) != len(want) {
 				t.Errorf("an append without Record.Audit wrote audit rows:\n%s", strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+// TestAuditOfManyRecords: an append of more records than one INSERT of
+// audit rows takes stores every record's row, each with its own actor.
+func TestAuditOfManyRecords(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			location := b.open(t)
+			l := openLedger(t, location)
+			k := testKey(t, "acme")
+			const n = 401 // one more than a statement takes
+			recs := make([]ledger.Record, n)
+			for i := range recs {
+				recs[i] = ledger.Record{Raw: mintLicense(t, k, licenseSpec{sub: fmt.Sprintf("c%d", i), tier: "pro", days: 30}, nil),
+					Audit: &ledger.Audit{Actor: fmt.Sprintf("tok%d", i)}}
+			}
+			es := mustAppend(t, l, k, recs...)
+			got := auditRows(t, location)
+			if len(got) != n {
+				t.Fatalf("%d audit rows, want %d", len(got), n)
+			}
+			for i, e := range es {
+				want := fmt.Sprintf("tok%d license.recorded %s", i, e.ID)
+				if !slices.Contains(got, want) {
+					t.Fatalf("no audit row %q", want)
+				}
 			}
 		})
 	}
